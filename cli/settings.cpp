@@ -1,0 +1,110 @@
+#include "cli/settings.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <functional>
+
+namespace migrate::cli {
+
+const std::vector<SettingSpec>& setting_specs() {
+  static const std::vector<SettingSpec> specs{
+      {"database_url", "--db", {"MIGRATE_DATABASE_URL", "DATABASE_URL"}, "", true},
+      {"dir", "--dir", {"MIGRATE_DIR"}, "migrations", false},
+      {"history_table", "--history-table", {"MIGRATE_HISTORY_TABLE"}, "migrate_history", false},
+      {"lock_timeout", "--lock-timeout", {"MIGRATE_LOCK_TIMEOUT"}, "10s", false},
+      {"output", "--output", {"MIGRATE_OUTPUT"}, "text", false},
+      {"log_level", "--log-level", {"MIGRATE_LOG_LEVEL"}, "info", false},
+      {"sqlite.foreign_keys", "--sqlite-foreign-keys", {"MIGRATE_SQLITE_FOREIGN_KEYS"}, "check", false},
+  };
+  return specs;
+}
+
+const Setting& find_setting(const std::vector<Setting>& settings, const std::string& name) {
+  for (const auto& s : settings)
+    if (s.name == name) return s;
+  throw std::logic_error("unknown setting " + name);
+}
+
+namespace {
+
+std::optional<std::string> toml_string(const toml::table& table, const std::string& dotted) {
+  auto node = table.at_path(dotted);
+  if (!node) return std::nullopt;
+  if (auto s = node.value<std::string>()) return *s;
+  if (auto i = node.value<std::int64_t>()) return std::to_string(*i);
+  if (auto b = node.value<bool>()) return *b ? "true" : "false";
+  return std::nullopt;
+}
+
+bool known_key(const std::string& dotted) {
+  for (const auto& spec : setting_specs())
+    if (spec.name == dotted) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<Setting>> resolve_settings(
+    const std::map<std::string, std::string>& flags, const std::optional<std::string>& config_path,
+    const std::function<std::optional<std::string>(const std::string&)>& environment) {
+  toml::table config;
+  std::string config_label = "migrate.toml";
+  std::string path = config_path.value_or("migrate.toml");
+  bool exists = std::filesystem::exists(path);
+  if (config_path && !exists) {
+    return Error{ErrorCode::kUsage, fmt::format("config file {} does not exist", path),
+                 "fix --config, or drop it to read ./migrate.toml when present", {path}, {}};
+  }
+  if (exists) {
+    config_label = path;
+    try {
+      config = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source().begin;
+      return Error{ErrorCode::kUsage, fmt::format("invalid TOML: {}", e.description()),
+                   "fix the syntax (https://toml.io)",
+                   {path, {}, 0, static_cast<int>(where.line), static_cast<int>(where.column)}, {}};
+    }
+    // Unknown keys are mistakes (a typo would silently keep the default).
+    std::vector<std::string> unknown;
+    std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t, const std::string& prefix) {
+      for (const auto& [k, v] : t) {
+        std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (v.is_table()) walk(*v.as_table(), key);
+        else if (!known_key(key)) unknown.push_back(key);
+      }
+    };
+    walk(config, "");
+    if (!unknown.empty()) {
+      std::string keys;
+      for (const auto& s : setting_specs()) keys += (keys.empty() ? "" : ", ") + s.name;
+      return Error{ErrorCode::kUsage, fmt::format("unknown key '{}' in {}", unknown.front(), path),
+                   "known keys: " + keys, {path}, {}};
+    }
+  }
+
+  std::vector<Setting> out;
+  for (const auto& spec : setting_specs()) {
+    Setting s{spec.name, spec.default_value, "default", spec.secret_in_value};
+    if (auto v = toml_string(config, spec.name)) {
+      s.value = *v;
+      s.source = config_label;
+    }
+    for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it) {  // first listed wins
+      if (auto v = environment(*it); v && !v->empty()) {
+        s.value = *v;
+        s.source = "env " + *it;
+      }
+    }
+    if (auto f = flags.find(spec.name); f != flags.end()) {
+      s.value = f->second;
+      s.source = "flag " + spec.flag;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace migrate::cli

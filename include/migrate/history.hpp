@@ -1,0 +1,70 @@
+// The history model shared by every backend: an append-only log of attempts, and the per-version
+// state derived from it together with the migration files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/source.hpp"
+
+namespace migrate {
+
+// The history table's format. A table written by a newer format is refused, never rewritten.
+inline constexpr int kHistoryFormatVersion = 1;
+
+enum class Direction { kUp, kDown, kInit };
+const char* to_string(Direction d) noexcept;  // "up", "down", "init"
+
+// One row of the history table: one attempt to apply (up) or revert (down) one version.
+struct Attempt {
+  std::int64_t id = 0;  // ascending in insertion order
+  std::string run_id;   // one per command invocation
+  std::string version;  // canonical version ("12")
+  std::string name;
+  Direction direction = Direction::kUp;
+  std::string checksum;                     // of the up file at the time
+  std::optional<std::string> down_checksum; // of the down file, absent if irreversible
+  bool transactional = true;
+  std::string started_at;                   // ISO-8601 UTC
+  std::optional<std::string> finished_at;
+  std::optional<bool> success;              // absent: still running, or the process died
+  std::string error_message;
+  std::string error_code;                   // SQLite result code name / PostgreSQL SQLSTATE
+  int statement_index = 0;                  // statements completed (failed attempts: the failing one is +1)
+  std::int64_t execution_ms = 0;
+  std::string installed_by;
+  std::string client;                       // host:pid:application
+  std::string tool_version;
+  int history_format = kHistoryFormatVersion;
+};
+
+enum class State {
+  kPending,     // has a file, not applied
+  kApplied,     // applied, file unchanged
+  kFailed,      // the newest attempt failed (transactional ones left nothing behind)
+  kRunning,     // the newest attempt has no outcome: running now, or its process died
+  kMissing,     // applied, but its file is gone
+  kModified,    // applied, but its up file's checksum changed
+  kOutOfOrder,  // pending, but a higher version is applied
+};
+const char* to_string(State s) noexcept;  // "pending", "applied", "failed", ...
+
+struct VersionStatus {
+  std::string version;  // canonical
+  std::string name;
+  State state = State::kPending;
+  bool has_file = false;
+  bool reversible = false;                 // a down file exists
+  std::optional<Attempt> last_applied;     // the successful up attempt in force, if applied
+  std::optional<Attempt> last_attempt;     // the newest up/down attempt of any outcome
+  std::string file_checksum;               // of the up file now, if the file exists
+  std::optional<std::string> file_down_checksum;
+};
+
+// Sorted by version. Combines the files and the history; pure, no I/O.
+std::vector<VersionStatus> derive_status(const MigrationSet& source,
+                                         const std::vector<Attempt>& history);
+
+}  // namespace migrate

@@ -1,0 +1,130 @@
+// The entry point for services and the CLI: plan, apply, roll back, inspect.
+//
+// A Migrator is built from explicit Options; it reads no environment variables and keeps no
+// global state. One Migrator is not safe to use from two threads at once; two Migrators (or
+// two processes) on the same database are serialized by the migration lock.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/error.hpp"
+#include "migrate/history.hpp"
+#include "migrate/source.hpp"
+
+namespace migrate {
+
+struct Options {
+  // "sqlite:PATH", "sqlite::memory:"; PostgreSQL URLs are recognised but not served yet.
+  std::string database_url;
+  std::filesystem::path migrations_dir = "migrations";
+  std::string history_table = "migrate_history";
+  // How long to wait for the migration lock (SQLite: busy timeout on BEGIN IMMEDIATE).
+  std::chrono::milliseconds lock_wait{10'000};
+  bool allow_out_of_order = false;
+  // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
+  bool retry_failed = false;
+  ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
+  std::string application_name = "migrate";
+};
+
+// One statement as the planner split it.
+struct PlannedStatement {
+  int index = 0;  // 1-based within its file
+  int line = 0;   // 1-based position of the statement's first character in the file
+  int column = 0;
+  std::string sql;
+};
+
+enum class StepKind { kApply, kRevert };
+
+struct PlannedStep {
+  StepKind kind = StepKind::kApply;
+  std::string version;
+  std::string name;
+  std::filesystem::path file;
+  std::string checksum;
+  bool transactional = true;
+  std::optional<MigrationClass> declared_class;
+  std::optional<Phase> phase;
+  ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
+  int resume_from = 0;  // statements already done by an interrupted non-transactional attempt
+  std::vector<PlannedStatement> statements;
+  std::vector<std::string> history_writes;  // what the run will record, in words
+};
+
+struct Plan {
+  std::string dialect;  // "sqlite"
+  std::optional<std::string> current_version;  // highest applied, before the plan
+  std::optional<std::string> target_version;   // where the plan ends
+  std::vector<PlannedStep> steps;
+};
+
+struct StepOutcome {
+  std::string version;
+  std::string name;
+  StepKind kind = StepKind::kApply;
+  bool success = false;
+  std::int64_t execution_ms = 0;
+  int statements_run = 0;
+};
+
+struct RunReport {
+  std::string run_id;
+  std::vector<StepOutcome> steps;       // in execution order, including a failed one last
+  std::optional<Error> error;           // set when the run stopped early
+};
+
+// Progress callbacks, called on the calling thread. All are optional.
+struct Observer {
+  std::function<void(const PlannedStep&)> before_step;
+  std::function<void(const PlannedStep&, const PlannedStatement&)> before_statement;
+  std::function<void(const StepOutcome&)> after_step;
+};
+
+struct RollbackTarget {
+  std::optional<std::string> version;  // keep this version applied, revert everything above
+  std::optional<int> steps;            // or: revert this many newest applied versions
+};
+
+class Migrator {
+ public:
+  explicit Migrator(Options options);
+
+  const Options& options() const noexcept { return options_; }
+
+  // Files only: loads and validates the migration directory. No database access.
+  Result<MigrationSet> load_source() const;
+
+  // Per-version state. Creates nothing: a database without a history table has every version
+  // pending.
+  Result<std::vector<VersionStatus>> status() const;
+
+  // Checks files and history against each other: the refusals `apply` would make.
+  Result<std::vector<VersionStatus>> validate() const;
+
+  // What `apply` would do up to `target` (all pending if absent). Executes nothing. Fails with
+  // the same refusal errors as apply.
+  Result<Plan> plan_apply(const std::optional<std::string>& target) const;
+
+  // What `rollback` would do. Executes nothing. Refuses (kIrreversible, kChecksumMismatch) if any
+  // migration in range cannot be reverted exactly.
+  Result<Plan> plan_rollback(const RollbackTarget& target) const;
+
+  // Applies pending migrations in version order up to `target`, each in its own transaction
+  // with its history row. Stops at the first failure; the failed migration leaves the schema and
+  // the history as before, plus one failed attempt row. The report lists what ran.
+  RunReport apply(const std::optional<std::string>& target, const Observer& observer = {});
+
+  // Reverts applied migrations, newest first. Checks every one before reverting any.
+  RunReport rollback(const RollbackTarget& target, const Observer& observer = {});
+
+ private:
+  Options options_;
+};
+
+}  // namespace migrate

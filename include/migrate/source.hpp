@@ -1,0 +1,91 @@
+// Migration files: V<version>__<name>.up.sql / .down.sql pairs in one directory.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "migrate/error.hpp"
+#include "migrate/version.hpp"
+
+namespace migrate {
+
+// The four classes of DESIGN.md, mildest first; a migration takes its most severe statement's.
+enum class MigrationClass { kAdditive, kBackwardCompatible, kDataBackfill, kBreaking };
+const char* to_string(MigrationClass c) noexcept;  // "additive", "backward-compatible", ...
+
+enum class Phase { kExpand, kContract };
+const char* to_string(Phase p) noexcept;  // "expand", "contract"
+
+// How SQLite foreign keys are treated while a migration runs (docs/file-format.md).
+enum class ForeignKeyMode {
+  kCheck,    // enforcement off during the migration, PRAGMA foreign_key_check before commit
+  kEnforce,  // enforcement on: ON DELETE actions fire, violations fail the statement
+};
+const char* to_string(ForeignKeyMode m) noexcept;  // "check", "enforce"
+
+// Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
+struct Directives {
+  std::optional<MigrationClass> declared_class;               // class
+  std::optional<Phase> phase;                                 // phase
+  std::optional<std::chrono::milliseconds> lock_timeout;      // lock-timeout
+  std::optional<std::chrono::milliseconds> statement_timeout; // statement-timeout
+  bool transactional = true;                                  // transaction on|off
+  std::optional<ForeignKeyMode> foreign_keys;                 // foreign-keys check|enforce
+};
+
+// Raw bytes of one migration file after normalization (BOM stripped, CRLF -> LF).
+struct MigrationFile {
+  std::filesystem::path path;
+  std::string sql;
+  std::string checksum;  // "sha256:v1:<64 hex>"
+};
+
+struct Migration {
+  Version version;
+  std::string name;  // the part after "__", e.g. "add_user_email"
+  MigrationFile up;
+  std::optional<MigrationFile> down;  // absent: the migration is irreversible
+  Directives directives;
+
+  bool reversible() const noexcept { return down.has_value(); }
+};
+
+// Migrations sorted by version, ascending; versions are unique.
+struct MigrationSet {
+  std::filesystem::path directory;
+  std::vector<Migration> migrations;
+
+  const Migration* find(const Version& v) const;
+};
+
+// Loads and validates every file of `directory`. Fails (kSourceInvalid) on a malformed name, a
+// stray file, two files for one version and direction, a down without an up, non-UTF-8 bytes or
+// a bad directive; the error names every offending file. Dot-files are ignored.
+Result<MigrationSet> load_directory(const std::filesystem::path& directory);
+
+// Parses the directive block of an up file (the leading comment lines). `file` only labels
+// errors.
+Result<Directives> parse_directives(const std::string& sql, const std::string& file);
+
+// "500ms", "5s", "2min", "1h" (the unit is required). nullopt if malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// "sha256:v1:<hex>" of the bytes as given (callers pass normalized text).
+std::string checksum_v1(const std::string& normalized);
+
+// Strips a UTF-8 BOM and turns CRLF into LF: the bytes the checksum covers.
+std::string normalize_sql_text(std::string raw);
+
+// The file names `migrate new` creates for `name` after the highest version in `set`.
+struct NewMigrationFiles {
+  std::filesystem::path up;
+  std::filesystem::path down;
+};
+Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& directory,
+                                                 const std::string& name);
+
+}  // namespace migrate

@@ -1,0 +1,236 @@
+// The facade: opens the backend, takes the lock, re-reads the history under it, plans, and
+// hands each step to the executor. Exceptions stop here and become Error values.
+#include "migrate/migrator.hpp"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "libmigrate/backend/backend.hpp"
+#include "libmigrate/error/failure.hpp"
+#include "libmigrate/exec/step_executor.hpp"
+#include "libmigrate/plan/planner.hpp"
+#include "migrate/library_version.hpp"
+
+namespace migrate {
+namespace {
+
+template <typename F>
+auto as_result(F&& body) -> Result<decltype(body())> {
+  try {
+    return body();
+  } catch (const Failure& f) {
+    return f.error();
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
+  }
+}
+
+MigrationSet load_or_fail(const Options& options) {
+  auto set = load_directory(options.migrations_dir);
+  if (!set) throw Failure(set.error());
+  return std::move(set).value();
+}
+
+std::unique_ptr<Backend> open(const Options& options, bool read_only) {
+  return open_backend(options.database_url, BackendOptions{options.history_table, read_only});
+}
+
+std::string new_run_id() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    fail(ErrorCode::kInternal, "OpenSSL could not produce random bytes for the run id");
+  }
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // UUID version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  std::string hex;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) hex += '-';
+    hex += fmt::format("{:02x}", bytes[i]);
+  }
+  return hex;
+}
+
+RunIdentity identity_for(Backend& backend, const Options& options) {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return RunIdentity{new_run_id(), backend.installed_by(),
+                     fmt::format("{}:{}:{}", host.data(), getpid(), options.application_name),
+                     kLibraryVersion};
+}
+
+StepSession session_for(const PlannedStep& step) {
+  return StepSession{step.transactional, step.foreign_keys,
+                     SourceLocation{step.file.string(), step.version, 0, 0, 0}};
+}
+
+// The state every decision is made from, read inside the lock.
+struct LockedView {
+  std::vector<VersionStatus> statuses;
+};
+
+using PlanFn = std::function<Plan(const PlanContext&)>;
+
+// Runs the steps of whatever `make_plan` returns, one at a time: each iteration takes the lock,
+// re-reads the history, re-plans, and runs the first step if it is still the one expected.
+RunReport run_steps(const Options& options, const MigrationSet& source, const PlanFn& make_plan,
+                    const Observer& observer, bool validate_apply) {
+  RunReport report;
+  try {
+    auto backend = open(options, false);
+    auto identity = identity_for(*backend, options);
+    report.run_id = identity.run_id;
+    StepExecutor executor(*backend, identity, observer);
+
+    // The full plan, made under the lock, so refusals happen before anything runs.
+    StepSession probe{true, options.sqlite_foreign_keys, {}};
+    backend->begin(probe, options.lock_wait);
+    std::vector<std::string> expected;
+    try {
+      auto statuses = derive_status(source, backend->read_history());
+      PlanContext ctx{source, statuses, options, *backend};
+      if (validate_apply) check_apply_preconditions(ctx);
+      for (const auto& s : make_plan(ctx).steps) expected.push_back(s.version);
+      backend->commit(StepSession{false, options.sqlite_foreign_keys, {}});
+    } catch (...) {
+      backend->rollback();
+      throw;
+    }
+
+    std::size_t done = 0;
+    std::optional<ForeignKeyMode> session_mode;
+    while (done < expected.size()) {
+      StepSession session{true, session_mode.value_or(options.sqlite_foreign_keys), {}};
+      backend->begin(session, options.lock_wait);
+      PlannedStep step;
+      try {
+        auto statuses = derive_status(source, backend->read_history());
+        PlanContext ctx{source, statuses, options, *backend};
+        if (validate_apply) check_apply_preconditions(ctx);
+        Plan plan = make_plan(ctx);
+        if (plan.steps.empty()) {  // another process did the rest
+          backend->rollback();
+          break;
+        }
+        step = plan.steps.front();
+        if (step.foreign_keys != session.foreign_keys) {
+          // The foreign-key pragma only takes effect outside a transaction: start over with it.
+          backend->rollback();
+          session_mode = step.foreign_keys;
+          continue;
+        }
+      } catch (...) {
+        backend->rollback();
+        throw;
+      }
+      const Migration& migration = *source.find(*Version::parse(step.version));
+      spdlog::info("{} version {} ({}): {} statement(s){}", step.kind == StepKind::kApply ? "applying" : "reverting",
+                   step.version, step.name, step.statements.size(),
+                   step.transactional ? "" : ", no transaction");
+      report.steps.push_back(executor.run(step, migration, session_for(step), options.lock_wait));
+      spdlog::info("version {} done in {} ms", step.version, report.steps.back().execution_ms);
+      if (std::find(expected.begin(), expected.end(), step.version) != expected.end()) ++done;
+      session_mode.reset();
+    }
+  } catch (const Failure& f) {
+    report.error = f.error();
+    if (f.error().code == ErrorCode::kStatementFailed) {
+      // The executor recorded a failed attempt; reflect it in the report.
+      StepOutcome failed;
+      failed.version = f.error().where.version;
+      failed.success = false;
+      report.steps.push_back(failed);
+    }
+  } catch (const std::exception& e) {
+    report.error = Error{ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
+  }
+  return report;
+}
+
+}  // namespace
+
+Migrator::Migrator(Options options) : options_(std::move(options)) {}
+
+Result<MigrationSet> Migrator::load_source() const { return load_directory(options_.migrations_dir); }
+
+Result<std::vector<VersionStatus>> Migrator::status() const {
+  return as_result([&] {
+    auto source = load_or_fail(options_);
+    auto backend = open(options_, true);
+    return derive_status(source, backend->read_history());
+  });
+}
+
+Result<std::vector<VersionStatus>> Migrator::validate() const {
+  return as_result([&] {
+    auto source = load_or_fail(options_);
+    auto backend = open(options_, true);
+    auto statuses = derive_status(source, backend->read_history());
+    PlanContext ctx{source, statuses, options_, *backend};
+    check_apply_preconditions(ctx);
+    // Every file must split cleanly, applied or not: a broken down file is found now, not
+    // during an emergency rollback.
+    for (const auto& m : source.migrations) {
+      backend->split(m.up.sql, {m.up.path.string(), m.version.str(), 0, 0, 0});
+      if (m.down) backend->split(m.down->sql, {m.down->path.string(), m.version.str(), 0, 0, 0});
+    }
+    return statuses;
+  });
+}
+
+Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) const {
+  return as_result([&] {
+    auto source = load_or_fail(options_);
+    auto backend = open(options_, true);
+    auto statuses = derive_status(source, backend->read_history());
+    PlanContext ctx{source, statuses, options_, *backend};
+    check_apply_preconditions(ctx);
+    Plan plan = build_apply_plan(ctx, target);
+    plan.dialect = backend->dialect();
+    return plan;
+  });
+}
+
+Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
+  return as_result([&] {
+    auto source = load_or_fail(options_);
+    auto backend = open(options_, true);
+    auto statuses = derive_status(source, backend->read_history());
+    PlanContext ctx{source, statuses, options_, *backend};
+    Plan plan = build_rollback_plan(ctx, target);
+    plan.dialect = backend->dialect();
+    return plan;
+  });
+}
+
+RunReport Migrator::apply(const std::optional<std::string>& target, const Observer& observer) {
+  auto source = load_directory(options_.migrations_dir);
+  if (!source) return RunReport{{}, {}, source.error()};
+  return run_steps(options_, source.value(),
+                   [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); }, observer, true);
+}
+
+RunReport Migrator::rollback(const RollbackTarget& target, const Observer& observer) {
+  auto source = load_directory(options_.migrations_dir);
+  if (!source) return RunReport{{}, {}, source.error()};
+  // Re-planning under the lock after each step keeps the same end point: the target version,
+  // or for --steps, the versions chosen at the start.
+  std::optional<RollbackTarget> fixed;
+  return run_steps(
+      options_, source.value(),
+      [&](const PlanContext& ctx) {
+        if (!fixed) {
+          Plan first = build_rollback_plan(ctx, target);
+          fixed = RollbackTarget{first.target_version.value_or("0"), std::nullopt};
+          return first;
+        }
+        return build_rollback_plan(ctx, *fixed);
+      },
+      observer, false);
+}
+
+}  // namespace migrate

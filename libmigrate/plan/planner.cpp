@@ -1,0 +1,239 @@
+#include "libmigrate/plan/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "libmigrate/error/failure.hpp"
+
+namespace migrate {
+namespace {
+
+std::string file_of(const PlanContext& ctx, const VersionStatus& s, bool down = false) {
+  auto v = Version::parse(s.version);
+  const Migration* m = v ? ctx.source.find(*v) : nullptr;
+  if (!m) return fmt::format("V{}__{}.{}.sql", s.version, s.name, down ? "down" : "up");
+  if (down) return m->down ? m->down->path.string() : std::string();
+  return m->up.path.string();
+}
+
+std::string join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += "\n  " + l;
+  return out;
+}
+
+std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
+  std::optional<std::string> out;
+  for (const auto& s : statuses)
+    if (s.last_applied) out = s.version;
+  return out;
+}
+
+PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind, int resume_from) {
+  const bool down = kind == StepKind::kRevert;
+  const MigrationFile& file = down ? *m.down : m.up;
+  Directives directives = m.directives;
+  if (down) {
+    auto parsed = parse_directives(file.sql, file.path.string());
+    if (!parsed) {
+      Error e = parsed.error();
+      e.where.version = m.version.str();
+      throw Failure(e);
+    }
+    directives = parsed.value();
+  }
+  PlannedStep step;
+  step.kind = kind;
+  step.version = m.version.str();
+  step.name = m.name;
+  step.file = file.path;
+  step.checksum = file.checksum;
+  step.transactional = directives.transactional;
+  step.declared_class = m.directives.declared_class;
+  step.phase = m.directives.phase;
+  step.foreign_keys = directives.foreign_keys.value_or(ctx.options.sqlite_foreign_keys);
+  step.resume_from = resume_from;
+  for (auto& s : ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
+    step.statements.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
+  }
+  const char* dir = down ? "down" : "up";
+  if (step.transactional) {
+    step.history_writes = {
+        fmt::format("insert '{}' attempt for version {} with success=true inside the migration's transaction", dir, step.version),
+        "on failure: roll the transaction back, then insert one attempt with success=false, the error and the failing statement"};
+  } else {
+    step.history_writes = {
+        fmt::format("insert '{}' attempt for version {} with success=NULL before statement {}", dir, step.version, resume_from + 1),
+        "after each statement (autocommit): update statement_index",
+        "at the end: set success=true, or success=false with the error and the failing statement"};
+  }
+  return step;
+}
+
+}  // namespace
+
+Version resolve_target(const PlanContext& ctx, const std::string& text, bool allow_zero) {
+  auto v = Version::parse(text);
+  if (!v) {
+    fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", text),
+         "write a version such as V012, 12 or 1.2");
+  }
+  if (allow_zero && v->str() == "0") return *v;
+  if (ctx.source.find(*v)) return *v;
+  for (const auto& s : ctx.statuses)
+    if (s.version == v->str()) return *v;
+  fail(ErrorCode::kTargetNotFound, fmt::format("version {} is neither a migration file nor in the history", text),
+       allow_zero ? "run `migrate status` to list versions; `--target 0` reverts everything"
+                  : "run `migrate status` to list versions");
+}
+
+void check_apply_preconditions(const PlanContext& ctx) {
+  std::vector<std::string> modified, missing, failed, out_of_order;
+  auto top = highest_applied(ctx.statuses);
+  for (const auto& s : ctx.statuses) {
+    switch (s.state) {
+      case State::kModified:
+        modified.push_back(fmt::format("version {} ({}): applied {} , file now {}", s.version,
+                                       file_of(ctx, s), s.last_applied->checksum, s.file_checksum));
+        break;
+      case State::kMissing:
+        missing.push_back(fmt::format("version {} ({}) applied at {}", s.version, s.name,
+                                      s.last_applied ? s.last_applied->finished_at.value_or("?") : "?"));
+        break;
+      case State::kFailed:
+      case State::kRunning: {
+        const Attempt& a = *s.last_attempt;
+        if (!ctx.options.retry_failed) {
+          failed.push_back(fmt::format(
+              "version {} ({}): {} attempt {} at statement {}: {}", s.version, file_of(ctx, s),
+              a.direction == Direction::kUp ? "up" : "down",
+              s.state == State::kRunning ? "never finished (interrupted)" : "failed", a.statement_index + (s.state == State::kFailed ? 1 : 0),
+              a.error_message.empty() ? "(no error recorded)" : a.error_message));
+        }
+        break;
+      }
+      case State::kOutOfOrder:
+        if (!ctx.options.allow_out_of_order)
+          out_of_order.push_back(fmt::format("version {} ({}) is pending but version {} is already applied",
+                                             s.version, file_of(ctx, s), top.value_or("?")));
+        break;
+      default:
+        break;
+    }
+  }
+  if (!modified.empty()) {
+    fail(ErrorCode::kChecksumMismatch,
+         fmt::format("{} applied migration(s) changed since they were applied:{}", modified.size(), join(modified)),
+         "restore the files as they were applied (git checkout); put new changes in a new migration");
+  }
+  if (!missing.empty()) {
+    fail(ErrorCode::kMissingFile,
+         fmt::format("{} applied migration(s) have no file any more:{}", missing.size(), join(missing)),
+         "restore the missing files from version control");
+  }
+  if (!failed.empty()) {
+    fail(ErrorCode::kFailedMigration,
+         fmt::format("{} migration(s) did not complete in an earlier run:{}", failed.size(), join(failed)),
+         "fix the migration file, then run `migrate apply --retry-failed` (a transactional migration "
+         "left nothing behind; a non-transactional one resumes at the failed statement)");
+  }
+  if (!out_of_order.empty()) {
+    fail(ErrorCode::kOutOfOrder,
+         fmt::format("{} pending migration(s) are older than applied ones:{}", out_of_order.size(), join(out_of_order)),
+         "renumber them above the newest applied version, or pass --allow-out-of-order to apply them anyway");
+  }
+}
+
+Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target) {
+  Plan plan;
+  plan.current_version = highest_applied(ctx.statuses);
+  std::optional<Version> limit;
+  if (target) limit = resolve_target(ctx, *target, false);
+  for (const auto& s : ctx.statuses) {
+    const bool runnable = s.state == State::kPending ||
+                          (s.state == State::kOutOfOrder && ctx.options.allow_out_of_order) ||
+                          ((s.state == State::kFailed || s.state == State::kRunning) && ctx.options.retry_failed &&
+                           s.last_attempt->direction == Direction::kUp);
+    if (!runnable || !s.has_file) continue;
+    auto v = *Version::parse(s.version);
+    if (limit && *limit < v) continue;
+    const Migration& m = *ctx.source.find(v);
+    // A non-transactional attempt stopped part-way resumes after its last completed statement,
+    // but only if the file is the one that ran.
+    int resume = 0;
+    if (s.last_attempt && s.last_attempt->direction == Direction::kUp && !s.last_attempt->transactional &&
+        s.last_attempt->checksum == m.up.checksum && !s.last_attempt->success.value_or(false)) {
+      resume = s.last_attempt->statement_index;
+    }
+    plan.steps.push_back(make_step(ctx, m, StepKind::kApply, resume));
+  }
+  plan.target_version = target ? std::optional(limit->str())
+                               : (plan.steps.empty() ? plan.current_version : std::optional(plan.steps.back().version));
+  return plan;
+}
+
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target) {
+  Plan plan;
+  plan.current_version = highest_applied(ctx.statuses);
+  std::vector<const VersionStatus*> applied;
+  for (const auto& s : ctx.statuses)
+    if (s.last_applied) applied.push_back(&s);
+  std::vector<const VersionStatus*> chosen;
+  if (target.version) {
+    Version keep = resolve_target(ctx, *target.version, true);
+    for (const auto* s : applied)
+      if (keep < *Version::parse(s->version)) chosen.push_back(s);
+    plan.target_version = keep.str() == "0" ? std::nullopt : std::optional(keep.str());
+  } else {
+    int n = target.steps.value_or(1);
+    if (n < 1) fail(ErrorCode::kUsage, "--steps must be at least 1", "pass --steps 1 to revert the newest migration");
+    for (auto it = applied.rbegin(); it != applied.rend() && static_cast<int>(chosen.size()) < n; ++it) chosen.push_back(*it);
+    std::optional<std::string> remaining;
+    for (const auto* s : applied)
+      if (std::find(chosen.begin(), chosen.end(), s) == chosen.end()) remaining = s->version;
+    plan.target_version = remaining;
+  }
+  // Newest applied first: the reverse of the order they were applied in.
+  std::sort(chosen.begin(), chosen.end(), [](const VersionStatus* a, const VersionStatus* b) {
+    return a->last_applied->id > b->last_applied->id;
+  });
+
+  std::vector<std::string> irreversible, missing, changed, interrupted;
+  for (const auto* s : chosen) {
+    if (s->state == State::kRunning) interrupted.push_back(fmt::format("version {} ({})", s->version, s->name));
+    if (!s->has_file) {
+      missing.push_back(fmt::format("version {} ({})", s->version, s->name));
+    } else if (!s->reversible) {
+      irreversible.push_back(fmt::format("version {} ({}) has no down file", s->version, file_of(ctx, *s)));
+    } else if (s->last_applied->down_checksum && s->file_down_checksum != s->last_applied->down_checksum) {
+      changed.push_back(fmt::format("version {} ({}): applied with {}, file now {}", s->version,
+                                    file_of(ctx, *s, true), *s->last_applied->down_checksum, *s->file_down_checksum));
+    }
+  }
+  if (!interrupted.empty()) {
+    fail(ErrorCode::kFailedMigration,
+         fmt::format("cannot roll back while a migration is interrupted:{}", join(interrupted)),
+         "finish it first with `migrate apply --retry-failed`");
+  }
+  if (!missing.empty()) {
+    fail(ErrorCode::kMissingFile, fmt::format("cannot roll back migrations whose files are gone:{}", join(missing)),
+         "restore the files from version control");
+  }
+  if (!irreversible.empty()) {
+    fail(ErrorCode::kIrreversible,
+         fmt::format("rollback refused before doing anything: {} migration(s) in range are irreversible:{}",
+                     irreversible.size(), join(irreversible)),
+         "choose a --target at or above the newest irreversible version, or write the missing down file");
+  }
+  if (!changed.empty()) {
+    fail(ErrorCode::kChecksumMismatch,
+         fmt::format("rollback refused before doing anything: down file(s) changed since apply:{}", join(changed)),
+         "restore the down files as they were when applied (git checkout)");
+  }
+  for (const auto* s : chosen)
+    plan.steps.push_back(make_step(ctx, *ctx.source.find(*Version::parse(s->version)), StepKind::kRevert, 0));
+  return plan;
+}
+
+}  // namespace migrate

@@ -1,0 +1,35 @@
+// Turns files + history into an ordered list of steps, and refuses what must not run.
+// Pure: the backend is used only to split statements with the database's own tokenizer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libmigrate/backend/backend.hpp"
+#include "migrate/migrator.hpp"
+
+namespace migrate {
+
+struct PlanContext {
+  const MigrationSet& source;
+  const std::vector<VersionStatus>& statuses;
+  const Options& options;
+  const Backend& backend;
+};
+
+// Throws kTargetNotFound unless `text` names a version in the files or the history, or is "0"
+// when `allow_zero`.
+Version resolve_target(const PlanContext& ctx, const std::string& text, bool allow_zero);
+
+// Throws the first refusal `apply` makes: kChecksumMismatch, kMissingFile, kFailedMigration,
+// kOutOfOrder. Each names every offending version and file.
+void check_apply_preconditions(const PlanContext& ctx);
+
+Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target);
+
+// Checks every migration in range before returning (kIrreversible, kMissingFile,
+// kChecksumMismatch for a changed down file, kFailedMigration for an interrupted one).
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target);
+
+}  // namespace migrate

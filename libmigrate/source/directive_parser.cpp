@@ -1,0 +1,160 @@
+// The directive block: `-- migrate:<key> <value>` lines among the comments and blank lines at
+// the top of a file. Each key is one row of kDirectiveKeys; adding a key is adding a row.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "libmigrate/error/failure.hpp"
+#include "migrate/source.hpp"
+
+namespace migrate {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  auto e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_enum(std::string_view text, const std::array<Enum, N>& values) {
+  for (Enum v : values)
+    if (text == to_string(v)) return v;
+  return std::nullopt;
+}
+
+struct DirectiveKey {
+  std::string_view key;
+  std::string_view syntax;  // shown in errors
+  // Sets the field; returns false if `value` is not valid for this key.
+  std::function<bool(Directives&, std::string_view value)> apply;
+};
+
+const std::array<DirectiveKey, 6>& directive_keys() {
+  static const std::array<DirectiveKey, 6> keys{{
+      {"class", "additive|backward-compatible|data-backfill|breaking",
+       [](Directives& d, std::string_view v) {
+         d.declared_class = parse_enum(v, std::array{MigrationClass::kAdditive,
+                                                     MigrationClass::kBackwardCompatible,
+                                                     MigrationClass::kDataBackfill,
+                                                     MigrationClass::kBreaking});
+         return d.declared_class.has_value();
+       }},
+      {"phase", "expand|contract",
+       [](Directives& d, std::string_view v) {
+         d.phase = parse_enum(v, std::array{Phase::kExpand, Phase::kContract});
+         return d.phase.has_value();
+       }},
+      {"lock-timeout", "<n>ms|<n>s|<n>min|<n>h",
+       [](Directives& d, std::string_view v) {
+         d.lock_timeout = parse_duration(v);
+         return d.lock_timeout.has_value();
+       }},
+      {"statement-timeout", "<n>ms|<n>s|<n>min|<n>h",
+       [](Directives& d, std::string_view v) {
+         d.statement_timeout = parse_duration(v);
+         return d.statement_timeout.has_value();
+       }},
+      {"transaction", "on|off",
+       [](Directives& d, std::string_view v) {
+         if (v != "on" && v != "off") return false;
+         d.transactional = v == "on";
+         return true;
+       }},
+      {"foreign-keys", "check|enforce",
+       [](Directives& d, std::string_view v) {
+         d.foreign_keys = parse_enum(v, std::array{ForeignKeyMode::kCheck, ForeignKeyMode::kEnforce});
+         return d.foreign_keys.has_value();
+       }},
+  }};
+  return keys;
+}
+
+constexpr std::string_view kPrefix = "migrate:";
+
+// If `line` is a `-- migrate:...` comment, the text after "migrate:".
+std::optional<std::string_view> directive_body(std::string_view line) {
+  line = trim(line);
+  if (line.substr(0, 2) != "--") return std::nullopt;
+  line = trim(line.substr(2));
+  if (line.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return line.substr(kPrefix.size());
+}
+
+std::string known_keys() {
+  std::string out;
+  for (const auto& k : directive_keys()) out += (out.empty() ? "" : ", ") + std::string(k.key);
+  return out;
+}
+
+}  // namespace
+
+// A bare number is refused: its unit would be a guess.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end == text.data() || n < 0) return std::nullopt;
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "s") return std::chrono::seconds(n);
+  if (unit == "min") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  return std::nullopt;
+}
+
+Result<Directives> parse_directives(const std::string& sql, const std::string& file) {
+  Directives d;
+  std::vector<std::string_view> seen;
+  bool in_header = true;
+  int line_no = 0;
+  std::string_view rest = sql;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    ++line_no;
+    auto t = trim(line);
+    bool comment = t.substr(0, 2) == "--";
+    if (!t.empty() && !comment) in_header = false;
+    auto body = directive_body(line);
+    if (!body) continue;
+    int column = static_cast<int>(line.find('-')) + 1;
+    SourceLocation where{file, {}, 0, line_no, column};
+    if (!in_header) {
+      return Error{ErrorCode::kSourceInvalid,
+                   "directive after the first SQL statement: directives must be in the leading "
+                   "comment block",
+                   "move this `-- migrate:` line to the top of the file, before any SQL",
+                   where, {}};
+    }
+    auto space = body->find_first_of(" \t");
+    std::string_view key = body->substr(0, space);
+    std::string_view value = space == std::string_view::npos ? std::string_view{} : trim(body->substr(space));
+    const auto& keys = directive_keys();
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const DirectiveKey& k) { return k.key == key; });
+    if (it == keys.end()) {
+      return Error{ErrorCode::kSourceInvalid, fmt::format("unknown directive key '{}'", key),
+                   fmt::format("use one of: {}; or write a plain comment without 'migrate:'", known_keys()),
+                   where, {}};
+    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return Error{ErrorCode::kSourceInvalid, fmt::format("directive '{}' is given twice", key),
+                   "keep one `-- migrate:" + std::string(key) + "` line", where, {}};
+    }
+    seen.push_back(it->key);
+    if (!it->apply(d, value)) {
+      return Error{ErrorCode::kSourceInvalid,
+                   fmt::format("directive '{}' has invalid value '{}'", key, value),
+                   fmt::format("write `-- migrate:{} {}`", key, it->syntax), where, {}};
+    }
+  }
+  return d;
+}
+
+}  // namespace migrate
