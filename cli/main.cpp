@@ -60,6 +60,7 @@ int run(int argc, char** argv) {
   CLI::App app{"migrate: safe schema migrations for PostgreSQL and SQLite from plain up/down SQL files"};
   app.set_version_flag("--version", std::string("migrate ") + kLibraryVersion);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command: `migrate status --output json`
   std::map<std::string, std::string> flags;
   std::optional<std::string> config_path;
   auto flag = [&](CLI::App& on, const std::string& names, const std::string& setting, const std::string& help) {

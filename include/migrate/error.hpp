@@ -75,11 +75,13 @@ class Result {
     if (!ok()) throw BadResultAccess(std::get<1>(state_));
     return std::get<0>(state_);
   }
-  T&& value() && {
+  // By value from a temporary, so `for (auto& x : *migrator.status())` does not dangle.
+  T value() && {
     if (!ok()) throw BadResultAccess(std::get<1>(state_));
     return std::get<0>(std::move(state_));
   }
   const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 

@@ -70,6 +70,8 @@ class Backend {
 struct BackendOptions {
   std::string history_table = "migrate_history";
   bool read_only = false;  // status/plan/validate: never create the database or the table
+  // Busy timeout for every access, so readers wait out a concurrent commit instead of failing.
+  std::chrono::milliseconds lock_wait{10'000};
 };
 
 // Opens the backend the URL names. Throws kUsage for a malformed URL, kUnsupportedDatabase for

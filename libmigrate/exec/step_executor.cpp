@@ -1,9 +1,9 @@
 #include "libmigrate/exec/step_executor.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/history/timestamp.hpp"
 
 namespace migrate {
 namespace {
@@ -36,13 +36,6 @@ Error explain_failure(Error e, const PlannedStep& step) {
 }
 
 }  // namespace
-
-std::string utc_timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - seconds).count();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", seconds, ms);
-}
 
 Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migration) const {
   Attempt a;

@@ -42,7 +42,4 @@ class StepExecutor {
   const Observer& observer_;
 };
 
-// ISO-8601 UTC with milliseconds, e.g. 2026-11-23T07:15:14.123Z.
-std::string utc_timestamp();
-
 }  // namespace migrate

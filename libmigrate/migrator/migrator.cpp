@@ -37,7 +37,7 @@ MigrationSet load_or_fail(const Options& options) {
 }
 
 std::unique_ptr<Backend> open(const Options& options, bool read_only) {
-  return open_backend(options.database_url, BackendOptions{options.history_table, read_only});
+  return open_backend(options.database_url, BackendOptions{options.history_table, read_only, options.lock_wait});
 }
 
 std::string new_run_id() {
@@ -73,7 +73,8 @@ struct LockedView {
   std::vector<VersionStatus> statuses;
 };
 
-using PlanFn = std::function<Plan(const PlanContext&)>;
+// Makes the plan from state read under the lock; `max_steps` as in build_apply_plan.
+using PlanFn = std::function<Plan(const PlanContext&, std::size_t max_steps)>;
 
 // Runs the steps of whatever `make_plan` returns, one at a time: each iteration takes the lock,
 // re-reads the history, re-plans, and runs the first step if it is still the one expected.
@@ -94,7 +95,9 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
       auto statuses = derive_status(source, backend->read_history());
       PlanContext ctx{source, statuses, options, *backend};
       if (validate_apply) check_apply_preconditions(ctx);
-      for (const auto& s : make_plan(ctx).steps) expected.push_back(s.version);
+      // Splitting every file up front also means a malformed statement anywhere in the plan
+      // is reported before the first migration runs.
+      for (const auto& s : make_plan(ctx, 0).steps) expected.push_back(s.version);
       backend->commit(StepSession{false, options.sqlite_foreign_keys, {}});
     } catch (...) {
       backend->rollback();
@@ -111,7 +114,7 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
         auto statuses = derive_status(source, backend->read_history());
         PlanContext ctx{source, statuses, options, *backend};
         if (validate_apply) check_apply_preconditions(ctx);
-        Plan plan = make_plan(ctx);
+        Plan plan = make_plan(ctx, 1);
         if (plan.steps.empty()) {  // another process did the rest
           backend->rollback();
           break;
@@ -211,7 +214,7 @@ RunReport Migrator::apply(const std::optional<std::string>& target, const Observ
   auto source = load_directory(options_.migrations_dir);
   if (!source) return RunReport{{}, {}, source.error()};
   return run_steps(options_, source.value(),
-                   [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); }, observer, true);
+                   [&](const PlanContext& ctx, std::size_t max_steps) { return build_apply_plan(ctx, target, max_steps); }, observer, true);
 }
 
 RunReport Migrator::rollback(const RollbackTarget& target, const Observer& observer) {
@@ -222,13 +225,13 @@ RunReport Migrator::rollback(const RollbackTarget& target, const Observer& obser
   std::optional<RollbackTarget> fixed;
   return run_steps(
       options_, source.value(),
-      [&](const PlanContext& ctx) {
+      [&](const PlanContext& ctx, std::size_t max_steps) {
         if (!fixed) {
-          Plan first = build_rollback_plan(ctx, target);
+          Plan first = build_rollback_plan(ctx, target, max_steps);
           fixed = RollbackTarget{first.target_version.value_or("0"), std::nullopt};
           return first;
         }
-        return build_rollback_plan(ctx, *fixed);
+        return build_rollback_plan(ctx, *fixed, max_steps);
       },
       observer, false);
 }

@@ -145,7 +145,7 @@ void check_apply_preconditions(const PlanContext& ctx) {
   }
 }
 
-Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target) {
+Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target, std::size_t max_steps) {
   Plan plan;
   plan.current_version = highest_applied(ctx.statuses);
   std::optional<Version> limit;
@@ -167,13 +167,14 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
       resume = s.last_attempt->statement_index;
     }
     plan.steps.push_back(make_step(ctx, m, StepKind::kApply, resume));
+    if (max_steps > 0 && plan.steps.size() >= max_steps) break;
   }
   plan.target_version = target ? std::optional(limit->str())
                                : (plan.steps.empty() ? plan.current_version : std::optional(plan.steps.back().version));
   return plan;
 }
 
-Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target) {
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target, std::size_t max_steps) {
   Plan plan;
   plan.current_version = highest_applied(ctx.statuses);
   std::vector<const VersionStatus*> applied;
@@ -231,8 +232,10 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target) {
          fmt::format("rollback refused before doing anything: down file(s) changed since apply:{}", join(changed)),
          "restore the down files as they were when applied (git checkout)");
   }
-  for (const auto* s : chosen)
+  for (const auto* s : chosen) {
+    if (max_steps > 0 && plan.steps.size() >= max_steps) break;
     plan.steps.push_back(make_step(ctx, *ctx.source.find(*Version::parse(s->version)), StepKind::kRevert, 0));
+  }
   return plan;
 }
 

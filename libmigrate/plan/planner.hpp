@@ -26,10 +26,13 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
 // kOutOfOrder. Each names every offending version and file.
 void check_apply_preconditions(const PlanContext& ctx);
 
-Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target);
+// `max_steps` > 0 stops after that many steps (the executor re-plans one step at a time under
+// the lock and need not split every file each time).
+Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target,
+                      std::size_t max_steps = 0);
 
 // Checks every migration in range before returning (kIrreversible, kMissingFile,
 // kChecksumMismatch for a changed down file, kFailedMigration for an interrupted one).
-Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target);
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target, std::size_t max_steps = 0);
 
 }  // namespace migrate

@@ -12,6 +12,8 @@
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/history/timestamp.hpp"
+#include "migrate/library_version.hpp"
 
 namespace migrate {
 namespace {
@@ -132,6 +134,7 @@ class SqliteBackend final : public Backend {
            "check that the directory exists and is writable, or fix --db");
     }
     sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
     // Reading the schema of a corrupt or non-database file fails here rather than mid-run.
     char* err = nullptr;
     if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err) != SQLITE_OK) {
@@ -345,6 +348,15 @@ class SqliteBackend final : public Backend {
              ")",
              quote_identifier(table_))
              .c_str());
+    // The first row records when, by which release and in which format the table was made.
+    Statement q(db_, fmt::format(
+                         "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
+                         "transactional, started_at, finished_at, success, installed_by, client, tool_version) "
+                         "VALUES (?1, '', '', '', 'init', '', 1, ?2, ?2, 1, ?3, '', ?4)",
+                         quote_identifier(table_)));
+    q.bind(1, static_cast<std::int64_t>(kHistoryFormatVersion)).bind(2, utc_timestamp());
+    q.bind(3, installed_by()).bind(4, std::string(kLibraryVersion));
+    q.step();
   }
 
   void check_foreign_keys(const StepSession& session) {

@@ -1,0 +1,292 @@
+// Apply and failure behaviour on real SQLite files through the public Migrator API.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "migrate/migrator.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::query_sqlite;
+using testing::schema_of;
+using testing::TestWorkspace;
+
+Options options_for(const TestWorkspace& ws) {
+  Options o;
+  o.database_url = ws.database_url();
+  o.migrations_dir = ws.migrations();
+  o.lock_wait = std::chrono::milliseconds(2000);
+  return o;
+}
+
+const VersionStatus& find(const std::vector<VersionStatus>& all, const std::string& v) {
+  for (const auto& s : all)
+    if (s.version == v) return s;
+  throw std::runtime_error("no version " + v);
+}
+
+std::string history_rows(const TestWorkspace& ws) {
+  std::string out;
+  for (const auto& r : query_sqlite(ws.database(),
+                                    "SELECT version, direction, coalesce(success, 'NULL'), statement_index FROM "
+                                    "migrate_history WHERE direction <> 'init' ORDER BY id"))
+    out += r + "\n";
+  return out;
+}
+
+class SqliteApplyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ws.write_migration("V001__users.up.sql",
+                       "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+                       "INSERT INTO users (email) VALUES ('a@example.com');\n");
+    ws.write_migration("V001__users.down.sql", "DROP TABLE users;\n");
+    ws.write_migration("V002__posts.up.sql",
+                       "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
+    ws.write_migration("V002__posts.down.sql", "DROP TABLE posts;\n");
+  }
+  TestWorkspace ws;
+};
+
+TEST_F(SqliteApplyTest, AppliesEveryPendingMigrationAndRecordsOneSuccessfulAttemptEach) {
+  Migrator m(options_for(ws));
+  RunReport report = m.apply(std::nullopt);
+  ASSERT_FALSE(report.error) << report.error->describe();
+  ASSERT_EQ(report.steps.size(), 2u);
+  EXPECT_EQ(history_rows(ws), "1|up|1|2\n2|up|1|1\n");
+  auto status = m.status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(find(*status, "1").state, State::kApplied);
+  EXPECT_EQ(find(*status, "2").state, State::kApplied);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT email FROM users"), std::vector<std::string>{"a@example.com"});
+  // Every row carries the format version, the checksum and who ran it.
+  auto meta = query_sqlite(ws.database(),
+                           "SELECT history_format, checksum LIKE 'sha256:v1:%', length(run_id), installed_by <> '', "
+                           "tool_version FROM migrate_history WHERE version = '1'");
+  EXPECT_EQ(meta, std::vector<std::string>{"1|1|36|1|0.1.0"});
+  // A second apply has nothing to do.
+  RunReport again = m.apply(std::nullopt);
+  EXPECT_FALSE(again.error);
+  EXPECT_TRUE(again.steps.empty());
+}
+
+TEST_F(SqliteApplyTest, TargetStopsAtTheGivenVersionWrittenEitherWay) {
+  Migrator m(options_for(ws));
+  RunReport report = m.apply(std::string("V001"));
+  ASSERT_FALSE(report.error);
+  ASSERT_EQ(report.steps.size(), 1u);
+  EXPECT_EQ(find(*m.status(), "2").state, State::kPending);
+  RunReport unknown = m.apply(std::string("7"));
+  ASSERT_TRUE(unknown.error);
+  EXPECT_EQ(unknown.error->code, ErrorCode::kTargetNotFound);
+}
+
+TEST_F(SqliteApplyTest, FailureMidMigrationLeavesNothingHalfAppliedAndRecordsTheAttempt) {
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  auto before = schema_of(ws.database());
+  ws.write_migration("V003__broken.up.sql",
+                     "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);\n"
+                     "INSERT INTO tags (name) VALUES ('x');\n"
+                     "ALTER TABLE posts ADD COLUMN title TEXT;\n"
+                     "UPDATE posts SET title = no_such_column;\n");
+  ws.write_migration("V004__later.up.sql", "CREATE TABLE later (id INTEGER);\n");
+  RunReport report = m.apply(std::nullopt);
+  ASSERT_TRUE(report.error);
+  EXPECT_EQ(report.error->code, ErrorCode::kStatementFailed);
+  EXPECT_EQ(report.error->where.version, "3");
+  EXPECT_EQ(report.error->where.statement, 4);
+  EXPECT_EQ(report.error->where.line, 4);
+  EXPECT_GT(report.error->where.column, 1);  // points into the statement, at the bad column
+  EXPECT_NE(report.error->where.file.find("V003__broken.up.sql"), std::string::npos);
+  EXPECT_NE(report.error->message.find("no_such_column"), std::string::npos);
+  EXPECT_NE(report.error->hint.find("--retry-failed"), std::string::npos);
+  // Nothing of V003 (nor V004) is in the schema; the history gained exactly one failed row.
+  EXPECT_EQ(schema_of(ws.database()), before);
+  EXPECT_EQ(history_rows(ws), "1|up|1|2\n2|up|1|1\n3|up|0|3\n");
+  auto status = m.status();
+  EXPECT_EQ(find(*status, "3").state, State::kFailed);
+  EXPECT_EQ(find(*status, "4").state, State::kPending);
+
+  // The failed attempt is not silently retried.
+  RunReport refused = m.apply(std::nullopt);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kFailedMigration);
+  EXPECT_NE(refused.error->message.find("statement 4"), std::string::npos);
+  EXPECT_EQ(schema_of(ws.database()), before);
+
+  // Fixed file + --retry-failed: applies V003 and V004.
+  ws.write_migration("V003__broken.up.sql",
+                     "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);\n"
+                     "ALTER TABLE posts ADD COLUMN title TEXT;\n");
+  Options retry = options_for(ws);
+  retry.retry_failed = true;
+  RunReport fixed = Migrator(retry).apply(std::nullopt);
+  ASSERT_FALSE(fixed.error) << fixed.error->describe();
+  EXPECT_EQ(find(*m.status(), "3").state, State::kApplied);
+  EXPECT_EQ(find(*m.status(), "4").state, State::kApplied);
+}
+
+TEST_F(SqliteApplyTest, AMalformedStatementAnywhereInThePlanStopsTheRunBeforeAnythingRuns) {
+  ws.write_migration("V003__unterminated.up.sql", "CREATE TABLE t (name TEXT DEFAULT 'oops);\n");
+  Migrator m(options_for(ws));
+  RunReport report = m.apply(std::nullopt);
+  ASSERT_TRUE(report.error);
+  EXPECT_EQ(report.error->code, ErrorCode::kSourceInvalid);
+  EXPECT_EQ(report.error->where.line, 1);
+  EXPECT_TRUE(report.steps.empty());
+  EXPECT_TRUE(schema_of(ws.database()).empty());
+}
+
+TEST_F(SqliteApplyTest, RefusesChangedAppliedFileMissingFileAndOutOfOrderVersions) {
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+
+  ws.write_migration("V001__users.up.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n");
+  RunReport changed = m.apply(std::nullopt);
+  ASSERT_TRUE(changed.error);
+  EXPECT_EQ(changed.error->code, ErrorCode::kChecksumMismatch);
+  EXPECT_NE(changed.error->message.find("V001__users.up.sql"), std::string::npos);
+  EXPECT_NE(changed.error->message.find("sha256:v1:"), std::string::npos);
+  EXPECT_EQ(find(*m.status(), "1").state, State::kModified);
+  ws.write_migration("V001__users.up.sql",
+                     "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+                     "INSERT INTO users (email) VALUES ('a@example.com');\n");
+  ASSERT_TRUE(m.validate());
+
+  ws.remove_migration("V002__posts.up.sql");
+  ws.remove_migration("V002__posts.down.sql");
+  RunReport missing = m.apply(std::nullopt);
+  ASSERT_TRUE(missing.error);
+  EXPECT_EQ(missing.error->code, ErrorCode::kMissingFile);
+  EXPECT_EQ(find(*m.status(), "2").state, State::kMissing);
+  ws.write_migration("V002__posts.up.sql",
+                     "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
+  ws.write_migration("V002__posts.down.sql", "DROP TABLE posts;\n");
+
+  ws.write_migration("V001.5__late_branch.up.sql", "CREATE TABLE late (id INTEGER);\n");
+  RunReport late = m.apply(std::nullopt);
+  ASSERT_TRUE(late.error);
+  EXPECT_EQ(late.error->code, ErrorCode::kOutOfOrder);
+  EXPECT_NE(late.error->message.find("1.5"), std::string::npos);
+  EXPECT_NE(late.error->message.find("version 2 is already applied"), std::string::npos);
+  EXPECT_EQ(find(*m.status(), "1.5").state, State::kOutOfOrder);
+  Options allow = options_for(ws);
+  allow.allow_out_of_order = true;
+  ASSERT_FALSE(Migrator(allow).apply(std::nullopt).error);
+  EXPECT_EQ(find(*m.status(), "1.5").state, State::kApplied);
+}
+
+TEST_F(SqliteApplyTest, LockTimeoutWhenAnotherConnectionHoldsTheWriteLock) {
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::string("1")).error);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(ws.database().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Options o = options_for(ws);
+  o.lock_wait = std::chrono::milliseconds(200);
+  RunReport blocked = Migrator(o).apply(std::nullopt);
+  ASSERT_TRUE(blocked.error);
+  EXPECT_EQ(blocked.error->code, ErrorCode::kLockTimeout);
+  EXPECT_NE(blocked.error->message.find("200 ms"), std::string::npos);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(find(*m.status(), "2").state, State::kPending);
+  EXPECT_FALSE(Migrator(o).apply(std::nullopt).error);
+}
+
+TEST_F(SqliteApplyTest, ConcurrentRunnersApplyEachVersionExactlyOnce) {
+  for (int v = 3; v <= 30; ++v) {
+    ws.write_migration("V" + std::to_string(v) + "__t" + std::to_string(v) + ".up.sql",
+                       "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
+  }
+  std::vector<RunReport> reports(4);
+  std::vector<std::thread> threads;
+  for (auto& r : reports) {
+    threads.emplace_back([&r, this] {
+      Options o = options_for(ws);
+      o.lock_wait = std::chrono::milliseconds(30000);
+      r = Migrator(o).apply(std::nullopt);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::size_t steps = 0;
+  for (const auto& r : reports) {
+    EXPECT_FALSE(r.error) << r.error->describe();
+    steps += r.steps.size();
+  }
+  EXPECT_EQ(steps, 30u);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*), count(DISTINCT version) FROM migrate_history WHERE direction = 'up'"),
+            std::vector<std::string>{"30|30"});
+}
+
+TEST_F(SqliteApplyTest, HistoryTableNameIsConfigurableAndQuoted) {
+  Options o = options_for(ws);
+  o.history_table = "schema \"history\" v1";
+  ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM \"schema \"\"history\"\" v1\" WHERE success = 1 AND direction = 'up'"),
+            std::vector<std::string>{"2"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
+            std::vector<std::string>{"0"});
+}
+
+TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::string("1")).error);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(ws.database().c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "UPDATE migrate_history SET history_format = 99 WHERE id = 1; CREATE TABLE not_history (x);",
+               nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto status = m.status();
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ErrorCode::kHistoryIncompatible);
+  EXPECT_NE(status.error().message.find("99"), std::string::npos);
+  RunReport run = m.apply(std::nullopt);
+  ASSERT_TRUE(run.error);
+  EXPECT_EQ(run.error->code, ErrorCode::kHistoryIncompatible);
+
+  Options foreign = options_for(ws);
+  foreign.history_table = "not_history";
+  auto f = Migrator(foreign).status();
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().code, ErrorCode::kHistoryIncompatible);
+}
+
+TEST_F(SqliteApplyTest, TransactionControlInsideATransactionalMigrationIsRefused) {
+  ws.write_migration("V003__own_tx.up.sql", "BEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
+  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
+  EXPECT_EQ(r.error->where.statement, 1);
+  EXPECT_NE(r.error->message.find("transaction control"), std::string::npos);
+  EXPECT_NE(r.error->hint.find("transaction off"), std::string::npos);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM sqlite_master WHERE name = 'x'"),
+            std::vector<std::string>{"0"});
+}
+
+TEST_F(SqliteApplyTest, EmptyAndCommentOnlyMigrationsAreRecordedAsApplied) {
+  ws.write_migration("V003__nothing.up.sql", "");
+  ws.write_migration("V004__comments.up.sql", "-- intentionally empty: the PostgreSQL twin does the work\n");
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  EXPECT_EQ(find(*m.status(), "3").state, State::kApplied);
+  EXPECT_EQ(find(*m.status(), "4").state, State::kApplied);
+}
+
+TEST_F(SqliteApplyTest, StatusOnAMissingDatabaseCreatesNothing) {
+  Migrator m(options_for(ws));
+  auto status = m.status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(find(*status, "1").state, State::kPending);
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->steps.size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(ws.database()));
+}
+
+}  // namespace
+}  // namespace migrate

@@ -1,0 +1,137 @@
+// Rollback on real SQLite files: targets, steps, and the refusals that happen before anything.
+#include <gtest/gtest.h>
+
+#include "migrate/migrator.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::query_sqlite;
+using testing::schema_of;
+using testing::TestWorkspace;
+
+const std::filesystem::path kDemo = std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
+
+Options options_for(const TestWorkspace& ws) {
+  Options o;
+  o.database_url = ws.database_url();
+  o.migrations_dir = ws.migrations();
+  return o;
+}
+
+std::vector<std::string> applied_versions(Migrator& m) {
+  std::vector<std::string> out;
+  for (const auto& s : *m.status())
+    if (s.state == State::kApplied) out.push_back(s.version);
+  return out;
+}
+
+std::size_t history_count(const TestWorkspace& ws) {
+  return query_sqlite(ws.database(), "SELECT id FROM migrate_history").size();
+}
+
+TEST(SqliteRollbackTest, RollbackToTargetRestoresTheSchemaOfThatVersion) {
+  TestWorkspace reference;
+  reference.copy_migrations_from(kDemo);
+  ASSERT_FALSE(Migrator(options_for(reference)).apply(std::string("V012")).error);
+
+  TestWorkspace ws;
+  ws.copy_migrations_from(kDemo);
+  Migrator m(options_for(ws));
+  RunReport up = m.apply(std::nullopt);
+  ASSERT_FALSE(up.error) << up.error->describe();
+  RunReport down = m.rollback(RollbackTarget{std::string("12"), std::nullopt});
+  ASSERT_FALSE(down.error) << down.error->describe();
+  EXPECT_EQ(down.steps.size(), 7u);
+  EXPECT_EQ(down.steps.front().version, "19");  // newest first
+  EXPECT_EQ(down.steps.back().version, "13");
+  EXPECT_EQ(schema_of(ws.database()), schema_of(reference.database()));
+  auto applied = applied_versions(m);
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.back(), "12");  // the target stays applied
+
+  // Up again reaches the same schema as a straight apply.
+  TestWorkspace straight;
+  straight.copy_migrations_from(kDemo);
+  ASSERT_FALSE(Migrator(options_for(straight)).apply(std::nullopt).error);
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  EXPECT_EQ(schema_of(ws.database()), schema_of(straight.database()));
+}
+
+TEST(SqliteRollbackTest, RollbackRefusesBeforeDoingAnythingWhenAMigrationInRangeIsIrreversible) {
+  TestWorkspace ws;
+  ws.copy_migrations_from(kDemo);
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  auto schema = schema_of(ws.database());
+  auto rows = history_count(ws);
+  auto plan = m.plan_rollback(RollbackTarget{std::string("5"), std::nullopt});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::kIrreversible);
+  RunReport r = m.rollback(RollbackTarget{std::string("5"), std::nullopt});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kIrreversible);
+  EXPECT_NE(r.error->message.find("V009__purge_soft_deleted_comments.up.sql"), std::string::npos);
+  EXPECT_TRUE(r.steps.empty());
+  EXPECT_EQ(schema_of(ws.database()), schema);
+  EXPECT_EQ(history_count(ws), rows);
+}
+
+TEST(SqliteRollbackTest, RollbackRefusesWhenADownFileChangedSinceApply) {
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  ws.write_migration("V2__b.down.sql", "DROP TABLE b;\n");
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\nDROP TABLE IF EXISTS z;\n");
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kChecksumMismatch);
+  EXPECT_NE(r.error->message.find("V1__a.down.sql"), std::string::npos);
+  EXPECT_EQ(applied_versions(m), (std::vector<std::string>{"1", "2"}));  // V2 was not reverted either
+}
+
+TEST(SqliteRollbackTest, StepsRevertsTheNewestAndTargetZeroRevertsEverything) {
+  TestWorkspace ws;
+  for (int v = 1; v <= 4; ++v) {
+    ws.write_migration("V" + std::to_string(v) + "__t.up.sql", "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
+    ws.write_migration("V" + std::to_string(v) + "__t.down.sql", "DROP TABLE t" + std::to_string(v) + ";\n");
+  }
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  RunReport two = m.rollback(RollbackTarget{std::nullopt, 2});
+  ASSERT_FALSE(two.error);
+  EXPECT_EQ(applied_versions(m), (std::vector<std::string>{"1", "2"}));
+  RunReport all = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_FALSE(all.error);
+  EXPECT_TRUE(applied_versions(m).empty());
+  EXPECT_TRUE(schema_of(ws.database()).empty());
+  // The log keeps every attempt: 4 ups, 4 downs (plus the init row).
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT direction, count(*) FROM migrate_history GROUP BY direction ORDER BY direction"),
+            (std::vector<std::string>{"down|4", "init|1", "up|4"}));
+}
+
+TEST(SqliteRollbackTest, AFailingDownFileLeavesThatMigrationAppliedAndRecordsTheFailure) {
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  ws.write_migration("V2__b.down.sql", "DROP TABLE b;\nDROP TABLE does_not_exist;\n");
+  Migrator m(options_for(ws));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  auto schema = schema_of(ws.database());
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
+  EXPECT_EQ(r.error->where.statement, 2);
+  EXPECT_EQ(schema_of(ws.database()), schema);  // table b is still there: the down rolled back
+  EXPECT_EQ(applied_versions(m), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT version, direction, success FROM migrate_history WHERE direction = 'down'"),
+            std::vector<std::string>{"2|down|0"});
+}
+
+}  // namespace
+}  // namespace migrate

@@ -1,0 +1,123 @@
+#include "support/test_workspace.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace migrate::testing {
+
+TestWorkspace::TestWorkspace() {
+  std::random_device rd;
+  root_ = std::filesystem::temp_directory_path() / ("migrate-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(root_ / "migrations");
+}
+
+TestWorkspace::~TestWorkspace() {
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+}
+
+std::filesystem::path TestWorkspace::write_migration(const std::string& file_name, const std::string& content) const {
+  auto path = migrations() / file_name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+void TestWorkspace::remove_migration(const std::string& file_name) const { std::filesystem::remove(migrations() / file_name); }
+
+void TestWorkspace::copy_migrations_from(const std::filesystem::path& from) const {
+  for (const auto& e : std::filesystem::directory_iterator(from))
+    std::filesystem::copy_file(e.path(), migrations() / e.path().filename());
+}
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                          const std::vector<std::string>& env) {
+  auto out_path = std::filesystem::temp_directory_path() / ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+  auto err_path = out_path.string() + ".err";
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    for (const char* name : {"MIGRATE_DATABASE_URL", "DATABASE_URL", "MIGRATE_DIR", "MIGRATE_OUTPUT", "MIGRATE_LOG_LEVEL",
+                             "MIGRATE_HISTORY_TABLE", "MIGRATE_LOCK_TIMEOUT", "MIGRATE_SQLITE_FOREIGN_KEYS"}) {
+      unsetenv(name);
+    }
+    for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    std::vector<char*> argv;
+    std::string binary = MIGRATE_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    throw std::runtime_error("cannot open " + db.string());
+  }
+  std::vector<std::string> rows;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(h);
+    sqlite3_close(h);
+    throw std::runtime_error(why + " in " + sql);
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      if (i) row += '|';
+      auto* t = sqlite3_column_text(st, i);
+      row += t ? reinterpret_cast<const char*>(t) : "NULL";
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return rows;
+}
+
+std::vector<std::string> schema_of(const std::filesystem::path& db, const std::string& history_table) {
+  return query_sqlite(db, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '" +
+                              history_table + "' ORDER BY type, name");
+}
+
+}  // namespace migrate::testing

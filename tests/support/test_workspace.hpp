@@ -1,0 +1,51 @@
+// Scratch directories with migration files, and running the built `migrate` binary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace migrate::testing {
+
+// A fresh directory under the system temp dir, removed when the object goes away.
+class TestWorkspace {
+ public:
+  TestWorkspace();
+  ~TestWorkspace();
+  TestWorkspace(const TestWorkspace&) = delete;
+  TestWorkspace& operator=(const TestWorkspace&) = delete;
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path migrations() const { return root_ / "migrations"; }
+  std::filesystem::path database() const { return root_ / "app.db"; }
+  std::string database_url() const { return "sqlite:" + database().string(); }
+
+  // Writes root()/migrations/<file_name> with `content` (bytes as given).
+  std::filesystem::path write_migration(const std::string& file_name, const std::string& content) const;
+  void remove_migration(const std::string& file_name) const;
+  // Copies every file of `from` into migrations().
+  void copy_migrations_from(const std::filesystem::path& from) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the built `migrate` with `args` in `cwd`, with `env` ("NAME=value") added and the
+// MIGRATE_*/DATABASE_URL variables of the test's own environment removed. stdin is /dev/null.
+CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                          const std::vector<std::string>& env = {});
+
+// Rows of `sql` against the SQLite file, each row's columns joined by '|'.
+std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql);
+
+// `type|name|sql` of every schema object except SQLite's and the history table, sorted.
+std::vector<std::string> schema_of(const std::filesystem::path& db,
+                                   const std::string& history_table = "migrate_history");
+
+}  // namespace migrate::testing
