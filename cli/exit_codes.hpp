@@ -9,21 +9,36 @@ inline constexpr int kExitOk = 0;
 
 inline int exit_code_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInternal: return 1;
-    case ErrorCode::kUsage: return 2;
-    case ErrorCode::kTargetNotFound: return 2;
-    case ErrorCode::kSourceInvalid: return 3;
-    case ErrorCode::kStatementFailed: return 4;
-    case ErrorCode::kLockTimeout: return 5;
-    case ErrorCode::kChecksumMismatch: return 6;
-    case ErrorCode::kMissingFile: return 7;
-    case ErrorCode::kOutOfOrder: return 8;
-    case ErrorCode::kFailedMigration: return 9;
-    case ErrorCode::kIrreversible: return 10;
-    case ErrorCode::kConnectionFailed: return 11;
-    case ErrorCode::kUnsupportedDatabase: return 12;
-    case ErrorCode::kNotConfirmed: return 13;
-    case ErrorCode::kHistoryIncompatible: return 14;
+    case ErrorCode::kInternal:
+      return 1;
+    case ErrorCode::kUsage:
+      return 2;
+    case ErrorCode::kTargetNotFound:
+      return 2;
+    case ErrorCode::kSourceInvalid:
+      return 3;
+    case ErrorCode::kStatementFailed:
+      return 4;
+    case ErrorCode::kLockTimeout:
+      return 5;
+    case ErrorCode::kChecksumMismatch:
+      return 6;
+    case ErrorCode::kMissingFile:
+      return 7;
+    case ErrorCode::kOutOfOrder:
+      return 8;
+    case ErrorCode::kFailedMigration:
+      return 9;
+    case ErrorCode::kIrreversible:
+      return 10;
+    case ErrorCode::kConnectionFailed:
+      return 11;
+    case ErrorCode::kUnsupportedDatabase:
+      return 12;
+    case ErrorCode::kNotConfirmed:
+      return 13;
+    case ErrorCode::kHistoryIncompatible:
+      return 14;
   }
   return 1;
 }

@@ -1,10 +1,10 @@
 // `migrate`: flags, configuration layering and rendering. All migration logic is in libmigrate.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,10 +27,14 @@ struct Invocation {
 };
 
 // Prints the command's result and returns its exit code. `body` holds the command's fields.
-int finish(const Invocation& inv, json body, const std::optional<Error>& error, const std::string& text) {
+int finish(const Invocation& inv, json body, const std::optional<Error>& error,
+           const std::string& text) {
   int code = error ? exit_code_for(error->code) : kExitOk;
   if (inv.json_output) {
-    json out{{"schema", kJsonSchema}, {"command", inv.command}, {"ok", !error}, {"exit_code", code},
+    json out{{"schema", kJsonSchema},
+             {"command", inv.command},
+             {"ok", !error},
+             {"exit_code", code},
              {"error", error ? to_json(*error) : json(nullptr)}};
     for (auto& [k, v] : body.items()) out[k] = v;
     std::cout << out.dump(2) << "\n";
@@ -57,23 +61,31 @@ bool confirm_rollback(const Plan& plan) {
 }  // namespace
 
 int run(int argc, char** argv) {
-  CLI::App app{"migrate: safe schema migrations for PostgreSQL and SQLite from plain up/down SQL files"};
+  CLI::App app{
+      "migrate: safe schema migrations for PostgreSQL and SQLite from plain up/down SQL files"};
   app.set_version_flag("--version", std::string("migrate ") + kLibraryVersion);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `migrate status --output json`
   std::map<std::string, std::string> flags;
   std::optional<std::string> config_path;
-  auto flag = [&](CLI::App& on, const std::string& names, const std::string& setting, const std::string& help) {
-    on.add_option_function<std::string>(names, [&flags, setting](const std::string& v) { flags[setting] = v; }, help);
+  auto flag = [&](CLI::App& on, const std::string& names, const std::string& setting,
+                  const std::string& help) {
+    on.add_option_function<std::string>(
+        names, [&flags, setting](const std::string& v) { flags[setting] = v; }, help);
   };
-  flag(app, "--db", "database_url", "database URL: sqlite:PATH, sqlite::memory:, postgres://... (env MIGRATE_DATABASE_URL, DATABASE_URL)");
+  flag(app, "--db", "database_url",
+       "database URL: sqlite:PATH, sqlite::memory:, postgres://... (env MIGRATE_DATABASE_URL, "
+       "DATABASE_URL)");
   flag(app, "--dir", "dir", "migrations directory (default: migrations)");
   flag(app, "--history-table", "history_table", "history table name (default: migrate_history)");
-  flag(app, "--lock-timeout", "lock_timeout", "how long to wait for the migration lock, e.g. 500ms, 10s (default: 10s)");
+  flag(app, "--lock-timeout", "lock_timeout",
+       "how long to wait for the migration lock, e.g. 500ms, 10s (default: 10s)");
   flag(app, "--output", "output", "text or json (default: text)");
   flag(app, "--log-level", "log_level", "trace, debug, info, warn, error, off (default: info)");
-  flag(app, "--sqlite-foreign-keys", "sqlite.foreign_keys", "check or enforce: foreign keys during SQLite migrations (default: check)");
-  app.add_option("--config", config_path, "configuration file (default: ./migrate.toml when present)");
+  flag(app, "--sqlite-foreign-keys", "sqlite.foreign_keys",
+       "check or enforce: foreign keys during SQLite migrations (default: check)");
+  app.add_option("--config", config_path,
+                 "configuration file (default: ./migrate.toml when present)");
 
   std::optional<std::string> target;
   bool dry_run = false, allow_out_of_order = false, retry_failed = false, yes = false;
@@ -83,32 +95,43 @@ int run(int argc, char** argv) {
   auto* plan_cmd = app.add_subcommand("plan", "show what apply would do; executes nothing");
   plan_cmd->add_option("--target", target, "stop at this version (default: all pending)");
   plan_cmd->add_flag("--dry-run", dry_run, "accepted for clarity: plan never executes anything");
-  plan_cmd->add_flag("--allow-out-of-order", allow_out_of_order, "include pending versions older than applied ones");
+  plan_cmd->add_flag("--allow-out-of-order", allow_out_of_order,
+                     "include pending versions older than applied ones");
   plan_cmd->add_flag("--retry-failed", retry_failed, "include versions whose last attempt failed");
 
   auto* apply_cmd = app.add_subcommand("apply", "apply pending migrations in version order");
   apply_cmd->add_option("--target", target, "stop after this version (V012 and 12 are the same)");
   apply_cmd->add_flag("--dry-run", dry_run, "print the plan instead of executing it");
-  apply_cmd->add_flag("--allow-out-of-order", allow_out_of_order, "apply pending versions older than applied ones");
-  apply_cmd->add_flag("--retry-failed", retry_failed, "retry versions whose last attempt failed or was interrupted");
+  apply_cmd->add_flag("--allow-out-of-order", allow_out_of_order,
+                      "apply pending versions older than applied ones");
+  apply_cmd->add_flag("--retry-failed", retry_failed,
+                      "retry versions whose last attempt failed or was interrupted");
 
-  auto* status_cmd = app.add_subcommand("status", "show every version's state from the files and the history");
+  auto* status_cmd =
+      app.add_subcommand("status", "show every version's state from the files and the history");
 
-  auto* rollback_cmd = app.add_subcommand(
-      "rollback",
-      "revert applied migrations newest first. --target V keeps V applied and reverts everything above it "
-      "(--target 0 reverts all); --steps N reverts the N newest. Refuses before doing anything if one of "
-      "them is irreversible or its down file changed.");
-  auto* rb_target = rollback_cmd->add_option("--target", target, "keep this version applied; revert all above it");
-  auto* rb_steps = rollback_cmd->add_option("--steps", steps, "revert this many of the newest applied migrations");
+  auto* rollback_cmd = app.add_subcommand("rollback",
+                                          "revert applied migrations newest first. --target V "
+                                          "keeps V applied and reverts everything above it "
+                                          "(--target 0 reverts all); --steps N reverts the N "
+                                          "newest. Refuses before doing anything if one of "
+                                          "them is irreversible or its down file changed.");
+  auto* rb_target = rollback_cmd->add_option("--target", target,
+                                             "keep this version applied; revert all above it");
+  auto* rb_steps = rollback_cmd->add_option("--steps", steps,
+                                            "revert this many of the newest applied migrations");
   rb_target->excludes(rb_steps);
   rollback_cmd->add_flag("--yes,-y", yes, "do not ask for confirmation");
   rollback_cmd->add_flag("--dry-run", dry_run, "print the plan instead of executing it");
+  rollback_cmd->add_flag("--retry-failed", retry_failed, "run an interrupted rollback step again");
 
-  auto* validate_cmd = app.add_subcommand("validate", "check files and history: names, directives, checksums, order, failures");
-  auto* new_cmd = app.add_subcommand("new", "create the next V<version>__NAME.up.sql / .down.sql pair");
+  auto* validate_cmd = app.add_subcommand(
+      "validate", "check files and history: names, directives, checksums, order, failures");
+  auto* new_cmd =
+      app.add_subcommand("new", "create the next V<version>__NAME.up.sql / .down.sql pair");
   new_cmd->add_option("name", new_name, "migration name: letters, digits, '_' and '-'")->required();
-  auto* config_cmd = app.add_subcommand("config", "show each effective setting and where it came from");
+  auto* config_cmd =
+      app.add_subcommand("config", "show each effective setting and where it came from");
 
   Invocation inv;
   try {
@@ -120,21 +143,25 @@ int run(int argc, char** argv) {
   }
   for (auto* sub : app.get_subcommands()) inv.command = sub->get_name();
 
-  auto settings = resolve_settings(flags, config_path, [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  });
+  auto settings = resolve_settings(flags, config_path,
+                                   [](const std::string& name) -> std::optional<std::string> {
+                                     const char* v = std::getenv(name.c_str());
+                                     return v ? std::optional<std::string>(v) : std::nullopt;
+                                   });
   inv.json_output = flags.count("output") && flags["output"] == "json";
   if (!settings) return finish(inv, json::object(), settings.error(), "");
   auto value = [&](const std::string& name) { return find_setting(*settings, name).value; };
 
   const std::string output = value("output");
-  if (output != "text" && output != "json") return fail_usage(inv, fmt::format("unknown output '{}'", output), "use --output text or --output json");
+  if (output != "text" && output != "json")
+    return fail_usage(inv, fmt::format("unknown output '{}'", output),
+                      "use --output text or --output json");
   inv.json_output = output == "json";
 
   auto level = spdlog::level::from_str(value("log_level"));
   if (level == spdlog::level::off && value("log_level") != "off") {
-    return fail_usage(inv, fmt::format("unknown log level '{}'", value("log_level")), "use trace, debug, info, warn, error or off");
+    return fail_usage(inv, fmt::format("unknown log level '{}'", value("log_level")),
+                      "use trace, debug, info, warn, error or off");
   }
   auto logger = spdlog::stderr_color_mt("migrate");
   logger->set_level(level);
@@ -142,9 +169,13 @@ int run(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   auto lock_wait = parse_duration(value("lock_timeout"));
-  if (!lock_wait) return fail_usage(inv, fmt::format("invalid lock timeout '{}'", value("lock_timeout")), "write a duration such as 500ms, 10s or 2min");
+  if (!lock_wait)
+    return fail_usage(inv, fmt::format("invalid lock timeout '{}'", value("lock_timeout")),
+                      "write a duration such as 500ms, 10s or 2min");
   const std::string fk = value("sqlite.foreign_keys");
-  if (fk != "check" && fk != "enforce") return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk), "use check or enforce");
+  if (fk != "check" && fk != "enforce")
+    return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk),
+                      "use check or enforce");
 
   Options options;
   options.database_url = value("database_url");
@@ -154,23 +185,28 @@ int run(int argc, char** argv) {
   options.allow_out_of_order = allow_out_of_order;
   options.retry_failed = retry_failed;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
-  spdlog::debug("database {} ({}), migrations in {}", printable_value(find_setting(*settings, "database_url")),
+  spdlog::debug("database {} ({}), migrations in {}",
+                printable_value(find_setting(*settings, "database_url")),
                 find_setting(*settings, "database_url").source, options.migrations_dir.string());
-  if (options.history_table.empty()) return fail_usage(inv, "the history table name is empty", "pass --history-table NAME");
+  if (options.history_table.empty())
+    return fail_usage(inv, "the history table name is empty", "pass --history-table NAME");
 
   Migrator migrator(options);
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
 
   if (*config_cmd) {
     json list = json::array();
-    for (const auto& s : *settings) list.push_back({{"name", s.name}, {"value", printable_value(s)}, {"source", s.source}});
+    for (const auto& s : *settings)
+      list.push_back({{"name", s.name}, {"value", printable_value(s)}, {"source", s.source}});
     return finish(inv, {{"settings", list}}, std::nullopt, render_settings_text(*settings));
   }
   if (*new_cmd) {
     auto files = create_migration_files(options.migrations_dir, new_name);
     if (!files) return finish(inv, json::object(), files.error(), "");
-    return finish(inv, {{"files", {{"up", files->up.string()}, {"down", files->down.string()}}}}, std::nullopt,
-                  fmt::format("created {}\ncreated {}\n", files->up.string(), files->down.string()));
+    return finish(
+        inv, {{"files", {{"up", files->up.string()}, {"down", files->down.string()}}}},
+        std::nullopt,
+        fmt::format("created {}\ncreated {}\n", files->up.string(), files->down.string()));
   }
   if (*status_cmd || *validate_cmd) {
     auto statuses = *status_cmd ? migrator.status() : migrator.validate();
@@ -184,24 +220,35 @@ int run(int argc, char** argv) {
   if (*plan_cmd || (*apply_cmd && dry_run)) {
     auto plan = migrator.plan_apply(target);
     if (!plan) return finish(inv, json::object(), plan.error(), "");
-    return finish(inv, {{"dry_run", true}, {"plan", to_json(*plan)}}, std::nullopt, render_plan_text(*plan, true));
+    return finish(inv, {{"dry_run", true}, {"plan", to_json(*plan)}}, std::nullopt,
+                  render_plan_text(*plan, true));
   }
   if (*apply_cmd) {
     RunReport report = migrator.apply(target, observer);
     return finish(inv, to_json(report), report.error, render_report_text(report, "applied"));
   }
   if (*rollback_cmd) {
-    if (!target && !steps) return fail_usage(inv, "rollback needs --target VERSION or --steps N", "e.g. `migrate rollback --target V001` keeps V001 applied");
+    if (!target && !steps)
+      return fail_usage(inv, "rollback needs --target VERSION or --steps N",
+                        "e.g. `migrate rollback --target V001` keeps V001 applied");
     RollbackTarget rb{target, steps};
     auto plan = migrator.plan_rollback(rb);
     if (!plan) return finish(inv, json::object(), plan.error(), "");
-    if (dry_run) return finish(inv, {{"dry_run", true}, {"plan", to_json(*plan)}}, std::nullopt, render_plan_text(*plan, true));
-    if (plan->steps.empty()) return finish(inv, {{"run_id", nullptr}, {"steps", json::array()}}, std::nullopt, "Nothing to roll back.\n");
+    if (dry_run)
+      return finish(inv, {{"dry_run", true}, {"plan", to_json(*plan)}}, std::nullopt,
+                    render_plan_text(*plan, true));
+    if (plan->steps.empty())
+      return finish(inv, {{"run_id", nullptr}, {"steps", json::array()}}, std::nullopt,
+                    "Nothing to roll back.\n");
     if (!yes && (inv.json_output || !confirm_rollback(*plan))) {
-      return finish(inv, {{"plan", to_json(*plan)}},
-                    Error{ErrorCode::kNotConfirmed, fmt::format("rollback of {} migration(s) was not confirmed", plan->steps.size()),
-                          "pass --yes to roll back without a prompt (required when stdin is not a terminal)", {}, {}},
-                    "");
+      return finish(
+          inv, {{"plan", to_json(*plan)}},
+          Error{ErrorCode::kNotConfirmed,
+                fmt::format("rollback of {} migration(s) was not confirmed", plan->steps.size()),
+                "pass --yes to roll back without a prompt (required when stdin is not a terminal)",
+                {},
+                {}},
+          "");
     }
     RunReport report = migrator.rollback(rb, observer);
     return finish(inv, to_json(report), report.error, render_report_text(report, "reverted"));
@@ -215,7 +262,8 @@ int main(int argc, char** argv) {
   try {
     return migrate::cli::run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "error[INTERNAL]: " << e.what() << "\n  fix: this is a bug in migrate; please report it\n";
+    std::cerr << "error[INTERNAL]: " << e.what()
+              << "\n  fix: this is a bug in migrate; please report it\n";
     return 1;
   }
 }

@@ -12,7 +12,9 @@ using nlohmann::json;
 
 namespace {
 
-json optional_string(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json optional_string(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 json attempt_json(const Attempt& a) {
   return json{{"id", a.id},
@@ -33,18 +35,21 @@ json attempt_json(const Attempt& a) {
               {"tool_version", a.tool_version}};
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 }  // namespace
 
-std::string printable_value(const Setting& s) { return s.secret_in_value ? redact_url(s.value) : s.value; }
+std::string printable_value(const Setting& s) {
+  return s.secret_in_value ? redact_url(s.value) : s.value;
+}
 
 json to_json(const Error& e) {
-  return json{{"code", to_string(e.code)},     {"message", e.message},
-              {"hint", e.hint},                {"file", e.where.file},
-              {"version", e.where.version},     {"statement", e.where.statement},
-              {"line", e.where.line},          {"column", e.where.column},
-              {"database_code", e.sqlstate}};
+  return json{
+      {"code", to_string(e.code)}, {"message", e.message},       {"hint", e.hint},
+      {"file", e.where.file},      {"version", e.where.version}, {"statement", e.where.statement},
+      {"line", e.where.line},      {"column", e.where.column},   {"database_code", e.sqlstate}};
 }
 
 json to_json(const VersionStatus& s) {
@@ -64,19 +69,21 @@ json to_json(const Plan& p) {
   for (const auto& s : p.steps) {
     json statements = json::array();
     for (const auto& st : s.statements)
-      statements.push_back({{"index", st.index}, {"line", st.line}, {"column", st.column}, {"sql", st.sql}});
-    steps.push_back({{"kind", s.kind == StepKind::kApply ? "apply" : "revert"},
-                     {"version", s.version},
-                     {"name", s.name},
-                     {"file", s.file.string()},
-                     {"checksum", s.checksum},
-                     {"transactional", s.transactional},
-                     {"declared_class", s.declared_class ? json(to_string(*s.declared_class)) : json(nullptr)},
-                     {"phase", s.phase ? json(to_string(*s.phase)) : json(nullptr)},
-                     {"foreign_keys", to_string(s.foreign_keys)},
-                     {"resume_from", s.resume_from},
-                     {"statements", statements},
-                     {"history_writes", s.history_writes}});
+      statements.push_back(
+          {{"index", st.index}, {"line", st.line}, {"column", st.column}, {"sql", st.sql}});
+    steps.push_back(
+        {{"kind", s.kind == StepKind::kApply ? "apply" : "revert"},
+         {"version", s.version},
+         {"name", s.name},
+         {"file", s.file.string()},
+         {"checksum", s.checksum},
+         {"transactional", s.transactional},
+         {"declared_class", s.declared_class ? json(to_string(*s.declared_class)) : json(nullptr)},
+         {"phase", s.phase ? json(to_string(*s.phase)) : json(nullptr)},
+         {"foreign_keys", to_string(s.foreign_keys)},
+         {"resume_from", s.resume_from},
+         {"statements", statements},
+         {"history_writes", s.history_writes}});
   }
   return json{{"dialect", p.dialect},
               {"current_version", optional_string(p.current_version)},
@@ -104,17 +111,31 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses) {
     vw = std::max(vw, s.version.size());
     nw = std::max(nw, s.name.size());
   }
-  std::string out = fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", "VERSION", vw, "NAME", nw, "STATE",
-                                "APPLIED AT", "NOTE");
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", "VERSION", vw, "NAME", nw,
+                                "STATE", "APPLIED AT", "NOTE");
   int applied = 0, pending = 0, problems = 0;
   for (const auto& s : statuses) {
     std::string note;
     switch (s.state) {
-      case State::kApplied: ++applied; if (!s.reversible) note = "irreversible"; break;
-      case State::kPending: ++pending; break;
-      case State::kModified: ++problems; note = "up file changed since apply"; break;
-      case State::kMissing: ++problems; note = "file missing"; break;
-      case State::kOutOfOrder: ++problems; note = "older than an applied version"; break;
+      case State::kApplied:
+        ++applied;
+        if (!s.reversible) note = "irreversible";
+        break;
+      case State::kPending:
+        ++pending;
+        break;
+      case State::kModified:
+        ++problems;
+        note = "up file changed since apply";
+        break;
+      case State::kMissing:
+        ++problems;
+        note = "file missing";
+        break;
+      case State::kOutOfOrder:
+        ++problems;
+        note = "older than an applied version";
+        break;
       case State::kFailed:
       case State::kRunning:
         ++problems;
@@ -124,12 +145,13 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses) {
                            first_line(s.last_attempt->error_message));
         break;
     }
-    if (s.state == State::kApplied && s.last_attempt && s.last_attempt->direction == Direction::kDown &&
-        s.last_attempt->success == false) {
+    if (s.state == State::kApplied && s.last_attempt &&
+        s.last_attempt->direction == Direction::kDown && s.last_attempt->success == false) {
       note = "last rollback failed: " + first_line(s.last_attempt->error_message);
     }
     std::string at = s.last_applied ? s.last_applied->finished_at.value_or("") : "";
-    out += fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", s.version, vw, s.name, nw, to_string(s.state), at, note);
+    out += fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", s.version, vw, s.name, nw,
+                       to_string(s.state), at, note);
   }
   out += fmt::format("\n{} applied, {} pending, {} need attention\n", applied, pending, problems);
   return out;
@@ -139,18 +161,23 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
   std::string out;
   if (dry_run_banner) out += "Dry run: nothing is executed and nothing is written.\n";
   out += fmt::format("Database at version {}; plan ends at version {} ({} step(s)).\n",
-                     plan.current_version.value_or("none"), plan.target_version.value_or("none"), plan.steps.size());
+                     plan.current_version.value_or("none"), plan.target_version.value_or("none"),
+                     plan.steps.size());
   for (const auto& s : plan.steps) {
-    out += fmt::format("\n{} {} {}  [{}{}{}]\n", s.kind == StepKind::kApply ? "apply " : "revert", s.version, s.name,
-                       s.transactional ? "one transaction" : "no transaction, statement by statement",
-                       s.declared_class ? fmt::format(", class {}", to_string(*s.declared_class)) : "",
-                       s.phase ? fmt::format(", phase {}", to_string(*s.phase)) : "");
-    out += fmt::format("  file {}\n  {}\n  foreign keys: {}\n", s.file.string(), s.checksum, to_string(s.foreign_keys));
+    out += fmt::format(
+        "\n{} {} {}  [{}{}{}]\n", s.kind == StepKind::kApply ? "apply " : "revert", s.version,
+        s.name, s.transactional ? "one transaction" : "no transaction, statement by statement",
+        s.declared_class ? fmt::format(", class {}", to_string(*s.declared_class)) : "",
+        s.phase ? fmt::format(", phase {}", to_string(*s.phase)) : "");
+    out += fmt::format("  file {}\n  {}\n  foreign keys: {}\n", s.file.string(), s.checksum,
+                       to_string(s.foreign_keys));
     if (s.resume_from > 0) out += fmt::format("  resumes after statement {}\n", s.resume_from);
     for (const auto& st : s.statements) {
       std::string sql = first_line(st.sql);
-      if (sql.size() > 90) sql = sql.substr(0, 87) + "...";
-      else if (sql.size() < st.sql.size()) sql += " ...";
+      if (sql.size() > 90)
+        sql = sql.substr(0, 87) + "...";
+      else if (sql.size() < st.sql.size())
+        sql += " ...";
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
     }
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
@@ -165,7 +192,8 @@ std::string render_report_text(const RunReport& report, const char* verb) {
   for (const auto& s : report.steps) {
     if (!s.success) continue;
     ++ok;
-    out += fmt::format("{} {} {} ({} statement(s), {} ms)\n", verb, s.version, s.name, s.statements_run, s.execution_ms);
+    out += fmt::format("{} {} {} ({} statement(s), {} ms)\n", verb, s.version, s.name,
+                       s.statements_run, s.execution_ms);
   }
   if (ok == 0 && !report.error) out += "Nothing to do: the database is up to date with the plan.\n";
   return out;
@@ -180,7 +208,8 @@ std::string render_error_text(const Error& e) {
 std::string render_settings_text(const std::vector<Setting>& settings) {
   std::string out;
   for (const auto& s : settings)
-    out += fmt::format("{:<20} = {:<30} ({})\n", s.name, printable_value(s).empty() ? "\"\"" : printable_value(s), s.source);
+    out += fmt::format("{:<20} = {:<30} ({})\n", s.name,
+                       printable_value(s).empty() ? "\"\"" : printable_value(s), s.source);
   return out;
 }
 

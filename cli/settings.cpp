@@ -16,7 +16,11 @@ const std::vector<SettingSpec>& setting_specs() {
       {"lock_timeout", "--lock-timeout", {"MIGRATE_LOCK_TIMEOUT"}, "10s", false},
       {"output", "--output", {"MIGRATE_OUTPUT"}, "text", false},
       {"log_level", "--log-level", {"MIGRATE_LOG_LEVEL"}, "info", false},
-      {"sqlite.foreign_keys", "--sqlite-foreign-keys", {"MIGRATE_SQLITE_FOREIGN_KEYS"}, "check", false},
+      {"sqlite.foreign_keys",
+       "--sqlite-foreign-keys",
+       {"MIGRATE_SQLITE_FOREIGN_KEYS"},
+       "check",
+       false},
   };
   return specs;
 }
@@ -54,8 +58,11 @@ Result<std::vector<Setting>> resolve_settings(
   std::string path = config_path.value_or("migrate.toml");
   bool exists = std::filesystem::exists(path);
   if (config_path && !exists) {
-    return Error{ErrorCode::kUsage, fmt::format("config file {} does not exist", path),
-                 "fix --config, or drop it to read ./migrate.toml when present", {path}, {}};
+    return Error{ErrorCode::kUsage,
+                 fmt::format("config file {} does not exist", path),
+                 "fix --config, or drop it to read ./migrate.toml when present",
+                 {path},
+                 {}};
   }
   if (exists) {
     config_label = path;
@@ -63,25 +70,34 @@ Result<std::vector<Setting>> resolve_settings(
       config = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
       const auto& where = e.source().begin;
-      return Error{ErrorCode::kUsage, fmt::format("invalid TOML: {}", e.description()),
+      return Error{ErrorCode::kUsage,
+                   fmt::format("invalid TOML: {}", e.description()),
                    "fix the syntax (https://toml.io)",
-                   {path, {}, 0, static_cast<int>(where.line), static_cast<int>(where.column)}, {}};
+                   {path, {}, 0, static_cast<int>(where.line), static_cast<int>(where.column)},
+                   {}};
     }
     // Unknown keys are mistakes (a typo would silently keep the default).
     std::vector<std::string> unknown;
-    std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t, const std::string& prefix) {
-      for (const auto& [k, v] : t) {
-        std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-        if (v.is_table()) walk(*v.as_table(), key);
-        else if (!known_key(key)) unknown.push_back(key);
-      }
-    };
+    std::function<void(const toml::table&, const std::string&)> walk =
+        [&](const toml::table& t, const std::string& prefix) {
+          for (const auto& [k, v] : t) {
+            std::string key =
+                prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+            if (v.is_table())
+              walk(*v.as_table(), key);
+            else if (!known_key(key))
+              unknown.push_back(key);
+          }
+        };
     walk(config, "");
     if (!unknown.empty()) {
       std::string keys;
       for (const auto& s : setting_specs()) keys += (keys.empty() ? "" : ", ") + s.name;
-      return Error{ErrorCode::kUsage, fmt::format("unknown key '{}' in {}", unknown.front(), path),
-                   "known keys: " + keys, {path}, {}};
+      return Error{ErrorCode::kUsage,
+                   fmt::format("unknown key '{}' in {}", unknown.front(), path),
+                   "known keys: " + keys,
+                   {path},
+                   {}};
     }
   }
 

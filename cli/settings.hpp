@@ -12,16 +12,16 @@
 namespace migrate::cli {
 
 struct Setting {
-  std::string name;         // "database_url"
+  std::string name;  // "database_url"
   std::string value;
-  std::string source;       // "flag --db", "env MIGRATE_DATABASE_URL", "migrate.toml", "default"
+  std::string source;  // "flag --db", "env MIGRATE_DATABASE_URL", "migrate.toml", "default"
   bool secret_in_value = false;  // a URL that may carry a password: print redacted
 };
 
 struct SettingSpec {
-  std::string name;                   // key in migrate.toml ("sqlite.foreign_keys" for a table)
-  std::string flag;                   // "--db"
-  std::vector<std::string> env;       // checked in order
+  std::string name;              // key in migrate.toml ("sqlite.foreign_keys" for a table)
+  std::string flag;              // "--db"
+  std::vector<std::string> env;  // checked in order
   std::string default_value;
   bool secret_in_value = false;
 };

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-BUILD_TYPE=${BUILD_TYPE:-Debug} scripts/build.sh
+scripts/build.sh
 
 build_dir=${BUILD_DIR:-build}
 run_ctest=(ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600)

@@ -24,18 +24,18 @@ struct Attempt {
   std::string version;  // canonical version ("12")
   std::string name;
   Direction direction = Direction::kUp;
-  std::string checksum;                     // of the up file at the time
-  std::optional<std::string> down_checksum; // of the down file, absent if irreversible
+  std::string checksum;                      // of the up file at the time
+  std::optional<std::string> down_checksum;  // of the down file, absent if irreversible
   bool transactional = true;
-  std::string started_at;                   // ISO-8601 UTC
+  std::string started_at;  // ISO-8601 UTC
   std::optional<std::string> finished_at;
-  std::optional<bool> success;              // absent: still running, or the process died
+  std::optional<bool> success;  // absent: still running, or the process died
   std::string error_message;
-  std::string error_code;                   // SQLite result code name / PostgreSQL SQLSTATE
-  int statement_index = 0;                  // statements completed (failed attempts: the failing one is +1)
+  std::string error_code;   // SQLite result code name / PostgreSQL SQLSTATE
+  int statement_index = 0;  // statements completed (failed attempts: the failing one is +1)
   std::int64_t execution_ms = 0;
   std::string installed_by;
-  std::string client;                       // host:pid:application
+  std::string client;  // host:pid:application
   std::string tool_version;
   int history_format = kHistoryFormatVersion;
 };
@@ -56,10 +56,10 @@ struct VersionStatus {
   std::string name;
   State state = State::kPending;
   bool has_file = false;
-  bool reversible = false;                 // a down file exists
-  std::optional<Attempt> last_applied;     // the successful up attempt in force, if applied
-  std::optional<Attempt> last_attempt;     // the newest up/down attempt of any outcome
-  std::string file_checksum;               // of the up file now, if the file exists
+  bool reversible = false;              // a down file exists
+  std::optional<Attempt> last_applied;  // the successful up attempt in force, if applied
+  std::optional<Attempt> last_attempt;  // the newest up/down attempt of any outcome
+  std::string file_checksum;            // of the up file now, if the file exists
   std::optional<std::string> file_down_checksum;
 };
 

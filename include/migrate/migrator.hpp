@@ -58,7 +58,7 @@ struct PlannedStep {
 };
 
 struct Plan {
-  std::string dialect;  // "sqlite"
+  std::string dialect;                         // "sqlite"
   std::optional<std::string> current_version;  // highest applied, before the plan
   std::optional<std::string> target_version;   // where the plan ends
   std::vector<PlannedStep> steps;
@@ -75,8 +75,8 @@ struct StepOutcome {
 
 struct RunReport {
   std::string run_id;
-  std::vector<StepOutcome> steps;       // in execution order, including a failed one last
-  std::optional<Error> error;           // set when the run stopped early
+  std::vector<StepOutcome> steps;  // in execution order, including a failed one last
+  std::optional<Error> error;      // set when the run stopped early
 };
 
 // Progress callbacks, called on the calling thread. All are optional.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -29,12 +30,12 @@ const char* to_string(ForeignKeyMode m) noexcept;  // "check", "enforce"
 
 // Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
 struct Directives {
-  std::optional<MigrationClass> declared_class;               // class
-  std::optional<Phase> phase;                                 // phase
-  std::optional<std::chrono::milliseconds> lock_timeout;      // lock-timeout
-  std::optional<std::chrono::milliseconds> statement_timeout; // statement-timeout
-  bool transactional = true;                                  // transaction on|off
-  std::optional<ForeignKeyMode> foreign_keys;                 // foreign-keys check|enforce
+  std::optional<MigrationClass> declared_class;                // class
+  std::optional<Phase> phase;                                  // phase
+  std::optional<std::chrono::milliseconds> lock_timeout;       // lock-timeout
+  std::optional<std::chrono::milliseconds> statement_timeout;  // statement-timeout
+  bool transactional = true;                                   // transaction on|off
+  std::optional<ForeignKeyMode> foreign_keys;                  // foreign-keys check|enforce
 };
 
 // Raw bytes of one migration file after normalization (BOM stripped, CRLF -> LF).
@@ -71,7 +72,11 @@ Result<MigrationSet> load_directory(const std::filesystem::path& directory);
 // errors.
 Result<Directives> parse_directives(const std::string& sql, const std::string& file);
 
-// "500ms", "5s", "2min", "1h" (the unit is required). nullopt if malformed.
+// The longest duration accepted anywhere: 2^31-1 ms, about 24.8 days.
+inline constexpr std::int64_t kMaxDurationMs = 2'147'483'647;
+
+// "500ms", "5s", "2min", "1h" (the unit is required). nullopt if malformed or above
+// kMaxDurationMs.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // "sha256:v1:<hex>" of the bytes as given (callers pass normalized text).

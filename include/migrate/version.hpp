@@ -22,7 +22,9 @@ class Version {
   const std::string& original() const noexcept { return original_; }
 
   friend std::strong_ordering operator<=>(const Version& a, const Version& b);
-  friend bool operator==(const Version& a, const Version& b) { return a.canonical_ == b.canonical_; }
+  friend bool operator==(const Version& a, const Version& b) {
+    return a.canonical_ == b.canonical_;
+  }
 
  private:
   std::string canonical_;

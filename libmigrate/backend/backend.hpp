@@ -17,11 +17,11 @@ namespace migrate {
 
 // One statement of a file, with its position for error messages.
 struct SqlStatement {
-  int index = 0;            // 1-based within the file
-  std::size_t offset = 0;   // byte offset of its first significant character in the file
-  int line = 0;             // 1-based
-  int column = 0;           // 1-based, in bytes
-  std::string sql;          // from the first significant character through the terminator
+  int index = 0;           // 1-based within the file
+  std::size_t offset = 0;  // byte offset of its first significant character in the file
+  int line = 0;            // 1-based
+  int column = 0;          // 1-based, in bytes
+  std::string sql;         // from the first significant character through the terminator
 };
 
 // What a migration step asks of the session it runs in.
@@ -39,7 +39,8 @@ class Backend {
 
   // Splits a file into statements using the database's own tokenizer. Throws kSourceInvalid,
   // with line and column, for an unterminated statement.
-  virtual std::vector<SqlStatement> split(const std::string& sql, const SourceLocation& file) const = 0;
+  virtual std::vector<SqlStatement> split(const std::string& sql,
+                                          const SourceLocation& file) const = 0;
 
   // Reads the attempt log; empty if the history table does not exist. Throws
   // kHistoryIncompatible for a table of a newer format or of foreign shape.

@@ -8,14 +8,16 @@
 
 namespace migrate {
 
-std::unique_ptr<Backend> open_sqlite_backend(const std::string& path, const BackendOptions& options);
+std::unique_ptr<Backend> open_sqlite_backend(const std::string& path,
+                                             const BackendOptions& options);
 
 namespace {
 
 bool is_postgres_url(const std::string& url) {
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return true;
   // libpq key=value form: "host=... dbname=..."
-  static const std::regex kv(R"(^\s*(host|hostaddr|port|dbname|user|password|service|sslmode)\s*=)");
+  static const std::regex kv(
+      R"(^\s*(host|hostaddr|port|dbname|user|password|service|sslmode)\s*=)");
   return std::regex_search(url, kv);
 }
 
@@ -33,7 +35,8 @@ std::string redact_url(const std::string& url) {
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options) {
   if (url.empty()) {
     fail(ErrorCode::kUsage, "no database URL given",
-         "pass --db sqlite:app.db (or set MIGRATE_DATABASE_URL, DATABASE_URL, or database_url in migrate.toml)");
+         "pass --db sqlite:app.db (or set MIGRATE_DATABASE_URL, DATABASE_URL, or database_url in "
+         "migrate.toml)");
   }
   if (url.starts_with("sqlite:")) {
     std::string path = url.substr(7);
@@ -46,7 +49,8 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptio
   }
   if (is_postgres_url(url)) {
     fail(ErrorCode::kUnsupportedDatabase,
-         fmt::format("PostgreSQL ({}) is not built into this version of migrate yet", redact_url(url)),
+         fmt::format("PostgreSQL ({}) is not built into this version of migrate yet",
+                     redact_url(url)),
          "use a sqlite: URL for now; PostgreSQL support is the next milestone");
   }
   fail(ErrorCode::kUsage, fmt::format("unrecognised database URL '{}'", redact_url(url)),

@@ -6,21 +6,36 @@ namespace migrate {
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kInternal: return "INTERNAL";
-    case ErrorCode::kUsage: return "USAGE";
-    case ErrorCode::kSourceInvalid: return "SOURCE_INVALID";
-    case ErrorCode::kStatementFailed: return "STATEMENT_FAILED";
-    case ErrorCode::kLockTimeout: return "LOCK_TIMEOUT";
-    case ErrorCode::kChecksumMismatch: return "CHECKSUM_MISMATCH";
-    case ErrorCode::kMissingFile: return "MISSING_FILE";
-    case ErrorCode::kOutOfOrder: return "OUT_OF_ORDER";
-    case ErrorCode::kFailedMigration: return "FAILED_MIGRATION";
-    case ErrorCode::kIrreversible: return "IRREVERSIBLE";
-    case ErrorCode::kConnectionFailed: return "CONNECTION_FAILED";
-    case ErrorCode::kUnsupportedDatabase: return "UNSUPPORTED_DATABASE";
-    case ErrorCode::kNotConfirmed: return "NOT_CONFIRMED";
-    case ErrorCode::kHistoryIncompatible: return "HISTORY_INCOMPATIBLE";
-    case ErrorCode::kTargetNotFound: return "TARGET_NOT_FOUND";
+    case ErrorCode::kInternal:
+      return "INTERNAL";
+    case ErrorCode::kUsage:
+      return "USAGE";
+    case ErrorCode::kSourceInvalid:
+      return "SOURCE_INVALID";
+    case ErrorCode::kStatementFailed:
+      return "STATEMENT_FAILED";
+    case ErrorCode::kLockTimeout:
+      return "LOCK_TIMEOUT";
+    case ErrorCode::kChecksumMismatch:
+      return "CHECKSUM_MISMATCH";
+    case ErrorCode::kMissingFile:
+      return "MISSING_FILE";
+    case ErrorCode::kOutOfOrder:
+      return "OUT_OF_ORDER";
+    case ErrorCode::kFailedMigration:
+      return "FAILED_MIGRATION";
+    case ErrorCode::kIrreversible:
+      return "IRREVERSIBLE";
+    case ErrorCode::kConnectionFailed:
+      return "CONNECTION_FAILED";
+    case ErrorCode::kUnsupportedDatabase:
+      return "UNSUPPORTED_DATABASE";
+    case ErrorCode::kNotConfirmed:
+      return "NOT_CONFIRMED";
+    case ErrorCode::kHistoryIncompatible:
+      return "HISTORY_INCOMPATIBLE";
+    case ErrorCode::kTargetNotFound:
+      return "TARGET_NOT_FOUND";
   }
   return "INTERNAL";
 }
@@ -29,7 +44,8 @@ std::string Error::describe() const {
   std::string out;
   if (!where.file.empty()) {
     out += where.file;
-    if (where.line > 0) out += fmt::format(":{}:{}", where.line, where.column > 0 ? where.column : 1);
+    if (where.line > 0)
+      out += fmt::format(":{}:{}", where.line, where.column > 0 ? where.column : 1);
     out += ": ";
   }
   out += message;

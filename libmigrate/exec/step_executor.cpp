@@ -22,12 +22,14 @@ SqlStatement to_sql_statement(const PlannedStatement& s) {
 Error explain_failure(Error e, const PlannedStep& step) {
   if (e.code != ErrorCode::kStatementFailed) return e;
   std::string what = step.kind == StepKind::kApply ? "apply" : "rollback";
-  e.message = fmt::format("{} of version {} ({}) failed: {}", what, step.version, step.name, e.message);
+  e.message =
+      fmt::format("{} of version {} ({}) failed: {}", what, step.version, step.name, e.message);
   std::string state =
       step.transactional
           ? "the migration's transaction was rolled back: nothing of it is applied"
-          : fmt::format("this migration runs without a transaction: its first {} statement(s) stay applied",
-                        e.where.statement > 0 ? e.where.statement - 1 : 0);
+          : fmt::format(
+                "this migration runs without a transaction: its first {} statement(s) stay applied",
+                e.where.statement > 0 ? e.where.statement - 1 : 0);
   std::string next = step.kind == StepKind::kApply ? "then run `migrate apply --retry-failed`"
                                                    : "then run the rollback again";
   e.hint = fmt::format("{}{}fix the statement in {}, {}", e.hint.empty() ? "" : e.hint + "; ",
@@ -64,7 +66,8 @@ StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migratio
 }
 
 StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migration& migration,
-                                            const StepSession& session, std::chrono::milliseconds lock_wait) {
+                                            const StepSession& session,
+                                            std::chrono::milliseconds lock_wait) {
   Attempt attempt = new_attempt(step, migration);
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   auto start = Clock::now();
@@ -105,7 +108,8 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
 }
 
 StepOutcome StepExecutor::run_autocommit(const PlannedStep& step, const Migration& migration,
-                                         const StepSession& session, std::chrono::milliseconds lock_wait) {
+                                         const StepSession& session,
+                                         std::chrono::milliseconds lock_wait) {
   Attempt attempt = new_attempt(step, migration);
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   const StepSession history_session{false, session.foreign_keys, session.where};

@@ -9,22 +9,32 @@ namespace migrate {
 
 const char* to_string(Direction d) noexcept {
   switch (d) {
-    case Direction::kUp: return "up";
-    case Direction::kDown: return "down";
-    case Direction::kInit: return "init";
+    case Direction::kUp:
+      return "up";
+    case Direction::kDown:
+      return "down";
+    case Direction::kInit:
+      return "init";
   }
   return "up";
 }
 
 const char* to_string(State s) noexcept {
   switch (s) {
-    case State::kPending: return "pending";
-    case State::kApplied: return "applied";
-    case State::kFailed: return "failed";
-    case State::kRunning: return "running";
-    case State::kMissing: return "missing";
-    case State::kModified: return "modified";
-    case State::kOutOfOrder: return "out-of-order";
+    case State::kPending:
+      return "pending";
+    case State::kApplied:
+      return "applied";
+    case State::kFailed:
+      return "failed";
+    case State::kRunning:
+      return "running";
+    case State::kMissing:
+      return "missing";
+    case State::kModified:
+      return "modified";
+    case State::kOutOfOrder:
+      return "out-of-order";
   }
   return "pending";
 }
@@ -35,10 +45,13 @@ std::vector<VersionStatus> derive_status(const MigrationSet& source,
     Version version;
     VersionStatus status;
     bool applied = false;
+    // Into `history`; copied into `status` once at the end, not at every attempt.
+    const Attempt* last_attempt = nullptr;
+    const Attempt* last_applied = nullptr;
   };
   std::map<std::string, Entry> by_version;  // keyed by canonical string; sorted below
   auto entry = [&](const Version& v) -> Entry& {
-    auto [it, inserted] = by_version.try_emplace(v.str(), Entry{v, {}, false});
+    auto [it, inserted] = by_version.try_emplace(v.str(), Entry{v, {}, false, nullptr, nullptr});
     if (inserted) it->second.status.version = v.str();
     return it->second;
   };
@@ -53,31 +66,38 @@ std::vector<VersionStatus> derive_status(const MigrationSet& source,
   }
 
   std::vector<const Attempt*> ordered;
+  ordered.reserve(history.size());
   for (const auto& a : history)
     if (a.direction != Direction::kInit) ordered.push_back(&a);
-  std::sort(ordered.begin(), ordered.end(), [](const Attempt* a, const Attempt* b) { return a->id < b->id; });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Attempt* a, const Attempt* b) { return a->id < b->id; });
   for (const Attempt* a : ordered) {
     auto v = Version::parse(a->version);
     if (!v) continue;  // written by hand; nothing sensible to derive
     Entry& e = entry(*v);
     if (!e.status.has_file && e.status.name.empty()) e.status.name = a->name;
-    e.status.last_attempt = *a;
+    e.last_attempt = a;
     if (a->success.value_or(false)) {
       e.applied = a->direction == Direction::kUp;
-      if (e.applied) e.status.last_applied = *a;
-      else e.status.last_applied.reset();
+      e.last_applied = e.applied ? a : nullptr;
     }
+  }
+  for (auto& [key, e] : by_version) {
+    if (e.last_attempt) e.status.last_attempt = *e.last_attempt;
+    if (e.last_applied) e.status.last_applied = *e.last_applied;
   }
 
   std::vector<Entry*> entries;
   for (auto& [key, e] : by_version) entries.push_back(&e);
-  std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->version < b->version; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry* a, const Entry* b) { return a->version < b->version; });
 
   const Version* highest_applied = nullptr;
   for (Entry* e : entries)
     if (e->applied) highest_applied = &e->version;
 
   std::vector<VersionStatus> out;
+  out.reserve(entries.size());
   for (Entry* e : entries) {
     VersionStatus& s = e->status;
     const auto& last = s.last_attempt;
@@ -86,13 +106,17 @@ std::vector<VersionStatus> derive_status(const MigrationSet& source,
     } else if (last && last->direction == Direction::kUp && !*last->success) {
       s.state = State::kFailed;
     } else if (e->applied) {
-      if (!s.has_file) s.state = State::kMissing;
-      else if (s.last_applied && s.last_applied->checksum != s.file_checksum) s.state = State::kModified;
-      else s.state = State::kApplied;
+      if (!s.has_file)
+        s.state = State::kMissing;
+      else if (s.last_applied && s.last_applied->checksum != s.file_checksum)
+        s.state = State::kModified;
+      else
+        s.state = State::kApplied;
     } else if (!s.has_file) {
       continue;  // reverted and then deleted: nothing left to report
     } else {
-      s.state = highest_applied && e->version < *highest_applied ? State::kOutOfOrder : State::kPending;
+      s.state =
+          highest_applied && e->version < *highest_applied ? State::kOutOfOrder : State::kPending;
     }
     out.push_back(std::move(s));
   }

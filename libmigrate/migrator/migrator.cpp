@@ -26,7 +26,8 @@ auto as_result(F&& body) -> Result<decltype(body())> {
   } catch (const Failure& f) {
     return f.error();
   } catch (const std::exception& e) {
-    return Error{ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
+    return Error{
+        ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
   }
 }
 
@@ -37,7 +38,8 @@ MigrationSet load_or_fail(const Options& options) {
 }
 
 std::unique_ptr<Backend> open(const Options& options, bool read_only) {
-  return open_backend(options.database_url, BackendOptions{options.history_table, read_only, options.lock_wait});
+  return open_backend(options.database_url,
+                      BackendOptions{options.history_table, read_only, options.lock_wait});
 }
 
 std::string new_run_id() {
@@ -131,9 +133,9 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
         throw;
       }
       const Migration& migration = *source.find(*Version::parse(step.version));
-      spdlog::info("{} version {} ({}): {} statement(s){}", step.kind == StepKind::kApply ? "applying" : "reverting",
-                   step.version, step.name, step.statements.size(),
-                   step.transactional ? "" : ", no transaction");
+      spdlog::info("{} version {} ({}): {} statement(s){}",
+                   step.kind == StepKind::kApply ? "applying" : "reverting", step.version,
+                   step.name, step.statements.size(), step.transactional ? "" : ", no transaction");
       report.steps.push_back(executor.run(step, migration, session_for(step), options.lock_wait));
       spdlog::info("version {} done in {} ms", step.version, report.steps.back().execution_ms);
       if (std::find(expected.begin(), expected.end(), step.version) != expected.end()) ++done;
@@ -149,7 +151,8 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
       report.steps.push_back(failed);
     }
   } catch (const std::exception& e) {
-    report.error = Error{ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
+    report.error = Error{
+        ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
   }
   return report;
 }
@@ -158,7 +161,9 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
 
 Migrator::Migrator(Options options) : options_(std::move(options)) {}
 
-Result<MigrationSet> Migrator::load_source() const { return load_directory(options_.migrations_dir); }
+Result<MigrationSet> Migrator::load_source() const {
+  return load_directory(options_.migrations_dir);
+}
 
 Result<std::vector<VersionStatus>> Migrator::status() const {
   return as_result([&] {
@@ -213,25 +218,29 @@ Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
 RunReport Migrator::apply(const std::optional<std::string>& target, const Observer& observer) {
   auto source = load_directory(options_.migrations_dir);
   if (!source) return RunReport{{}, {}, source.error()};
-  return run_steps(options_, source.value(),
-                   [&](const PlanContext& ctx, std::size_t max_steps) { return build_apply_plan(ctx, target, max_steps); }, observer, true);
+  return run_steps(
+      options_, source.value(),
+      [&](const PlanContext& ctx, std::size_t max_steps) {
+        return build_apply_plan(ctx, target, max_steps);
+      },
+      observer, true);
 }
 
 RunReport Migrator::rollback(const RollbackTarget& target, const Observer& observer) {
   auto source = load_directory(options_.migrations_dir);
   if (!source) return RunReport{{}, {}, source.error()};
-  // Re-planning under the lock after each step keeps the same end point: the target version,
-  // or for --steps, the versions chosen at the start.
-  std::optional<RollbackTarget> fixed;
+  // Re-planning under the lock after each step keeps the set of versions chosen at the start.
+  std::optional<std::vector<std::string>> chosen;
   return run_steps(
       options_, source.value(),
       [&](const PlanContext& ctx, std::size_t max_steps) {
-        if (!fixed) {
+        if (!chosen) {
           Plan first = build_rollback_plan(ctx, target, max_steps);
-          fixed = RollbackTarget{first.target_version.value_or("0"), std::nullopt};
+          chosen.emplace();
+          for (const auto& s : first.steps) chosen->push_back(s.version);
           return first;
         }
-        return build_rollback_plan(ctx, *fixed, max_steps);
+        return build_rollback_plan(ctx, target, max_steps, &*chosen);
       },
       observer, false);
 }

@@ -54,17 +54,21 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   step.phase = m.directives.phase;
   step.foreign_keys = directives.foreign_keys.value_or(ctx.options.sqlite_foreign_keys);
   step.resume_from = resume_from;
-  for (auto& s : ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
+  for (auto& s :
+       ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
     step.statements.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
   }
   const char* dir = down ? "down" : "up";
   if (step.transactional) {
-    step.history_writes = {
-        fmt::format("insert '{}' attempt for version {} with success=true inside the migration's transaction", dir, step.version),
-        "on failure: roll the transaction back, then insert one attempt with success=false, the error and the failing statement"};
+    step.history_writes = {fmt::format("insert '{}' attempt for version {} with success=true "
+                                       "inside the migration's transaction",
+                                       dir, step.version),
+                           "on failure: roll the transaction back, then insert one attempt with "
+                           "success=false, the error and the failing statement"};
   } else {
     step.history_writes = {
-        fmt::format("insert '{}' attempt for version {} with success=NULL before statement {}", dir, step.version, resume_from + 1),
+        fmt::format("insert '{}' attempt for version {} with success=NULL before statement {}", dir,
+                    step.version, resume_from + 1),
         "after each statement (autocommit): update statement_index",
         "at the end: set success=true, or success=false with the error and the failing statement"};
   }
@@ -83,7 +87,8 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
   if (ctx.source.find(*v)) return *v;
   for (const auto& s : ctx.statuses)
     if (s.version == v->str()) return *v;
-  fail(ErrorCode::kTargetNotFound, fmt::format("version {} is neither a migration file nor in the history", text),
+  fail(ErrorCode::kTargetNotFound,
+       fmt::format("version {} is neither a migration file nor in the history", text),
        allow_zero ? "run `migrate status` to list versions; `--target 0` reverts everything"
                   : "run `migrate status` to list versions");
 }
@@ -94,29 +99,39 @@ void check_apply_preconditions(const PlanContext& ctx) {
   for (const auto& s : ctx.statuses) {
     switch (s.state) {
       case State::kModified:
-        modified.push_back(fmt::format("version {} ({}): applied {} , file now {}", s.version,
+        modified.push_back(fmt::format("version {} ({}): applied {}, file now {}", s.version,
                                        file_of(ctx, s), s.last_applied->checksum, s.file_checksum));
         break;
       case State::kMissing:
-        missing.push_back(fmt::format("version {} ({}) applied at {}", s.version, s.name,
-                                      s.last_applied ? s.last_applied->finished_at.value_or("?") : "?"));
+        missing.push_back(
+            fmt::format("version {} ({}) applied at {}", s.version, s.name,
+                        s.last_applied ? s.last_applied->finished_at.value_or("?") : "?"));
         break;
       case State::kFailed:
       case State::kRunning: {
         const Attempt& a = *s.last_attempt;
-        if (!ctx.options.retry_failed) {
+        // An interrupted down can only be finished by rollback; apply must not build on it.
+        const bool interrupted_down = s.state == State::kRunning && a.direction == Direction::kDown;
+        if (interrupted_down) {
           failed.push_back(fmt::format(
-              "version {} ({}): {} attempt {} at statement {}: {}", s.version, file_of(ctx, s),
-              a.direction == Direction::kUp ? "up" : "down",
-              s.state == State::kRunning ? "never finished (interrupted)" : "failed", a.statement_index + (s.state == State::kFailed ? 1 : 0),
-              a.error_message.empty() ? "(no error recorded)" : a.error_message));
+              "version {} ({}): a rollback never finished after statement {}; finish it "
+              "first with `migrate rollback --retry-failed`",
+              s.version, file_of(ctx, s, true), a.statement_index));
+        } else if (!ctx.options.retry_failed) {
+          failed.push_back(
+              fmt::format("version {} ({}): {} attempt {} at statement {}: {}", s.version,
+                          file_of(ctx, s), a.direction == Direction::kUp ? "up" : "down",
+                          s.state == State::kRunning ? "never finished (interrupted)" : "failed",
+                          a.statement_index + (s.state == State::kFailed ? 1 : 0),
+                          a.error_message.empty() ? "(no error recorded)" : a.error_message));
         }
         break;
       }
       case State::kOutOfOrder:
         if (!ctx.options.allow_out_of_order)
-          out_of_order.push_back(fmt::format("version {} ({}) is pending but version {} is already applied",
-                                             s.version, file_of(ctx, s), top.value_or("?")));
+          out_of_order.push_back(
+              fmt::format("version {} ({}) is pending but version {} is already applied", s.version,
+                          file_of(ctx, s), top.value_or("?")));
         break;
       default:
         break;
@@ -124,28 +139,36 @@ void check_apply_preconditions(const PlanContext& ctx) {
   }
   if (!modified.empty()) {
     fail(ErrorCode::kChecksumMismatch,
-         fmt::format("{} applied migration(s) changed since they were applied:{}", modified.size(), join(modified)),
-         "restore the files as they were applied (git checkout); put new changes in a new migration");
+         fmt::format("{} applied migration(s) changed since they were applied:{}", modified.size(),
+                     join(modified)),
+         "restore the files as they were applied (git checkout); put new changes in a new "
+         "migration");
   }
   if (!missing.empty()) {
     fail(ErrorCode::kMissingFile,
-         fmt::format("{} applied migration(s) have no file any more:{}", missing.size(), join(missing)),
+         fmt::format("{} applied migration(s) have no file any more:{}", missing.size(),
+                     join(missing)),
          "restore the missing files from version control");
   }
   if (!failed.empty()) {
     fail(ErrorCode::kFailedMigration,
-         fmt::format("{} migration(s) did not complete in an earlier run:{}", failed.size(), join(failed)),
-         "fix the migration file, then run `migrate apply --retry-failed` (a transactional migration "
+         fmt::format("{} migration(s) did not complete in an earlier run:{}", failed.size(),
+                     join(failed)),
+         "fix the migration file, then run `migrate apply --retry-failed` (a transactional "
+         "migration "
          "left nothing behind; a non-transactional one resumes at the failed statement)");
   }
   if (!out_of_order.empty()) {
     fail(ErrorCode::kOutOfOrder,
-         fmt::format("{} pending migration(s) are older than applied ones:{}", out_of_order.size(), join(out_of_order)),
-         "renumber them above the newest applied version, or pass --allow-out-of-order to apply them anyway");
+         fmt::format("{} pending migration(s) are older than applied ones:{}", out_of_order.size(),
+                     join(out_of_order)),
+         "renumber them above the newest applied version, or pass --allow-out-of-order to apply "
+         "them anyway");
   }
 }
 
-Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target, std::size_t max_steps) {
+Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target,
+                      std::size_t max_steps) {
   Plan plan;
   plan.current_version = highest_applied(ctx.statuses);
   std::optional<Version> limit;
@@ -153,8 +176,8 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
   for (const auto& s : ctx.statuses) {
     const bool runnable = s.state == State::kPending ||
                           (s.state == State::kOutOfOrder && ctx.options.allow_out_of_order) ||
-                          ((s.state == State::kFailed || s.state == State::kRunning) && ctx.options.retry_failed &&
-                           s.last_attempt->direction == Direction::kUp);
+                          ((s.state == State::kFailed || s.state == State::kRunning) &&
+                           ctx.options.retry_failed && s.last_attempt->direction == Direction::kUp);
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);
     if (limit && *limit < v) continue;
@@ -162,79 +185,109 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
     // A non-transactional attempt stopped part-way resumes after its last completed statement,
     // but only if the file is the one that ran.
     int resume = 0;
-    if (s.last_attempt && s.last_attempt->direction == Direction::kUp && !s.last_attempt->transactional &&
-        s.last_attempt->checksum == m.up.checksum && !s.last_attempt->success.value_or(false)) {
+    if (s.last_attempt && s.last_attempt->direction == Direction::kUp &&
+        !s.last_attempt->transactional && s.last_attempt->checksum == m.up.checksum &&
+        !s.last_attempt->success.value_or(false)) {
       resume = s.last_attempt->statement_index;
     }
     plan.steps.push_back(make_step(ctx, m, StepKind::kApply, resume));
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
   }
   plan.target_version = target ? std::optional(limit->str())
-                               : (plan.steps.empty() ? plan.current_version : std::optional(plan.steps.back().version));
+                               : (plan.steps.empty() ? plan.current_version
+                                                     : std::optional(plan.steps.back().version));
   return plan;
 }
 
-Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target, std::size_t max_steps) {
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
+                         std::size_t max_steps, const std::vector<std::string>* only_versions) {
   Plan plan;
   plan.current_version = highest_applied(ctx.statuses);
   std::vector<const VersionStatus*> applied;
   for (const auto& s : ctx.statuses)
     if (s.last_applied) applied.push_back(&s);
+  // Most recently applied first: the order migrations are reverted in.
+  std::sort(applied.begin(), applied.end(), [](const VersionStatus* a, const VersionStatus* b) {
+    return a->last_applied->id > b->last_applied->id;
+  });
   std::vector<const VersionStatus*> chosen;
-  if (target.version) {
+  if (only_versions) {
+    for (const auto* s : applied)
+      if (std::find(only_versions->begin(), only_versions->end(), s->version) !=
+          only_versions->end())
+        chosen.push_back(s);
+  } else if (target.version) {
     Version keep = resolve_target(ctx, *target.version, true);
     for (const auto* s : applied)
       if (keep < *Version::parse(s->version)) chosen.push_back(s);
-    plan.target_version = keep.str() == "0" ? std::nullopt : std::optional(keep.str());
   } else {
     int n = target.steps.value_or(1);
-    if (n < 1) fail(ErrorCode::kUsage, "--steps must be at least 1", "pass --steps 1 to revert the newest migration");
-    for (auto it = applied.rbegin(); it != applied.rend() && static_cast<int>(chosen.size()) < n; ++it) chosen.push_back(*it);
-    std::optional<std::string> remaining;
+    if (n < 1)
+      fail(ErrorCode::kUsage, "--steps must be at least 1",
+           "pass --steps 1 to revert the newest migration");
     for (const auto* s : applied)
-      if (std::find(chosen.begin(), chosen.end(), s) == chosen.end()) remaining = s->version;
-    plan.target_version = remaining;
+      if (static_cast<int>(chosen.size()) < n) chosen.push_back(s);
   }
-  // Newest applied first: the reverse of the order they were applied in.
-  std::sort(chosen.begin(), chosen.end(), [](const VersionStatus* a, const VersionStatus* b) {
-    return a->last_applied->id > b->last_applied->id;
-  });
+  // What stays applied afterwards, highest version first.
+  for (const auto* s : applied) {
+    if (std::find(chosen.begin(), chosen.end(), s) != chosen.end()) continue;
+    if (!plan.target_version || *Version::parse(*plan.target_version) < *Version::parse(s->version))
+      plan.target_version = s->version;
+  }
 
   std::vector<std::string> irreversible, missing, changed, interrupted;
   for (const auto* s : chosen) {
-    if (s->state == State::kRunning) interrupted.push_back(fmt::format("version {} ({})", s->version, s->name));
+    if (s->state == State::kRunning && !ctx.options.retry_failed)
+      interrupted.push_back(fmt::format("version {} ({}): its last {} attempt never finished",
+                                        s->version, s->name,
+                                        to_string(s->last_attempt->direction)));
     if (!s->has_file) {
       missing.push_back(fmt::format("version {} ({})", s->version, s->name));
     } else if (!s->reversible) {
-      irreversible.push_back(fmt::format("version {} ({}) has no down file", s->version, file_of(ctx, *s)));
-    } else if (s->last_applied->down_checksum && s->file_down_checksum != s->last_applied->down_checksum) {
+      irreversible.push_back(
+          fmt::format("version {} ({}) has no down file", s->version, file_of(ctx, *s)));
+    } else if (s->last_applied->down_checksum &&
+               s->file_down_checksum != s->last_applied->down_checksum) {
       changed.push_back(fmt::format("version {} ({}): applied with {}, file now {}", s->version,
-                                    file_of(ctx, *s, true), *s->last_applied->down_checksum, *s->file_down_checksum));
+                                    file_of(ctx, *s, true), *s->last_applied->down_checksum,
+                                    *s->file_down_checksum));
     }
   }
   if (!interrupted.empty()) {
     fail(ErrorCode::kFailedMigration,
          fmt::format("cannot roll back while a migration is interrupted:{}", join(interrupted)),
-         "finish it first with `migrate apply --retry-failed`");
+         "check the database, then pass --retry-failed to run the interrupted step again (a "
+         "non-transactional one resumes after its last completed statement)");
   }
   if (!missing.empty()) {
-    fail(ErrorCode::kMissingFile, fmt::format("cannot roll back migrations whose files are gone:{}", join(missing)),
+    fail(ErrorCode::kMissingFile,
+         fmt::format("cannot roll back migrations whose files are gone:{}", join(missing)),
          "restore the files from version control");
   }
   if (!irreversible.empty()) {
     fail(ErrorCode::kIrreversible,
-         fmt::format("rollback refused before doing anything: {} migration(s) in range are irreversible:{}",
-                     irreversible.size(), join(irreversible)),
-         "choose a --target at or above the newest irreversible version, or write the missing down file");
+         fmt::format(
+             "rollback refused before doing anything: {} migration(s) in range are irreversible:{}",
+             irreversible.size(), join(irreversible)),
+         "choose a --target at or above the newest irreversible version, or write the missing down "
+         "file");
   }
   if (!changed.empty()) {
     fail(ErrorCode::kChecksumMismatch,
-         fmt::format("rollback refused before doing anything: down file(s) changed since apply:{}", join(changed)),
+         fmt::format("rollback refused before doing anything: down file(s) changed since apply:{}",
+                     join(changed)),
          "restore the down files as they were when applied (git checkout)");
   }
   for (const auto* s : chosen) {
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
-    plan.steps.push_back(make_step(ctx, *ctx.source.find(*Version::parse(s->version)), StepKind::kRevert, 0));
+    const Migration& m = *ctx.source.find(*Version::parse(s->version));
+    // An interrupted non-transactional down resumes after its last completed statement.
+    const auto& last = s->last_attempt;
+    int resume = last && s->state == State::kRunning && last->direction == Direction::kDown &&
+                         !last->transactional && last->down_checksum == s->file_down_checksum
+                     ? last->statement_index
+                     : 0;
+    plan.steps.push_back(make_step(ctx, m, StepKind::kRevert, resume));
   }
   return plan;
 }

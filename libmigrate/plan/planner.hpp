@@ -32,7 +32,12 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
                       std::size_t max_steps = 0);
 
 // Checks every migration in range before returning (kIrreversible, kMissingFile,
-// kChecksumMismatch for a changed down file, kFailedMigration for an interrupted one).
-Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target, std::size_t max_steps = 0);
+// kChecksumMismatch for a changed down file, kFailedMigration for an interrupted one unless
+// options.retry_failed). `--steps N` means the N most recently applied. With `only_versions`,
+// the range is those versions that are still applied (the executor's re-plans keep the set
+// chosen at the start).
+Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
+                         std::size_t max_steps = 0,
+                         const std::vector<std::string>* only_versions = nullptr);
 
 }  // namespace migrate

@@ -40,10 +40,9 @@ const std::array<DirectiveKey, 6>& directive_keys() {
   static const std::array<DirectiveKey, 6> keys{{
       {"class", "additive|backward-compatible|data-backfill|breaking",
        [](Directives& d, std::string_view v) {
-         d.declared_class = parse_enum(v, std::array{MigrationClass::kAdditive,
-                                                     MigrationClass::kBackwardCompatible,
-                                                     MigrationClass::kDataBackfill,
-                                                     MigrationClass::kBreaking});
+         d.declared_class = parse_enum(
+             v, std::array{MigrationClass::kAdditive, MigrationClass::kBackwardCompatible,
+                           MigrationClass::kDataBackfill, MigrationClass::kBreaking});
          return d.declared_class.has_value();
        }},
       {"phase", "expand|contract",
@@ -69,7 +68,8 @@ const std::array<DirectiveKey, 6>& directive_keys() {
        }},
       {"foreign-keys", "check|enforce",
        [](Directives& d, std::string_view v) {
-         d.foreign_keys = parse_enum(v, std::array{ForeignKeyMode::kCheck, ForeignKeyMode::kEnforce});
+         d.foreign_keys =
+             parse_enum(v, std::array{ForeignKeyMode::kCheck, ForeignKeyMode::kEnforce});
          return d.foreign_keys.has_value();
        }},
   }};
@@ -95,17 +95,26 @@ std::string known_keys() {
 
 }  // namespace
 
-// A bare number is refused: its unit would be a guess.
+// A bare number is refused: its unit would be a guess. The ceiling is what every consumer can
+// hold: SQLite's busy timeout and PostgreSQL's timeouts are 32-bit milliseconds (24.8 days).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc{} || end == text.data() || n < 0) return std::nullopt;
   std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  if (unit == "ms") return std::chrono::milliseconds(n);
-  if (unit == "s") return std::chrono::seconds(n);
-  if (unit == "min") return std::chrono::minutes(n);
-  if (unit == "h") return std::chrono::hours(n);
-  return std::nullopt;
+  std::int64_t scale = 0;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "min")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else
+    return std::nullopt;
+  if (n > kMaxDurationMs / scale) return std::nullopt;
+  return std::chrono::milliseconds(n * scale);
 }
 
 Result<Directives> parse_directives(const std::string& sql, const std::string& file) {
@@ -131,27 +140,38 @@ Result<Directives> parse_directives(const std::string& sql, const std::string& f
                    "directive after the first SQL statement: directives must be in the leading "
                    "comment block",
                    "move this `-- migrate:` line to the top of the file, before any SQL",
-                   where, {}};
+                   where,
+                   {}};
     }
     auto space = body->find_first_of(" \t");
     std::string_view key = body->substr(0, space);
-    std::string_view value = space == std::string_view::npos ? std::string_view{} : trim(body->substr(space));
+    std::string_view value =
+        space == std::string_view::npos ? std::string_view{} : trim(body->substr(space));
     const auto& keys = directive_keys();
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const DirectiveKey& k) { return k.key == key; });
+    auto it =
+        std::find_if(keys.begin(), keys.end(), [&](const DirectiveKey& k) { return k.key == key; });
     if (it == keys.end()) {
-      return Error{ErrorCode::kSourceInvalid, fmt::format("unknown directive key '{}'", key),
-                   fmt::format("use one of: {}; or write a plain comment without 'migrate:'", known_keys()),
-                   where, {}};
+      return Error{
+          ErrorCode::kSourceInvalid,
+          fmt::format("unknown directive key '{}'", key),
+          fmt::format("use one of: {}; or write a plain comment without 'migrate:'", known_keys()),
+          where,
+          {}};
     }
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-      return Error{ErrorCode::kSourceInvalid, fmt::format("directive '{}' is given twice", key),
-                   "keep one `-- migrate:" + std::string(key) + "` line", where, {}};
+      return Error{ErrorCode::kSourceInvalid,
+                   fmt::format("directive '{}' is given twice", key),
+                   "keep one `-- migrate:" + std::string(key) + "` line",
+                   where,
+                   {}};
     }
     seen.push_back(it->key);
     if (!it->apply(d, value)) {
       return Error{ErrorCode::kSourceInvalid,
                    fmt::format("directive '{}' has invalid value '{}'", key, value),
-                   fmt::format("write `-- migrate:{} {}`", key, it->syntax), where, {}};
+                   fmt::format("write `-- migrate:{} {}`", key, it->syntax),
+                   where,
+                   {}};
     }
   }
   return d;

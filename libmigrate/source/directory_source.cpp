@@ -6,6 +6,7 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <variant>
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/utf8.hpp"
@@ -15,15 +16,21 @@ namespace migrate {
 
 const char* to_string(MigrationClass c) noexcept {
   switch (c) {
-    case MigrationClass::kAdditive: return "additive";
-    case MigrationClass::kBackwardCompatible: return "backward-compatible";
-    case MigrationClass::kDataBackfill: return "data-backfill";
-    case MigrationClass::kBreaking: return "breaking";
+    case MigrationClass::kAdditive:
+      return "additive";
+    case MigrationClass::kBackwardCompatible:
+      return "backward-compatible";
+    case MigrationClass::kDataBackfill:
+      return "data-backfill";
+    case MigrationClass::kBreaking:
+      return "breaking";
   }
   return "additive";
 }
 
-const char* to_string(Phase p) noexcept { return p == Phase::kExpand ? "expand" : "contract"; }
+const char* to_string(Phase p) noexcept {
+  return p == Phase::kExpand ? "expand" : "contract";
+}
 
 const char* to_string(ForeignKeyMode m) noexcept {
   return m == ForeignKeyMode::kCheck ? "check" : "enforce";
@@ -44,22 +51,28 @@ const std::regex& name_pattern() {
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorCode::kSourceInvalid, fmt::format("cannot read {}", path.string()), "check the file's permissions", {path.string()});
+  if (!in)
+    fail(ErrorCode::kSourceInvalid, fmt::format("cannot read {}", path.string()),
+         "check the file's permissions", {path.string()});
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
 }
 
-MigrationFile load_file(const std::filesystem::path& path, const std::string& version) {
-  std::string text = normalize_sql_text(read_file(path));
-  if (auto bad = first_invalid_utf8(text)) {
-    fail(ErrorCode::kSourceInvalid,
-         fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {})", path.string(),
-                     static_cast<unsigned char>(text[bad->offset]), bad->offset),
-         "save the file as UTF-8",
-         {path.string(), version, 0, bad->line, bad->column});
+// Reads one file; a content problem (not UTF-8) comes back as an Error instead of the file.
+std::variant<MigrationFile, Error> load_file(const std::filesystem::path& path,
+                                             const std::string& version) {
+  std::string raw = read_file(path);
+  // Checked before normalization, so the offset, line and column are those of the file on disk.
+  if (auto bad = first_invalid_utf8(raw)) {
+    return Error{ErrorCode::kSourceInvalid,
+                 fmt::format("not valid UTF-8 (byte 0x{:02x} at offset {})",
+                             static_cast<unsigned char>(raw[bad->offset]), bad->offset),
+                 "save the file as UTF-8",
+                 {path.string(), version, 0, bad->line, bad->column},
+                 {}};
   }
-  MigrationFile f{path, std::move(text), {}};
+  MigrationFile f{path, normalize_sql_text(std::move(raw)), {}};
   f.checksum = checksum_v1(f.sql);
   return f;
 }
@@ -69,6 +82,41 @@ struct PendingPair {
   std::optional<std::filesystem::path> down;
   std::string name;
   Version version;
+};
+
+// Every problem found in the directory; all of them are reported together.
+class ProblemList {
+ public:
+  void add(Error e) { problems_.push_back(std::move(e)); }
+  void add(const std::filesystem::path& file, std::string message) {
+    problems_.push_back(
+        Error{ErrorCode::kSourceInvalid, std::move(message), {}, {file.string()}, {}});
+  }
+  bool empty() const { return problems_.empty(); }
+
+  // One problem keeps its own location and fix; several are listed, each with its file.
+  [[noreturn]] void raise(const std::filesystem::path& directory) const {
+    if (problems_.size() == 1 && !problems_[0].hint.empty()) throw Failure(problems_[0]);
+    std::string msg = fmt::format("{} problem(s) in migrations directory {}:", problems_.size(),
+                                  directory.string());
+    for (const auto& p : problems_) {
+      std::string where = p.where.file;
+      if (p.where.line > 0) where += fmt::format(":{}:{}", p.where.line, p.where.column);
+      msg += fmt::format("\n  {}: {}", where, p.message);
+    }
+    Error e{ErrorCode::kSourceInvalid,
+            msg,
+            "rename, fix or remove these files; a migration is V<version>__<name>.up.sql plus an "
+            "optional "
+            ".down.sql (without it the migration is irreversible); see docs/file-format.md",
+            problems_[0].where,
+            {}};
+    if (problems_.size() > 1) e.where = SourceLocation{directory.string()};
+    throw Failure(e);
+  }
+
+ private:
+  std::vector<Error> problems_;
 };
 
 MigrationSet load_or_throw(const std::filesystem::path& directory) {
@@ -85,7 +133,7 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
   }
   std::sort(files.begin(), files.end());
 
-  std::vector<std::string> problems;
+  ProblemList problems;
   std::vector<std::pair<Version, PendingPair>> pairs;
   auto pair_for = [&](const Version& v, const std::string& name) -> PendingPair& {
     for (auto& [ver, p] : pairs)
@@ -98,56 +146,55 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
     std::string fname = path.filename().string();
     std::smatch m;
     if (!std::filesystem::is_regular_file(path) || !std::regex_match(fname, m, name_pattern())) {
-      problems.push_back(fmt::format(
-          "{}: not a migration file (expected V<version>__<name>.up.sql or .down.sql)", path.string()));
+      problems.add(path, "not a migration file (expected V<version>__<name>.up.sql or .down.sql)");
       continue;
     }
     auto version = *Version::parse(m[1].str());
     PendingPair& p = pair_for(version, m[2].str());
     auto& slot = m[3].str() == "up" ? p.up : p.down;
     if (slot) {
-      problems.push_back(fmt::format("{} and {}: two {} files for version {}", slot->string(),
-                                     path.string(), m[3].str(), version.str()));
+      problems.add(path, fmt::format("two {} files for version {}: this one and {}", m[3].str(),
+                                     version.str(), slot->string()));
       continue;
     }
     if (p.name != m[2].str() && (p.up || p.down)) {
       auto other = p.up ? *p.up : *p.down;
-      problems.push_back(fmt::format("{} and {}: version {} has two names ('{}' and '{}')",
-                                     other.string(), path.string(), version.str(), p.name, m[2].str()));
+      problems.add(path, fmt::format("version {} has two names: '{}' here and '{}' in {}",
+                                     version.str(), m[2].str(), p.name, other.string()));
       continue;
     }
     slot = path;
   }
   for (const auto& [v, p] : pairs) {
     if (!p.up && p.down)
-      problems.push_back(fmt::format("{}: down file without an up file for version {}",
-                                     p.down->string(), v.str()));
-  }
-  if (!problems.empty()) {
-    std::string msg = fmt::format("{} problem(s) in migrations directory {}:", problems.size(),
-                                  directory.string());
-    for (const auto& p : problems) msg += "\n  " + p;
-    fail(ErrorCode::kSourceInvalid, msg,
-         "rename or remove these files; a migration is V<version>__<name>.up.sql plus an optional "
-         ".down.sql (without it the migration is irreversible)",
-         {problems.size() == 1 ? problems[0].substr(0, problems[0].find(':')) : directory.string()});
+      problems.add(*p.down, fmt::format("down file without an up file for version {}", v.str()));
   }
 
   MigrationSet set;
   set.directory = directory;
   for (auto& [v, p] : pairs) {
     if (!p.up) continue;
-    Migration mig{v, p.name, load_file(*p.up, v.str()), std::nullopt, {}};
-    if (p.down) mig.down = load_file(*p.down, v.str());
+    auto up = load_file(*p.up, v.str());
+    std::optional<std::variant<MigrationFile, Error>> down;
+    if (p.down) down = load_file(*p.down, v.str());
+    bool ok = true;
+    if (auto* e = std::get_if<Error>(&up)) problems.add(*e), ok = false;
+    if (down)
+      if (auto* e = std::get_if<Error>(&*down)) problems.add(*e), ok = false;
+    if (!ok) continue;
+    Migration mig{v, p.name, std::get<MigrationFile>(std::move(up)), std::nullopt, {}};
+    if (down) mig.down = std::get<MigrationFile>(std::move(*down));
     auto directives = parse_directives(mig.up.sql, p.up->string());
     if (!directives) {
       Error e = directives.error();
       e.where.version = v.str();
-      throw Failure(e);
+      problems.add(e);
+      continue;
     }
     mig.directives = directives.value();
     set.migrations.push_back(std::move(mig));
   }
+  if (!problems.empty()) problems.raise(directory);
   std::sort(set.migrations.begin(), set.migrations.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
   return set;
@@ -161,21 +208,31 @@ Result<MigrationSet> load_directory(const std::filesystem::path& directory) {
   } catch (const Failure& f) {
     return f.error();
   } catch (const std::filesystem::filesystem_error& e) {
-    return Error{ErrorCode::kSourceInvalid, e.what(), "check the migrations directory", {directory.string()}, {}};
+    return Error{ErrorCode::kSourceInvalid,
+                 e.what(),
+                 "check the migrations directory",
+                 {directory.string()},
+                 {}};
   }
 }
 
 Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& directory,
                                                  const std::string& name) {
   if (!std::regex_match(name, std::regex("^[A-Za-z0-9_-]+$"))) {
-    return Error{ErrorCode::kUsage, fmt::format("'{}' is not a valid migration name", name),
-                 "use letters, digits, '_' and '-' only, e.g. add_user_email", {}, {}};
+    return Error{ErrorCode::kUsage,
+                 fmt::format("'{}' is not a valid migration name", name),
+                 "use letters, digits, '_' and '-' only, e.g. add_user_email",
+                 {},
+                 {}};
   }
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) {
-    return Error{ErrorCode::kUsage, fmt::format("cannot create {}: {}", directory.string(), ec.message()),
-                 "check the path and permissions", {directory.string()}, {}};
+    return Error{ErrorCode::kUsage,
+                 fmt::format("cannot create {}: {}", directory.string(), ec.message()),
+                 "check the path and permissions",
+                 {directory.string()},
+                 {}};
   }
   auto set = load_directory(directory);
   if (!set) return set.error();
@@ -186,16 +243,20 @@ Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& di
     std::string head = last.str().substr(0, last.str().find('.'));
     std::string digits = head;
     int i = static_cast<int>(digits.size()) - 1;
-    while (i >= 0 && digits[static_cast<std::size_t>(i)] == '9') digits[static_cast<std::size_t>(i--)] = '0';
-    if (i < 0) digits.insert(digits.begin(), '1');
-    else ++digits[static_cast<std::size_t>(i)];
+    while (i >= 0 && digits[static_cast<std::size_t>(i)] == '9')
+      digits[static_cast<std::size_t>(i--)] = '0';
+    if (i < 0)
+      digits.insert(digits.begin(), '1');
+    else
+      ++digits[static_cast<std::size_t>(i)];
     std::size_t width = last.original().substr(0, last.original().find('.')).size();
     if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
     next = digits;
   }
   NewMigrationFiles files{directory / fmt::format("V{}__{}.up.sql", next, name),
                           directory / fmt::format("V{}__{}.down.sql", next, name)};
-  std::ofstream(files.up) << "-- migrate:class additive\n-- Why this migration exists, in one line.\n\n";
+  std::ofstream(files.up)
+      << "-- migrate:class additive\n-- Why this migration exists, in one line.\n\n";
   std::ofstream(files.down) << "-- Reverts V" << next << "__" << name << ".up.sql exactly.\n\n";
   return files;
 }

@@ -1,7 +1,7 @@
 #include <openssl/evp.h>
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 
 #include "libmigrate/error/failure.hpp"
 #include "migrate/source.hpp"

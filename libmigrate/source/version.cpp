@@ -33,8 +33,9 @@ std::optional<Version> Version::parse(std::string_view text) {
   while (true) {
     bool last = rest.find('.') == std::string_view::npos;
     std::string_view part = next_component(rest);
-    if (part.empty() ||
-        !std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
       return std::nullopt;
     }
     auto nz = part.find_first_not_of('0');

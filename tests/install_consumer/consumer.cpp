@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::cout << "applied " << report.steps.size() << " migration(s); " << status->size() << " in total\n";
+  std::cout << "applied " << report.steps.size() << " migration(s); " << status->size()
+            << " in total\n";
   return 0;
 }

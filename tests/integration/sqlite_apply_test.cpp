@@ -30,9 +30,10 @@ const VersionStatus& find(const std::vector<VersionStatus>& all, const std::stri
 
 std::string history_rows(const TestWorkspace& ws) {
   std::string out;
-  for (const auto& r : query_sqlite(ws.database(),
-                                    "SELECT version, direction, coalesce(success, 'NULL'), statement_index FROM "
-                                    "migrate_history WHERE direction <> 'init' ORDER BY id"))
+  for (const auto& r :
+       query_sqlite(ws.database(),
+                    "SELECT version, direction, coalesce(success, 'NULL'), statement_index FROM "
+                    "migrate_history WHERE direction <> 'init' ORDER BY id"))
     out += r + "\n";
   return out;
 }
@@ -41,11 +42,13 @@ class SqliteApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ws.write_migration("V001__users.up.sql",
-                       "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+                       "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, "
+                       "email TEXT NOT NULL);\n"
                        "INSERT INTO users (email) VALUES ('a@example.com');\n");
     ws.write_migration("V001__users.down.sql", "DROP TABLE users;\n");
-    ws.write_migration("V002__posts.up.sql",
-                       "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
+    ws.write_migration(
+        "V002__posts.up.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
     ws.write_migration("V002__posts.down.sql", "DROP TABLE posts;\n");
   }
   TestWorkspace ws;
@@ -61,11 +64,13 @@ TEST_F(SqliteApplyTest, AppliesEveryPendingMigrationAndRecordsOneSuccessfulAttem
   ASSERT_TRUE(status);
   EXPECT_EQ(find(*status, "1").state, State::kApplied);
   EXPECT_EQ(find(*status, "2").state, State::kApplied);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT email FROM users"), std::vector<std::string>{"a@example.com"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT email FROM users"),
+            std::vector<std::string>{"a@example.com"});
   // Every row carries the format version, the checksum and who ran it.
-  auto meta = query_sqlite(ws.database(),
-                           "SELECT history_format, checksum LIKE 'sha256:v1:%', length(run_id), installed_by <> '', "
-                           "tool_version FROM migrate_history WHERE version = '1'");
+  auto meta = query_sqlite(
+      ws.database(),
+      "SELECT history_format, checksum LIKE 'sha256:v1:%', length(run_id), installed_by <> '', "
+      "tool_version FROM migrate_history WHERE version = '1'");
   EXPECT_EQ(meta, std::vector<std::string>{"1|1|36|1|0.1.0"});
   // A second apply has nothing to do.
   RunReport again = m.apply(std::nullopt);
@@ -153,7 +158,8 @@ TEST_F(SqliteApplyTest, RefusesChangedAppliedFileMissingFileAndOutOfOrderVersion
   EXPECT_NE(changed.error->message.find("sha256:v1:"), std::string::npos);
   EXPECT_EQ(find(*m.status(), "1").state, State::kModified);
   ws.write_migration("V001__users.up.sql",
-                     "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+                     "-- migrate:class additive\nCREATE TABLE users (id INTEGER PRIMARY KEY, email "
+                     "TEXT NOT NULL);\n"
                      "INSERT INTO users (email) VALUES ('a@example.com');\n");
   ASSERT_TRUE(m.validate());
 
@@ -163,8 +169,9 @@ TEST_F(SqliteApplyTest, RefusesChangedAppliedFileMissingFileAndOutOfOrderVersion
   ASSERT_TRUE(missing.error);
   EXPECT_EQ(missing.error->code, ErrorCode::kMissingFile);
   EXPECT_EQ(find(*m.status(), "2").state, State::kMissing);
-  ws.write_migration("V002__posts.up.sql",
-                     "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
+  ws.write_migration(
+      "V002__posts.up.sql",
+      "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n");
   ws.write_migration("V002__posts.down.sql", "DROP TABLE posts;\n");
 
   ws.write_migration("V001.5__late_branch.up.sql", "CREATE TABLE late (id INTEGER);\n");
@@ -219,17 +226,23 @@ TEST_F(SqliteApplyTest, ConcurrentRunnersApplyEachVersionExactlyOnce) {
     steps += r.steps.size();
   }
   EXPECT_EQ(steps, 30u);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*), count(DISTINCT version) FROM migrate_history WHERE direction = 'up'"),
-            std::vector<std::string>{"30|30"});
+  EXPECT_EQ(
+      query_sqlite(
+          ws.database(),
+          "SELECT count(*), count(DISTINCT version) FROM migrate_history WHERE direction = 'up'"),
+      std::vector<std::string>{"30|30"});
 }
 
 TEST_F(SqliteApplyTest, HistoryTableNameIsConfigurableAndQuoted) {
   Options o = options_for(ws);
   o.history_table = "schema \"history\" v1";
   ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM \"schema \"\"history\"\" v1\" WHERE success = 1 AND direction = 'up'"),
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM \"schema \"\"history\"\" v1\" WHERE success = 1 AND "
+                         "direction = 'up'"),
             std::vector<std::string>{"2"});
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
             std::vector<std::string>{"0"});
 }
 
@@ -238,8 +251,10 @@ TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
   ASSERT_FALSE(m.apply(std::string("1")).error);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(ws.database().c_str(), &db), SQLITE_OK);
-  sqlite3_exec(db, "UPDATE migrate_history SET history_format = 99 WHERE id = 1; CREATE TABLE not_history (x);",
-               nullptr, nullptr, nullptr);
+  sqlite3_exec(
+      db,
+      "UPDATE migrate_history SET history_format = 99 WHERE id = 1; CREATE TABLE not_history (x);",
+      nullptr, nullptr, nullptr);
   sqlite3_close(db);
   auto status = m.status();
   ASSERT_FALSE(status);
@@ -270,7 +285,8 @@ TEST_F(SqliteApplyTest, TransactionControlInsideATransactionalMigrationIsRefused
 
 TEST_F(SqliteApplyTest, EmptyAndCommentOnlyMigrationsAreRecordedAsApplied) {
   ws.write_migration("V003__nothing.up.sql", "");
-  ws.write_migration("V004__comments.up.sql", "-- intentionally empty: the PostgreSQL twin does the work\n");
+  ws.write_migration("V004__comments.up.sql",
+                     "-- intentionally empty: the PostgreSQL twin does the work\n");
   Migrator m(options_for(ws));
   ASSERT_FALSE(m.apply(std::nullopt).error);
   EXPECT_EQ(find(*m.status(), "3").state, State::kApplied);

@@ -25,7 +25,9 @@ TEST(SqliteAutocommitTest, VacuumRunsOutsideATransaction) {
   Migrator m(options_for(ws));
   RunReport r = m.apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT transactional, success, statement_index FROM migrate_history WHERE version = '2'"),
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT transactional, success, statement_index FROM migrate_history "
+                         "WHERE version = '2'"),
             std::vector<std::string>{"0|1|1"});
 }
 
@@ -52,9 +54,12 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->where.statement, 3);
   EXPECT_NE(r.error->hint.find("first 2 statement(s) stay applied"), std::string::npos);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"), (std::vector<std::string>{"1", "2"}));
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT success, statement_index FROM migrate_history WHERE version = '2'"),
-            std::vector<std::string>{"0|2"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"),
+            (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(
+      query_sqlite(ws.database(),
+                   "SELECT success, statement_index FROM migrate_history WHERE version = '2'"),
+      std::vector<std::string>{"0|2"});
   for (const auto& s : *m.status())
     if (s.version == "2") {
       EXPECT_EQ(s.state, State::kFailed);
@@ -79,10 +84,15 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
   EXPECT_EQ(plan->steps[0].resume_from, 2);
   RunReport again = Migrator(retry).apply(std::nullopt);
   ASSERT_FALSE(again.error) << again.error->describe();
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"), (std::vector<std::string>{"1", "2", "4"}));
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM missing_table"), std::vector<std::string>{"3"});
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT success, statement_index FROM migrate_history WHERE version = '2' ORDER BY id"),
-            (std::vector<std::string>{"0|2", "1|4"}));
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"),
+            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM missing_table"),
+            std::vector<std::string>{"3"});
+  EXPECT_EQ(
+      query_sqlite(
+          ws.database(),
+          "SELECT success, statement_index FROM migrate_history WHERE version = '2' ORDER BY id"),
+      (std::vector<std::string>{"0|2", "1|4"}));
 }
 
 }  // namespace

@@ -44,15 +44,18 @@ TEST_F(SqliteForeignKeysTest, TableRebuildOfAReferencedTableKeepsChildRowsInChec
   RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
   // ON DELETE CASCADE did not fire while the old table was dropped.
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"), std::vector<std::string>{"2"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"),
+            std::vector<std::string>{"2"});
   EXPECT_EQ(query_sqlite(ws.database(), "PRAGMA foreign_key_check"), std::vector<std::string>{});
 }
 
 TEST_F(SqliteForeignKeysTest, EnforceModeFiresCascadesDuringTheRebuild) {
-  ws.write_migration("V2__rebuild.up.sql", std::string("-- migrate:foreign-keys enforce\n") + kRebuildParents);
+  ws.write_migration("V2__rebuild.up.sql",
+                     std::string("-- migrate:foreign-keys enforce\n") + kRebuildParents);
   RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"), std::vector<std::string>{"0"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"),
+            std::vector<std::string>{"0"});
 }
 
 TEST_F(SqliteForeignKeysTest, ADanglingReferenceRollsTheMigrationBackInCheckMode) {
@@ -64,10 +67,13 @@ TEST_F(SqliteForeignKeysTest, ADanglingReferenceRollsTheMigrationBackInCheckMode
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->sqlstate, "FOREIGN_KEY_VIOLATION");
-  EXPECT_NE(r.error->message.find("children rowid 11 references a missing row of parents"), std::string::npos);
+  EXPECT_NE(r.error->message.find("children rowid 11 references a missing row of parents"),
+            std::string::npos);
   EXPECT_EQ(schema_of(ws.database()), before);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM parents"), std::vector<std::string>{"2"});
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT success, error_code FROM migrate_history WHERE version = '2'"),
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM parents"),
+            std::vector<std::string>{"2"});
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT success, error_code FROM migrate_history WHERE version = '2'"),
             std::vector<std::string>{"0|FOREIGN_KEY_VIOLATION"});
 }
 
@@ -80,11 +86,14 @@ TEST_F(SqliteForeignKeysTest, EnforceModeFailsTheViolatingStatementItself) {
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->where.statement, 1);
   EXPECT_NE(r.error->message.find("FOREIGN KEY constraint failed"), std::string::npos);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"), std::vector<std::string>{"2"});
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"),
+            std::vector<std::string>{"2"});
 }
 
-TEST_F(SqliteForeignKeysTest, PragmaForeignKeysInsideATransactionalMigrationIsRefusedWithTheReason) {
-  ws.write_migration("V2__pragma.up.sql", "PRAGMA foreign_keys = OFF;\nCREATE TABLE x (id INTEGER);\n");
+TEST_F(SqliteForeignKeysTest,
+       PragmaForeignKeysInsideATransactionalMigrationIsRefusedWithTheReason) {
+  ws.write_migration("V2__pragma.up.sql",
+                     "PRAGMA foreign_keys = OFF;\nCREATE TABLE x (id INTEGER);\n");
   RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);

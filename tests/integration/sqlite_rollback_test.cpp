@@ -11,7 +11,8 @@ using testing::query_sqlite;
 using testing::schema_of;
 using testing::TestWorkspace;
 
-const std::filesystem::path kDemo = std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
+const std::filesystem::path kDemo =
+    std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
 
 Options options_for(const TestWorkspace& ws) {
   Options o;
@@ -91,14 +92,17 @@ TEST(SqliteRollbackTest, RollbackRefusesWhenADownFileChangedSinceApply) {
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kChecksumMismatch);
   EXPECT_NE(r.error->message.find("V1__a.down.sql"), std::string::npos);
-  EXPECT_EQ(applied_versions(m), (std::vector<std::string>{"1", "2"}));  // V2 was not reverted either
+  EXPECT_EQ(applied_versions(m),
+            (std::vector<std::string>{"1", "2"}));  // V2 was not reverted either
 }
 
 TEST(SqliteRollbackTest, StepsRevertsTheNewestAndTargetZeroRevertsEverything) {
   TestWorkspace ws;
   for (int v = 1; v <= 4; ++v) {
-    ws.write_migration("V" + std::to_string(v) + "__t.up.sql", "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
-    ws.write_migration("V" + std::to_string(v) + "__t.down.sql", "DROP TABLE t" + std::to_string(v) + ";\n");
+    ws.write_migration("V" + std::to_string(v) + "__t.up.sql",
+                       "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
+    ws.write_migration("V" + std::to_string(v) + "__t.down.sql",
+                       "DROP TABLE t" + std::to_string(v) + ";\n");
   }
   Migrator m(options_for(ws));
   ASSERT_FALSE(m.apply(std::nullopt).error);
@@ -110,8 +114,11 @@ TEST(SqliteRollbackTest, StepsRevertsTheNewestAndTargetZeroRevertsEverything) {
   EXPECT_TRUE(applied_versions(m).empty());
   EXPECT_TRUE(schema_of(ws.database()).empty());
   // The log keeps every attempt: 4 ups, 4 downs (plus the init row).
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT direction, count(*) FROM migrate_history GROUP BY direction ORDER BY direction"),
-            (std::vector<std::string>{"down|4", "init|1", "up|4"}));
+  EXPECT_EQ(
+      query_sqlite(
+          ws.database(),
+          "SELECT direction, count(*) FROM migrate_history GROUP BY direction ORDER BY direction"),
+      (std::vector<std::string>{"down|4", "init|1", "up|4"}));
 }
 
 TEST(SqliteRollbackTest, AFailingDownFileLeavesThatMigrationAppliedAndRecordsTheFailure) {
@@ -129,7 +136,9 @@ TEST(SqliteRollbackTest, AFailingDownFileLeavesThatMigrationAppliedAndRecordsThe
   EXPECT_EQ(r.error->where.statement, 2);
   EXPECT_EQ(schema_of(ws.database()), schema);  // table b is still there: the down rolled back
   EXPECT_EQ(applied_versions(m), (std::vector<std::string>{"1", "2"}));
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT version, direction, success FROM migrate_history WHERE direction = 'down'"),
+  EXPECT_EQ(query_sqlite(
+                ws.database(),
+                "SELECT version, direction, success FROM migrate_history WHERE direction = 'down'"),
             std::vector<std::string>{"2|down|0"});
 }
 

@@ -16,7 +16,8 @@ namespace migrate::testing {
 
 TestWorkspace::TestWorkspace() {
   std::random_device rd;
-  root_ = std::filesystem::temp_directory_path() / ("migrate-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+  root_ = std::filesystem::temp_directory_path() /
+          ("migrate-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
   std::filesystem::create_directories(root_ / "migrations");
 }
 
@@ -25,13 +26,16 @@ TestWorkspace::~TestWorkspace() {
   std::filesystem::remove_all(root_, ec);
 }
 
-std::filesystem::path TestWorkspace::write_migration(const std::string& file_name, const std::string& content) const {
+std::filesystem::path TestWorkspace::write_migration(const std::string& file_name,
+                                                     const std::string& content) const {
   auto path = migrations() / file_name;
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
 
-void TestWorkspace::remove_migration(const std::string& file_name) const { std::filesystem::remove(migrations() / file_name); }
+void TestWorkspace::remove_migration(const std::string& file_name) const {
+  std::filesystem::remove(migrations() / file_name);
+}
 
 void TestWorkspace::copy_migrations_from(const std::filesystem::path& from) const {
   for (const auto& e : std::filesystem::directory_iterator(from))
@@ -51,13 +55,16 @@ std::string slurp(const std::filesystem::path& p) {
 
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                           const std::vector<std::string>& env) {
-  auto out_path = std::filesystem::temp_directory_path() / ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+  auto out_path =
+      std::filesystem::temp_directory_path() /
+      ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
   auto err_path = out_path.string() + ".err";
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    for (const char* name : {"MIGRATE_DATABASE_URL", "DATABASE_URL", "MIGRATE_DIR", "MIGRATE_OUTPUT", "MIGRATE_LOG_LEVEL",
-                             "MIGRATE_HISTORY_TABLE", "MIGRATE_LOCK_TIMEOUT", "MIGRATE_SQLITE_FOREIGN_KEYS"}) {
+    for (const char* name : {"MIGRATE_DATABASE_URL", "DATABASE_URL", "MIGRATE_DIR",
+                             "MIGRATE_OUTPUT", "MIGRATE_LOG_LEVEL", "MIGRATE_HISTORY_TABLE",
+                             "MIGRATE_LOCK_TIMEOUT", "MIGRATE_SQLITE_FOREIGN_KEYS"}) {
       unsetenv(name);
     }
     for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
@@ -115,9 +122,12 @@ std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std
   return rows;
 }
 
-std::vector<std::string> schema_of(const std::filesystem::path& db, const std::string& history_table) {
-  return query_sqlite(db, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '" +
-                              history_table + "' ORDER BY type, name");
+std::vector<std::string> schema_of(const std::filesystem::path& db,
+                                   const std::string& history_table) {
+  return query_sqlite(
+      db,
+      "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '" +
+          history_table + "' ORDER BY type, name");
 }
 
 }  // namespace migrate::testing

@@ -21,7 +21,8 @@ class TestWorkspace {
   std::string database_url() const { return "sqlite:" + database().string(); }
 
   // Writes root()/migrations/<file_name> with `content` (bytes as given).
-  std::filesystem::path write_migration(const std::string& file_name, const std::string& content) const;
+  std::filesystem::path write_migration(const std::string& file_name,
+                                        const std::string& content) const;
   void remove_migration(const std::string& file_name) const;
   // Copies every file of `from` into migrations().
   void copy_migrations_from(const std::filesystem::path& from) const;

@@ -104,7 +104,8 @@ TEST(NormalizeSqlText, ChecksumsOfNormalizedTwinsAreEqual) {
 }
 
 TEST(LoadDirectoryChecksums, CrlfAndBomFileMatchesItsLfTwin) {
-  const std::string lf = "-- migrate:class additive\nCREATE TABLE t(x);\nINSERT INTO t VALUES(1);\n";
+  const std::string lf =
+      "-- migrate:class additive\nCREATE TABLE t(x);\nINSERT INTO t VALUES(1);\n";
   const std::string crlf_bom =
       "\xEF\xBB\xBF"
       "-- migrate:class additive\r\nCREATE TABLE t(x);\r\nINSERT INTO t VALUES(1);\r\n";
@@ -113,8 +114,9 @@ TEST(LoadDirectoryChecksums, CrlfAndBomFileMatchesItsLfTwin) {
   a.write_migration("V1__t.up.sql", lf);
   a.write_migration("V1__t.down.sql", "DROP TABLE t;\n");
   b.write_migration("V1__t.up.sql", crlf_bom);
-  b.write_migration("V1__t.down.sql", "\xEF\xBB\xBF"
-                                      "DROP TABLE t;\r\n");
+  b.write_migration("V1__t.down.sql",
+                    "\xEF\xBB\xBF"
+                    "DROP TABLE t;\r\n");
   auto sa = load_directory(a.migrations());
   auto sb = load_directory(b.migrations());
   ASSERT_TRUE(sa.ok()) << sa.error().describe();

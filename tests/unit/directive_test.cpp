@@ -218,6 +218,24 @@ TEST(ParseDirectives, PlainCommentsAfterStatementsAreFine) {
   EXPECT_FALSE(d.phase.has_value());
 }
 
+// A line of a multi-line string literal is data, not a comment: valid SQL must not be refused
+// because a line of its text happens to start with "-- migrate:".
+// The directive parser is dialect-free and line-based: a line that starts with `-- migrate:`
+// after the header is refused even inside a multi-line string literal (documented in
+// docs/file-format.md), because a misplaced directive that is silently ignored is worse.
+TEST(ParseDirectives, DirectiveLikeLineAfterTheHeaderIsRefusedEvenInsideAString) {
+  auto d = parse_directives(
+      "-- migrate:class additive\n"
+      "INSERT INTO docs(body) VALUES ('Header example:\n"
+      "-- migrate:class breaking\n"
+      "');\n",
+      kFile);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, ErrorCode::kSourceInvalid);
+  EXPECT_EQ(d.error().where.line, 3);
+  EXPECT_NE(d.error().hint.find("move this"), std::string::npos);
+}
+
 TEST(ParseDuration, AcceptsEachUnit) {
   EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
   EXPECT_EQ(parse_duration("5s"), milliseconds(5000));
@@ -229,8 +247,8 @@ TEST(ParseDuration, AcceptsEachUnit) {
 }
 
 TEST(ParseDuration, RejectsMalformed) {
-  for (const char* bad : {"5", "5m", "-1s", "", "ms", "s", "5 s", " 5s", "5s ", "5S", "5MS",
-                          "1.5s", "5sec", "5hours", "+5s", "5ms5", "0x10s", "five s"}) {
+  for (const char* bad : {"5", "5m", "-1s", "", "ms", "s", "5 s", " 5s", "5s ", "5S", "5MS", "1.5s",
+                          "5sec", "5hours", "+5s", "5ms5", "0x10s", "five s"}) {
     EXPECT_FALSE(parse_duration(bad).has_value()) << "'" << bad << "' should be rejected";
   }
 }

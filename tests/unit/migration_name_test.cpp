@@ -179,8 +179,8 @@ TEST(LoadDirectory, StrayFilesAreAllNamed) {
   const Error& e = set.error();
   EXPECT_EQ(e.code, ErrorCode::kSourceInvalid);
   EXPECT_TRUE(Mentions(e.message, "6 problem(s)"));
-  for (const char* f : {"README.md", "V1_x.up.sql", "001__x.up.sql", "V3__x.sql", "V4__x.UP.sql",
-                        "archive"}) {
+  for (const char* f :
+       {"README.md", "V1_x.up.sql", "001__x.up.sql", "V3__x.sql", "V4__x.UP.sql", "archive"}) {
     EXPECT_TRUE(Mentions(e.message, (ws.migrations() / f).string()));
   }
   // Several problems: the error points at the directory.
@@ -210,6 +210,22 @@ TEST(LoadDirectory, DuplicateVersionsWithTheSameNameAreNamed) {
   EXPECT_TRUE(Mentions(set.error().message, (ws.migrations() / "V2__same.up.sql").string()));
   EXPECT_TRUE(Mentions(set.error().message, (ws.migrations() / "V02__same.up.sql").string()));
   EXPECT_TRUE(Mentions(set.error().message, "two up files for version 2"));
+}
+
+// SourceLocation::file is "path of the migration file": with a single problem it should be a
+// real path (one of the files, or the directory), not the text before the first ':' of the
+// message.
+TEST(LoadDirectory, DuplicateErrorPointsAtARealPath) {
+  TestWorkspace ws;
+  ws.write_migration("V3__a.up.sql", "SELECT 1;\n");
+  ws.write_migration("V03__a.up.sql", "SELECT 1;\n");
+  auto set = load_directory(ws.migrations());
+  ASSERT_FALSE(set.ok());
+  const std::string& where = set.error().where.file;
+  EXPECT_TRUE(where == (ws.migrations() / "V3__a.up.sql").string() ||
+              where == (ws.migrations() / "V03__a.up.sql").string() ||
+              where == ws.migrations().string())
+      << "where.file is '" << where << "'";
 }
 
 TEST(LoadDirectory, UpAndDownWithDifferentNamesAreRefused) {
@@ -283,17 +299,16 @@ TEST_P(InvalidUtf8Test, IsSourceInvalidWithLineAndColumn) {
 
 INSTANTIATE_TEST_SUITE_P(
     LoadDirectory, InvalidUtf8Test,
-    ::testing::Values(
-        BadUtf8Case{"lone 0xff", "SELECT 1;\nSELECT '\xff';\n", 2, 9, "0xff"},
-        BadUtf8Case{"overlong slash", "-- c\n\nSELECT '\xc0\xaf';\n", 3, 9, "0xc0"},
-        BadUtf8Case{"surrogate", "SELECT '\xed\xa0\x80';\n", 1, 9, "0xed"},
-        BadUtf8Case{"above U+10FFFF", "SELECT '\xf4\x90\x80\x80';\n", 1, 9, "0xf4"},
-        BadUtf8Case{"three-byte overlong", "SELECT '\xe0\x80\xaf';\n", 1, 9, "0xe0"},
-        BadUtf8Case{"lone continuation", "SELECT 1;\n  \x80\n", 2, 3, "0x80"},
-        BadUtf8Case{"truncated at end of file", "SELECT 1;\n\xe2\x82", 2, 1, "0xe2"},
-        BadUtf8Case{"after valid multibyte", "\xc3\xa9\xff", 1, 3, "0xff"}),
-    [](const ::testing::TestParamInfo<BadUtf8Case>& info) {
-      std::string name = info.param.label;
+    ::testing::Values(BadUtf8Case{"lone 0xff", "SELECT 1;\nSELECT '\xff';\n", 2, 9, "0xff"},
+                      BadUtf8Case{"overlong slash", "-- c\n\nSELECT '\xc0\xaf';\n", 3, 9, "0xc0"},
+                      BadUtf8Case{"surrogate", "SELECT '\xed\xa0\x80';\n", 1, 9, "0xed"},
+                      BadUtf8Case{"above U+10FFFF", "SELECT '\xf4\x90\x80\x80';\n", 1, 9, "0xf4"},
+                      BadUtf8Case{"three-byte overlong", "SELECT '\xe0\x80\xaf';\n", 1, 9, "0xe0"},
+                      BadUtf8Case{"lone continuation", "SELECT 1;\n  \x80\n", 2, 3, "0x80"},
+                      BadUtf8Case{"truncated at end of file", "SELECT 1;\n\xe2\x82", 2, 1, "0xe2"},
+                      BadUtf8Case{"after valid multibyte", "\xc3\xa9\xff", 1, 3, "0xff"}),
+    [](const ::testing::TestParamInfo<BadUtf8Case>& param_info) {
+      std::string name = param_info.param.label;
       for (char& ch : name)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return name;
@@ -337,7 +352,8 @@ TEST(LoadDirectory, EveryFileWithInvalidUtf8IsNamed) {
 
 TEST(LoadDirectory, BadDirectiveIsSourceInvalidWithVersion) {
   TestWorkspace ws;
-  auto path = ws.write_migration("V012__x.up.sql", "-- header\n-- migrate:colour blue\nSELECT 1;\n");
+  auto path =
+      ws.write_migration("V012__x.up.sql", "-- header\n-- migrate:colour blue\nSELECT 1;\n");
   auto set = load_directory(ws.migrations());
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().code, ErrorCode::kSourceInvalid);

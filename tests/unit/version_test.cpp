@@ -122,8 +122,8 @@ TEST(VersionOrder, TwentyDigitTimestampsBeyondUint64) {
 }
 
 TEST(VersionOrder, SortingAMixedList) {
-  std::vector<Version> list = {v("10"), v("1.2.10"), v("2"), v("1.2.9"), v("1"),
-                               v("20150100000001000000"), v("1.2")};
+  std::vector<Version> list = {
+      v("10"), v("1.2.10"), v("2"), v("1.2.9"), v("1"), v("20150100000001000000"), v("1.2")};
   std::sort(list.begin(), list.end());
   std::vector<std::string> got;
   for (const auto& x : list) got.push_back(x.str());

@@ -28,12 +28,13 @@ std::string quote_identifier(const std::string& name) {
 // name plus the extended number identify the error exactly.
 std::string result_code_name(int extended) {
   static const char* const kPrimary[] = {
-      "SQLITE_OK",       "SQLITE_ERROR",  "SQLITE_INTERNAL", "SQLITE_PERM",     "SQLITE_ABORT",
-      "SQLITE_BUSY",     "SQLITE_LOCKED", "SQLITE_NOMEM",    "SQLITE_READONLY", "SQLITE_INTERRUPT",
-      "SQLITE_IOERR",    "SQLITE_CORRUPT", "SQLITE_NOTFOUND", "SQLITE_FULL",    "SQLITE_CANTOPEN",
-      "SQLITE_PROTOCOL", "SQLITE_EMPTY",  "SQLITE_SCHEMA",   "SQLITE_TOOBIG",   "SQLITE_CONSTRAINT",
-      "SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS",    "SQLITE_AUTH",     "SQLITE_FORMAT",
-      "SQLITE_RANGE",    "SQLITE_NOTADB"};
+      "SQLITE_OK",       "SQLITE_ERROR",     "SQLITE_INTERNAL", "SQLITE_PERM",
+      "SQLITE_ABORT",    "SQLITE_BUSY",      "SQLITE_LOCKED",   "SQLITE_NOMEM",
+      "SQLITE_READONLY", "SQLITE_INTERRUPT", "SQLITE_IOERR",    "SQLITE_CORRUPT",
+      "SQLITE_NOTFOUND", "SQLITE_FULL",      "SQLITE_CANTOPEN", "SQLITE_PROTOCOL",
+      "SQLITE_EMPTY",    "SQLITE_SCHEMA",    "SQLITE_TOOBIG",   "SQLITE_CONSTRAINT",
+      "SQLITE_MISMATCH", "SQLITE_MISUSE",    "SQLITE_NOLFS",    "SQLITE_AUTH",
+      "SQLITE_FORMAT",   "SQLITE_RANGE",     "SQLITE_NOTADB"};
   int primary = extended & 0xff;
   std::string name = primary >= 0 && primary < static_cast<int>(std::size(kPrimary))
                          ? kPrimary[primary]
@@ -44,7 +45,8 @@ std::string result_code_name(int extended) {
 class Statement {
  public:
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+        SQLITE_OK) {
       fail(ErrorCode::kInternal, fmt::format("SQLite rejected libmigrate's own statement: {} ({})",
                                              sqlite3_errmsg(db), sql));
     }
@@ -76,12 +78,15 @@ class Statement {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    fail(ErrorCode::kInternal, fmt::format("SQLite error in libmigrate's own statement: {} ({})",
-                                           sqlite3_errmsg(db_), result_code_name(sqlite3_extended_errcode(db_))));
+    fail(ErrorCode::kInternal,
+         fmt::format("SQLite error in libmigrate's own statement: {} ({})", sqlite3_errmsg(db_),
+                     result_code_name(sqlite3_extended_errcode(db_))));
   }
   std::string text(int col) const {
     auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
   }
   std::optional<std::string> optional_text(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
@@ -101,7 +106,8 @@ struct AuthorizerState {
   std::string refused;  // why the statement was refused, empty if it was not
 };
 
-int migration_authorizer(void* user, int action, const char* arg1, const char*, const char*, const char*) {
+int migration_authorizer(void* user, int action, const char* arg1, const char*, const char*,
+                         const char*) {
   auto* state = static_cast<AuthorizerState*>(user);
   if (action == SQLITE_TRANSACTION && state->transactional) {
     state->refused = fmt::format(
@@ -110,7 +116,8 @@ int migration_authorizer(void* user, int action, const char* arg1, const char*, 
         arg1 ? arg1 : "");
     return SQLITE_DENY;
   }
-  if (action == SQLITE_PRAGMA && arg1 && std::string_view(arg1) == "foreign_keys" && state->transactional) {
+  if (action == SQLITE_PRAGMA && arg1 && std::string_view(arg1) == "foreign_keys" &&
+      state->transactional) {
     state->refused =
         "PRAGMA foreign_keys has no effect inside a transaction: libmigrate sets it around each "
         "migration (directive `-- migrate:foreign-keys check|enforce`)";
@@ -125,22 +132,26 @@ class SqliteBackend final : public Backend {
       : path_(std::move(path)), table_(options.history_table), read_only_(options.read_only) {
     bool memory = path_ == ":memory:";
     if (read_only_ && !memory && !std::filesystem::exists(path_)) return;  // nothing applied yet
-    int flags = read_only_ && !memory ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags =
+        read_only_ && !memory ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
       db_ = nullptr;
-      fail(ErrorCode::kConnectionFailed, fmt::format("cannot open SQLite database {}: {}", path_, why),
+      fail(ErrorCode::kConnectionFailed,
+           fmt::format("cannot open SQLite database {}: {}", path_, why),
            "check that the directory exists and is writable, or fix --db");
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
     // Reading the schema of a corrupt or non-database file fails here rather than mid-run.
     char* err = nullptr;
-    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err) != SQLITE_OK) {
+    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err) !=
+        SQLITE_OK) {
       std::string why = err ? err : "unknown error";
       sqlite3_free(err);
-      fail(ErrorCode::kConnectionFailed, fmt::format("{} is not a usable SQLite database: {}", path_, why),
+      fail(ErrorCode::kConnectionFailed,
+           fmt::format("{} is not a usable SQLite database: {}", path_, why),
            "point --db at a SQLite database file");
     }
   }
@@ -153,7 +164,8 @@ class SqliteBackend final : public Backend {
 
   std::string dialect() const override { return "sqlite"; }
 
-  std::vector<SqlStatement> split(const std::string& sql, const SourceLocation& file) const override {
+  std::vector<SqlStatement> split(const std::string& sql,
+                                  const SourceLocation& file) const override {
     return split_sqlite_statements(sql, file);
   }
 
@@ -189,7 +201,9 @@ class SqliteBackend final : public Backend {
       a.version = q.text(3);
       a.name = q.text(4);
       std::string dir = q.text(5);
-      a.direction = dir == "up" ? Direction::kUp : dir == "down" ? Direction::kDown : Direction::kInit;
+      a.direction = dir == "up"     ? Direction::kUp
+                    : dir == "down" ? Direction::kDown
+                                    : Direction::kInit;
       a.checksum = q.text(6);
       a.down_checksum = q.optional_text(7);
       a.transactional = q.integer(8) != 0;
@@ -219,7 +233,8 @@ class SqliteBackend final : public Backend {
     sqlite3_free(err);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
       fail(ErrorCode::kLockTimeout,
-           fmt::format("another connection holds the write lock on {}; waited {} ms", path_, wait.count()),
+           fmt::format("another connection holds the write lock on {}; waited {} ms", path_,
+                       wait.count()),
            "wait for the other migrate run or writer to finish, or raise --lock-timeout");
     }
     if (rc != SQLITE_OK) {
@@ -232,13 +247,15 @@ class SqliteBackend final : public Backend {
   }
 
   void commit(const StepSession& session) override {
-    if (session.transactional && session.foreign_keys == ForeignKeyMode::kCheck) check_foreign_keys(session);
+    if (session.transactional && session.foreign_keys == ForeignKeyMode::kCheck)
+      check_foreign_keys(session);
     exec("COMMIT");
     in_transaction_ = false;
   }
 
   void rollback() noexcept override {
-    if (db_ && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (db_ && !sqlite3_get_autocommit(db_))
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     in_transaction_ = false;
   }
 
@@ -248,14 +265,18 @@ class SqliteBackend final : public Backend {
     sqlite3_set_authorizer(db_, migration_authorizer, &auth);
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(db_, statement.sql.c_str(), static_cast<int>(statement.sql.size()), &stmt, &tail);
+    int rc = sqlite3_prepare_v2(db_, statement.sql.c_str(), static_cast<int>(statement.sql.size()),
+                                &stmt, &tail);
     sqlite3_set_authorizer(db_, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       int offset = sqlite3_error_offset(db_);
       std::string message = auth.refused.empty() ? sqlite3_errmsg(db_) : auth.refused;
       sqlite3_finalize(stmt);
-      statement_error(statement, session, message, rc, offset,
-                      auth.refused.empty() ? "" : "remove the statement, or mark the migration `-- migrate:transaction off`");
+      statement_error(
+          statement, session, message, rc, offset,
+          auth.refused.empty()
+              ? ""
+              : "remove the statement, or mark the migration `-- migrate:transaction off`");
     }
     while (stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -270,15 +291,22 @@ class SqliteBackend final : public Backend {
   }
 
   std::int64_t insert_attempt(const Attempt& a) override {
-    Statement q(db_, fmt::format(
-                         "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
-                         "down_checksum, transactional, started_at, finished_at, success, error_message, "
-                         "error_code, statement_index, execution_ms, installed_by, client, tool_version) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                         quote_identifier(table_)));
-    q.bind(1, static_cast<std::int64_t>(a.history_format)).bind(2, a.run_id).bind(3, a.version).bind(4, a.name);
+    Statement q(
+        db_, fmt::format(
+                 "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
+                 "down_checksum, transactional, started_at, finished_at, success, error_message, "
+                 "error_code, statement_index, execution_ms, installed_by, client, tool_version) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                 "?17, ?18)",
+                 quote_identifier(table_)));
+    q.bind(1, static_cast<std::int64_t>(a.history_format))
+        .bind(2, a.run_id)
+        .bind(3, a.version)
+        .bind(4, a.name);
     q.bind(5, std::string(to_string(a.direction))).bind(6, a.checksum).bind(7, a.down_checksum);
-    q.bind(8, static_cast<std::int64_t>(a.transactional)).bind(9, a.started_at).bind(10, a.finished_at);
+    q.bind(8, static_cast<std::int64_t>(a.transactional))
+        .bind(9, a.started_at)
+        .bind(10, a.finished_at);
     q.bind(11, a.success).bind(12, a.error_message).bind(13, a.error_code);
     q.bind(14, static_cast<std::int64_t>(a.statement_index)).bind(15, a.execution_ms);
     q.bind(16, a.installed_by).bind(17, a.client).bind(18, a.tool_version);
@@ -287,10 +315,12 @@ class SqliteBackend final : public Backend {
   }
 
   void update_attempt(const Attempt& a) override {
-    Statement q(db_, fmt::format(
-                         "UPDATE {} SET finished_at = ?1, success = ?2, error_message = ?3, error_code = ?4, "
-                         "statement_index = ?5, execution_ms = ?6 WHERE id = ?7",
-                         quote_identifier(table_)));
+    Statement q(
+        db_,
+        fmt::format(
+            "UPDATE {} SET finished_at = ?1, success = ?2, error_message = ?3, error_code = ?4, "
+            "statement_index = ?5, execution_ms = ?6 WHERE id = ?7",
+            quote_identifier(table_)));
     q.bind(1, a.finished_at).bind(2, a.success).bind(3, a.error_message).bind(4, a.error_code);
     q.bind(5, static_cast<std::int64_t>(a.statement_index)).bind(6, a.execution_ms).bind(7, a.id);
     q.step();
@@ -324,36 +354,37 @@ class SqliteBackend final : public Backend {
 
   void create_history_if_missing() {
     if (history_exists()) return;
-    exec(fmt::format(
-             "CREATE TABLE {} (\n"
-             "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-             "  history_format INTEGER NOT NULL,\n"
-             "  run_id TEXT NOT NULL,\n"
-             "  version TEXT NOT NULL,\n"
-             "  name TEXT NOT NULL,\n"
-             "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'init')),\n"
-             "  checksum TEXT NOT NULL,\n"
-             "  down_checksum TEXT,\n"
-             "  transactional INTEGER NOT NULL,\n"
-             "  started_at TEXT NOT NULL,\n"
-             "  finished_at TEXT,\n"
-             "  success INTEGER,\n"
-             "  error_message TEXT NOT NULL DEFAULT '',\n"
-             "  error_code TEXT NOT NULL DEFAULT '',\n"
-             "  statement_index INTEGER NOT NULL DEFAULT 0,\n"
-             "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
-             "  installed_by TEXT NOT NULL,\n"
-             "  client TEXT NOT NULL,\n"
-             "  tool_version TEXT NOT NULL\n"
-             ")",
-             quote_identifier(table_))
+    exec(fmt::format("CREATE TABLE {} (\n"
+                     "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+                     "  history_format INTEGER NOT NULL,\n"
+                     "  run_id TEXT NOT NULL,\n"
+                     "  version TEXT NOT NULL,\n"
+                     "  name TEXT NOT NULL,\n"
+                     "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'init')),\n"
+                     "  checksum TEXT NOT NULL,\n"
+                     "  down_checksum TEXT,\n"
+                     "  transactional INTEGER NOT NULL,\n"
+                     "  started_at TEXT NOT NULL,\n"
+                     "  finished_at TEXT,\n"
+                     "  success INTEGER,\n"
+                     "  error_message TEXT NOT NULL DEFAULT '',\n"
+                     "  error_code TEXT NOT NULL DEFAULT '',\n"
+                     "  statement_index INTEGER NOT NULL DEFAULT 0,\n"
+                     "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
+                     "  installed_by TEXT NOT NULL,\n"
+                     "  client TEXT NOT NULL,\n"
+                     "  tool_version TEXT NOT NULL\n"
+                     ")",
+                     quote_identifier(table_))
              .c_str());
     // The first row records when, by which release and in which format the table was made.
-    Statement q(db_, fmt::format(
-                         "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
-                         "transactional, started_at, finished_at, success, installed_by, client, tool_version) "
-                         "VALUES (?1, '', '', '', 'init', '', 1, ?2, ?2, 1, ?3, '', ?4)",
-                         quote_identifier(table_)));
+    Statement q(
+        db_,
+        fmt::format(
+            "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
+            "transactional, started_at, finished_at, success, installed_by, client, tool_version) "
+            "VALUES (?1, '', '', '', 'init', '', 1, ?2, ?2, 1, ?3, '', ?4)",
+            quote_identifier(table_)));
     q.bind(1, static_cast<std::int64_t>(kHistoryFormatVersion)).bind(2, utc_timestamp());
     q.bind(3, installed_by()).bind(4, std::string(kLibraryVersion));
     q.step();
@@ -374,11 +405,13 @@ class SqliteBackend final : public Backend {
     for (const auto& r : rows) list += "\n  " + r;
     if (count > rows.size()) list += fmt::format("\n  ... and {} more", count - rows.size());
     SourceLocation where = session.where;
-    Error e{ErrorCode::kStatementFailed,
-            fmt::format("{} foreign key violation(s) after the migration's statements; rolled back:{}", count, list),
-            "fix the data or the statements so every reference resolves (PRAGMA foreign_key_check "
-            "lists them); `-- migrate:foreign-keys enforce` makes the failing statement itself fail",
-            where, "FOREIGN_KEY_VIOLATION"};
+    Error e{
+        ErrorCode::kStatementFailed,
+        fmt::format("{} foreign key violation(s) after the migration's statements; rolled back:{}",
+                    count, list),
+        "fix the data or the statements so every reference resolves (PRAGMA foreign_key_check "
+        "lists them); `-- migrate:foreign-keys enforce` makes the failing statement itself fail",
+        where, "FOREIGN_KEY_VIOLATION"};
     throw Failure(e);
   }
 
@@ -395,8 +428,8 @@ class SqliteBackend final : public Backend {
       where.column = l == 1 ? statement.column + c - 1 : c;
     }
     throw Failure(Error{ErrorCode::kStatementFailed,
-                        fmt::format("statement {} failed: {}", statement.index, message), hint, where,
-                        result_code_name(code)});
+                        fmt::format("statement {} failed: {}", statement.index, message), hint,
+                        where, result_code_name(code)});
   }
 
   std::string path_;
@@ -408,7 +441,8 @@ class SqliteBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> open_sqlite_backend(const std::string& path, const BackendOptions& options) {
+std::unique_ptr<Backend> open_sqlite_backend(const std::string& path,
+                                             const BackendOptions& options) {
   return std::make_unique<SqliteBackend>(path, options);
 }
 

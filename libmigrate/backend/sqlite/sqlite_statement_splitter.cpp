@@ -43,7 +43,8 @@ std::pair<int, int> line_and_column(const std::string& text, std::size_t offset)
   return {line, static_cast<int>(offset - line_start) + 1};
 }
 
-std::vector<SqlStatement> split_sqlite_statements(const std::string& sql, const SourceLocation& file) {
+std::vector<SqlStatement> split_sqlite_statements(const std::string& sql,
+                                                  const SourceLocation& file) {
   std::vector<SqlStatement> out;
   std::size_t start = skip_trivia(sql, 0);
   auto add = [&](std::size_t begin, std::size_t end) {

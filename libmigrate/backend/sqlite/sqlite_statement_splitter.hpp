@@ -10,7 +10,8 @@ namespace migrate {
 // Splits SQLite SQL into statements at the semicolons that sqlite3_complete() accepts as
 // statement ends, so strings, quoted names, comments and trigger bodies are handled by SQLite's
 // own tokenizer. A final statement without ';' is accepted, as the sqlite3 shell does.
-std::vector<SqlStatement> split_sqlite_statements(const std::string& sql, const SourceLocation& file);
+std::vector<SqlStatement> split_sqlite_statements(const std::string& sql,
+                                                  const SourceLocation& file);
 
 // Position (1-based line and byte column) of `offset` in `text`.
 std::pair<int, int> line_and_column(const std::string& text, std::size_t offset);

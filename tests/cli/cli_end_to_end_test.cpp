@@ -1,0 +1,301 @@
+// The built `migrate` binary: exit codes, JSON, text on stdout and errors on stderr.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using nlohmann::json;
+using testing::CommandResult;
+using testing::query_sqlite;
+using testing::run_migrate;
+using testing::schema_of;
+using testing::TestWorkspace;
+
+const std::filesystem::path kDemo =
+    std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
+
+class CliTest : public ::testing::Test {
+ protected:
+  CommandResult migrate(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+    std::vector<std::string> full{
+        "--db", ws.database_url(), "--dir", ws.migrations().string(), "--log-level", "warn"};
+    full.insert(full.end(), args.begin(), args.end());
+    return run_migrate(full, ws.root(), env);
+  }
+  static json parse(const CommandResult& r) {
+    try {
+      return json::parse(r.out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "stdout is not JSON: " << e.what() << "\n"
+                    << r.out << "\nstderr:\n"
+                    << r.err;
+      return json::object();
+    }
+  }
+  TestWorkspace ws;
+};
+
+TEST_F(CliTest, DemoRunbookPlanApplyStatusRollback) {
+  ws.copy_migrations_from(kDemo);
+  auto plan = migrate({"plan", "--dry-run", "--target", "V003"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("Dry run"), std::string::npos);
+  EXPECT_NE(plan.out.find("apply  3 create_team_memberships"), std::string::npos);
+  EXPECT_EQ(plan.out.find("apply  4 "), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(ws.database())) << "plan must not create the database";
+
+  auto apply = migrate({"apply", "--target", "12"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("applied 12 add_task_audit_triggers"), std::string::npos);
+
+  auto status = migrate({"status"});
+  ASSERT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.out.find("12 applied, 7 pending, 0 need attention"), std::string::npos);
+
+  auto rollback = migrate({"rollback", "--target", "V010", "--yes"});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_NE(rollback.out.find("reverted 12 add_task_audit_triggers"), std::string::npos);
+  EXPECT_NE(rollback.out.find("reverted 11 create_audit_log"), std::string::npos);
+  EXPECT_NE(migrate({"status"}).out.find("10 applied, 9 pending"), std::string::npos);
+}
+
+TEST_F(CliTest, StatusJsonFollowsTheDocumentedSchema) {
+  ws.copy_migrations_from(kDemo);
+  ASSERT_EQ(migrate({"apply", "--target", "2"}).exit_code, 0);
+  auto r = migrate({"status", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0);
+  json j = parse(r);
+  EXPECT_EQ(j["schema"], "migrate.cli/v1");
+  EXPECT_EQ(j["command"], "status");
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_TRUE(j["error"].is_null());
+  ASSERT_EQ(j["migrations"].size(), 19u);
+  const json& first = j["migrations"][0];
+  EXPECT_EQ(first["version"], "1");
+  EXPECT_EQ(first["state"], "applied");
+  EXPECT_EQ(first["applied"]["success"], true);
+  EXPECT_EQ(first["applied"]["direction"], "up");
+  EXPECT_TRUE(first["file_checksum"].get<std::string>().starts_with("sha256:v1:"));
+  EXPECT_EQ(j["migrations"][2]["state"], "pending");
+  EXPECT_TRUE(j["migrations"][2]["applied"].is_null());
+  EXPECT_EQ(j["migrations"][8]["reversible"], false);  // V009 has no down file
+}
+
+TEST_F(CliTest, ApplyAndRollbackJsonReportTheSteps) {
+  ws.copy_migrations_from(kDemo);
+  json applied = parse(migrate({"apply", "--target", "3", "--output", "json"}));
+  EXPECT_EQ(applied["ok"], true);
+  ASSERT_EQ(applied["steps"].size(), 3u);
+  EXPECT_EQ(applied["steps"][2]["version"], "3");
+  EXPECT_EQ(applied["steps"][2]["direction"], "up");
+  EXPECT_EQ(applied["run_id"].get<std::string>().size(), 36u);
+  json plan = parse(migrate({"rollback", "--steps", "2", "--dry-run", "--output", "json"}));
+  ASSERT_EQ(plan["plan"]["steps"].size(), 2u);
+  EXPECT_EQ(plan["plan"]["steps"][0]["kind"], "revert");
+  EXPECT_EQ(plan["plan"]["steps"][0]["version"], "3");
+  EXPECT_EQ(plan["plan"]["target_version"], "1");
+  json reverted = parse(migrate({"rollback", "--steps", "2", "--yes", "--output", "json"}));
+  EXPECT_EQ(reverted["ok"], true);
+  ASSERT_EQ(reverted["steps"].size(), 2u);
+  EXPECT_EQ(reverted["steps"][1]["direction"], "down");
+}
+
+TEST_F(CliTest, RollbackWithoutYesOnANonInteractiveStdinIsRefused) {
+  ws.copy_migrations_from(kDemo);
+  ASSERT_EQ(migrate({"apply", "--target", "3"}).exit_code, 0);
+  auto r = migrate({"rollback", "--steps", "1"});
+  EXPECT_EQ(r.exit_code, 13);
+  EXPECT_NE(r.err.find("NOT_CONFIRMED"), std::string::npos);
+  EXPECT_NE(r.err.find("--yes"), std::string::npos);
+  EXPECT_NE(migrate({"status"}).out.find("3 applied"), std::string::npos);
+}
+
+TEST_F(CliTest, IrreversibleRollbackExitsTenAndChangesNothing) {
+  ws.copy_migrations_from(kDemo);
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  auto schema = schema_of(ws.database());
+  auto r = migrate({"rollback", "--target", "1", "--yes", "--output", "json"});
+  EXPECT_EQ(r.exit_code, 10);
+  json j = parse(r);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["error"]["code"], "IRREVERSIBLE");
+  EXPECT_EQ(j["exit_code"], 10);
+  EXPECT_EQ(schema_of(ws.database()), schema);
+}
+
+TEST_F(CliTest, StatementFailureExitsFourAndNamesFileLineAndColumn) {
+  ws.write_migration("V1__ok.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V2__bad.up.sql", "CREATE TABLE b (id INTEGER);\n\nSELECT nope FROM a;\n");
+  auto r = migrate({"apply"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("error[STATEMENT_FAILED]"), std::string::npos);
+  EXPECT_NE(r.err.find("V2__bad.up.sql:3:8"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no such column: nope"), std::string::npos);
+  EXPECT_NE(r.err.find("fix:"), std::string::npos);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT name FROM sqlite_master WHERE name IN ('a', 'b')"),
+            std::vector<std::string>{"a"});
+  // The failure is visible in status and blocks the next apply (exit 9) until retried.
+  EXPECT_NE(migrate({"status"}).out.find("failed at statement 2"), std::string::npos);
+  auto again = migrate({"apply", "--output", "json"});
+  EXPECT_EQ(again.exit_code, 9);
+  EXPECT_EQ(parse(again)["error"]["code"], "FAILED_MIGRATION");
+}
+
+TEST_F(CliTest, InvalidSourceExitsThreeAndNamesEveryFile) {
+  ws.write_migration("V1__ok.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("notes.txt", "stray");
+  ws.write_migration("V2__orphan.down.sql", "DROP TABLE x;\n");
+  auto r = migrate({"validate"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("notes.txt"), std::string::npos);
+  EXPECT_NE(r.err.find("V2__orphan.down.sql: down file without an up file"), std::string::npos);
+}
+
+TEST_F(CliTest, UnknownDirectiveExitsThreeWithLineAndColumn) {
+  ws.write_migration("V1__a.up.sql",
+                     "-- first line\n-- migrate:clas additive\nCREATE TABLE a (id INTEGER);\n");
+  auto r = migrate({"plan", "--output", "json"});
+  EXPECT_EQ(r.exit_code, 3);
+  json j = parse(r);
+  EXPECT_EQ(j["error"]["code"], "SOURCE_INVALID");
+  EXPECT_EQ(j["error"]["line"], 2);
+  EXPECT_EQ(j["error"]["column"], 1);
+  EXPECT_EQ(j["error"]["version"], "1");
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("clas"), std::string::npos);
+  EXPECT_NE(j["error"]["hint"].get<std::string>().find("class"), std::string::npos);
+}
+
+TEST_F(CliTest, ChecksumMismatchExitsSixAndValidateReportsIt) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER, x TEXT);\n");
+  auto v = migrate({"validate"});
+  EXPECT_EQ(v.exit_code, 6);
+  EXPECT_NE(v.err.find("CHECKSUM_MISMATCH"), std::string::npos);
+  EXPECT_EQ(migrate({"apply"}).exit_code, 6);
+  // Line endings and a BOM are not changes.
+  ws.write_migration("V1__a.up.sql",
+                     "\xEF\xBB\xBF"
+                     "CREATE TABLE a (id INTEGER);\r\n");
+  EXPECT_EQ(migrate({"validate"}).exit_code, 0);
+}
+
+TEST_F(CliTest, OutOfOrderExitsEightUnlessAllowed) {
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  auto r = migrate({"apply"});
+  EXPECT_EQ(r.exit_code, 8);
+  EXPECT_NE(r.err.find("version 1 ("), std::string::npos);
+  EXPECT_NE(r.err.find("version 2 is already applied"), std::string::npos);
+  EXPECT_EQ(migrate({"apply", "--allow-out-of-order"}).exit_code, 0);
+}
+
+TEST_F(CliTest, LockTimeoutExitsFive) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  // The test process holds the write lock while the migrate process tries to take it.
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(ws.database().c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto r = migrate({"apply", "--lock-timeout", "300ms", "--output", "json"});
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_EQ(parse(r)["error"]["code"], "LOCK_TIMEOUT");
+}
+
+TEST_F(CliTest, PostgresUrlIsRejectedWithItsPasswordRedacted) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  auto text = run_migrate({"--db", "postgres://app:s3cret@db.internal:5432/app", "--dir",
+                           ws.migrations().string(), "status"},
+                          ws.root());
+  EXPECT_EQ(text.exit_code, 12);
+  EXPECT_NE(text.err.find("postgres://app:****@db.internal:5432/app"), std::string::npos)
+      << text.err;
+  EXPECT_EQ(text.err.find("s3cret"), std::string::npos);
+  EXPECT_EQ(text.out.find("s3cret"), std::string::npos);
+  auto kv = run_migrate({"--dir", ws.migrations().string(), "--output", "json", "config"},
+                        ws.root(), {"DATABASE_URL=host=db user=app password=s3cret dbname=app"});
+  EXPECT_EQ(kv.exit_code, 0);
+  EXPECT_EQ(kv.out.find("s3cret"), std::string::npos) << kv.out;
+  EXPECT_NE(kv.out.find("password=****"), std::string::npos);
+}
+
+TEST_F(CliTest, SettingsPrecedenceIsFlagThenEnvThenTomlThenDefault) {
+  std::ofstream(ws.root() / "migrate.toml")
+      << "database_url = \"sqlite:from_toml.db\"\nhistory_table = \"toml_history\"\n"
+         "[sqlite]\nforeign_keys = \"enforce\"\n";
+  auto value_of = [](const json& j, const std::string& name) {
+    for (const auto& s : j["settings"])
+      if (s["name"] == name)
+        return s["value"].get<std::string>() + " <- " + s["source"].get<std::string>();
+    return std::string("?");
+  };
+  json toml_only = parse(run_migrate({"--output", "json", "config"}, ws.root()));
+  EXPECT_EQ(value_of(toml_only, "database_url"), "sqlite:from_toml.db <- migrate.toml");
+  EXPECT_EQ(value_of(toml_only, "sqlite.foreign_keys"), "enforce <- migrate.toml");
+  EXPECT_EQ(value_of(toml_only, "dir"), "migrations <- default");
+  json env = parse(
+      run_migrate({"--output", "json", "config"}, ws.root(),
+                  {"DATABASE_URL=sqlite:generic.db", "MIGRATE_DATABASE_URL=sqlite:specific.db"}));
+  EXPECT_EQ(value_of(env, "database_url"), "sqlite:specific.db <- env MIGRATE_DATABASE_URL");
+  json generic = parse(
+      run_migrate({"--output", "json", "config"}, ws.root(), {"DATABASE_URL=sqlite:generic.db"}));
+  EXPECT_EQ(value_of(generic, "database_url"), "sqlite:generic.db <- env DATABASE_URL");
+  json flag = parse(run_migrate({"--db", "sqlite:flag.db", "--output", "json", "config"}, ws.root(),
+                                {"MIGRATE_DATABASE_URL=sqlite:specific.db"}));
+  EXPECT_EQ(value_of(flag, "database_url"), "sqlite:flag.db <- flag --db");
+}
+
+TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
+  std::ofstream(ws.root() / "migrate.toml") << "databse_url = \"sqlite:x.db\"\n";
+  auto typo = run_migrate({"status"}, ws.root());
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("unknown key 'databse_url'"), std::string::npos);
+  std::filesystem::remove(ws.root() / "migrate.toml");
+  EXPECT_EQ(run_migrate({"--config", "missing.toml", "status"}, ws.root()).exit_code, 2);
+  EXPECT_EQ(migrate({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(migrate({"rollback", "--yes"}).exit_code, 2);
+  EXPECT_EQ(migrate({"status", "--output", "yaml"}).exit_code, 2);
+  EXPECT_EQ(migrate({"--lock-timeout", "5", "status"}).exit_code, 2);
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  auto target = migrate({"apply", "--target", "V9", "--output", "json"});
+  EXPECT_EQ(target.exit_code, 2);
+  EXPECT_EQ(parse(target)["error"]["code"], "TARGET_NOT_FOUND");
+  EXPECT_EQ(run_migrate({"--dir", ws.migrations().string(), "status"}, ws.root()).exit_code,
+            2);  // no database
+}
+
+TEST_F(CliTest, NewCreatesTheNextVersionPaddedLikeTheRest) {
+  ws.copy_migrations_from(kDemo);
+  auto r = migrate({"new", "add_due_dates", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = parse(r);
+  EXPECT_NE(j["files"]["up"].get<std::string>().find("V020__add_due_dates.up.sql"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(ws.migrations() / "V020__add_due_dates.down.sql"));
+  EXPECT_EQ(migrate({"validate"}).exit_code, 0);
+  EXPECT_EQ(migrate({"new", "bad name"}).exit_code, 2);
+}
+
+TEST_F(CliTest, HelpListsEveryCommandAndRollbackExplainsTheTargetRule) {
+  auto help = run_migrate({"--help"}, ws.root());
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* cmd : {"plan", "apply", "status", "rollback", "validate", "new", "config"})
+    EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
+  auto rb = run_migrate({"rollback", "--help"}, ws.root());
+  EXPECT_NE(rb.out.find("keeps V applied"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace migrate
