@@ -49,6 +49,21 @@ int fail_usage(const Invocation& inv, const std::string& message, const std::str
   return finish(inv, json::object(), Error{ErrorCode::kUsage, message, hint, {}, {}}, "");
 }
 
+// Before the settings are known (a usage or configuration error), JSON is chosen from the
+// command line or, without --output there, from MIGRATE_OUTPUT: enough for scripts to parse
+// every failure.
+bool json_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--output=json" ||
+        (a == "--output" && i + 1 < argc && std::string_view(argv[i + 1]) == "json"))
+      return true;
+    if (a == "--output" || a.starts_with("--output=")) return false;
+  }
+  const char* env = std::getenv("MIGRATE_OUTPUT");
+  return env && std::string_view(env) == "json";
+}
+
 bool confirm_rollback(const Plan& plan) {
   if (!isatty(STDIN_FILENO)) return false;
   std::cerr << render_plan_text(plan, false)
@@ -134,12 +149,12 @@ int run(int argc, char** argv) {
       app.add_subcommand("config", "show each effective setting and where it came from");
 
   Invocation inv;
+  inv.json_output = json_requested(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::cerr << fmt::format("error[USAGE]: {}\n  fix: see `migrate --help`\n", e.what());
-    return exit_code_for(ErrorCode::kUsage);
+    return fail_usage(inv, e.what(), "see `migrate --help`");
   }
   for (auto* sub : app.get_subcommands()) inv.command = sub->get_name();
 
@@ -148,7 +163,6 @@ int run(int argc, char** argv) {
                                      const char* v = std::getenv(name.c_str());
                                      return v ? std::optional<std::string>(v) : std::nullopt;
                                    });
-  inv.json_output = flags.count("output") && flags["output"] == "json";
   if (!settings) return finish(inv, json::object(), settings.error(), "");
   auto value = [&](const std::string& name) { return find_setting(*settings, name).value; };
 
@@ -192,6 +206,12 @@ int run(int argc, char** argv) {
     return fail_usage(inv, "the history table name is empty", "pass --history-table NAME");
 
   Migrator migrator(options);
+  options.log = [](LogLevel severity, const std::string& message) {
+    spdlog::log(severity == LogLevel::kDebug  ? spdlog::level::debug
+                : severity == LogLevel::kInfo ? spdlog::level::info
+                                              : spdlog::level::warn,
+                message);
+  };
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
 
   if (*config_cmd) {

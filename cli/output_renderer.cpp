@@ -25,6 +25,7 @@ json attempt_json(const Attempt& a) {
               {"finished_at", optional_string(a.finished_at)},
               {"execution_ms", a.execution_ms},
               {"statement_index", a.statement_index},
+              {"error_statement", a.error_statement},
               {"transactional", a.transactional},
               {"error_message", a.error_message},
               {"error_code", a.error_code},
@@ -139,10 +140,8 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses) {
       case State::kFailed:
       case State::kRunning:
         ++problems;
-        note = fmt::format("{} at statement {}: {}",
-                           s.state == State::kRunning ? "interrupted" : "failed",
-                           s.last_attempt->statement_index + (s.state == State::kFailed ? 1 : 0),
-                           first_line(s.last_attempt->error_message));
+        note = fmt::format("{}: {}", to_string(s.last_attempt->direction),
+                           describe_stop(*s.last_attempt));
         break;
     }
     if (s.state == State::kApplied && s.last_attempt &&

@@ -33,12 +33,14 @@ const Setting& find_setting(const std::vector<Setting>& settings, const std::str
 
 namespace {
 
-std::optional<std::string> toml_string(const toml::table& table, const std::string& dotted) {
+// Every setting is a string in migrate.toml ("10s", "sqlite:app.db"); another type is a mistake
+// that must not silently fall back to the default.
+std::optional<std::string> toml_string(const toml::table& table, const std::string& dotted,
+                                       std::string& type_error) {
   auto node = table.at_path(dotted);
   if (!node) return std::nullopt;
-  if (auto s = node.value<std::string>()) return *s;
-  if (auto i = node.value<std::int64_t>()) return std::to_string(*i);
-  if (auto b = node.value<bool>()) return *b ? "true" : "false";
+  if (auto s = node.value_exact<std::string>()) return *s;
+  type_error = fmt::format("'{}' must be a string, e.g. {} = \"...\"", dotted, dotted);
   return std::nullopt;
 }
 
@@ -104,7 +106,16 @@ Result<std::vector<Setting>> resolve_settings(
   std::vector<Setting> out;
   for (const auto& spec : setting_specs()) {
     Setting s{spec.name, spec.default_value, "default", spec.secret_in_value};
-    if (auto v = toml_string(config, spec.name)) {
+    std::string type_error;
+    auto from_toml = toml_string(config, spec.name, type_error);
+    if (!type_error.empty()) {
+      return Error{ErrorCode::kUsage,
+                   fmt::format("{} in {}", type_error, config_label),
+                   "quote the value in migrate.toml",
+                   {config_label},
+                   {}};
+    }
+    if (auto v = from_toml) {
       s.value = *v;
       s.source = config_label;
     }

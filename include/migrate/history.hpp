@@ -32,7 +32,13 @@ struct Attempt {
   std::optional<bool> success;  // absent: still running, or the process died
   std::string error_message;
   std::string error_code;   // SQLite result code name / PostgreSQL SQLSTATE
-  int statement_index = 0;  // statements completed (failed attempts: the failing one is +1)
+  int statement_index = 0;  // statements completed
+  // The statement that failed (1-based), 0 if the failure was not a statement's (e.g. the
+  // foreign key check before commit) or there was no failure.
+  int error_statement = 0;
+  // sha256:v1 over the statements completed so far (non-transactional attempts): a retry resumes
+  // only if those statements are unchanged in the file.
+  std::optional<std::string> progress_checksum;
   std::int64_t execution_ms = 0;
   std::string installed_by;
   std::string client;  // host:pid:application
@@ -62,6 +68,10 @@ struct VersionStatus {
   std::string file_checksum;            // of the up file now, if the file exists
   std::optional<std::string> file_down_checksum;
 };
+
+// Where an unsuccessful attempt stopped, in words: "failed at statement 3: <error>", "failed at
+// commit: <error>", "interrupted after statement 2". Empty for a successful attempt.
+std::string describe_stop(const Attempt& attempt);
 
 // Sorted by version. Combines the files and the history; pure, no I/O.
 std::vector<VersionStatus> derive_status(const MigrationSet& source,

@@ -18,6 +18,12 @@
 
 namespace migrate {
 
+enum class LogLevel { kDebug, kInfo, kWarn };
+
+// Where the library's progress messages go. The library has no logger of its own (no global
+// state): a service passes its own sink; without one, nothing is logged.
+using LogSink = std::function<void(LogLevel, const std::string& message)>;
+
 struct Options {
   // "sqlite:PATH", "sqlite::memory:"; PostgreSQL URLs are recognised but not served yet.
   std::string database_url;
@@ -30,6 +36,7 @@ struct Options {
   bool retry_failed = false;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
+  LogSink log;  // optional
 };
 
 // One statement as the planner split it.

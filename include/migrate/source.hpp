@@ -50,7 +50,8 @@ struct Migration {
   std::string name;  // the part after "__", e.g. "add_user_email"
   MigrationFile up;
   std::optional<MigrationFile> down;  // absent: the migration is irreversible
-  Directives directives;
+  Directives directives;              // of the up file
+  Directives down_directives;  // of the down file (transaction, foreign-keys apply to the revert)
 
   bool reversible() const noexcept { return down.has_value(); }
 };

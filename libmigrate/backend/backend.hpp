@@ -51,7 +51,11 @@ class Backend {
   // inside it when missing. For non-transactional steps the lock is held only while the history
   // is read and written.
   virtual void begin(const StepSession& session, std::chrono::milliseconds wait) = 0;
-  // Integrity checks the session asked for, then commit. Throws kStatementFailed on a violation.
+  // Integrity checks the session asked for (SQLite, foreign-key mode `check`: PRAGMA
+  // foreign_key_check). Throws kStatementFailed listing the violations.
+  virtual void verify(const StepSession& session) = 0;
+  // For a transactional session: verify(), then commit. Throws kStatementFailed on a violation
+  // or when the commit itself fails (deferred constraints).
   virtual void commit(const StepSession& session) = 0;
   // Never throws; safe to call with no transaction open.
   virtual void rollback() noexcept = 0;

@@ -30,8 +30,12 @@ class StepExecutor {
   StepOutcome run(const PlannedStep& step, const Migration& migration, const StepSession& session,
                   std::chrono::milliseconds lock_wait);
 
+  // The outcome of the step run last, also when run() threw.
+  const StepOutcome& last_outcome() const noexcept { return last_; }
+
  private:
   Attempt new_attempt(const PlannedStep& step, const Migration& migration) const;
+  void record_failure(Attempt& attempt, const Error& e, const StepOutcome& outcome);
   StepOutcome run_transactional(const PlannedStep& step, const Migration& migration,
                                 const StepSession& session, std::chrono::milliseconds lock_wait);
   StepOutcome run_autocommit(const PlannedStep& step, const Migration& migration,
@@ -40,6 +44,7 @@ class StepExecutor {
   Backend& backend_;
   RunIdentity identity_;
   const Observer& observer_;
+  StepOutcome last_;
 };
 
 }  // namespace migrate

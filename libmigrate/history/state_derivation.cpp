@@ -1,5 +1,7 @@
 // Per-version state from the attempt log and the files. The newest attempt decides; a
 // successful up makes a version applied, a successful down makes it pending again.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -37,6 +39,16 @@ const char* to_string(State s) noexcept {
       return "out-of-order";
   }
   return "pending";
+}
+
+std::string describe_stop(const Attempt& a) {
+  if (a.success.value_or(false)) return {};
+  std::string first_line = a.error_message.substr(0, a.error_message.find('\n'));
+  if (!a.success)
+    return fmt::format("interrupted after statement {} (never finished)", a.statement_index);
+  if (a.error_statement > 0)
+    return fmt::format("failed at statement {}: {}", a.error_statement, first_line);
+  return fmt::format("failed at commit, after statement {}: {}", a.statement_index, first_line);
 }
 
 std::vector<VersionStatus> derive_status(const MigrationSet& source,
@@ -101,7 +113,9 @@ std::vector<VersionStatus> derive_status(const MigrationSet& source,
   for (Entry* e : entries) {
     VersionStatus& s = e->status;
     const auto& last = s.last_attempt;
-    if (last && !last->success.has_value()) {
+    if (!s.has_file && !e->applied && last && last->transactional && last->success == false) {
+      continue;  // a failed transactional attempt left nothing; its file was withdrawn
+    } else if (last && !last->success.has_value()) {
       s.state = State::kRunning;
     } else if (last && last->direction == Direction::kUp && !*last->success) {
       s.state = State::kFailed;

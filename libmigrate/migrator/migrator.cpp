@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -65,6 +64,10 @@ RunIdentity identity_for(Backend& backend, const Options& options) {
                      kLibraryVersion};
 }
 
+void log(const Options& options, LogLevel level, const std::string& message) {
+  if (options.log) options.log(level, message);
+}
+
 StepSession session_for(const PlannedStep& step) {
   return StepSession{step.transactional, step.foreign_keys,
                      SourceLocation{step.file.string(), step.version, 0, 0, 0}};
@@ -83,11 +86,14 @@ using PlanFn = std::function<Plan(const PlanContext&, std::size_t max_steps)>;
 RunReport run_steps(const Options& options, const MigrationSet& source, const PlanFn& make_plan,
                     const Observer& observer, bool validate_apply) {
   RunReport report;
+  std::unique_ptr<Backend> backend;
+  std::optional<StepExecutor> executor;
+  bool in_step = false;  // a failure inside a step is reported with that step's outcome
   try {
-    auto backend = open(options, false);
+    backend = open(options, false);
     auto identity = identity_for(*backend, options);
     report.run_id = identity.run_id;
-    StepExecutor executor(*backend, identity, observer);
+    executor.emplace(*backend, identity, observer);
 
     // The full plan, made under the lock, so refusals happen before anything runs.
     StepSession probe{true, options.sqlite_foreign_keys, {}};
@@ -133,23 +139,22 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
         throw;
       }
       const Migration& migration = *source.find(*Version::parse(step.version));
-      spdlog::info("{} version {} ({}): {} statement(s){}",
-                   step.kind == StepKind::kApply ? "applying" : "reverting", step.version,
-                   step.name, step.statements.size(), step.transactional ? "" : ", no transaction");
-      report.steps.push_back(executor.run(step, migration, session_for(step), options.lock_wait));
-      spdlog::info("version {} done in {} ms", step.version, report.steps.back().execution_ms);
+      log(options, LogLevel::kInfo,
+          fmt::format("{} version {} ({}): {} statement(s){}",
+                      step.kind == StepKind::kApply ? "applying" : "reverting", step.version,
+                      step.name, step.statements.size(),
+                      step.transactional ? "" : ", no transaction"));
+      in_step = true;
+      report.steps.push_back(executor->run(step, migration, session_for(step), options.lock_wait));
+      in_step = false;
+      log(options, LogLevel::kInfo,
+          fmt::format("version {} done in {} ms", step.version, report.steps.back().execution_ms));
       if (std::find(expected.begin(), expected.end(), step.version) != expected.end()) ++done;
       session_mode.reset();
     }
   } catch (const Failure& f) {
     report.error = f.error();
-    if (f.error().code == ErrorCode::kStatementFailed) {
-      // The executor recorded a failed attempt; reflect it in the report.
-      StepOutcome failed;
-      failed.version = f.error().where.version;
-      failed.success = false;
-      report.steps.push_back(failed);
-    }
+    if (in_step) report.steps.push_back(executor->last_outcome());
   } catch (const std::exception& e) {
     report.error = Error{
         ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};

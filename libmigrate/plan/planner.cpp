@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/history/progress_checksum.hpp"
 
 namespace migrate {
 namespace {
@@ -30,19 +31,36 @@ std::optional<std::string> highest_applied(const std::vector<VersionStatus>& sta
   return out;
 }
 
-PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind, int resume_from) {
+// Statements a non-transactional attempt of the same direction completed before it failed or
+// was interrupted; the step resumes after them if they are unchanged in the file.
+int resume_point(const VersionStatus& s, const PlannedStep& step) {
+  const auto& last = s.last_attempt;
+  const Direction dir = step.kind == StepKind::kApply ? Direction::kUp : Direction::kDown;
+  if (!last || last->direction != dir || last->transactional || last->success.value_or(false) ||
+      last->statement_index == 0) {
+    return 0;
+  }
+  std::vector<std::string_view> done;
+  for (const auto& st : step.statements)
+    if (st.index <= last->statement_index) done.push_back(st.sql);
+  if (static_cast<int>(done.size()) == last->statement_index && last->progress_checksum &&
+      progress_checksum(done) == *last->progress_checksum) {
+    return last->statement_index;
+  }
+  fail(ErrorCode::kFailedMigration,
+       fmt::format("version {}: the first {} statement(s) of {} already ran in an attempt that did "
+                   "not finish, and they changed since",
+                   s.version, last->statement_index, step.file.string()),
+       "restore those statements as they ran; only the statement that failed and the ones after "
+       "it may be edited before the retry",
+       {step.file.string(), s.version, last->statement_index});
+}
+
+PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
+                      const VersionStatus& status) {
   const bool down = kind == StepKind::kRevert;
   const MigrationFile& file = down ? *m.down : m.up;
-  Directives directives = m.directives;
-  if (down) {
-    auto parsed = parse_directives(file.sql, file.path.string());
-    if (!parsed) {
-      Error e = parsed.error();
-      e.where.version = m.version.str();
-      throw Failure(e);
-    }
-    directives = parsed.value();
-  }
+  const Directives& directives = down ? m.down_directives : m.directives;
   PlannedStep step;
   step.kind = kind;
   step.version = m.version.str();
@@ -53,11 +71,12 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   step.declared_class = m.directives.declared_class;
   step.phase = m.directives.phase;
   step.foreign_keys = directives.foreign_keys.value_or(ctx.options.sqlite_foreign_keys);
-  step.resume_from = resume_from;
   for (auto& s :
        ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
     step.statements.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
   }
+  step.resume_from = resume_point(status, step);
+  const int resume_from = step.resume_from;
   const char* dir = down ? "down" : "up";
   if (step.transactional) {
     step.history_writes = {fmt::format("insert '{}' attempt for version {} with success=true "
@@ -118,12 +137,8 @@ void check_apply_preconditions(const PlanContext& ctx) {
               "first with `migrate rollback --retry-failed`",
               s.version, file_of(ctx, s, true), a.statement_index));
         } else if (!ctx.options.retry_failed) {
-          failed.push_back(
-              fmt::format("version {} ({}): {} attempt {} at statement {}: {}", s.version,
-                          file_of(ctx, s), a.direction == Direction::kUp ? "up" : "down",
-                          s.state == State::kRunning ? "never finished (interrupted)" : "failed",
-                          a.statement_index + (s.state == State::kFailed ? 1 : 0),
-                          a.error_message.empty() ? "(no error recorded)" : a.error_message));
+          failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, file_of(ctx, s),
+                                       to_string(a.direction), describe_stop(a)));
         }
         break;
       }
@@ -156,7 +171,9 @@ void check_apply_preconditions(const PlanContext& ctx) {
                      join(failed)),
          "fix the migration file, then run `migrate apply --retry-failed` (a transactional "
          "migration "
-         "left nothing behind; a non-transactional one resumes at the failed statement)");
+         "left nothing behind; a non-transactional one resumes at the failed statement); a failed "
+         "transactional migration can also be withdrawn by deleting its files; an interrupted "
+         "rollback is finished with `migrate rollback --retry-failed`");
   }
   if (!out_of_order.empty()) {
     fail(ErrorCode::kOutOfOrder,
@@ -181,16 +198,7 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);
     if (limit && *limit < v) continue;
-    const Migration& m = *ctx.source.find(v);
-    // A non-transactional attempt stopped part-way resumes after its last completed statement,
-    // but only if the file is the one that ran.
-    int resume = 0;
-    if (s.last_attempt && s.last_attempt->direction == Direction::kUp &&
-        !s.last_attempt->transactional && s.last_attempt->checksum == m.up.checksum &&
-        !s.last_attempt->success.value_or(false)) {
-      resume = s.last_attempt->statement_index;
-    }
-    plan.steps.push_back(make_step(ctx, m, StepKind::kApply, resume));
+    plan.steps.push_back(make_step(ctx, *ctx.source.find(v), StepKind::kApply, s));
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
   }
   plan.target_version = target ? std::optional(limit->str())
@@ -280,14 +288,8 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
   }
   for (const auto* s : chosen) {
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
-    const Migration& m = *ctx.source.find(*Version::parse(s->version));
-    // An interrupted non-transactional down resumes after its last completed statement.
-    const auto& last = s->last_attempt;
-    int resume = last && s->state == State::kRunning && last->direction == Direction::kDown &&
-                         !last->transactional && last->down_checksum == s->file_down_checksum
-                     ? last->statement_index
-                     : 0;
-    plan.steps.push_back(make_step(ctx, m, StepKind::kRevert, resume));
+    plan.steps.push_back(
+        make_step(ctx, *ctx.source.find(*Version::parse(s->version)), StepKind::kRevert, *s));
   }
   return plan;
 }

@@ -192,6 +192,16 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
       continue;
     }
     mig.directives = directives.value();
+    if (mig.down) {
+      auto down_directives = parse_directives(mig.down->sql, p.down->string());
+      if (!down_directives) {
+        Error e = down_directives.error();
+        e.where.version = v.str();
+        problems.add(e);
+        continue;
+      }
+      mig.down_directives = down_directives.value();
+    }
     set.migrations.push_back(std::move(mig));
   }
   if (!problems.empty()) problems.raise(directory);

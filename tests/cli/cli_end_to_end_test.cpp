@@ -276,6 +276,36 @@ TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
             2);  // no database
 }
 
+TEST_F(CliTest, UsageAndConfigurationErrorsAreJsonWhenJsonWasAskedFor) {
+  auto parse_error = migrate({"apply", "--no-such-flag", "--output", "json"});
+  EXPECT_EQ(parse_error.exit_code, 2);
+  EXPECT_EQ(parse(parse_error)["error"]["code"], "USAGE");
+  auto via_env = run_migrate({"frobnicate"}, ws.root(), {"MIGRATE_OUTPUT=json"});
+  EXPECT_EQ(via_env.exit_code, 2);
+  EXPECT_EQ(parse(via_env)["ok"], false);
+  std::ofstream(ws.root() / "migrate.toml") << "lock_timeout = 1.5\n";
+  auto typed = run_migrate({"status"}, ws.root(), {"MIGRATE_OUTPUT=json"});
+  EXPECT_EQ(typed.exit_code, 2);
+  EXPECT_NE(
+      parse(typed)["error"]["message"].get<std::string>().find("'lock_timeout' must be a string"),
+      std::string::npos);
+}
+
+TEST_F(CliTest, AFailedRollbackStepIsReportedAsADownStepWithItsName) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\nDROP TABLE nope;\n");
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  auto r = migrate({"rollback", "--target", "0", "--yes", "--output", "json"});
+  EXPECT_EQ(r.exit_code, 4);
+  json j = parse(r);
+  ASSERT_EQ(j["steps"].size(), 1u);
+  EXPECT_EQ(j["steps"][0]["name"], "a");
+  EXPECT_EQ(j["steps"][0]["direction"], "down");
+  EXPECT_EQ(j["steps"][0]["success"], false);
+  EXPECT_EQ(j["steps"][0]["statements_run"], 1);
+  EXPECT_EQ(j["error"]["statement"], 2);
+}
+
 TEST_F(CliTest, NewCreatesTheNextVersionPaddedLikeTheRest) {
   ws.copy_migrations_from(kDemo);
   auto r = migrate({"new", "add_due_dates", "--output", "json"});

@@ -278,7 +278,7 @@ TEST_F(SqliteApplyTest, TransactionControlInsideATransactionalMigrationIsRefused
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->where.statement, 1);
   EXPECT_NE(r.error->message.find("transaction control"), std::string::npos);
-  EXPECT_NE(r.error->hint.find("transaction off"), std::string::npos);
+  EXPECT_NE(r.error->hint.find("separate migrations"), std::string::npos);
   EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM sqlite_master WHERE name = 'x'"),
             std::vector<std::string>{"0"});
 }
@@ -302,6 +302,69 @@ TEST_F(SqliteApplyTest, StatusOnAMissingDatabaseCreatesNothing) {
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->steps.size(), 2u);
   EXPECT_FALSE(std::filesystem::exists(ws.database()));
+}
+
+}  // namespace
+}  // namespace migrate
+
+namespace migrate {
+namespace {
+
+using testing::query_sqlite;
+using testing::schema_of;
+using testing::TestWorkspace;
+
+TEST(SqliteApplyExtraTest, DeferredForeignKeyViolationAtCommitIsAStatementFailure) {
+  TestWorkspace ws;
+  ws.write_migration(
+      "V1__deferred.up.sql",
+      "-- migrate:foreign-keys enforce\n"
+      "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+      "CREATE TABLE c (id INTEGER, p_id INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);\n"
+      "INSERT INTO c VALUES (1, 42);\n");
+  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
+  EXPECT_NE(r.error->message.find("commit failed"), std::string::npos);
+  EXPECT_TRUE(schema_of(ws.database()).empty());
+}
+
+TEST(SqliteApplyExtraTest, AFailedTransactionalMigrationCanBeWithdrawnByDeletingItsFile) {
+  TestWorkspace ws;
+  ws.write_migration("V1__ok.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V2__bad.up.sql", "CREATE TABLE b (id INTEGER);\nSELECT nope;\n");
+  Migrator m(options_for(ws));
+  ASSERT_TRUE(m.apply(std::nullopt).error);
+  ASSERT_EQ(m.apply(std::nullopt).error->code, ErrorCode::kFailedMigration);
+  ws.remove_migration("V2__bad.up.sql");
+  ws.write_migration("V3__good.up.sql", "CREATE TABLE c (id INTEGER);\n");
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  for (const auto& s : *m.status()) EXPECT_NE(s.version, "2");
+}
+
+TEST(SqliteApplyExtraTest, ABadDirectiveInADownFileIsFoundWhenFilesAreLoaded) {
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V1__a.down.sql", "-- migrate:transaction maybe\nDROP TABLE a;\n");
+  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid);
+  EXPECT_NE(r.error->where.file.find("V1__a.down.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.line, 1);
+  EXPECT_FALSE(std::filesystem::exists(ws.database()) && !schema_of(ws.database()).empty());
+}
+
+TEST(SqliteApplyExtraTest, ProgressGoesToTheCallersLogSinkOnly) {
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  Options o = options_for(ws);
+  std::vector<std::string> lines;
+  o.log = [&lines](LogLevel, const std::string& message) { lines.push_back(message); };
+  ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "applying version 1 (a): 1 statement(s)");
+  EXPECT_NE(lines[1].find("version 1 done in"), std::string::npos);
 }
 
 }  // namespace

@@ -97,3 +97,94 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
 
 }  // namespace
 }  // namespace migrate
+
+namespace migrate {
+namespace {
+
+using testing::query_sqlite;
+using testing::TestWorkspace;
+
+Options autocommit_options(const TestWorkspace& ws, bool retry = false) {
+  Options o;
+  o.database_url = ws.database_url();
+  o.migrations_dir = ws.migrations();
+  o.retry_failed = retry;
+  return o;
+}
+
+constexpr const char* kSteps =
+    "-- migrate:transaction off\n"
+    "CREATE TABLE t (id INTEGER);\n"
+    "INSERT INTO t VALUES (1);\n"
+    "INSERT INTO t VALUES (nope);\n"
+    "INSERT INTO t VALUES (3);\n";
+
+TEST(SqliteAutocommitRetryTest, FixingOnlyTheFailedStatementResumesAfterTheCompletedOnes) {
+  TestWorkspace ws;
+  ws.write_migration("V1__steps.up.sql", kSteps);
+  RunReport first = Migrator(autocommit_options(ws)).apply(std::nullopt);
+  ASSERT_TRUE(first.error);
+  EXPECT_EQ(first.error->where.statement, 3);
+  ASSERT_EQ(first.steps.size(), 1u);
+  EXPECT_EQ(first.steps[0].name, "steps");
+  EXPECT_EQ(first.steps[0].statements_run, 2);
+  EXPECT_FALSE(first.steps[0].success);
+  EXPECT_NE(first.error->hint.find("first 2 statement(s) stay applied"), std::string::npos);
+
+  std::string fixed = kSteps;
+  fixed.replace(fixed.find("nope"), 4, "2");
+  ws.write_migration("V1__steps.up.sql", fixed);
+  RunReport retry = Migrator(autocommit_options(ws, true)).apply(std::nullopt);
+  ASSERT_FALSE(retry.error) << retry.error->describe();
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"),
+            (std::vector<std::string>{"1", "2", "3"}));
+}
+
+TEST(SqliteAutocommitRetryTest, ChangingAStatementThatAlreadyRanIsRefused) {
+  TestWorkspace ws;
+  ws.write_migration("V1__steps.up.sql", kSteps);
+  ASSERT_TRUE(Migrator(autocommit_options(ws)).apply(std::nullopt).error);
+  std::string changed = kSteps;
+  changed.replace(changed.find("VALUES (1)"), 10, "VALUES (9)");
+  ws.write_migration("V1__steps.up.sql", changed);
+  RunReport retry = Migrator(autocommit_options(ws, true)).apply(std::nullopt);
+  ASSERT_TRUE(retry.error);
+  EXPECT_EQ(retry.error->code, ErrorCode::kFailedMigration);
+  EXPECT_NE(retry.error->message.find("the first 2 statement(s)"), std::string::npos);
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"),
+            std::vector<std::string>{"1"});
+}
+
+TEST(SqliteAutocommitRetryTest, ForeignKeyCheckStillRunsWithoutATransaction) {
+  TestWorkspace ws;
+  ws.write_migration("V1__tables.up.sql",
+                     "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+                     "CREATE TABLE c (id INTEGER, p_id INTEGER REFERENCES p(id));\n");
+  ws.write_migration("V2__orphan.up.sql",
+                     "-- migrate:transaction off\nINSERT INTO c VALUES (1, 42);\n");
+  Migrator m(autocommit_options(ws));
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->sqlstate, "FOREIGN_KEY_VIOLATION");
+  for (const auto& s : *m.status()) {
+    if (s.version == "2") {
+      EXPECT_EQ(s.state, State::kFailed);
+      EXPECT_NE(describe_stop(*s.last_attempt).find("failed at commit, after statement 1"),
+                std::string::npos);
+    }
+  }
+}
+
+TEST(SqliteAutocommitRetryTest, TransactionControlIsRefusedWithoutATransactionToo) {
+  TestWorkspace ws;
+  ws.write_migration("V1__own.up.sql",
+                     "-- migrate:transaction off\nBEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
+  RunReport r = Migrator(autocommit_options(ws)).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
+  EXPECT_EQ(r.error->where.statement, 1);
+  EXPECT_NE(r.error->message.find("transaction control"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace migrate

@@ -106,21 +106,23 @@ struct AuthorizerState {
   std::string refused;  // why the statement was refused, empty if it was not
 };
 
+// libmigrate owns transactions and the foreign-key setting around every migration; a statement
+// that changes either would break the history's guarantees, so it is refused at prepare time.
 int migration_authorizer(void* user, int action, const char* arg1, const char*, const char*,
                          const char*) {
   auto* state = static_cast<AuthorizerState*>(user);
-  if (action == SQLITE_TRANSACTION && state->transactional) {
+  if (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) {
     state->refused = fmt::format(
-        "transaction control ({}) inside a transactional migration: libmigrate already runs each "
-        "migration in one transaction",
+        "transaction control ({}) inside a migration: libmigrate runs each migration in one "
+        "transaction, or with `transaction off` each statement on its own, and records the "
+        "history between them",
         arg1 ? arg1 : "");
     return SQLITE_DENY;
   }
-  if (action == SQLITE_PRAGMA && arg1 && std::string_view(arg1) == "foreign_keys" &&
-      state->transactional) {
+  if (action == SQLITE_PRAGMA && arg1 && std::string_view(arg1) == "foreign_keys") {
     state->refused =
-        "PRAGMA foreign_keys has no effect inside a transaction: libmigrate sets it around each "
-        "migration (directive `-- migrate:foreign-keys check|enforce`)";
+        "PRAGMA foreign_keys inside a migration: libmigrate sets it around each migration "
+        "(it would be a no-op inside the transaction)";
     return SQLITE_DENY;
   }
   return SQLITE_OK;
@@ -176,7 +178,8 @@ class SqliteBackend final : public Backend {
     std::string sql = fmt::format(
         "SELECT id, history_format, run_id, version, name, direction, checksum, down_checksum, "
         "transactional, started_at, finished_at, success, error_message, error_code, "
-        "statement_index, execution_ms, installed_by, client, tool_version FROM {} ORDER BY id",
+        "statement_index, execution_ms, installed_by, client, tool_version, error_statement, "
+        "progress_checksum FROM {} ORDER BY id",
         quote_identifier(table_));
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
       std::string why = sqlite3_errmsg(db_);
@@ -217,6 +220,8 @@ class SqliteBackend final : public Backend {
       a.installed_by = q.text(16);
       a.client = q.text(17);
       a.tool_version = q.text(18);
+      a.error_statement = static_cast<int>(q.integer(19));
+      a.progress_checksum = q.optional_text(20);
       out.push_back(std::move(a));
     }
     return out;
@@ -242,21 +247,32 @@ class SqliteBackend final : public Backend {
            fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
            "check that the database file and its directory are writable");
     }
-    in_transaction_ = true;
     create_history_if_missing();
   }
 
+  void verify(const StepSession& session) override {
+    if (session.foreign_keys == ForeignKeyMode::kCheck) check_foreign_keys(session);
+  }
+
   void commit(const StepSession& session) override {
-    if (session.transactional && session.foreign_keys == ForeignKeyMode::kCheck)
-      check_foreign_keys(session);
-    exec("COMMIT");
-    in_transaction_ = false;
+    if (session.transactional) verify(session);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) {
+      // Deferred constraints (DEFERRABLE INITIALLY DEFERRED foreign keys in enforce mode) fail
+      // here.
+      int ext = sqlite3_extended_errcode(db_);
+      throw Failure(Error{ErrorCode::kStatementFailed,
+                          fmt::format("commit failed: {}", sqlite3_errmsg(db_)),
+                          "fix the statements so the deferred constraints hold at commit",
+                          session.where, result_code_name(ext)});
+    }
   }
 
   void rollback() noexcept override {
     if (db_ && !sqlite3_get_autocommit(db_))
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    in_transaction_ = false;
   }
 
   void execute(const SqlStatement& statement, const StepSession& session) override {
@@ -272,11 +288,11 @@ class SqliteBackend final : public Backend {
       int offset = sqlite3_error_offset(db_);
       std::string message = auth.refused.empty() ? sqlite3_errmsg(db_) : auth.refused;
       sqlite3_finalize(stmt);
-      statement_error(
-          statement, session, message, rc, offset,
-          auth.refused.empty()
-              ? ""
-              : "remove the statement, or mark the migration `-- migrate:transaction off`");
+      statement_error(statement, session, message, rc, offset,
+                      auth.refused.empty()
+                          ? ""
+                          : "remove the statement; split the work into separate migrations, "
+                            "or choose `-- migrate:foreign-keys check|enforce`");
     }
     while (stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -295,9 +311,10 @@ class SqliteBackend final : public Backend {
         db_, fmt::format(
                  "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
                  "down_checksum, transactional, started_at, finished_at, success, error_message, "
-                 "error_code, statement_index, execution_ms, installed_by, client, tool_version) "
+                 "error_code, statement_index, execution_ms, installed_by, client, tool_version, "
+                 "error_statement, progress_checksum) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                 "?17, ?18)",
+                 "?17, ?18, ?19, ?20)",
                  quote_identifier(table_)));
     q.bind(1, static_cast<std::int64_t>(a.history_format))
         .bind(2, a.run_id)
@@ -310,6 +327,7 @@ class SqliteBackend final : public Backend {
     q.bind(11, a.success).bind(12, a.error_message).bind(13, a.error_code);
     q.bind(14, static_cast<std::int64_t>(a.statement_index)).bind(15, a.execution_ms);
     q.bind(16, a.installed_by).bind(17, a.client).bind(18, a.tool_version);
+    q.bind(19, static_cast<std::int64_t>(a.error_statement)).bind(20, a.progress_checksum);
     q.step();
     return sqlite3_last_insert_rowid(db_);
   }
@@ -319,10 +337,12 @@ class SqliteBackend final : public Backend {
         db_,
         fmt::format(
             "UPDATE {} SET finished_at = ?1, success = ?2, error_message = ?3, error_code = ?4, "
-            "statement_index = ?5, execution_ms = ?6 WHERE id = ?7",
+            "statement_index = ?5, execution_ms = ?6, error_statement = ?8, progress_checksum = ?9 "
+            "WHERE id = ?7",
             quote_identifier(table_)));
     q.bind(1, a.finished_at).bind(2, a.success).bind(3, a.error_message).bind(4, a.error_code);
     q.bind(5, static_cast<std::int64_t>(a.statement_index)).bind(6, a.execution_ms).bind(7, a.id);
+    q.bind(8, static_cast<std::int64_t>(a.error_statement)).bind(9, a.progress_checksum);
     q.step();
   }
 
@@ -373,7 +393,9 @@ class SqliteBackend final : public Backend {
                      "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
                      "  installed_by TEXT NOT NULL,\n"
                      "  client TEXT NOT NULL,\n"
-                     "  tool_version TEXT NOT NULL\n"
+                     "  tool_version TEXT NOT NULL,\n"
+                     "  error_statement INTEGER NOT NULL DEFAULT 0,\n"
+                     "  progress_checksum TEXT\n"
                      ")",
                      quote_identifier(table_))
              .c_str());
@@ -436,7 +458,6 @@ class SqliteBackend final : public Backend {
   std::string table_;
   bool read_only_;
   sqlite3* db_ = nullptr;
-  bool in_transaction_ = false;
 };
 
 }  // namespace
