@@ -170,52 +170,62 @@ Result<MigrationSet> Migrator::load_source() const {
   return load_directory(options_.migrations_dir);
 }
 
+namespace {
+
+// Files, a read-only connection and the state derived from both: what the commands that
+// change nothing work from. Opening read-only creates neither the database nor the table.
+struct ReadOnlyView {
+  MigrationSet source;
+  std::unique_ptr<Backend> backend;
+  std::vector<VersionStatus> statuses;
+
+  PlanContext context(const Options& options) const {
+    return {source, statuses, options, *backend};
+  }
+};
+
+ReadOnlyView read_only_view(const Options& options) {
+  ReadOnlyView view{load_or_fail(options), open(options, true), {}};
+  view.statuses = derive_status(view.source, view.backend->read_history());
+  return view;
+}
+
+}  // namespace
+
 Result<std::vector<VersionStatus>> Migrator::status() const {
-  return as_result([&] {
-    auto source = load_or_fail(options_);
-    auto backend = open(options_, true);
-    return derive_status(source, backend->read_history());
-  });
+  return as_result([&] { return read_only_view(options_).statuses; });
 }
 
 Result<std::vector<VersionStatus>> Migrator::validate() const {
   return as_result([&] {
-    auto source = load_or_fail(options_);
-    auto backend = open(options_, true);
-    auto statuses = derive_status(source, backend->read_history());
-    PlanContext ctx{source, statuses, options_, *backend};
-    check_apply_preconditions(ctx);
+    auto view = read_only_view(options_);
+    check_apply_preconditions(view.context(options_));
     // Every file must split cleanly, applied or not: a broken down file is found now, not
     // during an emergency rollback.
-    for (const auto& m : source.migrations) {
-      backend->split(m.up.sql, {m.up.path.string(), m.version.str(), 0, 0, 0});
-      if (m.down) backend->split(m.down->sql, {m.down->path.string(), m.version.str(), 0, 0, 0});
+    for (const auto& m : view.source.migrations) {
+      view.backend->split(m.up.sql, {m.up.path.string(), m.version.str(), 0, 0, 0});
+      if (m.down)
+        view.backend->split(m.down->sql, {m.down->path.string(), m.version.str(), 0, 0, 0});
     }
-    return statuses;
+    return view.statuses;
   });
 }
 
 Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) const {
   return as_result([&] {
-    auto source = load_or_fail(options_);
-    auto backend = open(options_, true);
-    auto statuses = derive_status(source, backend->read_history());
-    PlanContext ctx{source, statuses, options_, *backend};
-    check_apply_preconditions(ctx);
-    Plan plan = build_apply_plan(ctx, target);
-    plan.dialect = backend->dialect();
+    auto view = read_only_view(options_);
+    check_apply_preconditions(view.context(options_));
+    Plan plan = build_apply_plan(view.context(options_), target);
+    plan.dialect = view.backend->dialect();
     return plan;
   });
 }
 
 Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
   return as_result([&] {
-    auto source = load_or_fail(options_);
-    auto backend = open(options_, true);
-    auto statuses = derive_status(source, backend->read_history());
-    PlanContext ctx{source, statuses, options_, *backend};
-    Plan plan = build_rollback_plan(ctx, target);
-    plan.dialect = backend->dialect();
+    auto view = read_only_view(options_);
+    Plan plan = build_rollback_plan(view.context(options_), target);
+    plan.dialect = view.backend->dialect();
     return plan;
   });
 }

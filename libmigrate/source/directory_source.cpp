@@ -184,24 +184,20 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
     if (!ok) continue;
     Migration mig{v, p.name, std::get<MigrationFile>(std::move(up)), std::nullopt, {}};
     if (down) mig.down = std::get<MigrationFile>(std::move(*down));
-    auto directives = parse_directives(mig.up.sql, p.up->string());
-    if (!directives) {
-      Error e = directives.error();
+    // Both files' directive blocks, so a bad one in a down file is found now, not mid-rollback.
+    auto read_directives = [&](const MigrationFile& f, Directives& into) {
+      auto parsed = parse_directives(f.sql, f.path.string());
+      if (parsed) {
+        into = parsed.value();
+        return true;
+      }
+      Error e = parsed.error();
       e.where.version = v.str();
       problems.add(e);
-      continue;
-    }
-    mig.directives = directives.value();
-    if (mig.down) {
-      auto down_directives = parse_directives(mig.down->sql, p.down->string());
-      if (!down_directives) {
-        Error e = down_directives.error();
-        e.where.version = v.str();
-        problems.add(e);
-        continue;
-      }
-      mig.down_directives = down_directives.value();
-    }
+      return false;
+    };
+    if (!read_directives(mig.up, mig.directives)) continue;
+    if (mig.down && !read_directives(*mig.down, mig.down_directives)) continue;
     set.migrations.push_back(std::move(mig));
   }
   if (!problems.empty()) problems.raise(directory);

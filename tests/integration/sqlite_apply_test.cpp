@@ -14,14 +14,6 @@ using testing::query_sqlite;
 using testing::schema_of;
 using testing::TestWorkspace;
 
-Options options_for(const TestWorkspace& ws) {
-  Options o;
-  o.database_url = ws.database_url();
-  o.migrations_dir = ws.migrations();
-  o.lock_wait = std::chrono::milliseconds(2000);
-  return o;
-}
-
 const VersionStatus& find(const std::vector<VersionStatus>& all, const std::string& v) {
   for (const auto& s : all)
     if (s.version == v) return s;
@@ -55,7 +47,7 @@ class SqliteApplyTest : public ::testing::Test {
 };
 
 TEST_F(SqliteApplyTest, AppliesEveryPendingMigrationAndRecordsOneSuccessfulAttemptEach) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport report = m.apply(std::nullopt);
   ASSERT_FALSE(report.error) << report.error->describe();
   ASSERT_EQ(report.steps.size(), 2u);
@@ -79,7 +71,7 @@ TEST_F(SqliteApplyTest, AppliesEveryPendingMigrationAndRecordsOneSuccessfulAttem
 }
 
 TEST_F(SqliteApplyTest, TargetStopsAtTheGivenVersionWrittenEitherWay) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport report = m.apply(std::string("V001"));
   ASSERT_FALSE(report.error);
   ASSERT_EQ(report.steps.size(), 1u);
@@ -90,7 +82,7 @@ TEST_F(SqliteApplyTest, TargetStopsAtTheGivenVersionWrittenEitherWay) {
 }
 
 TEST_F(SqliteApplyTest, FailureMidMigrationLeavesNothingHalfAppliedAndRecordsTheAttempt) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   auto before = schema_of(ws.database());
   ws.write_migration("V003__broken.up.sql",
@@ -127,7 +119,7 @@ TEST_F(SqliteApplyTest, FailureMidMigrationLeavesNothingHalfAppliedAndRecordsThe
   ws.write_migration("V003__broken.up.sql",
                      "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);\n"
                      "ALTER TABLE posts ADD COLUMN title TEXT;\n");
-  Options retry = options_for(ws);
+  Options retry = ws.options();
   retry.retry_failed = true;
   RunReport fixed = Migrator(retry).apply(std::nullopt);
   ASSERT_FALSE(fixed.error) << fixed.error->describe();
@@ -137,7 +129,7 @@ TEST_F(SqliteApplyTest, FailureMidMigrationLeavesNothingHalfAppliedAndRecordsThe
 
 TEST_F(SqliteApplyTest, AMalformedStatementAnywhereInThePlanStopsTheRunBeforeAnythingRuns) {
   ws.write_migration("V003__unterminated.up.sql", "CREATE TABLE t (name TEXT DEFAULT 'oops);\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport report = m.apply(std::nullopt);
   ASSERT_TRUE(report.error);
   EXPECT_EQ(report.error->code, ErrorCode::kSourceInvalid);
@@ -147,7 +139,7 @@ TEST_F(SqliteApplyTest, AMalformedStatementAnywhereInThePlanStopsTheRunBeforeAny
 }
 
 TEST_F(SqliteApplyTest, RefusesChangedAppliedFileMissingFileAndOutOfOrderVersions) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
 
   ws.write_migration("V001__users.up.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n");
@@ -181,19 +173,19 @@ TEST_F(SqliteApplyTest, RefusesChangedAppliedFileMissingFileAndOutOfOrderVersion
   EXPECT_NE(late.error->message.find("1.5"), std::string::npos);
   EXPECT_NE(late.error->message.find("version 2 is already applied"), std::string::npos);
   EXPECT_EQ(find(*m.status(), "1.5").state, State::kOutOfOrder);
-  Options allow = options_for(ws);
+  Options allow = ws.options();
   allow.allow_out_of_order = true;
   ASSERT_FALSE(Migrator(allow).apply(std::nullopt).error);
   EXPECT_EQ(find(*m.status(), "1.5").state, State::kApplied);
 }
 
 TEST_F(SqliteApplyTest, LockTimeoutWhenAnotherConnectionHoldsTheWriteLock) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::string("1")).error);
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(ws.database().c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  Options o = options_for(ws);
+  Options o = ws.options();
   o.lock_wait = std::chrono::milliseconds(200);
   RunReport blocked = Migrator(o).apply(std::nullopt);
   ASSERT_TRUE(blocked.error);
@@ -214,7 +206,7 @@ TEST_F(SqliteApplyTest, ConcurrentRunnersApplyEachVersionExactlyOnce) {
   std::vector<std::thread> threads;
   for (auto& r : reports) {
     threads.emplace_back([&r, this] {
-      Options o = options_for(ws);
+      Options o = ws.options();
       o.lock_wait = std::chrono::milliseconds(30000);
       r = Migrator(o).apply(std::nullopt);
     });
@@ -234,7 +226,7 @@ TEST_F(SqliteApplyTest, ConcurrentRunnersApplyEachVersionExactlyOnce) {
 }
 
 TEST_F(SqliteApplyTest, HistoryTableNameIsConfigurableAndQuoted) {
-  Options o = options_for(ws);
+  Options o = ws.options();
   o.history_table = "schema \"history\" v1";
   ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);
   EXPECT_EQ(query_sqlite(ws.database(),
@@ -247,7 +239,7 @@ TEST_F(SqliteApplyTest, HistoryTableNameIsConfigurableAndQuoted) {
 }
 
 TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::string("1")).error);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(ws.database().c_str(), &db), SQLITE_OK);
@@ -264,7 +256,7 @@ TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
   ASSERT_TRUE(run.error);
   EXPECT_EQ(run.error->code, ErrorCode::kHistoryIncompatible);
 
-  Options foreign = options_for(ws);
+  Options foreign = ws.options();
   foreign.history_table = "not_history";
   auto f = Migrator(foreign).status();
   ASSERT_FALSE(f);
@@ -273,7 +265,7 @@ TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
 
 TEST_F(SqliteApplyTest, TransactionControlInsideATransactionalMigrationIsRefused) {
   ws.write_migration("V003__own_tx.up.sql", "BEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->where.statement, 1);
@@ -287,14 +279,14 @@ TEST_F(SqliteApplyTest, EmptyAndCommentOnlyMigrationsAreRecordedAsApplied) {
   ws.write_migration("V003__nothing.up.sql", "");
   ws.write_migration("V004__comments.up.sql",
                      "-- intentionally empty: the PostgreSQL twin does the work\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   EXPECT_EQ(find(*m.status(), "3").state, State::kApplied);
   EXPECT_EQ(find(*m.status(), "4").state, State::kApplied);
 }
 
 TEST_F(SqliteApplyTest, StatusOnAMissingDatabaseCreatesNothing) {
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   auto status = m.status();
   ASSERT_TRUE(status);
   EXPECT_EQ(find(*status, "1").state, State::kPending);
@@ -322,7 +314,7 @@ TEST(SqliteApplyExtraTest, DeferredForeignKeyViolationAtCommitIsAStatementFailur
       "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
       "CREATE TABLE c (id INTEGER, p_id INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);\n"
       "INSERT INTO c VALUES (1, 42);\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_NE(r.error->message.find("commit failed"), std::string::npos);
@@ -333,7 +325,7 @@ TEST(SqliteApplyExtraTest, AFailedTransactionalMigrationCanBeWithdrawnByDeleting
   TestWorkspace ws;
   ws.write_migration("V1__ok.up.sql", "CREATE TABLE a (id INTEGER);\n");
   ws.write_migration("V2__bad.up.sql", "CREATE TABLE b (id INTEGER);\nSELECT nope;\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_TRUE(m.apply(std::nullopt).error);
   ASSERT_EQ(m.apply(std::nullopt).error->code, ErrorCode::kFailedMigration);
   ws.remove_migration("V2__bad.up.sql");
@@ -347,7 +339,7 @@ TEST(SqliteApplyExtraTest, ABadDirectiveInADownFileIsFoundWhenFilesAreLoaded) {
   TestWorkspace ws;
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   ws.write_migration("V1__a.down.sql", "-- migrate:transaction maybe\nDROP TABLE a;\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid);
   EXPECT_NE(r.error->where.file.find("V1__a.down.sql"), std::string::npos);
@@ -358,7 +350,7 @@ TEST(SqliteApplyExtraTest, ABadDirectiveInADownFileIsFoundWhenFilesAreLoaded) {
 TEST(SqliteApplyExtraTest, ProgressGoesToTheCallersLogSinkOnly) {
   TestWorkspace ws;
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
-  Options o = options_for(ws);
+  Options o = ws.options();
   std::vector<std::string> lines;
   o.log = [&lines](LogLevel, const std::string& message) { lines.push_back(message); };
   ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);

@@ -11,18 +11,11 @@ namespace {
 using testing::query_sqlite;
 using testing::TestWorkspace;
 
-Options options_for(const TestWorkspace& ws) {
-  Options o;
-  o.database_url = ws.database_url();
-  o.migrations_dir = ws.migrations();
-  return o;
-}
-
 TEST(SqliteAutocommitTest, VacuumRunsOutsideATransaction) {
   TestWorkspace ws;
   ws.write_migration("V1__t.up.sql", "CREATE TABLE t (id INTEGER);\n");
   ws.write_migration("V2__vacuum.up.sql", "-- migrate:transaction off\nVACUUM;\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport r = m.apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
   EXPECT_EQ(query_sqlite(ws.database(),
@@ -34,7 +27,7 @@ TEST(SqliteAutocommitTest, VacuumRunsOutsideATransaction) {
 TEST(SqliteAutocommitTest, VacuumInATransactionalMigrationFailsCleanly) {
   TestWorkspace ws;
   ws.write_migration("V1__vacuum.up.sql", "VACUUM;\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_NE(r.error->message.find("VACUUM"), std::string::npos);
@@ -49,7 +42,7 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
                      "INSERT INTO t VALUES (2);\n"
                      "INSERT INTO missing_table VALUES (3);\n"
                      "INSERT INTO t VALUES (4);\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport r = m.apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->where.statement, 3);
@@ -71,12 +64,12 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
   {
     TestWorkspace fix;
     fix.write_migration("V1__create_missing.up.sql", "CREATE TABLE missing_table (id INTEGER);\n");
-    Options direct = options_for(ws);
+    Options direct = ws.options();
     direct.migrations_dir = fix.migrations();
     direct.history_table = "scratch_history";
     ASSERT_FALSE(Migrator(direct).apply(std::nullopt).error);
   }
-  Options retry = options_for(ws);
+  Options retry = ws.options();
   retry.retry_failed = true;
   auto plan = Migrator(retry).plan_apply(std::nullopt);
   ASSERT_TRUE(plan) << plan.error().describe();
@@ -104,14 +97,6 @@ namespace {
 using testing::query_sqlite;
 using testing::TestWorkspace;
 
-Options autocommit_options(const TestWorkspace& ws, bool retry = false) {
-  Options o;
-  o.database_url = ws.database_url();
-  o.migrations_dir = ws.migrations();
-  o.retry_failed = retry;
-  return o;
-}
-
 constexpr const char* kSteps =
     "-- migrate:transaction off\n"
     "CREATE TABLE t (id INTEGER);\n"
@@ -122,7 +107,7 @@ constexpr const char* kSteps =
 TEST(SqliteAutocommitRetryTest, FixingOnlyTheFailedStatementResumesAfterTheCompletedOnes) {
   TestWorkspace ws;
   ws.write_migration("V1__steps.up.sql", kSteps);
-  RunReport first = Migrator(autocommit_options(ws)).apply(std::nullopt);
+  RunReport first = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(first.error);
   EXPECT_EQ(first.error->where.statement, 3);
   ASSERT_EQ(first.steps.size(), 1u);
@@ -134,7 +119,7 @@ TEST(SqliteAutocommitRetryTest, FixingOnlyTheFailedStatementResumesAfterTheCompl
   std::string fixed = kSteps;
   fixed.replace(fixed.find("nope"), 4, "2");
   ws.write_migration("V1__steps.up.sql", fixed);
-  RunReport retry = Migrator(autocommit_options(ws, true)).apply(std::nullopt);
+  RunReport retry = Migrator(ws.options(true)).apply(std::nullopt);
   ASSERT_FALSE(retry.error) << retry.error->describe();
   EXPECT_EQ(query_sqlite(ws.database(), "SELECT id FROM t ORDER BY id"),
             (std::vector<std::string>{"1", "2", "3"}));
@@ -143,11 +128,11 @@ TEST(SqliteAutocommitRetryTest, FixingOnlyTheFailedStatementResumesAfterTheCompl
 TEST(SqliteAutocommitRetryTest, ChangingAStatementThatAlreadyRanIsRefused) {
   TestWorkspace ws;
   ws.write_migration("V1__steps.up.sql", kSteps);
-  ASSERT_TRUE(Migrator(autocommit_options(ws)).apply(std::nullopt).error);
+  ASSERT_TRUE(Migrator(ws.options()).apply(std::nullopt).error);
   std::string changed = kSteps;
   changed.replace(changed.find("VALUES (1)"), 10, "VALUES (9)");
   ws.write_migration("V1__steps.up.sql", changed);
-  RunReport retry = Migrator(autocommit_options(ws, true)).apply(std::nullopt);
+  RunReport retry = Migrator(ws.options(true)).apply(std::nullopt);
   ASSERT_TRUE(retry.error);
   EXPECT_EQ(retry.error->code, ErrorCode::kFailedMigration);
   EXPECT_NE(retry.error->message.find("the first 2 statement(s)"), std::string::npos);
@@ -162,7 +147,7 @@ TEST(SqliteAutocommitRetryTest, ForeignKeyCheckStillRunsWithoutATransaction) {
                      "CREATE TABLE c (id INTEGER, p_id INTEGER REFERENCES p(id));\n");
   ws.write_migration("V2__orphan.up.sql",
                      "-- migrate:transaction off\nINSERT INTO c VALUES (1, 42);\n");
-  Migrator m(autocommit_options(ws));
+  Migrator m(ws.options());
   RunReport r = m.apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->sqlstate, "FOREIGN_KEY_VIOLATION");
@@ -179,7 +164,7 @@ TEST(SqliteAutocommitRetryTest, TransactionControlIsRefusedWithoutATransactionTo
   TestWorkspace ws;
   ws.write_migration("V1__own.up.sql",
                      "-- migrate:transaction off\nBEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
-  RunReport r = Migrator(autocommit_options(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->where.statement, 1);

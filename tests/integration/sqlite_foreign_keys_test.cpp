@@ -11,13 +11,6 @@ using testing::query_sqlite;
 using testing::schema_of;
 using testing::TestWorkspace;
 
-Options options_for(const TestWorkspace& ws) {
-  Options o;
-  o.database_url = ws.database_url();
-  o.migrations_dir = ws.migrations();
-  return o;
-}
-
 class SqliteForeignKeysTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -27,7 +20,7 @@ class SqliteForeignKeysTest : public ::testing::Test {
                        "REFERENCES parents(id) ON DELETE CASCADE);\n"
                        "INSERT INTO parents VALUES (1, 'p1'), (2, 'p2');\n"
                        "INSERT INTO children VALUES (10, 1), (11, 2);\n");
-    ASSERT_FALSE(Migrator(options_for(ws)).apply(std::nullopt).error);
+    ASSERT_FALSE(Migrator(ws.options()).apply(std::nullopt).error);
   }
   TestWorkspace ws;
 };
@@ -41,7 +34,7 @@ constexpr const char* kRebuildParents =
 
 TEST_F(SqliteForeignKeysTest, TableRebuildOfAReferencedTableKeepsChildRowsInCheckMode) {
   ws.write_migration("V2__rebuild.up.sql", kRebuildParents);
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
   // ON DELETE CASCADE did not fire while the old table was dropped.
   EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"),
@@ -52,7 +45,7 @@ TEST_F(SqliteForeignKeysTest, TableRebuildOfAReferencedTableKeepsChildRowsInChec
 TEST_F(SqliteForeignKeysTest, EnforceModeFiresCascadesDuringTheRebuild) {
   ws.write_migration("V2__rebuild.up.sql",
                      std::string("-- migrate:foreign-keys enforce\n") + kRebuildParents);
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_FALSE(r.error) << r.error->describe();
   EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM children"),
             std::vector<std::string>{"0"});
@@ -63,7 +56,7 @@ TEST_F(SqliteForeignKeysTest, ADanglingReferenceRollsTheMigrationBackInCheckMode
   ws.write_migration("V2__orphan.up.sql",
                      "CREATE TABLE audit (id INTEGER);\n"
                      "DELETE FROM parents WHERE id = 2;\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->sqlstate, "FOREIGN_KEY_VIOLATION");
@@ -78,7 +71,7 @@ TEST_F(SqliteForeignKeysTest, ADanglingReferenceRollsTheMigrationBackInCheckMode
 }
 
 TEST_F(SqliteForeignKeysTest, EnforceModeFailsTheViolatingStatementItself) {
-  Options o = options_for(ws);
+  Options o = ws.options();
   o.sqlite_foreign_keys = ForeignKeyMode::kEnforce;
   ws.write_migration("V2__orphan.up.sql", "INSERT INTO children VALUES (12, 99);\n");
   RunReport r = Migrator(o).apply(std::nullopt);
@@ -94,7 +87,7 @@ TEST_F(SqliteForeignKeysTest,
        PragmaForeignKeysInsideATransactionalMigrationIsRefusedWithTheReason) {
   ws.write_migration("V2__pragma.up.sql",
                      "PRAGMA foreign_keys = OFF;\nCREATE TABLE x (id INTEGER);\n");
-  RunReport r = Migrator(options_for(ws)).apply(std::nullopt);
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_NE(r.error->message.find("PRAGMA foreign_keys inside a migration"), std::string::npos);

@@ -14,13 +14,6 @@ using testing::TestWorkspace;
 const std::filesystem::path kDemo =
     std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
 
-Options options_for(const TestWorkspace& ws) {
-  Options o;
-  o.database_url = ws.database_url();
-  o.migrations_dir = ws.migrations();
-  return o;
-}
-
 std::vector<std::string> applied_versions(Migrator& m) {
   std::vector<std::string> out;
   for (const auto& s : *m.status())
@@ -35,11 +28,11 @@ std::size_t history_count(const TestWorkspace& ws) {
 TEST(SqliteRollbackTest, RollbackToTargetRestoresTheSchemaOfThatVersion) {
   TestWorkspace reference;
   reference.copy_migrations_from(kDemo);
-  ASSERT_FALSE(Migrator(options_for(reference)).apply(std::string("V012")).error);
+  ASSERT_FALSE(Migrator(reference.options()).apply(std::string("V012")).error);
 
   TestWorkspace ws;
   ws.copy_migrations_from(kDemo);
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   RunReport up = m.apply(std::nullopt);
   ASSERT_FALSE(up.error) << up.error->describe();
   RunReport down = m.rollback(RollbackTarget{std::string("12"), std::nullopt});
@@ -55,7 +48,7 @@ TEST(SqliteRollbackTest, RollbackToTargetRestoresTheSchemaOfThatVersion) {
   // Up again reaches the same schema as a straight apply.
   TestWorkspace straight;
   straight.copy_migrations_from(kDemo);
-  ASSERT_FALSE(Migrator(options_for(straight)).apply(std::nullopt).error);
+  ASSERT_FALSE(Migrator(straight.options()).apply(std::nullopt).error);
   ASSERT_FALSE(m.apply(std::nullopt).error);
   EXPECT_EQ(schema_of(ws.database()), schema_of(straight.database()));
 }
@@ -63,7 +56,7 @@ TEST(SqliteRollbackTest, RollbackToTargetRestoresTheSchemaOfThatVersion) {
 TEST(SqliteRollbackTest, RollbackRefusesBeforeDoingAnythingWhenAMigrationInRangeIsIrreversible) {
   TestWorkspace ws;
   ws.copy_migrations_from(kDemo);
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   auto schema = schema_of(ws.database());
   auto rows = history_count(ws);
@@ -85,7 +78,7 @@ TEST(SqliteRollbackTest, RollbackRefusesWhenADownFileChangedSinceApply) {
   ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
   ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
   ws.write_migration("V2__b.down.sql", "DROP TABLE b;\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   ws.write_migration("V1__a.down.sql", "DROP TABLE a;\nDROP TABLE IF EXISTS z;\n");
   RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
@@ -104,7 +97,7 @@ TEST(SqliteRollbackTest, StepsRevertsTheNewestAndTargetZeroRevertsEverything) {
     ws.write_migration("V" + std::to_string(v) + "__t.down.sql",
                        "DROP TABLE t" + std::to_string(v) + ";\n");
   }
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   RunReport two = m.rollback(RollbackTarget{std::nullopt, 2});
   ASSERT_FALSE(two.error);
@@ -127,7 +120,7 @@ TEST(SqliteRollbackTest, AFailingDownFileLeavesThatMigrationAppliedAndRecordsThe
   ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
   ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n");
   ws.write_migration("V2__b.down.sql", "DROP TABLE b;\nDROP TABLE does_not_exist;\n");
-  Migrator m(options_for(ws));
+  Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
   auto schema = schema_of(ws.database());
   RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});

@@ -26,6 +26,15 @@ TestWorkspace::~TestWorkspace() {
   std::filesystem::remove_all(root_, ec);
 }
 
+Options TestWorkspace::options(bool retry_failed) const {
+  Options o;
+  o.database_url = database_url();
+  o.migrations_dir = migrations();
+  o.lock_wait = std::chrono::milliseconds(5000);
+  o.retry_failed = retry_failed;
+  return o;
+}
+
 std::filesystem::path TestWorkspace::write_migration(const std::string& file_name,
                                                      const std::string& content) const {
   auto path = migrations() / file_name;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "migrate/migrator.hpp"
+
 namespace migrate::testing {
 
 // A fresh directory under the system temp dir, removed when the object goes away.
@@ -19,6 +21,8 @@ class TestWorkspace {
   std::filesystem::path migrations() const { return root_ / "migrations"; }
   std::filesystem::path database() const { return root_ / "app.db"; }
   std::string database_url() const { return "sqlite:" + database().string(); }
+  // Options for a Migrator on this workspace's database and migrations.
+  Options options(bool retry_failed = false) const;
 
   // Writes root()/migrations/<file_name> with `content` (bytes as given).
   std::filesystem::path write_migration(const std::string& file_name,

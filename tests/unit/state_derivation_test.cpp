@@ -8,26 +8,12 @@
 
 #include "migrate/history.hpp"
 #include "migrate/source.hpp"
+#include "support/migration_factory.hpp"
 
 namespace migrate {
 namespace {
 
-Migration make_migration(const std::string& version, const std::string& name,
-                         const std::string& up_sql,
-                         const std::optional<std::string>& down_sql = std::nullopt) {
-  auto v = Version::parse(version);
-  if (!v) throw std::runtime_error("test setup: bad version " + version);
-  Migration m;
-  m.version = *v;
-  m.name = name;
-  m.up = MigrationFile{"migrations/V" + version + "__" + name + ".up.sql", up_sql,
-                       checksum_v1(up_sql)};
-  if (down_sql) {
-    m.down = MigrationFile{"migrations/V" + version + "__" + name + ".down.sql", *down_sql,
-                           checksum_v1(*down_sql)};
-  }
-  return m;
-}
+using testing::make_migration;
 
 MigrationSet make_set(std::vector<Migration> migrations) {
   MigrationSet set;
