@@ -39,6 +39,8 @@ inline int exit_code_for(ErrorCode code) {
       return 13;
     case ErrorCode::kHistoryIncompatible:
       return 14;
+    case ErrorCode::kBusy:
+      return 15;
   }
   return 1;
 }

@@ -205,13 +205,14 @@ int run(int argc, char** argv) {
   if (options.history_table.empty())
     return fail_usage(inv, "the history table name is empty", "pass --history-table NAME");
 
-  Migrator migrator(options);
   options.log = [](LogLevel severity, const std::string& message) {
     spdlog::log(severity == LogLevel::kDebug  ? spdlog::level::debug
                 : severity == LogLevel::kInfo ? spdlog::level::info
                                               : spdlog::level::warn,
                 message);
   };
+  Migrator migrator(options);
+
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
 
   if (*config_cmd) {

@@ -70,8 +70,14 @@ json to_json(const Plan& p) {
   for (const auto& s : p.steps) {
     json statements = json::array();
     for (const auto& st : s.statements)
-      statements.push_back(
-          {{"index", st.index}, {"line", st.line}, {"column", st.column}, {"sql", st.sql}});
+      statements.push_back({{"index", st.index},
+                            {"line", st.line},
+                            {"column", st.column},
+                            {"sql", st.sql},
+                            {"standalone", st.standalone},
+                            {"standalone_reason", st.standalone_reason},
+                            {"takes_relation_lock", st.takes_relation_lock},
+                            {"relations", st.relations}});
     steps.push_back(
         {{"kind", s.kind == StepKind::kApply ? "apply" : "revert"},
          {"version", s.version},
@@ -165,13 +171,26 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
   for (const auto& s : plan.steps) {
     out += fmt::format(
         "\n{} {} {}  [{}{}{}]\n", s.kind == StepKind::kApply ? "apply " : "revert", s.version,
-        s.name, s.transactional ? "one transaction" : "no transaction, statement by statement",
+        s.name,
+        s.transactional ? "one transaction" : "transactional groups and standalone statements",
         s.declared_class ? fmt::format(", class {}", to_string(*s.declared_class)) : "",
         s.phase ? fmt::format(", phase {}", to_string(*s.phase)) : "");
-    out += fmt::format("  file {}\n  {}\n  foreign keys: {}\n", s.file.string(), s.checksum,
-                       to_string(s.foreign_keys));
+    out += fmt::format("  file {}\n  {}\n", s.file.string(), s.checksum);
+    if (plan.dialect == "sqlite")
+      out += fmt::format("  foreign keys: {}\n", to_string(s.foreign_keys));
     if (s.resume_from > 0) out += fmt::format("  resumes after statement {}\n", s.resume_from);
+    int group = 0;
+    bool in_group = false;
     for (const auto& st : s.statements) {
+      if (!s.transactional) {
+        if (st.standalone) {
+          in_group = false;
+          out += fmt::format("  -- standalone, autocommit ({})\n", st.standalone_reason);
+        } else if (!in_group) {
+          in_group = true;
+          out += fmt::format("  -- transaction {}\n", ++group);
+        }
+      }
       std::string sql = first_line(st.sql);
       if (sql.size() > 90)
         sql = sql.substr(0, 87) + "...";

@@ -27,6 +27,7 @@ enum class ErrorCode {
   kNotConfirmed,         // a destructive command was not confirmed
   kHistoryIncompatible,  // the history table was written by a newer libmigrate
   kTargetNotFound,       // --target names no known version
+  kBusy,                 // pre-flight: long transactions hold locks the plan needs
 };
 
 // "CHECKSUM_MISMATCH" etc.

@@ -46,6 +46,19 @@ struct Attempt {
   int history_format = kHistoryFormatVersion;
 };
 
+// Another database session, as PostgreSQL's pg_stat_activity describes it.
+struct DatabaseSession {
+  int pid = 0;
+  std::string application_name;
+  std::string client_addr;
+  std::string state;             // active, idle in transaction, ...
+  std::string backend_start;     // ISO-8601 UTC
+  std::string xact_start;        // ISO-8601 UTC, empty if no transaction
+  double transaction_age_s = 0;  // seconds since xact_start
+  std::string query;             // cut short
+  std::string lock;              // "AccessShareLock on public.users (granted)" where known
+};
+
 enum class State {
   kPending,     // has a file, not applied
   kApplied,     // applied, file unchanged

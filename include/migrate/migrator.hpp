@@ -14,23 +14,35 @@
 
 #include "migrate/error.hpp"
 #include "migrate/history.hpp"
+#include "migrate/log.hpp"
 #include "migrate/source.hpp"
 
 namespace migrate {
-
-enum class LogLevel { kDebug, kInfo, kWarn };
-
-// Where the library's progress messages go. The library has no logger of its own (no global
-// state): a service passes its own sink; without one, nothing is logged.
-using LogSink = std::function<void(LogLevel, const std::string& message)>;
 
 struct Options {
   // "sqlite:PATH", "sqlite::memory:"; PostgreSQL URLs are recognised but not served yet.
   std::string database_url;
   std::filesystem::path migrations_dir = "migrations";
   std::string history_table = "migrate_history";
-  // How long to wait for the migration lock (SQLite: busy timeout on BEGIN IMMEDIATE).
+  std::string history_schema = "public";  // PostgreSQL: created if missing
+  // How long to wait for the migration lock (PostgreSQL: advisory lock, polled; SQLite: busy
+  // timeout on BEGIN IMMEDIATE).
   std::chrono::milliseconds lock_wait{10'000};
+  // PostgreSQL lock_timeout for every statement that takes a table lock; a directive wins.
+  std::chrono::milliseconds lock_timeout{500};
+  // PostgreSQL statement_timeout; unset: 5 min for statements in a transaction, none for
+  // statements that run on their own (CREATE INDEX CONCURRENTLY, VACUUM). A directive wins.
+  std::optional<std::chrono::milliseconds> statement_timeout;
+  // Retries after a lock timeout (SQLSTATE 55P03): the transaction is rolled back (releasing its
+  // locks) and retried after a capped exponential backoff with full jitter.
+  int lock_retries = 8;
+  std::chrono::milliseconds retry_base{200};
+  std::chrono::milliseconds retry_cap{10'000};
+  // Pre-flight: transactions older than this that hold or wait for locks on the plan's tables
+  // are reported before anything runs.
+  std::chrono::milliseconds preflight_min_age{30'000};
+  // Pre-flight: wait up to this long for them to finish, then refuse (kBusy). Zero: report only.
+  std::chrono::milliseconds wait_for_quiet{0};
   bool allow_out_of_order = false;
   // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
   bool retry_failed = false;
@@ -45,6 +57,12 @@ struct PlannedStatement {
   int line = 0;   // 1-based position of the statement's first character in the file
   int column = 0;
   std::string sql;
+  // Runs on its own in autocommit (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`), not in
+  // a transaction with its neighbours; `standalone_reason` says why.
+  bool standalone = false;
+  std::string standalone_reason;
+  bool takes_relation_lock = false;
+  std::vector<std::string> relations;
 };
 
 enum class StepKind { kApply, kRevert };
@@ -110,6 +128,10 @@ class Migrator {
   // Per-version state. Creates nothing: a database without a history table has every version
   // pending.
   Result<std::vector<VersionStatus>> status() const;
+
+  // Sessions holding the migration lock now (PostgreSQL: a running apply or rollback, with its
+  // pid, application_name, client address and start). Empty on SQLite or when none.
+  Result<std::vector<DatabaseSession>> lock_holders() const;
 
   // Checks files and history against each other: the refusals `apply` would make.
   Result<std::vector<VersionStatus>> validate() const;

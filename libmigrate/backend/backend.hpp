@@ -11,6 +11,7 @@
 
 #include "migrate/database_url.hpp"
 #include "migrate/history.hpp"
+#include "migrate/log.hpp"
 #include "migrate/source.hpp"
 
 namespace migrate {
@@ -24,11 +25,21 @@ struct SqlStatement {
   std::string sql;         // from the first significant character through the terminator
 };
 
+// What the database's own parser says about one statement.
+struct StatementTraits {
+  bool can_run_in_transaction = true;
+  std::string non_transactional_reason;  // "CREATE INDEX CONCURRENTLY", empty if transactional
+  bool takes_relation_lock = false;      // lock_timeout and retries apply
+  std::vector<std::string> relations;    // as written: "schema.table" or "table"
+};
+
 // What a migration step asks of the session it runs in.
 struct StepSession {
   bool transactional = true;
   ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
-  SourceLocation where;  // file and version, for errors
+  SourceLocation where;                            // file and version, for errors
+  std::chrono::milliseconds lock_timeout{0};       // PostgreSQL lock_timeout; 0 = none
+  std::chrono::milliseconds statement_timeout{0};  // 0 = none
 };
 
 class Backend {
@@ -41,6 +52,26 @@ class Backend {
   // with line and column, for an unterminated statement.
   virtual std::vector<SqlStatement> split(const std::string& sql,
                                           const SourceLocation& file) const = 0;
+
+  // What the statement does, from the database's parser. Throws kSourceInvalid on a parse error.
+  virtual StatementTraits describe(const SqlStatement& statement) const = 0;
+
+  // The lock that serializes migrators for a whole run (PostgreSQL: a session advisory lock on
+  // a connection that never holds a transaction, polled until `wait`, then kLockTimeout naming
+  // the holder). SQLite takes its lock per transaction in begin() and does nothing here.
+  virtual void acquire_run_lock(std::chrono::milliseconds wait) = 0;
+  virtual void release_run_lock() noexcept = 0;
+
+  // Sessions holding the run lock (for status); empty when none or not applicable.
+  virtual std::vector<DatabaseSession> run_lock_holders() = 0;
+
+  // Sessions whose transaction is older than `min_age` and that hold or wait for a lock on one
+  // of `relations` (pre-flight). Empty when not applicable.
+  virtual std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
+                                                         std::chrono::milliseconds min_age) = 0;
+
+  // The sessions that blocked the last statement that failed on lock_timeout.
+  virtual std::vector<DatabaseSession> last_blockers() const = 0;
 
   // Reads the attempt log; empty if the history table does not exist. Throws
   // kHistoryIncompatible for a table of a newer format or of foreign shape.
@@ -60,8 +91,9 @@ class Backend {
   // Never throws; safe to call with no transaction open.
   virtual void rollback() noexcept = 0;
 
-  // Runs one statement. In a transactional session, transaction control statements are refused.
-  // Throws kStatementFailed with the file's line and column of the error.
+  // Runs one statement with the session's timeouts. Transaction control statements are refused.
+  // Throws kStatementFailed with the file's line and column of the error, or kLockTimeout
+  // (database code 55P03) when lock_timeout expired; last_blockers() then names who blocked.
   virtual void execute(const SqlStatement& statement, const StepSession& session) = 0;
 
   // History writes; they join the open transaction when there is one.
@@ -74,6 +106,9 @@ class Backend {
 
 struct BackendOptions {
   std::string history_table = "migrate_history";
+  std::string history_schema = "public";  // PostgreSQL only
+  std::string application_name = "migrate";
+  LogSink log;             // optional
   bool read_only = false;  // status/plan/validate: never create the database or the table
   // Busy timeout for every access, so readers wait out a concurrent commit instead of failing.
   std::chrono::milliseconds lock_wait{10'000};

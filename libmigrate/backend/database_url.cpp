@@ -10,6 +10,8 @@ namespace migrate {
 
 std::unique_ptr<Backend> open_sqlite_backend(const std::string& path,
                                              const BackendOptions& options);
+std::unique_ptr<Backend> open_postgres_backend(const std::string& url,
+                                               const BackendOptions& options);
 
 namespace {
 
@@ -47,13 +49,9 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptio
     }
     return open_sqlite_backend(path, options);
   }
-  if (is_postgres_url(url)) {
-    fail(ErrorCode::kUnsupportedDatabase,
-         fmt::format("PostgreSQL ({}) is not built into this version of migrate yet",
-                     redact_url(url)),
-         "use a sqlite: URL for now; PostgreSQL support is the next milestone");
-  }
-  fail(ErrorCode::kUsage, fmt::format("unrecognised database URL '{}'", redact_url(url)),
+  if (is_postgres_url(url)) return open_postgres_backend(url, options);
+  fail(ErrorCode::kUnsupportedDatabase,
+       fmt::format("unrecognised database URL '{}'", redact_url(url)),
        "use sqlite:PATH, sqlite::memory:, or a postgres:// URL");
 }
 

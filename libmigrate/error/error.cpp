@@ -36,6 +36,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "HISTORY_INCOMPATIBLE";
     case ErrorCode::kTargetNotFound:
       return "TARGET_NOT_FOUND";
+    case ErrorCode::kBusy:
+      return "BUSY";
   }
   return "INTERNAL";
 }

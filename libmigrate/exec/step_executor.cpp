@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <thread>
+
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/timestamp.hpp"
@@ -10,6 +12,10 @@ namespace migrate {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Statements in a transaction hold their locks until commit: bounded by default. Statements that
+// run on their own (concurrent index builds, VACUUM) block nobody and may take long.
+constexpr std::chrono::milliseconds kTransactionalStatementTimeout{5 * 60 * 1000};
 
 std::int64_t elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
@@ -26,9 +32,13 @@ std::string completed_checksum(const PlannedStep& step, int completed) {
   return progress_checksum(done);
 }
 
+bool is_lock_timeout(const Error& e) {
+  return e.code == ErrorCode::kLockTimeout && e.sqlstate == "55P03";
+}
+
 // Adds what the operator needs to know after a failed step to the backend's error.
 Error explain_failure(Error e, const PlannedStep& step, int completed) {
-  if (e.code != ErrorCode::kStatementFailed) return e;
+  if (e.code != ErrorCode::kStatementFailed && e.code != ErrorCode::kLockTimeout) return e;
   const bool apply = step.kind == StepKind::kApply;
   e.message = fmt::format("{} of version {} ({}) failed: {}", apply ? "apply" : "rollback",
                           step.version, step.name, e.message);
@@ -36,17 +46,78 @@ Error explain_failure(Error e, const PlannedStep& step, int completed) {
       step.transactional
           ? "the migration's transaction was rolled back: nothing of it is applied"
           : fmt::format(
-                "this migration runs without a transaction: its first {} statement(s) stay "
+                "this migration does not run in one transaction: its first {} statement(s) stay "
                 "applied; the retry resumes after them as long as they are unchanged in the file",
                 completed);
+  // A down file cannot change once applied (its checksum is recorded): the fix is in the database.
   std::string next =
-      apply ? "then run `migrate apply --retry-failed`" : "then run the rollback again";
-  e.hint = fmt::format("{}{}; fix {}, {}", e.hint.empty() ? "" : e.hint + "; ", state,
-                       step.file.string(), next);
+      apply ? fmt::format("fix {}, then run `migrate apply --retry-failed`", step.file.string())
+            : "remove the cause in the database (the down file must stay as applied), then run the "
+              "rollback again with --retry-failed";
+  e.hint = fmt::format("{}{}; {}", e.hint.empty() ? "" : e.hint + "; ", state, next);
   return e;
 }
 
+std::string describe_blockers(const std::vector<DatabaseSession>& blockers) {
+  if (blockers.empty())
+    return "no blocking session was seen (it may have finished just before the timeout)";
+  std::string out;
+  for (const auto& b : blockers) {
+    out += fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
+                       b.application_name.empty() ? "no application_name" : b.application_name,
+                       b.client_addr, b.state, b.transaction_age_s,
+                       b.lock.empty() ? "" : ", " + b.lock, b.query);
+  }
+  return "blocked by:" + out;
+}
+
 }  // namespace
+
+StepExecutor::StepExecutor(Backend& backend, RunIdentity identity, const Options& options,
+                           const Observer& observer)
+    : backend_(backend),
+      identity_(std::move(identity)),
+      options_(options),
+      observer_(observer),
+      jitter_(std::random_device{}()) {}
+
+void StepExecutor::log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, message);
+}
+
+StepSession StepExecutor::session_for(const StepSession& base, const PlannedStatement& statement,
+                                      const Migration& migration) const {
+  StepSession s = base;
+  const Directives& d = migration.directives;
+  s.lock_timeout = d.lock_timeout.value_or(options_.lock_timeout);
+  s.statement_timeout = d.statement_timeout.value_or(options_.statement_timeout.value_or(
+      statement.standalone ? std::chrono::milliseconds(0) : kTransactionalStatementTimeout));
+  s.transactional = !statement.standalone;
+  return s;
+}
+
+template <typename Body, typename Undo>
+void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      body();
+      return;
+    } catch (const Failure& f) {
+      if (!is_lock_timeout(f.error()) || attempt >= options_.lock_retries) throw;
+      undo();
+      // Full jitter: uniform in [0, min(cap, base * 2^attempt)].
+      auto ceiling = std::min<std::int64_t>(options_.retry_cap.count(),
+                                            options_.retry_base.count() << std::min(attempt, 20));
+      auto wait = std::chrono::milliseconds(
+          std::uniform_int_distribution<std::int64_t>(0, ceiling)(jitter_));
+      log(LogLevel::kWarn,
+          fmt::format("version {}: {}; {}; retry {}/{} in {} ms", step.version, f.error().message,
+                      describe_blockers(backend_.last_blockers()), attempt + 1,
+                      options_.lock_retries, wait.count()));
+      std::this_thread::sleep_for(wait);
+    }
+  }
+}
 
 Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migration) const {
   Attempt a;
@@ -67,11 +138,11 @@ Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migr
 }
 
 StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migration,
-                              const StepSession& session, std::chrono::milliseconds lock_wait) {
+                              const StepSession& session) {
   if (observer_.before_step) observer_.before_step(step);
   last_ = StepOutcome{step.version, step.name, step.kind, false, 0, 0};
-  StepOutcome outcome = step.transactional ? run_transactional(step, migration, session, lock_wait)
-                                           : run_autocommit(step, migration, session, lock_wait);
+  StepOutcome outcome = step.transactional ? run_transactional(step, migration, session)
+                                           : run_in_groups(step, migration, session);
   if (observer_.after_step) observer_.after_step(outcome);
   return outcome;
 }
@@ -88,23 +159,35 @@ void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOu
 }
 
 StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migration& migration,
-                                            const StepSession& session,
-                                            std::chrono::milliseconds lock_wait) {
+                                            const StepSession& session) {
   Attempt attempt = new_attempt(step, migration);
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   auto start = Clock::now();
+  bool open = true;  // run() is entered inside begin()
   try {
-    for (const auto& s : step.statements) {
-      if (observer_.before_statement) observer_.before_statement(step, s);
-      backend_.execute(to_sql_statement(s), session);
-      ++outcome.statements_run;
-    }
-    attempt.statement_index = outcome.statements_run;
-    attempt.execution_ms = elapsed_ms(start);
-    attempt.finished_at = utc_timestamp();
-    attempt.success = true;
-    backend_.insert_attempt(attempt);
-    backend_.commit(session);  // may still fail: integrity checks and deferred constraints
+    with_lock_retries(
+        step,
+        [&] {
+          if (!open) backend_.begin(session, options_.lock_wait);
+          open = true;
+          outcome.statements_run = 0;
+          for (const auto& s : step.statements) {
+            if (observer_.before_statement) observer_.before_statement(step, s);
+            backend_.execute(to_sql_statement(s), session_for(session, s, migration));
+            ++outcome.statements_run;
+          }
+          attempt.statement_index = outcome.statements_run;
+          attempt.execution_ms = elapsed_ms(start);
+          attempt.finished_at = utc_timestamp();
+          attempt.success = true;
+          backend_.insert_attempt(attempt);
+          backend_.commit(session);  // may still fail: integrity checks and deferred constraints
+          open = false;
+        },
+        [&] {
+          backend_.rollback();
+          open = false;
+        });
   } catch (const Failure& f) {
     backend_.rollback();
     Error e = explain_failure(f.error(), step, 0);
@@ -114,7 +197,7 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
     // Recorded in a transaction of its own, after the rollback: the failed attempt is history,
     // not part of the migration.
     const StepSession record{false, session.foreign_keys, session.where};
-    backend_.begin(record, lock_wait);
+    backend_.begin(record, options_.lock_wait);
     backend_.insert_attempt(attempt);
     backend_.commit(record);
     throw Failure(e);
@@ -124,9 +207,8 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
   return outcome;
 }
 
-StepOutcome StepExecutor::run_autocommit(const PlannedStep& step, const Migration& migration,
-                                         const StepSession& session,
-                                         std::chrono::milliseconds lock_wait) {
+StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration& migration,
+                                        const StepSession& session) {
   Attempt attempt = new_attempt(step, migration);
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   const StepSession history_session{false, session.foreign_keys, session.where};
@@ -134,21 +216,60 @@ StepOutcome StepExecutor::run_autocommit(const PlannedStep& step, const Migratio
   attempt.id = backend_.insert_attempt(attempt);
   backend_.commit(history_session);
   auto start = Clock::now();
-  auto record = [&] {
-    backend_.begin(history_session, lock_wait);
-    backend_.update_attempt(attempt);
-    backend_.commit(history_session);
+  // Writes the progress through statement `through`; the caller adopts it once committed, so a
+  // rolled-back group never counts as done.
+  auto advance = [&](int through) {
+    Attempt next = attempt;
+    next.statement_index = through;
+    next.progress_checksum = completed_checksum(step, through);
+    next.execution_ms = elapsed_ms(start);
+    backend_.update_attempt(next);
+    return next;
   };
   try {
-    for (const auto& s : step.statements) {
-      if (s.index <= step.resume_from) continue;
-      if (observer_.before_statement) observer_.before_statement(step, s);
-      backend_.execute(to_sql_statement(s), session);
-      ++outcome.statements_run;
-      attempt.statement_index = s.index;
-      attempt.progress_checksum = completed_checksum(step, s.index);
-      attempt.execution_ms = elapsed_ms(start);
-      record();
+    std::size_t i = 0;
+    const auto& all = step.statements;
+    while (i < all.size()) {
+      if (all[i].index <= step.resume_from) {
+        ++i;
+        continue;
+      }
+      if (all[i].standalone) {
+        const PlannedStatement& s = all[i];
+        if (observer_.before_statement) observer_.before_statement(step, s);
+        with_lock_retries(
+            step,
+            [&] { backend_.execute(to_sql_statement(s), session_for(session, s, migration)); },
+            [] {});
+        ++outcome.statements_run;
+        backend_.begin(history_session, options_.lock_wait);
+        Attempt next = advance(s.index);
+        backend_.commit(history_session);
+        attempt = next;
+        ++i;
+        continue;
+      }
+      // A group: the run of consecutive statements that may share a transaction, committed
+      // together with the history update that records them.
+      std::size_t end = i;
+      while (end < all.size() && !all[end].standalone) ++end;
+      StepSession group = session;
+      group.transactional = true;
+      with_lock_retries(
+          step,
+          [&] {
+            backend_.begin(group, options_.lock_wait);
+            for (std::size_t k = i; k < end; ++k) {
+              if (observer_.before_statement) observer_.before_statement(step, all[k]);
+              backend_.execute(to_sql_statement(all[k]), session_for(group, all[k], migration));
+            }
+            Attempt next = advance(all[end - 1].index);
+            backend_.commit(group);
+            attempt = next;
+          },
+          [&] { backend_.rollback(); });
+      outcome.statements_run += static_cast<int>(end - i);
+      i = end;
     }
     // Nothing can be rolled back here, but a violation must still fail the step.
     backend_.verify(session);
@@ -157,13 +278,17 @@ StepOutcome StepExecutor::run_autocommit(const PlannedStep& step, const Migratio
     Error e = explain_failure(f.error(), step, attempt.statement_index);
     outcome.execution_ms = elapsed_ms(start);
     record_failure(attempt, e, outcome);
-    record();
+    backend_.begin(history_session, options_.lock_wait);
+    backend_.update_attempt(attempt);
+    backend_.commit(history_session);
     throw Failure(e);
   }
   attempt.execution_ms = elapsed_ms(start);
   attempt.finished_at = utc_timestamp();
   attempt.success = true;
-  record();
+  backend_.begin(history_session, options_.lock_wait);
+  backend_.update_attempt(attempt);
+  backend_.commit(history_session);
   outcome.success = true;
   outcome.execution_ms = attempt.execution_ms;
   return outcome;

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <thread>
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/error/failure.hpp"
@@ -37,8 +39,14 @@ MigrationSet load_or_fail(const Options& options) {
 }
 
 std::unique_ptr<Backend> open(const Options& options, bool read_only) {
-  return open_backend(options.database_url,
-                      BackendOptions{options.history_table, read_only, options.lock_wait});
+  BackendOptions b;
+  b.history_table = options.history_table;
+  b.history_schema = options.history_schema;
+  b.read_only = read_only;
+  b.lock_wait = options.lock_wait;
+  b.application_name = options.application_name;
+  b.log = options.log;
+  return open_backend(options.database_url, b);
 }
 
 std::string new_run_id() {
@@ -78,6 +86,46 @@ struct LockedView {
   std::vector<VersionStatus> statuses;
 };
 
+// Long transactions that hold or wait for locks on the plan's tables would make its statements
+// queue (and everyone behind them): report them, wait for them if asked, refuse if they stay.
+void preflight(Backend& backend, const Plan& plan, const Options& options) {
+  std::vector<std::string> relations;
+  for (const auto& step : plan.steps)
+    for (const auto& st : step.statements)
+      for (const auto& r : st.relations)
+        if (std::find(relations.begin(), relations.end(), r) == relations.end())
+          relations.push_back(r);
+  auto deadline = std::chrono::steady_clock::now() + options.wait_for_quiet;
+  while (true) {
+    auto sessions = backend.long_transactions(relations, options.preflight_min_age);
+    if (sessions.empty()) return;
+    std::string list;
+    for (const auto& s : sessions) {
+      list += fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.0f}s, {}: {}", s.pid,
+                          s.application_name, s.client_addr, s.state, s.transaction_age_s, s.lock,
+                          s.query);
+    }
+    if (options.wait_for_quiet.count() == 0) {
+      log(options, LogLevel::kWarn,
+          fmt::format("pre-flight: {} long transaction(s) hold or wait for locks on tables of this "
+                      "plan; its "
+                      "statements may time out on lock_timeout and retry:{}",
+                      sessions.size(), list));
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      fail(ErrorCode::kBusy,
+           fmt::format("pre-flight: {} long transaction(s) still hold or wait for locks on tables "
+                       "of this plan "
+                       "after waiting {} ms:{}",
+                       sessions.size(), options.wait_for_quiet.count(), list),
+           "let them finish (or end them with pg_terminate_backend), then run apply again; nothing "
+           "was applied");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 // Makes the plan from state read under the lock; `max_steps` as in build_apply_plan.
 using PlanFn = std::function<Plan(const PlanContext&, std::size_t max_steps)>;
 
@@ -93,20 +141,26 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
     backend = open(options, false);
     auto identity = identity_for(*backend, options);
     report.run_id = identity.run_id;
-    executor.emplace(*backend, identity, observer);
+    executor.emplace(*backend, identity, options, observer);
+    backend->acquire_run_lock(options.lock_wait);
 
     // The full plan, made under the lock, so refusals happen before anything runs.
+    // PostgreSQL's advisory lock dies with its session: holding it proves that an attempt left
+    // without an outcome belongs to a dead process.
+    const bool exclusive = backend->dialect() == "postgresql";
     StepSession probe{true, options.sqlite_foreign_keys, {}};
     backend->begin(probe, options.lock_wait);
     std::vector<std::string> expected;
     try {
       auto statuses = derive_status(source, backend->read_history());
-      PlanContext ctx{source, statuses, options, *backend};
+      PlanContext ctx{source, statuses, options, *backend, exclusive};
       if (validate_apply) check_apply_preconditions(ctx);
       // Splitting every file up front also means a malformed statement anywhere in the plan
       // is reported before the first migration runs.
-      for (const auto& s : make_plan(ctx, 0).steps) expected.push_back(s.version);
+      Plan full = make_plan(ctx, 0);
+      for (const auto& s : full.steps) expected.push_back(s.version);
       backend->commit(StepSession{false, options.sqlite_foreign_keys, {}});
+      preflight(*backend, full, options);
     } catch (...) {
       backend->rollback();
       throw;
@@ -120,7 +174,7 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
       PlannedStep step;
       try {
         auto statuses = derive_status(source, backend->read_history());
-        PlanContext ctx{source, statuses, options, *backend};
+        PlanContext ctx{source, statuses, options, *backend, exclusive};
         if (validate_apply) check_apply_preconditions(ctx);
         Plan plan = make_plan(ctx, 1);
         if (plan.steps.empty()) {  // another process did the rest
@@ -145,13 +199,14 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
                       step.name, step.statements.size(),
                       step.transactional ? "" : ", no transaction"));
       in_step = true;
-      report.steps.push_back(executor->run(step, migration, session_for(step), options.lock_wait));
+      report.steps.push_back(executor->run(step, migration, session_for(step)));
       in_step = false;
       log(options, LogLevel::kInfo,
           fmt::format("version {} done in {} ms", step.version, report.steps.back().execution_ms));
       if (std::find(expected.begin(), expected.end(), step.version) != expected.end()) ++done;
       session_mode.reset();
     }
+    backend->release_run_lock();
   } catch (const Failure& f) {
     report.error = f.error();
     if (in_step) report.steps.push_back(executor->last_outcome());
@@ -194,6 +249,10 @@ ReadOnlyView read_only_view(const Options& options) {
 
 Result<std::vector<VersionStatus>> Migrator::status() const {
   return as_result([&] { return read_only_view(options_).statuses; });
+}
+
+Result<std::vector<DatabaseSession>> Migrator::lock_holders() const {
+  return as_result([&] { return open(options_, true)->run_lock_holders(); });
 }
 
 Result<std::vector<VersionStatus>> Migrator::validate() const {

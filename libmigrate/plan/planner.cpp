@@ -67,15 +67,30 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   step.name = m.name;
   step.file = file.path;
   step.checksum = file.checksum;
-  step.transactional = directives.transactional;
+  step.transactional = directives.transactional;  // and no statement that must run on its own
   step.declared_class = m.directives.declared_class;
   step.phase = m.directives.phase;
   step.foreign_keys = directives.foreign_keys.value_or(ctx.options.sqlite_foreign_keys);
   for (auto& s :
        ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
-    step.statements.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
+    StatementTraits traits = ctx.backend.describe(s);
+    PlannedStatement st{s.index, s.line, s.column, std::move(s.sql)};
+    st.takes_relation_lock = traits.takes_relation_lock;
+    st.relations = std::move(traits.relations);
+    if (!directives.transactional) {
+      st.standalone = true;
+      st.standalone_reason = "-- migrate:transaction off";
+    } else if (!traits.can_run_in_transaction) {
+      st.standalone = true;
+      st.standalone_reason = traits.non_transactional_reason;
+      step.transactional = false;
+    }
+    step.statements.push_back(std::move(st));
   }
   step.resume_from = resume_point(status, step);
+  // Statements that already ran stay applied: what is left runs in groups after them, even if
+  // the file now asks for one transaction.
+  if (step.resume_from > 0) step.transactional = false;
   const int resume_from = step.resume_from;
   const char* dir = down ? "down" : "up";
   if (step.transactional) {
@@ -88,7 +103,8 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     step.history_writes = {
         fmt::format("insert '{}' attempt for version {} with success=NULL before statement {}", dir,
                     step.version, resume_from + 1),
-        "after each statement (autocommit): update statement_index",
+        "after each transactional group (inside its transaction) and each standalone statement: "
+        "update statement_index",
         "at the end: set success=true, or success=false with the error and the failing statement"};
   }
   return step;
@@ -129,6 +145,17 @@ void check_apply_preconditions(const PlanContext& ctx) {
       case State::kFailed:
       case State::kRunning: {
         const Attempt& a = *s.last_attempt;
+        if (!s.has_file) {
+          missing.push_back(
+              fmt::format("version {} ({}): its last attempt did not finish and left statements "
+                          "applied, but its file is gone",
+                          s.version, s.name));
+          break;
+        }
+        if (s.state == State::kRunning && ctx.interrupted_attempts_are_dead &&
+            a.direction == Direction::kUp) {
+          break;  // resumed by this apply
+        }
         // An interrupted down can only be finished by rollback; apply must not build on it.
         const bool interrupted_down = s.state == State::kRunning && a.direction == Direction::kDown;
         if (interrupted_down) {
@@ -191,10 +218,13 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
   std::optional<Version> limit;
   if (target) limit = resolve_target(ctx, *target, false);
   for (const auto& s : ctx.statuses) {
-    const bool runnable = s.state == State::kPending ||
-                          (s.state == State::kOutOfOrder && ctx.options.allow_out_of_order) ||
-                          ((s.state == State::kFailed || s.state == State::kRunning) &&
-                           ctx.options.retry_failed && s.last_attempt->direction == Direction::kUp);
+    const bool runnable =
+        s.state == State::kPending ||
+        (s.state == State::kOutOfOrder && ctx.options.allow_out_of_order) ||
+        ((s.state == State::kFailed || s.state == State::kRunning) && ctx.options.retry_failed &&
+         s.last_attempt->direction == Direction::kUp) ||
+        (s.state == State::kRunning && ctx.interrupted_attempts_are_dead &&
+         s.last_attempt->direction == Direction::kUp);
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);
     if (limit && *limit < v) continue;
@@ -245,7 +275,8 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
 
   std::vector<std::string> irreversible, missing, changed, interrupted;
   for (const auto* s : chosen) {
-    if (s->state == State::kRunning && !ctx.options.retry_failed)
+    if (s->state == State::kRunning && !ctx.options.retry_failed &&
+        !ctx.interrupted_attempts_are_dead)
       interrupted.push_back(fmt::format("version {} ({}): its last {} attempt never finished",
                                         s->version, s->name,
                                         to_string(s->last_attempt->direction)));

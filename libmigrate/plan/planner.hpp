@@ -16,6 +16,10 @@ struct PlanContext {
   const std::vector<VersionStatus>& statuses;
   const Options& options;
   const Backend& backend;
+  // True when the run lock proves that no other migrator is alive (PostgreSQL's advisory lock
+  // dies with its session): an attempt left without an outcome was interrupted, and apply
+  // resumes it without --retry-failed.
+  bool interrupted_attempts_are_dead = false;
 };
 
 // Throws kTargetNotFound unless `text` names a version in the files or the history, or is "0"

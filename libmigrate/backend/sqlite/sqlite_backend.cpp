@@ -171,6 +171,20 @@ class SqliteBackend final : public Backend {
     return split_sqlite_statements(sql, file);
   }
 
+  // SQLite statements all run in a transaction except VACUUM (and a few PRAGMAs), which need
+  // `-- migrate:transaction off`; SQLite reports that itself when the statement runs.
+  StatementTraits describe(const SqlStatement&) const override { return {}; }
+
+  // The write lock (BEGIN IMMEDIATE in begin()) is the migration lock on SQLite.
+  void acquire_run_lock(std::chrono::milliseconds) override {}
+  void release_run_lock() noexcept override {}
+  std::vector<DatabaseSession> run_lock_holders() override { return {}; }
+  std::vector<DatabaseSession> long_transactions(const std::vector<std::string>&,
+                                                 std::chrono::milliseconds) override {
+    return {};
+  }
+  std::vector<DatabaseSession> last_blockers() const override { return {}; }
+
   std::vector<Attempt> read_history() override {
     std::vector<Attempt> out;
     if (!db_ || !history_exists()) return out;
@@ -429,8 +443,10 @@ class SqliteBackend final : public Backend {
     SourceLocation where = session.where;
     Error e{
         ErrorCode::kStatementFailed,
-        fmt::format("{} foreign key violation(s) after the migration's statements; rolled back:{}",
-                    count, list),
+        fmt::format("{} foreign key violation(s) after the migration's statements{}:{}", count,
+                    session.transactional ? "; rolled back"
+                                          : " (they ran without a transaction: their rows stay)",
+                    list),
         "fix the data or the statements so every reference resolves (PRAGMA foreign_key_check "
         "lists them); `-- migrate:foreign-keys enforce` makes the failing statement itself fail",
         where, "FOREIGN_KEY_VIOLATION"};
