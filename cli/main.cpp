@@ -93,8 +93,16 @@ int run(int argc, char** argv) {
        "DATABASE_URL)");
   flag(app, "--dir", "dir", "migrations directory (default: migrations)");
   flag(app, "--history-table", "history_table", "history table name (default: migrate_history)");
+  flag(app, "--history-schema", "history_schema",
+       "PostgreSQL schema of the history table, created if missing (default: public)");
+  flag(app, "--lock-wait", "lock_wait",
+       "how long to wait for the migration lock held by another run, e.g. 30s (default: 10s)");
   flag(app, "--lock-timeout", "lock_timeout",
-       "how long to wait for the migration lock, e.g. 500ms, 10s (default: 10s)");
+       "PostgreSQL lock_timeout for each statement that locks a table (default: 500ms)");
+  flag(app, "--statement-timeout", "statement_timeout",
+       "PostgreSQL statement_timeout (default: 5min in a transaction, none for standalone steps)");
+  flag(app, "--lock-retries", "lock_retries",
+       "retries after a lock timeout, with capped exponential backoff and jitter (default: 8)");
   flag(app, "--output", "output", "text or json (default: text)");
   flag(app, "--log-level", "log_level", "trace, debug, info, warn, error, off (default: info)");
   flag(app, "--sqlite-foreign-keys", "sqlite.foreign_keys",
@@ -105,6 +113,7 @@ int run(int argc, char** argv) {
   std::optional<std::string> target;
   bool dry_run = false, allow_out_of_order = false, retry_failed = false, yes = false;
   std::optional<int> steps;
+  std::optional<std::string> wait_quiet_text;
   std::string new_name;
 
   auto* plan_cmd = app.add_subcommand("plan", "show what apply would do; executes nothing");
@@ -119,6 +128,10 @@ int run(int argc, char** argv) {
   apply_cmd->add_flag("--dry-run", dry_run, "print the plan instead of executing it");
   apply_cmd->add_flag("--allow-out-of-order", allow_out_of_order,
                       "apply pending versions older than applied ones");
+  apply_cmd->add_option(
+      "--wait-for-quiet", wait_quiet_text,
+      "PostgreSQL pre-flight: wait up to this long for long transactions that hold "
+      "locks on the plan's tables, then refuse (default: only report them)");
   apply_cmd->add_flag("--retry-failed", retry_failed,
                       "retry versions whose last attempt failed or was interrupted");
 
@@ -182,10 +195,37 @@ int run(int argc, char** argv) {
   logger->set_pattern("%^%l%$ %v");
   spdlog::set_default_logger(logger);
 
-  auto lock_wait = parse_duration(value("lock_timeout"));
-  if (!lock_wait)
-    return fail_usage(inv, fmt::format("invalid lock timeout '{}'", value("lock_timeout")),
-                      "write a duration such as 500ms, 10s or 2min");
+  auto duration_setting = [&](const std::string& name) { return parse_duration(value(name)); };
+  for (const char* name : {"lock_wait", "lock_timeout"}) {
+    if (!duration_setting(name))
+      return fail_usage(inv, fmt::format("invalid {} '{}'", name, value(name)),
+                        "write a duration such as 500ms, 10s or 2min");
+  }
+  std::optional<std::chrono::milliseconds> statement_timeout;
+  if (!value("statement_timeout").empty()) {
+    statement_timeout = duration_setting("statement_timeout");
+    if (!statement_timeout)
+      return fail_usage(inv,
+                        fmt::format("invalid statement_timeout '{}'", value("statement_timeout")),
+                        "write a duration such as 30s or 30min");
+  }
+  int lock_retries = -1;
+  try {
+    std::size_t used = 0;
+    lock_retries = std::stoi(value("lock_retries"), &used);
+    if (used != value("lock_retries").size()) lock_retries = -1;
+  } catch (const std::exception&) {
+  }
+  if (lock_retries < 0 || lock_retries > 100)
+    return fail_usage(inv, fmt::format("invalid lock_retries '{}'", value("lock_retries")),
+                      "give a whole number from 0 to 100");
+  std::optional<std::chrono::milliseconds> wait_for_quiet;
+  if (wait_quiet_text) {
+    wait_for_quiet = parse_duration(*wait_quiet_text);
+    if (!wait_for_quiet)
+      return fail_usage(inv, fmt::format("invalid --wait-for-quiet '{}'", *wait_quiet_text),
+                        "write a duration such as 2min");
+  }
   const std::string fk = value("sqlite.foreign_keys");
   if (fk != "check" && fk != "enforce")
     return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk),
@@ -195,7 +235,12 @@ int run(int argc, char** argv) {
   options.database_url = value("database_url");
   options.migrations_dir = value("dir");
   options.history_table = value("history_table");
-  options.lock_wait = *lock_wait;
+  options.history_schema = value("history_schema");
+  options.lock_wait = *duration_setting("lock_wait");
+  options.lock_timeout = *duration_setting("lock_timeout");
+  options.statement_timeout = statement_timeout;
+  options.lock_retries = lock_retries;
+  if (wait_for_quiet) options.wait_for_quiet = *wait_for_quiet;
   options.allow_out_of_order = allow_out_of_order;
   options.retry_failed = retry_failed;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;

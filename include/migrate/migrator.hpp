@@ -78,6 +78,9 @@ struct PlannedStep {
   std::optional<Phase> phase;
   ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
   int resume_from = 0;  // statements already done by an interrupted non-transactional attempt
+  // The attempt of a process that died mid-step (no outcome recorded): this run closes it as
+  // failed ("interrupted") so the history stays exact.
+  std::optional<Attempt> interrupted_attempt;
   std::vector<PlannedStatement> statements;
   std::vector<std::string> history_writes;  // what the run will record, in words
 };

@@ -147,6 +147,19 @@ StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migratio
   return outcome;
 }
 
+void StepExecutor::close_interrupted(const PlannedStep& step) {
+  if (!step.interrupted_attempt) return;
+  Attempt old = *step.interrupted_attempt;
+  old.success = false;
+  old.finished_at = utc_timestamp();
+  old.error_code = "INTERRUPTED";
+  old.error_message = fmt::format(
+      "interrupted after statement {}: the process running it ({}) ended before it "
+      "finished; run {} resumed it",
+      old.statement_index, old.client, identity_.run_id);
+  backend_.update_attempt(old);
+}
+
 void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOutcome& outcome) {
   attempt.execution_ms = outcome.execution_ms;
   attempt.finished_at = utc_timestamp();
@@ -180,6 +193,7 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
           attempt.execution_ms = elapsed_ms(start);
           attempt.finished_at = utc_timestamp();
           attempt.success = true;
+          close_interrupted(step);
           backend_.insert_attempt(attempt);
           backend_.commit(session);  // may still fail: integrity checks and deferred constraints
           open = false;
@@ -198,6 +212,7 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
     // not part of the migration.
     const StepSession record{false, session.foreign_keys, session.where};
     backend_.begin(record, options_.lock_wait);
+    close_interrupted(step);
     backend_.insert_attempt(attempt);
     backend_.commit(record);
     throw Failure(e);
@@ -213,6 +228,7 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   const StepSession history_session{false, session.foreign_keys, session.where};
   // The pending row is committed before any statement runs, so a crash leaves a visible trace.
+  close_interrupted(step);
   attempt.id = backend_.insert_attempt(attempt);
   backend_.commit(history_session);
   auto start = Clock::now();

@@ -42,6 +42,7 @@ class StepExecutor {
  private:
   Attempt new_attempt(const PlannedStep& step, const Migration& migration) const;
   void record_failure(Attempt& attempt, const Error& e, const StepOutcome& outcome);
+  void close_interrupted(const PlannedStep& step);
   StepOutcome run_transactional(const PlannedStep& step, const Migration& migration,
                                 const StepSession& session);
   StepOutcome run_in_groups(const PlannedStep& step, const Migration& migration,

@@ -88,6 +88,10 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     step.statements.push_back(std::move(st));
   }
   step.resume_from = resume_point(status, step);
+  if (status.last_attempt && !status.last_attempt->success.has_value() &&
+      status.last_attempt->direction == (down ? Direction::kDown : Direction::kUp)) {
+    step.interrupted_attempt = status.last_attempt;
+  }
   // Statements that already ran stay applied: what is left runs in groups after them, even if
   // the file now asks for one transaction.
   if (step.resume_from > 0) step.transactional = false;

@@ -207,7 +207,7 @@ TEST_F(CliTest, LockTimeoutExitsFive) {
   sqlite3* holder = nullptr;
   ASSERT_EQ(sqlite3_open(ws.database().c_str(), &holder), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto r = migrate({"apply", "--lock-timeout", "300ms", "--output", "json"});
+  auto r = migrate({"apply", "--lock-wait", "300ms", "--output", "json"});
   sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(holder);
   EXPECT_EQ(r.exit_code, 5);
@@ -272,6 +272,8 @@ TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
   EXPECT_EQ(migrate({"rollback", "--yes"}).exit_code, 2);
   EXPECT_EQ(migrate({"status", "--output", "yaml"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-timeout", "5", "status"}).exit_code, 2);
+  EXPECT_EQ(migrate({"--lock-wait", "soon", "status"}).exit_code, 2);
+  EXPECT_EQ(migrate({"--lock-retries", "-1", "status"}).exit_code, 2);
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   auto target = migrate({"apply", "--target", "V9", "--output", "json"});
   EXPECT_EQ(target.exit_code, 2);
