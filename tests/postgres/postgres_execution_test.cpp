@@ -1,0 +1,278 @@
+// Zero-downtime execution on a real PostgreSQL 15: lock timeouts with retries while traffic
+// keeps flowing, the concurrent index protocol, and a kill -9 in the middle of a standalone step.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "migrate/migrator.hpp"
+#include "support/postgres_test_database.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::PostgresTestDatabase;
+using testing::TestWorkspace;
+
+Options pg_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
+  Options o = ws.options();
+  o.database_url = db.url();
+  return o;
+}
+
+struct LogCapture {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LogSink sink() {
+    return [this](LogLevel, const std::string& m) {
+      std::lock_guard<std::mutex> g(mu);
+      lines.push_back(m);
+    };
+  }
+  std::string all() {
+    std::lock_guard<std::mutex> g(mu);
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+TEST(PostgresExecution, LockTimeoutRetriesUntilTheBlockerCommitsWhileReadersAreServed) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__items.up.sql",
+                     "CREATE TABLE items (id bigint PRIMARY KEY, name text);\n"
+                     "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;\n");
+  ASSERT_FALSE(Migrator(pg_options(ws, *db)).apply(std::nullopt).error);
+  ws.write_migration("V2__add_price.up.sql", "ALTER TABLE items ADD COLUMN price numeric;\n");
+
+  // The blocker: an open transaction that has read the table (ACCESS SHARE), idle.
+  pqxx::connection blocker(db->url());
+  pqxx::work blocker_tx(blocker);
+  blocker_tx.exec("SELECT count(*) FROM items");
+  const int blocker_pid = blocker.backendpid();
+
+  // A reader that must keep being served: without lock_timeout, the ALTER would queue behind the
+  // blocker and every reader would queue behind the ALTER.
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, stalled{0};
+  std::thread reader([&] {
+    pqxx::connection c(db->url());
+    while (!stop) {
+      try {
+        pqxx::work t(c);
+        t.exec("SET LOCAL statement_timeout = '2s'");
+        t.exec("SELECT name FROM items WHERE id = 42");
+        t.commit();
+        ++served;
+      } catch (const std::exception&) {
+        ++stalled;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  LogCapture log;
+  Options o = pg_options(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(100);
+  o.lock_retries = 30;
+  o.retry_base = std::chrono::milliseconds(50);
+  o.retry_cap = std::chrono::milliseconds(200);
+  o.log = log.sink();
+  RunReport report;
+  std::thread migrator([&] { report = Migrator(o).apply(std::nullopt); });
+
+  // Let the migration time out and retry at least twice, then release the blocker.
+  for (int i = 0; i < 200 && log.all().find("retry 2/") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  blocker_tx.commit();
+  migrator.join();
+  stop = true;
+  reader.join();
+
+  ASSERT_FALSE(report.error) << report.error->describe();
+  std::string logged = log.all();
+  EXPECT_NE(logged.find("retry 1/30"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("pid " + std::to_string(blocker_pid)), std::string::npos) << logged;
+  EXPECT_NE(logged.find("idle in transaction"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("AccessShareLock on items"), std::string::npos) << logged;
+  EXPECT_GT(served.load(), 0);
+  EXPECT_EQ(stalled.load(), 0) << "a reader waited more than 2 s behind the migration";
+  EXPECT_EQ(
+      db->query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND "
+                "column_name = 'price'"),
+      std::vector<std::string>{"1"});
+}
+
+TEST(PostgresExecution, ConcurrentIndexBuildsRunAloneBesideTransactionalStatements) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration(
+      "V1__events.up.sql",
+      "CREATE TABLE events (id bigint PRIMARY KEY, kind text, created_at timestamptz);\n"
+      "INSERT INTO events SELECT g, 'k' || (g % 7), now() FROM generate_series(1, 5000) g;\n");
+  ws.write_migration(
+      "V2__indexes.up.sql",
+      "ALTER TABLE events ADD COLUMN source text;\n"
+      "CREATE INDEX CONCURRENTLY idx_events_kind ON events (kind);\n"
+      "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_events_created ON events (created_at);\n"
+      "UPDATE events SET source = 'import' WHERE id <= 10;\n"
+      "COMMENT ON COLUMN events.source IS 'where the event came from';\n");
+  Migrator m(pg_options(ws, *db));
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan) << plan.error().describe();
+  const auto& st = plan->steps[1].statements;
+  ASSERT_EQ(st.size(), 5u);
+  EXPECT_FALSE(plan->steps[1].transactional);
+  EXPECT_FALSE(st[0].standalone);
+  EXPECT_TRUE(st[1].standalone);
+  EXPECT_EQ(st[1].standalone_reason, "CREATE INDEX CONCURRENTLY");
+  EXPECT_TRUE(st[2].standalone);
+  EXPECT_FALSE(st[3].standalone);
+  EXPECT_FALSE(st[4].standalone);
+
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(
+      db->query(
+          "SELECT c.relname || '|' || i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = "
+          "i.indexrelid WHERE c.relname LIKE 'idx_events_%' ORDER BY 1"),
+      (std::vector<std::string>{"idx_events_created|true", "idx_events_kind|true"}));
+  EXPECT_EQ(
+      db->query(
+          "SELECT transactional || '|' || success || '|' || statement_index FROM migrate_history "
+          "WHERE version = '2'"),
+      std::vector<std::string>{"false|true|5"});
+}
+
+TEST(PostgresExecution, AFailedUniqueBuildLeavesAnInvalidIndexThatTheRetryRepairs) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration(
+      "V1__users.up.sql",
+      "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
+      "INSERT INTO users SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 2000) g;\n"
+      "INSERT INTO users VALUES (2001, 'user7@example.com');\n");
+  ws.write_migration(
+      "V2__unique_email.up.sql",
+      "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);\n");
+  Migrator m(pg_options(ws, *db));
+  RunReport failed = m.apply(std::nullopt);
+  ASSERT_TRUE(failed.error);
+  EXPECT_EQ(failed.error->code, ErrorCode::kStatementFailed);
+  EXPECT_EQ(failed.error->sqlstate, "23505");
+  // PostgreSQL leaves the half-built index behind, INVALID.
+  EXPECT_EQ(db->query("SELECT i.indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = "
+                      "i.indexrelid WHERE c.relname "
+                      "= 'users_email_key'"),
+            std::vector<std::string>{"false"});
+  for (const auto& s : *m.status())
+    if (s.version == "2") {
+      EXPECT_EQ(s.state, State::kFailed);
+    }
+
+  // The data is fixed; IF NOT EXISTS must not take the invalid index for a finished one.
+  db->execute("DELETE FROM users WHERE id = 2001");
+  LogCapture log;
+  Options retry = pg_options(ws, *db);
+  retry.retry_failed = true;
+  retry.log = log.sink();
+  RunReport fixed = Migrator(retry).apply(std::nullopt);
+  ASSERT_FALSE(fixed.error) << fixed.error->describe();
+  EXPECT_NE(log.all().find("is INVALID (left by an earlier failed build): dropping it"),
+            std::string::npos)
+      << log.all();
+  EXPECT_EQ(db->query("SELECT i.indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = "
+                      "i.indexrelid WHERE c.relname "
+                      "= 'users_email_key'"),
+            std::vector<std::string>{"true"});
+}
+
+TEST(PostgresExecution, KillDuringAStandaloneStepThenTheRerunResumesAndTheHistoryIsExact) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__jobs.up.sql", "CREATE TABLE jobs (id bigint PRIMARY KEY, note text);\n");
+  ws.write_migration("V2__slow.up.sql",
+                     "-- migrate:transaction off\n"
+                     "INSERT INTO jobs VALUES (1, 'before');\n"
+                     "SELECT pg_sleep(2);\n"
+                     "INSERT INTO jobs VALUES (2, 'after');\n");
+  std::vector<std::string> args{"--db",        db->url(), "--dir", ws.migrations().string(),
+                                "--log-level", "warn",    "apply"};
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto r = testing::run_migrate(args, ws.root());
+    _exit(r.exit_code);
+  }
+  // Wait until statement 1 of V2 is recorded, i.e. the sleep is running, then kill -9 the run.
+  bool running = false;
+  for (int i = 0; i < 200 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    try {
+      running = db->query(
+                    "SELECT statement_index FROM migrate_history WHERE version = '2' AND success "
+                    "IS NULL") == std::vector<std::string>{"1"};
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_TRUE(running) << "the migration never reached its slow statement";
+  // run_migrate forked the real migrate process; kill the whole process group of this child.
+  ASSERT_EQ(system(("pkill -9 -P " + std::to_string(child)).c_str()) >= 0, true);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+
+  Migrator m(pg_options(ws, *db));
+  for (const auto& s : *m.status())
+    if (s.version == "2") {
+      EXPECT_EQ(s.state, State::kRunning);
+    }
+
+  // The rerun waits for the dead run's session to end (its advisory lock goes with it), then
+  // resumes at statement 2 without --retry-failed: the lock proves the other run is gone.
+  Options o = pg_options(ws, *db);
+  o.lock_wait = std::chrono::milliseconds(30'000);
+  RunReport r = Migrator(o).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(db->query("SELECT id || '|' || note FROM jobs ORDER BY id"),
+            (std::vector<std::string>{"1|before", "2|after"}));
+  EXPECT_EQ(db->query("SELECT success || '|' || statement_index || '|' || error_code FROM "
+                      "migrate_history WHERE "
+                      "version = '2' ORDER BY id"),
+            (std::vector<std::string>{"false|1|INTERRUPTED", "true|3|"}));
+}
+
+TEST(PostgresExecution, TheMigrationLockTimesOutNamingItsHolder) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id int);\n");
+  Options holder_options = pg_options(ws, *db);
+  holder_options.application_name = "holder-service";
+  // Hold the same advisory lock through a migration that sleeps.
+  ws.write_migration("V2__sleep.up.sql", "-- migrate:transaction off\nSELECT pg_sleep(3);\n");
+  RunReport held;
+  std::thread holder([&] { held = Migrator(holder_options).apply(std::nullopt); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  Options waiter = pg_options(ws, *db);
+  waiter.lock_wait = std::chrono::milliseconds(300);
+  RunReport r = Migrator(waiter).apply(std::nullopt);
+  auto holders = Migrator(waiter).lock_holders();
+  holder.join();
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kLockTimeout);
+  EXPECT_NE(r.error->message.find("holder-service/"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("pid "), std::string::npos);
+  ASSERT_TRUE(holders);
+  ASSERT_EQ(holders->size(), 1u);
+  EXPECT_NE((*holders)[0].application_name.find("holder-service"), std::string::npos);
+  EXPECT_FALSE(held.error);
+}
+
+}  // namespace
+}  // namespace migrate
