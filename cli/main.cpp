@@ -279,9 +279,14 @@ int run(int argc, char** argv) {
     if (!statuses) return finish(inv, json::object(), statuses.error(), "");
     json list = json::array();
     for (const auto& s : *statuses) list.push_back(to_json(s));
-    std::string text = render_status_text(*statuses);
+    // Who holds the migration lock right now: a running apply/rollback and where it is.
+    auto holders = migrator.lock_holders();
+    if (!holders) return finish(inv, json::object(), holders.error(), "");
+    json holder_list = json::array();
+    for (const auto& h : *holders) holder_list.push_back(to_json(h));
+    std::string text = render_status_text(*statuses, *holders);
     if (*validate_cmd) text += "Valid: files and history agree; apply would not refuse.\n";
-    return finish(inv, {{"migrations", list}}, std::nullopt, text);
+    return finish(inv, {{"migrations", list}, {"lock_holders", holder_list}}, std::nullopt, text);
   }
   if (*plan_cmd || (*apply_cmd && dry_run)) {
     auto plan = migrator.plan_apply(target);

@@ -111,7 +111,19 @@ json to_json(const RunReport& r) {
   return json{{"run_id", r.run_id}, {"steps", steps}};
 }
 
-std::string render_status_text(const std::vector<VersionStatus>& statuses) {
+json to_json(const DatabaseSession& s) {
+  return json{{"pid", s.pid},
+              {"application_name", s.application_name},
+              {"client_addr", s.client_addr},
+              {"state", s.state},
+              {"backend_start", s.backend_start},
+              {"xact_start", s.xact_start},
+              {"transaction_age_s", s.transaction_age_s},
+              {"query", s.query}};
+}
+
+std::string render_status_text(const std::vector<VersionStatus>& statuses,
+                               const std::vector<DatabaseSession>& lock_holders) {
   if (statuses.empty()) return "No migrations.\n";
   std::size_t vw = 7, nw = 4;
   for (const auto& s : statuses) {
@@ -146,8 +158,13 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses) {
       case State::kFailed:
       case State::kRunning:
         ++problems;
-        note = fmt::format("{}: {}", to_string(s.last_attempt->direction),
-                           describe_stop(*s.last_attempt));
+        // A live lock holder means the attempt without an outcome is running now, not dead.
+        note = s.state == State::kRunning && !lock_holders.empty()
+                   ? fmt::format("{}: running now, {} statement(s) done (run by {})",
+                                 to_string(s.last_attempt->direction),
+                                 s.last_attempt->statement_index, s.last_attempt->client)
+                   : fmt::format("{}: {}", to_string(s.last_attempt->direction),
+                                 describe_stop(*s.last_attempt));
         break;
     }
     if (s.state == State::kApplied && s.last_attempt &&
@@ -159,6 +176,10 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses) {
                        to_string(s.state), at, note);
   }
   out += fmt::format("\n{} applied, {} pending, {} need attention\n", applied, pending, problems);
+  for (const auto& h : lock_holders) {
+    out += fmt::format("migration lock held by pid {} ({}, from {}, connected since {}, {}): {}\n",
+                       h.pid, h.application_name, h.client_addr, h.backend_start, h.state, h.query);
+  }
   return out;
 }
 

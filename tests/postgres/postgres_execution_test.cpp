@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -274,6 +275,52 @@ TEST(PostgresExecution, TheMigrationLockTimesOutNamingItsHolder) {
   ASSERT_EQ(holders->size(), 1u);
   EXPECT_NE((*holders)[0].application_name.find("holder-service"), std::string::npos);
   EXPECT_FALSE(held.error);
+}
+
+}  // namespace
+}  // namespace migrate
+
+namespace migrate {
+namespace {
+
+TEST(PostgresExecution, StatusShowsTheRunningMigrationItsStepAndTheLockHolder) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id int);\n");
+  ws.write_migration(
+      "V2__slow.up.sql",
+      "-- migrate:transaction off\nINSERT INTO a VALUES (1);\nSELECT pg_sleep(4);\n");
+  Options o = pg_options(ws, *db);
+  o.application_name = "deploy-job";
+  RunReport r;
+  std::thread run([&] { r = Migrator(o).apply(std::nullopt); });
+  bool running = false;
+  for (int i = 0; i < 200 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    try {
+      running = db->query(
+                    "SELECT statement_index FROM migrate_history WHERE version = '2' AND success "
+                    "IS NULL") == std::vector<std::string>{"1"};
+    } catch (const std::exception&) {
+    }
+  }
+  auto status = testing::run_migrate(
+      {"--db", db->url(), "--dir", ws.migrations().string(), "--output", "json", "status"},
+      ws.root());
+  auto text = testing::run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "status"},
+                                   ws.root());
+  run.join();
+  ASSERT_TRUE(running);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto j = nlohmann::json::parse(status.out);
+  EXPECT_EQ(j["migrations"][1]["state"], "running");
+  EXPECT_EQ(j["migrations"][1]["last_attempt"]["statement_index"], 1);
+  ASSERT_EQ(j["lock_holders"].size(), 1u);
+  EXPECT_NE(j["lock_holders"][0]["application_name"].get<std::string>().find("deploy-job/"),
+            std::string::npos);
+  EXPECT_NE(text.out.find("running now, 1 statement(s) done"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("migration lock held by pid"), std::string::npos) << text.out;
+  EXPECT_FALSE(r.error);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <pqxx/pqxx>
 #include <random>
+#include <regex>
 
 namespace migrate::testing {
 
@@ -34,6 +35,9 @@ std::string with_dbname(const std::string& base, const std::string& db) {
     std::string tail = query == std::string::npos ? "" : base.substr(query);
     return head + "/" + db + tail;
   }
+  // key=value form: replace the dbname keyword (libpq would take the last one, but be explicit).
+  static const std::regex dbname(R"(dbname\s*=\s*\S+)");
+  if (std::regex_search(base, dbname)) return std::regex_replace(base, dbname, "dbname=" + db);
   return base + " dbname=" + db;
 }
 
