@@ -325,3 +325,54 @@ TEST(PostgresExecution, StatusShowsTheRunningMigrationItsStepAndTheLockHolder) {
 
 }  // namespace
 }  // namespace migrate
+
+namespace migrate {
+namespace {
+
+TEST(PostgresExecution, PreflightReportsLongTransactionsOnThePlansTablesAndCanRefuse) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__orders.up.sql", "CREATE TABLE orders (id int PRIMARY KEY);\n");
+  ASSERT_FALSE(Migrator(pg_options(ws, *db)).apply(std::nullopt).error);
+  ws.write_migration("V2__note.up.sql", "ALTER TABLE orders ADD COLUMN note text;\n");
+
+  pqxx::connection old(db->url());
+  pqxx::work old_tx(old);
+  old_tx.exec("SELECT count(*) FROM orders");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  LogCapture log;
+  Options refuse = pg_options(ws, *db);
+  refuse.preflight_min_age = std::chrono::milliseconds(100);
+  refuse.wait_for_quiet = std::chrono::milliseconds(600);
+  refuse.log = log.sink();
+  RunReport r = Migrator(refuse).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kBusy);
+  EXPECT_NE(r.error->message.find("pid " + std::to_string(old.backendpid())), std::string::npos)
+      << r.error->message;
+  EXPECT_NE(r.error->message.find("AccessShareLock on orders (granted)"), std::string::npos)
+      << r.error->message;
+  EXPECT_TRUE(r.steps.empty());
+  EXPECT_EQ(db->query("SELECT count(*) FROM migrate_history WHERE version = '2'"),
+            std::vector<std::string>{"0"});
+
+  // Report-only (the default): a warning names the session, and the run goes on; here the
+  // statement then waits on lock_timeout and retries until the old transaction ends.
+  Options report = pg_options(ws, *db);
+  report.preflight_min_age = std::chrono::milliseconds(100);
+  report.lock_timeout = std::chrono::milliseconds(100);
+  report.lock_retries = 40;
+  report.retry_cap = std::chrono::milliseconds(100);
+  report.log = log.sink();
+  RunReport ok;
+  std::thread run([&] { ok = Migrator(report).apply(std::nullopt); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  old_tx.commit();
+  run.join();
+  ASSERT_FALSE(ok.error) << ok.error->describe();
+  EXPECT_NE(log.all().find("pre-flight: 1 long transaction(s)"), std::string::npos) << log.all();
+}
+
+}  // namespace
+}  // namespace migrate
