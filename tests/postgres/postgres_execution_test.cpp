@@ -376,3 +376,32 @@ TEST(PostgresExecution, PreflightReportsLongTransactionsOnThePlansTablesAndCanRe
 
 }  // namespace
 }  // namespace migrate
+
+namespace migrate {
+namespace {
+
+TEST(PostgresExecution, ALockTimeoutDirectiveOverridesTheRunsDefault) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__t.up.sql", "CREATE TABLE t (id int);\n");
+  ASSERT_FALSE(Migrator(pg_options(ws, *db)).apply(std::nullopt).error);
+  ws.write_migration("V2__c.up.sql",
+                     "-- migrate:lock-timeout 50ms\nALTER TABLE t ADD COLUMN c int;\n");
+  pqxx::connection blocker(db->url());
+  pqxx::work tx(blocker);
+  tx.exec("SELECT * FROM t");
+  Options o = pg_options(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(60'000);  // would hang the test if it were used
+  o.lock_retries = 0;
+  RunReport r = Migrator(o).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kLockTimeout);
+  EXPECT_EQ(r.error->sqlstate, "55P03");
+  EXPECT_NE(r.error->message.find("lock_timeout 50 ms"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("blocked by pid " + std::to_string(blocker.backendpid())),
+            std::string::npos)
+      << r.error->message;
+}
+
+}  // namespace
+}  // namespace migrate
