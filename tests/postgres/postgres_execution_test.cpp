@@ -405,3 +405,28 @@ TEST(PostgresExecution, ALockTimeoutDirectiveOverridesTheRunsDefault) {
 
 }  // namespace
 }  // namespace migrate
+
+namespace migrate {
+namespace {
+
+TEST(PostgresExecution, HistoryLivesInAConfigurableSchemaCreatedIfMissingWithQuotedNames) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  ws.write_migration("V1__t.up.sql", "CREATE TABLE t (id int);\n");
+  Options o = pg_options(ws, *db);
+  o.history_schema = "Ops Schema";
+  o.history_table = "schema \"history\"";
+  ASSERT_FALSE(Migrator(o).apply(std::nullopt).error);
+  EXPECT_EQ(
+      db->query(
+          "SELECT count(*) FROM \"Ops Schema\".\"schema \"\"history\"\"\" WHERE direction = 'up'"),
+      std::vector<std::string>{"1"});
+  EXPECT_EQ(db->query("SELECT count(*) FROM pg_tables WHERE tablename = 'migrate_history'"),
+            std::vector<std::string>{"0"});
+  auto status = Migrator(o).status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)[0].state, State::kApplied);
+}
+
+}  // namespace
+}  // namespace migrate
