@@ -389,11 +389,9 @@ class PostgresBackend final : public Backend {
           at(session, statement), "TRANSACTION_CONTROL"});
     }
     last_blockers_.clear();
-    if (info.concurrent_index &&
-        info.concurrent_index->kind == ConcurrentIndexAction::Kind::kCreate &&
-        !info.concurrent_index->index_name.empty()) {
-      if (prepare_concurrent_index(*info.concurrent_index)) return;  // already built and valid
-    }
+    const bool builds_index = info.concurrent_index &&
+                              info.concurrent_index->kind == ConcurrentIndexAction::Kind::kCreate &&
+                              !info.concurrent_index->index_name.empty();
     std::optional<BlockerWatch> watch;
     if (info.takes_relation_lock && session.lock_timeout.count() > 0) {
       if (!monitor_) monitor_ = connect("monitor");
@@ -402,6 +400,12 @@ class PostgresBackend final : public Backend {
                                std::chrono::milliseconds(250)));
     }
     try {
+      // Inside the try: dropping an invalid index waits for locks like any statement, so it runs
+      // under the same timeouts, retries and error reporting.
+      if (builds_index && prepare_concurrent_index(*info.concurrent_index, session)) {
+        if (watch) watch->stop();
+        return;  // already built and valid
+      }
       if (tx_) {
         tx_->exec(fmt::format("SET LOCAL lock_timeout = '{}'", interval(session.lock_timeout)));
         tx_->exec(
@@ -426,11 +430,7 @@ class PostgresBackend final : public Backend {
            at(session, statement));
     }
     if (watch) watch->stop();
-    if (info.concurrent_index &&
-        info.concurrent_index->kind == ConcurrentIndexAction::Kind::kCreate &&
-        !info.concurrent_index->index_name.empty()) {
-      check_index_valid(*info.concurrent_index, statement, session);
-    }
+    if (builds_index) check_index_valid(*info.concurrent_index, statement, session);
   }
 
   std::int64_t insert_attempt(const Attempt& a) override {
@@ -577,7 +577,7 @@ class PostgresBackend final : public Backend {
   // dropped and rebuilt, and IF NOT EXISTS must not take it for a finished index. Returns true
   // when a valid index of that name already exists on the same table (a build that completed
   // before its process died): nothing left to do.
-  bool prepare_concurrent_index(const ConcurrentIndexAction& idx) {
+  bool prepare_concurrent_index(const ConcurrentIndexAction& idx, const StepSession& session) {
     pqxx::nontransaction q(*work_);
     auto rows = q.exec_params(
         "SELECT i.indisvalid, t.relname, tn.nspname, n.nspname FROM pg_index i "
@@ -593,7 +593,9 @@ class PostgresBackend final : public Backend {
           fmt::format("index {} is INVALID (left by an earlier failed build): dropping it "
                       "concurrently before building it again",
                       qualified_index));
+      q.exec(fmt::format("SET lock_timeout = '{}'", interval(session.lock_timeout)));
       q.exec("DROP INDEX CONCURRENTLY IF EXISTS " + qualified_index);
+      q.exec("RESET lock_timeout");
       return false;
     }
     if (rows[0][1].as<std::string>() == idx.table) {
@@ -636,8 +638,10 @@ class PostgresBackend final : public Backend {
     std::string message = first_message_line(e.what());
     if (e.sqlstate() == "55P03") {
       std::string who;
-      for (const auto& b : last_blockers_)
-        who += fmt::format("; blocked by pid {} ({})", b.pid, b.application_name);
+      for (const auto& b : last_blockers_) {
+        who += fmt::format("; blocked by pid {} ({})", b.pid,
+                           b.application_name.empty() ? "no application_name" : b.application_name);
+      }
       throw Failure(Error{
           ErrorCode::kLockTimeout,
           fmt::format("statement {} could not get its lock within lock_timeout {} ms{}",

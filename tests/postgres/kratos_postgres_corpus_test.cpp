@@ -1,0 +1,198 @@
+// Ory Kratos's 346 real PostgreSQL migrations (../shared/corpora/kratos, Apache-2.0): all up, all
+// down, all up again, with `pg_dump --schema-only` identical after both ups. The PostgreSQL twin of
+// corpus/kratos_sqlite_corpus_test.cpp. Kratos marks files that must run outside a transaction
+// `.autocommit.`; libmigrate ignores the name and finds the statements that cannot run in a
+// transaction (CREATE/DROP INDEX CONCURRENTLY) from PostgreSQL's parse tree.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "migrate/migrator.hpp"
+#include "support/postgres_test_database.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::TestWorkspace;
+
+const std::filesystem::path kKratos = std::filesystem::path(MIGRATE_SHARED_DIR) / "corpora/kratos";
+
+struct ManifestRow {
+  std::string version, name, direction, file;
+  bool autocommit = false;
+  bool empty = false;
+};
+
+// manifest.postgres.tsv: order, version, name, direction, source_dialect, autocommit, empty, file
+std::vector<ManifestRow> read_manifest(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<ManifestRow> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    std::string col;
+    while (std::getline(ss, col, '\t')) cols.push_back(col);
+    if (cols.size() != 8) throw std::runtime_error("bad manifest line: " + line);
+    rows.push_back({cols[1], cols[2], cols[3], cols[7], cols[5] == "1", cols[6] == "1"});
+  }
+  return rows;
+}
+
+// Kratos names files `<version>_<name>[.postgres][.autocommit].<up|down>.sql`; libmigrate wants
+// `V<version>__<name>.<up|down>.sql`. The files are linked, not copied or changed.
+void link_corpus(const TestWorkspace& ws, const std::vector<ManifestRow>& rows) {
+  for (const auto& r : rows) {
+    std::filesystem::create_symlink(
+        kKratos / "postgres" / r.file,
+        ws.migrations() / ("V" + r.version + "__" + r.name + "." + r.direction + ".sql"));
+  }
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The schema as pg_dump prints it, without the history table and without the lines that differ
+// from one dump to the next (server/tool versions, the random \restrict key of pg_dump >= 15.14).
+std::string schema_dump(const std::string& url) {
+  std::string command =
+      "pg_dump --schema-only --no-owner --no-privileges --exclude-table=public.migrate_history "
+      "--exclude-table=public.migrate_history_id_seq -d " +
+      shell_quote(url);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run pg_dump");
+  std::string raw;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) raw.append(buf, n);
+  int status = pclose(pipe);
+  if (status != 0) throw std::runtime_error("pg_dump failed with status " + std::to_string(status));
+  std::stringstream in(raw);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("-- Dumped from") || line.starts_with("-- Dumped by") ||
+        line.starts_with("\\restrict") || line.starts_with("\\unrestrict")) {
+      continue;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+const char* kCountTables =
+    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrate_history'";
+
+const char* kCountIndexes =
+    "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND tablename <> "
+    "'migrate_history'";
+
+TEST(KratosPostgresCorpus, AllUpAllDownAllUpAgainGivesTheSameSchema) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  ASSERT_TRUE(std::filesystem::exists(kKratos / "manifest.postgres.tsv"))
+      << "the shared corpus is missing at " << kKratos << " (set MIGRATE_SHARED_DIR)";
+  const auto started = std::chrono::steady_clock::now();
+  auto rows = read_manifest(kKratos / "manifest.postgres.tsv");
+  ASSERT_EQ(rows.size(), 692u);
+  std::set<std::string> autocommit_versions;
+  for (const auto& r : rows)
+    if (r.autocommit) autocommit_versions.insert(r.version);
+  ASSERT_EQ(autocommit_versions.size(), 10u);
+
+  TestWorkspace ws;
+  link_corpus(ws, rows);
+  Options options;
+  options.database_url = db->url();
+  options.migrations_dir = ws.migrations();
+  Migrator m(options);
+
+  auto source = m.load_source();
+  ASSERT_TRUE(source) << source.error().describe();
+  ASSERT_EQ(source->migrations.size(), 346u);
+
+  // Only statements PostgreSQL refuses in a transaction block run on their own, and all of them
+  // are in files Kratos marks autocommit (not every autocommit file has one: 8 of the 10 run
+  // plain DDL that is fine in a transaction).
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_EQ(plan->steps.size(), 346u);
+  std::set<std::string> with_standalone;
+  for (const auto& step : plan->steps) {
+    bool any = false;
+    for (const auto& st : step.statements) {
+      if (!st.standalone) continue;
+      any = true;
+      EXPECT_NE(st.sql.find("CONCURRENTLY"), std::string::npos) << step.version << ": " << st.sql;
+      EXPECT_NE(st.standalone_reason.find("CONCURRENTLY"), std::string::npos)
+          << step.version << ": " << st.standalone_reason;
+    }
+    EXPECT_EQ(step.transactional, !any) << step.version;
+    if (any) with_standalone.insert(step.version);
+  }
+  EXPECT_FALSE(with_standalone.empty());
+  for (const auto& v : with_standalone)
+    EXPECT_TRUE(autocommit_versions.count(v)) << v << " has standalone statements";
+  EXPECT_EQ(with_standalone,
+            (std::set<std::string>{"20260616000000000000", "20260703000000000000"}));
+
+  RunReport up = m.apply(std::nullopt);
+  ASSERT_FALSE(up.error) << up.error->describe();
+  EXPECT_EQ(up.steps.size(), 346u);
+  EXPECT_EQ(db->query(kCountTables), std::vector<std::string>{"26"});
+  EXPECT_EQ(db->query(kCountIndexes), std::vector<std::string>{"94"});
+  const std::string first = schema_dump(db->url());
+  ASSERT_NE(first.find("CREATE TABLE public.identities"), std::string::npos) << first;
+  EXPECT_NE(first.find("courier_messages_status_created_at_idx"), std::string::npos);
+  EXPECT_EQ(db->query("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                      "WHERE n.nspname = 'public' AND NOT i.indisvalid"),
+            std::vector<std::string>{"0"});
+
+  // The down plan drops the concurrent indexes on their own too.
+  auto down_plan = m.plan_rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(down_plan) << down_plan.error().describe();
+  ASSERT_EQ(down_plan->steps.size(), 346u);
+  std::set<std::string> down_standalone;
+  for (const auto& step : down_plan->steps)
+    for (const auto& st : step.statements)
+      if (st.standalone) down_standalone.insert(step.version);
+  EXPECT_EQ(down_standalone,
+            (std::set<std::string>{"20260616000000000000", "20260703000000000000"}));
+
+  RunReport down = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_FALSE(down.error) << down.error->describe();
+  EXPECT_EQ(down.steps.size(), 346u);
+  EXPECT_EQ(db->query(kCountTables), std::vector<std::string>{"0"});
+  // No down file drops the extensions 20230920171028000000 creates (see the corpus README).
+  EXPECT_EQ(db->query("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"),
+            (std::vector<std::string>{"btree_gin", "pg_trgm"}));
+
+  RunReport again = m.apply(std::nullopt);
+  ASSERT_FALSE(again.error) << again.error->describe();
+  EXPECT_EQ(again.steps.size(), 346u);
+  EXPECT_EQ(schema_dump(db->url()), first);
+
+  EXPECT_EQ(db->query("SELECT direction, count(*), count(*) FILTER (WHERE success) "
+                      "FROM migrate_history WHERE direction <> 'init' "
+                      "GROUP BY direction ORDER BY direction"),
+            (std::vector<std::string>{"down|346|346", "up|692|692"}));
+  auto status = m.status();
+  ASSERT_TRUE(status) << status.error().describe();
+  for (const auto& s : *status) EXPECT_EQ(s.state, State::kApplied) << s.version;
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  EXPECT_LT(seconds, 180) << "the corpus should run in under 3 minutes";
+  RecordProperty("seconds", static_cast<int>(seconds));
+}
+
+}  // namespace
+}  // namespace migrate

@@ -1,0 +1,218 @@
+// Scenario S4 (shared/SCENARIOS.md): a stalled migration. V002 of
+// sql_fixtures/scenarios/s4_stalled_migration (ALTER TABLE orders ADD COLUMN note) meets a session
+// that read `orders` and stays idle in transaction. libmigrate must not hang: each attempt waits at
+// most lock_timeout, every retry names the blocker, the run ends with LOCK_TIMEOUT and a failed
+// attempt in the history, and a retry after the blocker is gone succeeds.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "migrate/migrator.hpp"
+#include "support/postgres_test_database.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::PostgresTestDatabase;
+using testing::TestWorkspace;
+
+const std::filesystem::path kScenario =
+    std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/scenarios/s4_stalled_migration";
+
+void link_scenario(const TestWorkspace& ws) {
+  for (const auto& e : std::filesystem::directory_iterator(kScenario))
+    if (e.path().extension() == ".sql")
+      std::filesystem::create_symlink(e.path(), ws.migrations() / e.path().filename());
+}
+
+Options s4_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
+  Options o;
+  o.database_url = db.url();
+  o.migrations_dir = ws.migrations();
+  return o;
+}
+
+struct LogCapture {
+  std::mutex mu;
+  std::vector<std::pair<LogLevel, std::string>> lines;
+  LogSink sink() {
+    return [this](LogLevel level, const std::string& m) {
+      std::lock_guard<std::mutex> g(mu);
+      lines.emplace_back(level, m);
+    };
+  }
+  std::vector<std::string> containing(const std::string& needle) {
+    std::lock_guard<std::mutex> g(mu);
+    std::vector<std::string> out;
+    for (const auto& [level, m] : lines)
+      if (m.find(needle) != std::string::npos) out.push_back(m);
+    return out;
+  }
+  std::string all() {
+    std::lock_guard<std::mutex> g(mu);
+    std::string out;
+    for (const auto& [level, m] : lines) out += m + "\n";
+    return out;
+  }
+};
+
+// A session that read `orders` and then does nothing: ACCESS SHARE held, idle in transaction.
+struct Blocker {
+  explicit Blocker(const std::string& url) : conn(url) {
+    pqxx::nontransaction(conn).exec("SET application_name = 's4_blocker'");
+    tx = std::make_unique<pqxx::work>(conn);
+    tx->exec("SELECT * FROM orders");
+    pid = conn.backendpid();
+  }
+  void commit() {
+    if (!tx) return;
+    tx->commit();
+    tx.reset();
+  }
+  pqxx::connection conn;
+  std::unique_ptr<pqxx::work> tx;
+  int pid = 0;
+};
+
+// Runs `f` on another thread; if it has not returned within `limit` (it hangs behind the
+// blocker), fails the test and ends the blocker's transaction so that it can return.
+template <typename F>
+auto returns_within(std::chrono::seconds limit, Blocker& blocker, F f) {
+  auto result = std::async(std::launch::async, std::move(f));
+  if (result.wait_for(limit) != std::future_status::ready) {
+    ADD_FAILURE() << "did not return within " << limit.count() << " s: it hangs behind the blocker";
+    blocker.commit();
+  }
+  return result.get();
+}
+
+TEST(ScenarioS4, LockTimeoutRetriesNameTheBlockerThenFailAndTheRetrySucceedsOnceItIsGone) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  link_scenario(ws);
+  {
+    RunReport first = Migrator(s4_options(ws, *db)).apply(std::string("1"));
+    ASSERT_FALSE(first.error) << first.error->describe();
+  }
+  Blocker blocker(db->url());
+  ASSERT_EQ(
+      db->query("SELECT state FROM pg_stat_activity WHERE pid = " + std::to_string(blocker.pid)),
+      std::vector<std::string>{"idle in transaction"});
+
+  LogCapture log;
+  Options o = s4_options(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(100);
+  o.lock_retries = 2;
+  o.retry_base = std::chrono::milliseconds(50);
+  o.retry_cap = std::chrono::milliseconds(100);
+  o.log = log.sink();
+  Migrator m(o);
+
+  const auto started = std::chrono::steady_clock::now();
+  RunReport stalled =
+      returns_within(std::chrono::seconds(20), blocker, [&] { return m.apply(std::nullopt); });
+  const auto took = std::chrono::steady_clock::now() - started;
+  // Three attempts of 100 ms and two waits of at most 100 ms: well under 10 s.
+  EXPECT_LT(took, std::chrono::seconds(10));
+  ASSERT_TRUE(stalled.error);
+  EXPECT_EQ(stalled.error->code, ErrorCode::kLockTimeout) << stalled.error->describe();
+  EXPECT_EQ(stalled.error->sqlstate, "55P03");
+  EXPECT_EQ(stalled.error->where.version, "2");
+  EXPECT_EQ(stalled.error->where.statement, 1);
+  EXPECT_NE(stalled.error->message.find("pid " + std::to_string(blocker.pid)), std::string::npos)
+      << stalled.error->message;
+  ASSERT_EQ(stalled.steps.size(), 1u);
+  EXPECT_FALSE(stalled.steps[0].success);
+
+  auto retries = log.containing("retry ");
+  ASSERT_EQ(retries.size(), 2u) << log.all();
+  for (const auto& line : retries) {
+    EXPECT_NE(line.find("version 2"), std::string::npos) << line;
+    EXPECT_NE(line.find("pid " + std::to_string(blocker.pid)), std::string::npos) << line;
+    EXPECT_NE(line.find("idle in transaction"), std::string::npos) << line;
+    EXPECT_NE(line.find("s4_blocker"), std::string::npos) << line;
+    EXPECT_NE(line.find("SELECT * FROM orders"), std::string::npos) << line;
+    EXPECT_NE(line.find("AccessShareLock on orders (granted)"), std::string::npos) << line;
+  }
+  EXPECT_NE(retries[0].find("retry 1/2"), std::string::npos) << retries[0];
+  EXPECT_NE(retries[1].find("retry 2/2"), std::string::npos) << retries[1];
+
+  // Nothing of V002 is applied; the history has its one failed attempt.
+  EXPECT_TRUE(db->query("SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' "
+                        "AND column_name = 'note'")
+                  .empty());
+  EXPECT_EQ(db->query("SELECT success, error_code, error_statement, statement_index, "
+                      "transactional FROM migrate_history WHERE version = '2' ORDER BY id"),
+            std::vector<std::string>{"f|55P03|1|0|t"});
+  auto status = m.status();
+  ASSERT_TRUE(status) << status.error().describe();
+  ASSERT_EQ(status->size(), 2u);
+  EXPECT_EQ((*status)[0].state, State::kApplied);
+  EXPECT_EQ((*status)[1].version, "2");
+  EXPECT_EQ((*status)[1].state, State::kFailed);
+  EXPECT_FALSE((*status)[1].last_applied);
+  ASSERT_TRUE((*status)[1].last_attempt);
+  EXPECT_EQ((*status)[1].last_attempt->error_code, "55P03");
+
+  // The blocker ends. A plain apply still refuses (the failure must be acknowledged); a retry
+  // succeeds.
+  blocker.commit();
+  RunReport refused = m.apply(std::nullopt);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kFailedMigration) << refused.error->describe();
+
+  Options retry = o;
+  retry.retry_failed = true;
+  RunReport done = Migrator(retry).apply(std::nullopt);
+  ASSERT_FALSE(done.error) << done.error->describe();
+  ASSERT_EQ(done.steps.size(), 1u);
+  EXPECT_TRUE(done.steps[0].success);
+  EXPECT_EQ(db->query("SELECT data_type FROM information_schema.columns WHERE table_name = "
+                      "'orders' AND column_name = 'note'"),
+            std::vector<std::string>{"text"});
+  EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2' "
+                      "ORDER BY id"),
+            (std::vector<std::string>{"f|55P03", "t|"}));
+  auto after = m.status();
+  ASSERT_TRUE(after) << after.error().describe();
+  EXPECT_EQ((*after)[1].state, State::kApplied);
+}
+
+TEST(ScenarioS4, TheCliExitsFiveWithLockTimeoutWhileTheBlockerHoldsItsLock) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  link_scenario(ws);
+  {
+    RunReport first = Migrator(s4_options(ws, *db)).apply(std::string("1"));
+    ASSERT_FALSE(first.error) << first.error->describe();
+  }
+  Blocker blocker(db->url());
+
+  const auto started = std::chrono::steady_clock::now();
+  auto r = returns_within(std::chrono::seconds(20), blocker, [&] {
+    return testing::run_migrate(
+        {"--db", db->url(), "--dir", ws.migrations().string(), "apply", "--lock-timeout", "100ms",
+         "--lock-retries", "1", "--output", "json"},
+        ws.root());
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  blocker.commit();
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out << r.err;
+  EXPECT_EQ(j["error"]["code"], "LOCK_TIMEOUT") << r.out;
+  EXPECT_EQ(j["error"]["database_code"], "55P03") << r.out;
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("pid " + std::to_string(blocker.pid)),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2'"),
+            std::vector<std::string>{"f|55P03"});
+}
+
+}  // namespace
+}  // namespace migrate
