@@ -105,11 +105,14 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
     } catch (const Failure& f) {
       if (!is_lock_timeout(f.error()) || attempt >= options_.lock_retries) throw;
       undo();
-      // Full jitter: uniform in [0, min(cap, base * 2^attempt)].
+      // The sessions that queued behind our lock request for up to lock_timeout need about as
+      // long again to drain: wait at least that, plus full jitter, uniform in
+      // [0, min(cap, base * 2^attempt)], so retrying migrators do not march in step.
       auto ceiling = std::min<std::int64_t>(options_.retry_cap.count(),
                                             options_.retry_base.count() << std::min(attempt, 20));
-      auto wait = std::chrono::milliseconds(
-          std::uniform_int_distribution<std::int64_t>(0, ceiling)(jitter_));
+      auto wait = options_.lock_timeout +
+                  std::chrono::milliseconds(
+                      std::uniform_int_distribution<std::int64_t>(0, ceiling)(jitter_));
       log(LogLevel::kWarn,
           fmt::format("version {}: {}; {}; retry {}/{} in {} ms", step.version, f.error().message,
                       describe_blockers(backend_.last_blockers()), attempt + 1,
