@@ -1,4 +1,5 @@
 #include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/source/sql_text.hpp"
 
 #include <pg_query.h>
 
@@ -36,18 +37,6 @@ struct ParseGuard {
   ~ParseGuard() { pg_query_free_parse_result(result); }
 };
 
-std::pair<int, int> position_of(const std::string& text, std::size_t offset) {
-  int line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return {line, static_cast<int>(offset - line_start) + 1};
-}
-
 // PostgreSQL reports cursorpos in characters of the database encoding (UTF-8 in libpg_query),
 // 1-based, not in bytes: 'é' before the error moves it by one.
 std::size_t byte_offset_of_cursor(const std::string& text, int cursorpos) {
@@ -66,41 +55,10 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// First offset in [pos, end) that is neither whitespace nor inside a comment. The range starts
-// where the parser put a statement boundary, so only comment syntax needs recognising; block
-// comments nest in PostgreSQL.
-std::size_t skip_trivia(const std::string& s, std::size_t pos, std::size_t end) {
-  while (pos < end) {
-    if (is_space(s[pos])) {
-      ++pos;
-    } else if (s.compare(pos, 2, "--") == 0) {
-      auto nl = s.find('\n', pos);
-      pos = nl == std::string::npos || nl >= end ? end : nl + 1;
-    } else if (s.compare(pos, 2, "/*") == 0) {
-      int depth = 1;
-      pos += 2;
-      while (pos < end && depth > 0) {
-        if (s.compare(pos, 2, "/*") == 0) {
-          ++depth;
-          pos += 2;
-        } else if (s.compare(pos, 2, "*/") == 0) {
-          --depth;
-          pos += 2;
-        } else {
-          ++pos;
-        }
-      }
-    } else {
-      break;
-    }
-  }
-  return std::min(pos, end);
-}
-
 void refuse_nul(const std::string& sql, const SourceLocation& file) {
   auto nul = sql.find('\0');
   if (nul == std::string::npos) return;
-  auto [line, column] = position_of(sql, nul);
+  auto [line, column] = line_and_column(sql, nul);
   fail(ErrorCode::kSourceInvalid, "the SQL contains a NUL byte, which PostgreSQL cannot receive",
        "remove the NUL byte (the file may not be text)",
        {file.file, file.version, 0, line, column});
@@ -495,7 +453,7 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
   if (const PgQueryError* e = split.result.error) {
     std::size_t offset = e->cursorpos > 0 ? byte_offset_of_cursor(sql, e->cursorpos) : 0;
     int index = e->cursorpos > 0 ? statement_index_at(sql, offset) : 0;
-    auto [line, column] = e->cursorpos > 0 ? position_of(sql, offset) : std::pair{0, 0};
+    auto [line, column] = e->cursorpos > 0 ? line_and_column(sql, offset) : std::pair{0, 0};
     std::string what = index > 0 ? fmt::format("statement {}", index) : std::string("the SQL");
     fail(ErrorCode::kSourceInvalid,
          fmt::format("{} does not parse as PostgreSQL: {}", what, e->message), kParseHint,
@@ -510,14 +468,14 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
     auto end = s->stmt_len == 0
                    ? sql.size()
                    : std::min(begin + static_cast<std::size_t>(s->stmt_len), sql.size());
-    begin = skip_trivia(sql, begin, end);
+    begin = skip_sql_trivia(sql, begin, end, BlockComments::kNested);
     if (begin == end) continue;
     if (end < sql.size() && sql[end] == ';') {
       ++end;  // the terminator belongs to the statement
     } else {
       while (end > begin && is_space(sql[end - 1])) --end;
     }
-    auto [line, column] = position_of(sql, begin);
+    auto [line, column] = line_and_column(sql, begin);
     out.push_back(SqlStatement{static_cast<int>(out.size()) + 1, begin, line, column,
                                sql.substr(begin, end - begin)});
   }
@@ -530,7 +488,7 @@ PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
   if (const PgQueryError* e = parsed.result.error) {
     auto [line, column] =
         e->cursorpos > 0
-            ? position_of(statement_sql, byte_offset_of_cursor(statement_sql, e->cursorpos))
+            ? line_and_column(statement_sql, byte_offset_of_cursor(statement_sql, e->cursorpos))
             : std::pair{0, 0};
     fail(ErrorCode::kSourceInvalid,
          fmt::format("the statement does not parse as PostgreSQL: {}", e->message), kParseHint,

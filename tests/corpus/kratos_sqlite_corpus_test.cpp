@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "migrate/migrator.hpp"
+#include "support/kratos_corpus.hpp"
 #include "support/test_workspace.hpp"
 
 namespace migrate {
@@ -16,46 +17,11 @@ using testing::query_sqlite;
 using testing::schema_of;
 using testing::TestWorkspace;
 
-const std::filesystem::path kKratos = std::filesystem::path(MIGRATE_SHARED_DIR) / "corpora/kratos";
-
-struct ManifestRow {
-  std::string version, name, direction, file;
-};
-
-// manifest.sqlite.tsv: order, version, name, direction, source_dialect, autocommit, empty, file
-std::vector<ManifestRow> read_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<ManifestRow> rows;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string col;
-    while (std::getline(ss, col, '\t')) cols.push_back(col);
-    if (cols.size() != 8) throw std::runtime_error("bad manifest line: " + line);
-    rows.push_back({cols[1], cols[2], cols[3], cols[7]});
-  }
-  return rows;
-}
-
-// Kratos names files `<version>_<name>[.<dialect>][.autocommit].<up|down>.sql`; libmigrate wants
-// `V<version>__<name>.<up|down>.sql`. The files are linked, not copied or changed.
-void link_corpus(const TestWorkspace& ws, const std::vector<ManifestRow>& rows) {
-  for (const auto& r : rows) {
-    std::filesystem::create_symlink(
-        kKratos / "sqlite" / r.file,
-        ws.migrations() / ("V" + r.version + "__" + r.name + "." + r.direction + ".sql"));
-  }
-}
-
 TEST(KratosSqliteCorpus, AllUpAllDownAllUpAgainGivesTheSameSchema) {
-  ASSERT_TRUE(std::filesystem::exists(kKratos / "manifest.sqlite.tsv"))
-      << "the shared corpus is missing at " << kKratos << " (set MIGRATE_SHARED_DIR)";
-  auto rows = read_manifest(kKratos / "manifest.sqlite.tsv");
+  auto rows = testing::read_kratos_manifest("sqlite");
   ASSERT_EQ(rows.size(), 1388u);
   TestWorkspace ws;
-  link_corpus(ws, rows);
+  testing::link_kratos_corpus(ws, "sqlite", rows);
   Options options;
   options.database_url = ws.database_url();
   options.migrations_dir = ws.migrations();

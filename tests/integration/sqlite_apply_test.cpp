@@ -2,8 +2,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <thread>
-
 #include "migrate/migrator.hpp"
 #include "support/test_workspace.hpp"
 
@@ -197,33 +195,7 @@ TEST_F(SqliteApplyTest, LockTimeoutWhenAnotherConnectionHoldsTheWriteLock) {
   EXPECT_FALSE(Migrator(o).apply(std::nullopt).error);
 }
 
-TEST_F(SqliteApplyTest, ConcurrentRunnersApplyEachVersionExactlyOnce) {
-  for (int v = 3; v <= 30; ++v) {
-    ws.write_migration("V" + std::to_string(v) + "__t" + std::to_string(v) + ".up.sql",
-                       "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
-  }
-  std::vector<RunReport> reports(4);
-  std::vector<std::thread> threads;
-  for (auto& r : reports) {
-    threads.emplace_back([&r, this] {
-      Options o = ws.options();
-      o.lock_wait = std::chrono::milliseconds(30000);
-      r = Migrator(o).apply(std::nullopt);
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::size_t steps = 0;
-  for (const auto& r : reports) {
-    EXPECT_FALSE(r.error) << r.error->describe();
-    steps += r.steps.size();
-  }
-  EXPECT_EQ(steps, 30u);
-  EXPECT_EQ(
-      query_sqlite(
-          ws.database(),
-          "SELECT count(*), count(DISTINCT version) FROM migrate_history WHERE direction = 'up'"),
-      std::vector<std::string>{"30|30"});
-}
+// Concurrent runners: tests/postgres/backend_conformance_test.cpp, for both backends.
 
 TEST_F(SqliteApplyTest, HistoryTableNameIsConfigurableAndQuoted) {
   Options o = ws.options();

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "migrate/migrator.hpp"
+#include "support/kratos_corpus.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
 
@@ -19,41 +20,6 @@ namespace migrate {
 namespace {
 
 using testing::TestWorkspace;
-
-const std::filesystem::path kKratos = std::filesystem::path(MIGRATE_SHARED_DIR) / "corpora/kratos";
-
-struct ManifestRow {
-  std::string version, name, direction, file;
-  bool autocommit = false;
-  bool empty = false;
-};
-
-// manifest.postgres.tsv: order, version, name, direction, source_dialect, autocommit, empty, file
-std::vector<ManifestRow> read_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<ManifestRow> rows;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string col;
-    while (std::getline(ss, col, '\t')) cols.push_back(col);
-    if (cols.size() != 8) throw std::runtime_error("bad manifest line: " + line);
-    rows.push_back({cols[1], cols[2], cols[3], cols[7], cols[5] == "1", cols[6] == "1"});
-  }
-  return rows;
-}
-
-// Kratos names files `<version>_<name>[.postgres][.autocommit].<up|down>.sql`; libmigrate wants
-// `V<version>__<name>.<up|down>.sql`. The files are linked, not copied or changed.
-void link_corpus(const TestWorkspace& ws, const std::vector<ManifestRow>& rows) {
-  for (const auto& r : rows) {
-    std::filesystem::create_symlink(
-        kKratos / "postgres" / r.file,
-        ws.migrations() / ("V" + r.version + "__" + r.name + "." + r.direction + ".sql"));
-  }
-}
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -97,10 +63,8 @@ const char* kCountIndexes =
 
 TEST(KratosPostgresCorpus, AllUpAllDownAllUpAgainGivesTheSameSchema) {
   MIGRATE_REQUIRE_POSTGRES(db);
-  ASSERT_TRUE(std::filesystem::exists(kKratos / "manifest.postgres.tsv"))
-      << "the shared corpus is missing at " << kKratos << " (set MIGRATE_SHARED_DIR)";
   const auto started = std::chrono::steady_clock::now();
-  auto rows = read_manifest(kKratos / "manifest.postgres.tsv");
+  auto rows = testing::read_kratos_manifest("postgres");
   ASSERT_EQ(rows.size(), 692u);
   std::set<std::string> autocommit_versions;
   for (const auto& r : rows)
@@ -108,7 +72,7 @@ TEST(KratosPostgresCorpus, AllUpAllDownAllUpAgainGivesTheSameSchema) {
   ASSERT_EQ(autocommit_versions.size(), 10u);
 
   TestWorkspace ws;
-  link_corpus(ws, rows);
+  testing::link_kratos_corpus(ws, "postgres", rows);
   Options options;
   options.database_url = db->url();
   options.migrations_dir = ws.migrations();

@@ -6,6 +6,7 @@
 
 #include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/source/sql_text.hpp"
 
 namespace migrate {
 namespace {

@@ -19,6 +19,7 @@
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
+#include "libmigrate/source/sql_text.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate {
@@ -52,14 +53,6 @@ std::size_t byte_offset(const std::string& text, int char_position) {
     while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
   }
   return i;
-}
-
-std::pair<int, int> line_column_at(const std::string& text, std::size_t offset) {
-  int line = 1;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i)
-    if (text[i] == '\n') line++, start = i + 1;
-  return {line, static_cast<int>(offset - start) + 1};
 }
 
 // Two int32 advisory-lock keys from SHA-256 of the history table's identity, so migrators of
@@ -631,7 +624,7 @@ class PostgresBackend final : public Backend {
     if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e);
         syntax && syntax->error_position > 0) {
       auto [l, c] =
-          line_column_at(statement.sql, byte_offset(statement.sql, syntax->error_position));
+          line_and_column(statement.sql, byte_offset(statement.sql, syntax->error_position));
       where.line = statement.line + l - 1;
       where.column = l == 1 ? statement.column + c - 1 : c;
     }

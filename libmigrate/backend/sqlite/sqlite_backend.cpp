@@ -13,6 +13,7 @@
 #include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
+#include "libmigrate/source/sql_text.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate {

@@ -13,7 +13,4 @@ namespace migrate {
 std::vector<SqlStatement> split_sqlite_statements(const std::string& sql,
                                                   const SourceLocation& file);
 
-// Position (1-based line and byte column) of `offset` in `text`.
-std::pair<int, int> line_and_column(const std::string& text, std::size_t offset);
-
 }  // namespace migrate
