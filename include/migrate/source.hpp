@@ -28,6 +28,13 @@ enum class ForeignKeyMode {
 };
 const char* to_string(ForeignKeyMode m) noexcept;  // "check", "enforce"
 
+// `-- migrate:allow <rule-id> reason "..."`: silences one analyzer rule for this migration.
+struct Suppression {
+  std::string rule_id;
+  std::string reason;  // empty when the directive gave none (itself a finding)
+  int line = 0;        // of the directive, in the up file
+};
+
 // Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
 struct Directives {
   std::optional<MigrationClass> declared_class;                // class
@@ -36,6 +43,7 @@ struct Directives {
   std::optional<std::chrono::milliseconds> statement_timeout;  // statement-timeout
   bool transactional = true;                                   // transaction on|off
   std::optional<ForeignKeyMode> foreign_keys;                  // foreign-keys check|enforce
+  std::vector<Suppression> allows;                             // allow <rule-id> reason "..."
 };
 
 // Raw bytes of one migration file after normalization (BOM stripped, CRLF -> LF).

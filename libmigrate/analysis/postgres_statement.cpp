@@ -524,6 +524,7 @@ PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
   info.takes_relation_lock = takes_relation_lock(info.node_type, node, !info.relations.empty());
   info.concurrent_index = concurrent_index_of(info.node_type, node);
   info.is_transaction_control = info.node_type == "TransactionStmt";
+  info.node = node;
   return info;
 }
 

@@ -4,6 +4,8 @@
 // text except to skip whitespace and comments at the start of a statement.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +55,9 @@ struct PgStatementInfo {
   std::vector<std::string> relations;
   std::optional<ConcurrentIndexAction> concurrent_index;
   bool is_transaction_control = false;  // BEGIN/COMMIT/ROLLBACK/SAVEPOINT... (TransactionStmt)
+  // The statement's parse node (the value under `node_type`), libpg_query's JSON form, for the
+  // analyzer's rules.
+  nlohmann::json node;
 };
 
 // Parses ONE statement (as returned by split_postgres_statements; the trailing ';' may be there).

@@ -36,8 +36,29 @@ struct DirectiveKey {
   std::function<bool(Directives&, std::string_view value)> apply;
 };
 
-const std::array<DirectiveKey, 6>& directive_keys() {
-  static const std::array<DirectiveKey, 6> keys{{
+// `<rule-id> [reason "..."]`; a missing reason is accepted here and reported by the analyzer
+// as a finding of its own, next to the finding it silences.
+bool parse_allow(Directives& d, std::string_view v) {
+  auto space = v.find_first_of(" \t");
+  std::string_view id = v.substr(0, space);
+  if (id.empty() ||
+      id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string_view::npos)
+    return false;
+  std::string_view rest =
+      space == std::string_view::npos ? std::string_view{} : trim(v.substr(space));
+  std::string reason;
+  if (!rest.empty()) {
+    if (rest.substr(0, 6) != "reason") return false;
+    rest = trim(rest.substr(6));
+    if (rest.size() < 2 || rest.front() != '"' || rest.back() != '"') return false;
+    reason = std::string(trim(rest.substr(1, rest.size() - 2)));
+  }
+  d.allows.push_back(Suppression{std::string(id), reason, 0});
+  return true;
+}
+
+const std::array<DirectiveKey, 7>& directive_keys() {
+  static const std::array<DirectiveKey, 7> keys{{
       {"class", "additive|backward-compatible|data-backfill|breaking",
        [](Directives& d, std::string_view v) {
          d.declared_class = parse_enum(
@@ -72,6 +93,7 @@ const std::array<DirectiveKey, 6>& directive_keys() {
              parse_enum(v, std::array{ForeignKeyMode::kCheck, ForeignKeyMode::kEnforce});
          return d.foreign_keys.has_value();
        }},
+      {"allow", "<rule-id> reason \"why it is safe here\"", parse_allow},
   }};
   return keys;
 }
@@ -158,7 +180,7 @@ Result<Directives> parse_directives(const std::string& sql, const std::string& f
           where,
           {}};
     }
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+    if (key != "allow" && std::find(seen.begin(), seen.end(), key) != seen.end()) {
       return Error{ErrorCode::kSourceInvalid,
                    fmt::format("directive '{}' is given twice", key),
                    "keep one `-- migrate:" + std::string(key) + "` line",
@@ -166,6 +188,7 @@ Result<Directives> parse_directives(const std::string& sql, const std::string& f
                    {}};
     }
     seen.push_back(it->key);
+    const std::size_t allows_before = d.allows.size();
     if (!it->apply(d, value)) {
       return Error{ErrorCode::kSourceInvalid,
                    fmt::format("directive '{}' has invalid value '{}'", key, value),
@@ -173,6 +196,7 @@ Result<Directives> parse_directives(const std::string& sql, const std::string& f
                    where,
                    {}};
     }
+    if (d.allows.size() > allows_before) d.allows.back().line = line_no;
   }
   return d;
 }

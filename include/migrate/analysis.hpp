@@ -1,0 +1,115 @@
+// What a migration does before it runs: its class, the locks each statement takes, whether a
+// table is rewritten or scanned, and rule findings with the safe alternative. Works without a
+// database (`migrate lint`); with one, catalog facts sharpen it (table sizes, server version).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/error.hpp"
+#include "migrate/source.hpp"
+
+namespace migrate {
+
+enum class Severity { kInfo, kWarning, kError };
+const char* to_string(Severity s) noexcept;  // "info", "warning", "error"
+
+// PostgreSQL's table lock modes, weakest first (SQLite: kDatabaseWrite for its single writer).
+enum class LockLevel {
+  kNone,
+  kAccessShare,
+  kRowShare,
+  kRowExclusive,
+  kShareUpdateExclusive,
+  kShare,
+  kShareRowExclusive,
+  kExclusive,
+  kAccessExclusive,
+  kDatabaseWrite,
+};
+const char* to_string(LockLevel l) noexcept;  // "ACCESS EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", ...
+// What the lock blocks, from the application's point of view.
+const char* blocks_what(LockLevel l) noexcept;
+
+struct RelationLock {
+  std::string relation;  // as written, "schema.table" or "table"
+  LockLevel level = LockLevel::kNone;
+};
+
+// One rule of the catalog (docs/rules.md is generated from these).
+struct RuleInfo {
+  std::string id;       // stable, kebab-case: "create-index-blocking"
+  std::string dialect;  // "postgresql" or "sqlite"
+  Severity severity = Severity::kWarning;
+  MigrationClass migration_class = MigrationClass::kAdditive;  // what a finding makes the statement
+  LockLevel lock = LockLevel::kNone;                           // the lock the unsafe form takes
+  std::string why;                                             // why it is dangerous
+  std::string alternative;                                     // the safe way
+  std::string bad_example;                                     // SQL that triggers it
+  std::string good_example;  // SQL that does the same safely (may be several statements)
+};
+
+struct Finding {
+  std::string rule_id;
+  Severity severity = Severity::kWarning;
+  std::string message;      // about this statement
+  std::string alternative;  // the safe way, for this statement
+  SourceLocation where;
+  std::vector<RelationLock> locks;
+  bool suppressed = false;
+  std::string suppression_reason;
+};
+
+struct StatementAnalysis {
+  int index = 0;
+  int line = 0;
+  int column = 0;
+  std::string kind;  // parse node ("AlterTableStmt") or SQLite action ("ALTER TABLE")
+  MigrationClass migration_class = MigrationClass::kAdditive;
+  std::vector<RelationLock> locks;
+  bool rewrites_table = false;
+  bool scans_table = false;
+  bool can_run_in_transaction = true;
+  std::vector<Finding> findings;
+};
+
+struct MigrationAnalysis {
+  std::string version;
+  std::string name;
+  std::string file;
+  MigrationClass inferred_class = MigrationClass::kAdditive;
+  std::optional<MigrationClass> declared_class;
+  std::vector<StatementAnalysis> statements;
+  std::vector<Finding> findings;  // every finding of every statement, plus migration-level ones
+
+  // Unsuppressed findings of severity error: apply refuses to run the migration.
+  std::vector<const Finding*> blocking() const;
+};
+
+struct AnalysisOptions {
+  std::string dialect = "postgresql";  // or "sqlite"
+  int server_version_num = 150000;     // PostgreSQL, e.g. 150004; gates version-dependent rules
+  // Estimated rows per relation ("schema.table" and "table"), from the catalog when connected.
+  // Lock rules lower their severity to info on tables below small_table_rows.
+  std::map<std::string, double> table_rows;
+  double small_table_rows = 10'000;
+  // Extensions the server can install and what each requires (pg_available_extension_versions):
+  // CREATE EXTENSION order is checked against it when present.
+  std::map<std::string, std::vector<std::string>> extension_requires;
+};
+
+// Analyzes the migrations in version order (objects created by earlier migrations of the set
+// count as existing; objects created earlier in the same migration are exempt from lock rules).
+// Fails (kSourceInvalid) when a statement does not parse.
+Result<std::vector<MigrationAnalysis>> analyze_migrations(
+    const std::vector<const Migration*>& migrations, const AnalysisOptions& options);
+
+// Every rule the analyzer knows, in catalog order.
+const std::vector<RuleInfo>& rule_catalog();
+
+// docs/rules.md, generated from rule_catalog().
+std::string rules_markdown();
+
+}  // namespace migrate

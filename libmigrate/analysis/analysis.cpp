@@ -1,0 +1,250 @@
+// The analyzer's entry point, the rule catalog and its Markdown rendering (docs/rules.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "libmigrate/analysis/analysis_internal.hpp"
+#include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/error/failure.hpp"
+
+namespace migrate {
+
+const char* to_string(Severity s) noexcept {
+  switch (s) {
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
+  }
+  return "warning";
+}
+
+const char* to_string(LockLevel l) noexcept {
+  switch (l) {
+    case LockLevel::kNone:
+      return "none";
+    case LockLevel::kAccessShare:
+      return "ACCESS SHARE";
+    case LockLevel::kRowShare:
+      return "ROW SHARE";
+    case LockLevel::kRowExclusive:
+      return "ROW EXCLUSIVE";
+    case LockLevel::kShareUpdateExclusive:
+      return "SHARE UPDATE EXCLUSIVE";
+    case LockLevel::kShare:
+      return "SHARE";
+    case LockLevel::kShareRowExclusive:
+      return "SHARE ROW EXCLUSIVE";
+    case LockLevel::kExclusive:
+      return "EXCLUSIVE";
+    case LockLevel::kAccessExclusive:
+      return "ACCESS EXCLUSIVE";
+    case LockLevel::kDatabaseWrite:
+      return "database write lock";
+  }
+  return "none";
+}
+
+const char* blocks_what(LockLevel l) noexcept {
+  switch (l) {
+    case LockLevel::kNone:
+      return "nothing";
+    case LockLevel::kAccessShare:
+      return "only ACCESS EXCLUSIVE requests (DROP, most ALTER TABLE)";
+    case LockLevel::kRowShare:
+    case LockLevel::kRowExclusive:
+      return "only SHARE and stronger requests (index builds, DDL)";
+    case LockLevel::kShareUpdateExclusive:
+      return "other DDL, VACUUM and index builds; reads and writes continue";
+    case LockLevel::kShare:
+    case LockLevel::kShareRowExclusive:
+      return "INSERT, UPDATE, DELETE; reads continue";
+    case LockLevel::kExclusive:
+      return "writes and SELECT ... FOR UPDATE/SHARE; plain reads continue";
+    case LockLevel::kAccessExclusive:
+      return "everything, including plain SELECT";
+    case LockLevel::kDatabaseWrite:
+      return "every other writer of the database file; readers continue in WAL mode";
+  }
+  return "nothing";
+}
+
+std::vector<const Finding*> MigrationAnalysis::blocking() const {
+  std::vector<const Finding*> out;
+  for (const auto& f : findings)
+    if (f.severity == Severity::kError && !f.suppressed) out.push_back(&f);
+  return out;
+}
+
+const std::vector<RuleInfo>& migration_rule_infos() {
+  static const std::vector<RuleInfo> rules{
+      {"suppression-without-reason", "any", Severity::kError, MigrationClass::kAdditive,
+       LockLevel::kNone, "A suppression that does not say why hides a risk from the next reviewer.",
+       "Give the reason: `-- migrate:allow <rule-id> reason \"the table has 12 rows\"`.",
+       "-- migrate:allow create-index-blocking\nCREATE INDEX i ON t (a);",
+       "-- migrate:allow create-index-blocking reason \"t is a 10-row lookup table\"\nCREATE INDEX "
+       "i ON t (a);"},
+      {"unused-suppression", "any", Severity::kWarning, MigrationClass::kAdditive, LockLevel::kNone,
+       "A suppression that matches no finding is stale or misspelled, and would silently hide a "
+       "future one.",
+       "Remove it, or fix the rule id.",
+       "-- migrate:allow drop-table reason \"cleanup\"\nCREATE TABLE t (id int);",
+       "CREATE TABLE t (id int);"},
+      {"declared-class-too-mild", "any", Severity::kError, MigrationClass::kAdditive,
+       LockLevel::kNone,
+       "The `class` directive promises less than the statements do: deploy ordering built on it "
+       "would be wrong.",
+       "Declare the class the analyzer infers, or split the migration (expand before the deploy, "
+       "contract after).",
+       "-- migrate:class additive\nALTER TABLE t DROP COLUMN c;",
+       "-- migrate:class breaking\n-- migrate:phase contract\nALTER TABLE t DROP COLUMN c;"},
+  };
+  return rules;
+}
+
+const std::vector<RuleInfo>& rule_catalog() {
+  static const std::vector<RuleInfo> all = [] {
+    std::vector<RuleInfo> v;
+    for (const auto& r : pg_rules()) v.push_back(r->info());
+    for (const auto& r : sqlite_rule_infos()) v.push_back(r);
+    for (const auto& r : migration_rule_infos()) v.push_back(r);
+    return v;
+  }();
+  return all;
+}
+
+const RuleInfo* find_rule(const std::string& rule_id) {
+  for (const auto& r : rule_catalog())
+    if (r.id == rule_id) return &r;
+  return nullptr;
+}
+
+MigrationClass class_of_rule(const std::string& rule_id) {
+  const RuleInfo* r = find_rule(rule_id);
+  return r ? r->migration_class : MigrationClass::kAdditive;
+}
+
+namespace {
+
+void add_migration_findings(const Migration& m, MigrationAnalysis& a) {
+  const std::string file = m.up.path.string();
+  auto rule = [](const char* id) { return *find_rule(id); };
+  auto migration_finding = [&](const RuleInfo& r, std::string message, int line) {
+    Finding f;
+    f.rule_id = r.id;
+    f.severity = r.severity;
+    f.message = std::move(message);
+    f.alternative = r.alternative;
+    f.where = SourceLocation{file, m.version.str(), 0, line, line > 0 ? 1 : 0};
+    a.findings.push_back(std::move(f));
+  };
+  // Suppressions first: they apply to the statement findings collected so far.
+  for (const auto& s : m.directives.allows) {
+    bool matched = false;
+    for (auto& f : a.findings) {
+      if (f.rule_id != s.rule_id) continue;
+      matched = true;
+      if (!s.reason.empty()) {
+        f.suppressed = true;
+        f.suppression_reason = s.reason;
+      }
+    }
+    if (s.reason.empty()) {
+      migration_finding(
+          rule("suppression-without-reason"),
+          fmt::format("`allow {}` gives no reason, so it suppresses nothing", s.rule_id), s.line);
+    }
+    if (!matched) {
+      migration_finding(
+          rule("unused-suppression"),
+          find_rule(s.rule_id)
+              ? fmt::format("`allow {}` matches no finding of this migration", s.rule_id)
+              : fmt::format("`allow {}`: no rule has this id", s.rule_id),
+          s.line);
+    }
+  }
+  if (m.directives.declared_class &&
+      static_cast<int>(*m.directives.declared_class) < static_cast<int>(a.inferred_class)) {
+    migration_finding(
+        rule("declared-class-too-mild"),
+        fmt::format("declared class {} is milder than the inferred class {}",
+                    to_string(*m.directives.declared_class), to_string(a.inferred_class)),
+        0);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<MigrationAnalysis>> analyze_migrations(
+    const std::vector<const Migration*>& migrations, const AnalysisOptions& options) {
+  try {
+    std::vector<MigrationAnalysis> out;
+    PgMigrationContext pg(options);
+    std::shared_ptr<SqliteAnalysisContext>
+        sqlite;  // shared: the type is complete only in sqlite_analyzer.cpp
+    if (options.dialect == "sqlite") sqlite = make_sqlite_context(options);
+    for (const Migration* m : migrations) {
+      MigrationAnalysis a;
+      a.version = m->version.str();
+      a.name = m->name;
+      a.file = m->up.path.string();
+      a.declared_class = m->directives.declared_class;
+      if (sqlite)
+        analyze_sqlite_migration(*m, *sqlite, a);
+      else
+        analyze_postgres_migration(*m, pg, a);
+      for (const auto& s : a.statements) {
+        a.inferred_class = severer_class(a.inferred_class, s.migration_class);
+        for (const auto& f : s.findings) a.findings.push_back(f);
+      }
+      add_migration_findings(*m, a);
+      // Statement findings carry the suppression too, for renderers that walk statements.
+      for (auto& s : a.statements)
+        for (auto& f : s.findings)
+          for (const auto& mf : a.findings)
+            if (mf.rule_id == f.rule_id && mf.where.statement == f.where.statement &&
+                mf.suppressed) {
+              f.suppressed = true;
+              f.suppression_reason = mf.suppression_reason;
+            }
+      out.push_back(std::move(a));
+    }
+    return out;
+  } catch (const Failure& f) {
+    return f.error();
+  }
+}
+
+std::string rules_markdown() {
+  std::string out =
+      "# Rules\n\n"
+      "Generated from the analyzer's rule catalog (`migrate rules --markdown`); a test keeps this "
+      "file and the\n"
+      "code in step. Each finding names its rule id; silence one for a migration with\n"
+      "`-- migrate:allow <rule-id> reason \"...\"` in the up file's directive block.\n\n"
+      "Severity: `error` findings make `apply` refuse the migration unless suppressed; `warning` "
+      "and `info` are\n"
+      "shown by `plan` and `lint`. Lock rules do not fire for tables created earlier in the same "
+      "migration, and\n"
+      "drop to `info` on tables the catalog says are small (when connected).\n\n"
+      "| id | dialect | severity | class | lock |\n|---|---|---|---|---|\n";
+  for (const auto& r : rule_catalog())
+    out += fmt::format("| [`{}`](#{}) | {} | {} | {} | {} |\n", r.id, r.id, r.dialect,
+                       to_string(r.severity), to_string(r.migration_class), to_string(r.lock));
+  for (const auto& r : rule_catalog()) {
+    out += fmt::format("\n## {}\n\n", r.id);
+    out += fmt::format("- Dialect: {}\n- Severity: {}\n- Class of a finding: {}\n", r.dialect,
+                       to_string(r.severity), to_string(r.migration_class));
+    if (r.lock != LockLevel::kNone)
+      out += fmt::format("- Lock: {} (blocks {})\n", to_string(r.lock), blocks_what(r.lock));
+    out += fmt::format("\n**Why.** {}\n\n**Safe alternative.** {}\n", r.why, r.alternative);
+    out += fmt::format("\nFlagged:\n\n```sql\n{}\n```\n", r.bad_example);
+    if (!r.good_example.empty())
+      out += fmt::format("\nInstead:\n\n```sql\n{}\n```\n", r.good_example);
+  }
+  return out;
+}
+
+}  // namespace migrate

@@ -1,0 +1,113 @@
+// The PostgreSQL rule framework: one rule (or one tight family) per file under rules/, each a
+// PgRule reporting findings for one statement at a time, from PostgreSQL's own parse tree.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "libmigrate/analysis/postgres_statement.hpp"
+#include "migrate/analysis.hpp"
+
+namespace migrate {
+
+// One statement, parsed, with the effects the lock table computed (locks, rewrite, scan, class).
+struct PgStatementFacts {
+  const SqlStatement& statement;
+  const PgStatementInfo& info;    // info.node_type, info.node (JSON), info.relations, ...
+  const StatementAnalysis& base;  // locks, rewrites_table, scans_table, migration_class
+};
+
+// What is known around the statement.
+class PgMigrationContext {
+ public:
+  explicit PgMigrationContext(const AnalysisOptions& options) : options_(options) {}
+
+  const AnalysisOptions& options() const { return options_; }
+  int server_version() const { return options_.server_version_num; }  // 150000 for 15.0
+
+  // Created earlier in this migration (exempt from lock rules) or by an earlier migration of
+  // the analysed set (not exempt: it exists in production when this one runs).
+  bool created_in_this_migration(const std::string& relation) const;
+  // Rows, when a connection gave catalog statistics.
+  std::optional<double> rows(const std::string& relation) const;
+
+  // Statements before this one in the same transaction group of this migration (empty when the
+  // statement runs on its own).
+  const std::vector<const PgStatementInfo*>& earlier_in_transaction() const {
+    return in_transaction_;
+  }
+  // Every statement before this one in this migration.
+  const std::vector<const PgStatementInfo*>& earlier_in_migration() const { return in_migration_; }
+
+  // Facts that rules remember for later statements and migrations of the analysed set, e.g.
+  // "matview:public.x", "unique-index-on:x", "fk:t.fk_name", "valid-not-null-check:t.c". A rule
+  // records what a statement establishes and reads what earlier ones did; rules must not rely on
+  // running before or after another rule on the same statement.
+  std::set<std::string>& plan_facts() const { return plan_facts_; }
+
+  // Maintained by the analyzer.
+  void begin_migration();
+  void after_statement(const PgStatementInfo& info, bool standalone);
+  void note_created(const std::string& relation);
+
+ private:
+  const AnalysisOptions& options_;
+  std::set<std::string> created_here_;
+  std::vector<const PgStatementInfo*> in_transaction_;
+  std::vector<const PgStatementInfo*> in_migration_;
+  mutable std::set<std::string> plan_facts_;
+};
+
+// Collects a rule's findings for the current statement.
+class FindingSink {
+ public:
+  FindingSink(const PgStatementFacts& facts, const PgMigrationContext& ctx,
+              std::vector<Finding>& out)
+      : facts_(facts), ctx_(ctx), out_(out) {}
+  // `message` says what this statement does wrong; `alternative` overrides the rule's generic one.
+  // Lock rules (the rule's lock is SHARE or stronger) are dropped when every relation the
+  // statement locks was created earlier in the same migration, and lowered to info on tables the
+  // catalog says are small.
+  void report(const RuleInfo& rule, std::string message, std::string alternative = {});
+
+ private:
+  const PgStatementFacts& facts_;
+  const PgMigrationContext& ctx_;
+  std::vector<Finding>& out_;
+};
+
+class PgRule {
+ public:
+  virtual ~PgRule() = default;
+  virtual const RuleInfo& info() const = 0;
+  virtual void check(const PgStatementFacts& facts, const PgMigrationContext& ctx,
+                     FindingSink& sink) const = 0;
+};
+
+// Every PostgreSQL rule, in catalog order (pg_rule_registry.cpp).
+const std::vector<std::unique_ptr<PgRule>>& pg_rules();
+
+// Lock levels, rewrite/scan and the base class of a statement, from its parse node.
+StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigrationContext& ctx);
+
+// Parse-tree helpers for rules (libpg_query JSON): absent keys read as false / "" / null.
+namespace pgtree {
+bool flag(const nlohmann::json& node, const char* key);
+std::string text(const nlohmann::json& node, const char* key);
+const nlohmann::json& child(const nlohmann::json& node, const char* key);
+// "schema.name" or "name" of a RangeVar node (the object inside {"RangeVar": ...} or bare).
+std::string relation_name(const nlohmann::json& range_var);
+// The AlterTableCmd objects of an AlterTableStmt node.
+std::vector<const nlohmann::json*> alter_table_commands(const nlohmann::json& alter_table_stmt);
+// The Constraint objects inside a list (column constraints, table constraints).
+std::vector<const nlohmann::json*> constraints_in(const nlohmann::json& list);
+// The String values of a list of {"String": {"sval": ...}} nodes, dot-joined.
+std::string dotted_name(const nlohmann::json& list);
+}  // namespace pgtree
+
+}  // namespace migrate

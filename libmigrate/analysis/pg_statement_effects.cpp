@@ -1,0 +1,306 @@
+// The lock table: which lock each PostgreSQL statement takes on which relation, whether it
+// rewrites or scans the table, and its base class, from the parse node. Sources: the PostgreSQL
+// 15 documentation ("Explicit Locking", each command's page) and the rules catalog §0.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "libmigrate/analysis/pg_rule.hpp"
+
+namespace migrate {
+
+namespace pgtree {
+
+using Json = nlohmann::json;
+
+bool flag(const Json& node, const char* key) {
+  auto it = node.find(key);
+  return it != node.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string text(const Json& node, const char* key) {
+  auto it = node.find(key);
+  return it != node.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const Json& child(const Json& node, const char* key) {
+  static const Json kNull;
+  if (!node.is_object()) return kNull;
+  auto it = node.find(key);
+  return it == node.end() ? kNull : *it;
+}
+
+std::string relation_name(const Json& range_var) {
+  const Json& rv = range_var.contains("RangeVar") ? range_var["RangeVar"] : range_var;
+  std::string schema = text(rv, "schemaname");
+  std::string name = text(rv, "relname");
+  return schema.empty() ? name : schema + "." + name;
+}
+
+std::vector<const Json*> alter_table_commands(const Json& stmt) {
+  std::vector<const Json*> out;
+  const Json& cmds = child(stmt, "cmds");
+  if (!cmds.is_array()) return out;
+  for (const auto& c : cmds)
+    if (c.contains("AlterTableCmd")) out.push_back(&c["AlterTableCmd"]);
+  return out;
+}
+
+std::vector<const Json*> constraints_in(const Json& list) {
+  std::vector<const Json*> out;
+  if (!list.is_array()) return out;
+  for (const auto& c : list)
+    if (c.contains("Constraint")) out.push_back(&c["Constraint"]);
+  return out;
+}
+
+std::string dotted_name(const Json& list) {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& item : list) {
+    const Json& s = child(item, "String");
+    if (s.is_null()) continue;
+    out += (out.empty() ? "" : ".") + text(s, "sval");
+  }
+  return out;
+}
+
+}  // namespace pgtree
+
+namespace {
+
+using Json = nlohmann::json;
+using namespace pgtree;
+
+LockLevel stronger(LockLevel a, LockLevel b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+MigrationClass severer(MigrationClass a, MigrationClass b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+
+void lock(StatementAnalysis& a, const std::string& relation, LockLevel level) {
+  if (relation.empty() || level == LockLevel::kNone) return;
+  for (auto& l : a.locks) {
+    if (l.relation == relation) {
+      l.level = stronger(l.level, level);
+      return;
+    }
+  }
+  a.locks.push_back({relation, level});
+}
+
+// LOCK TABLE modes as the parser numbers them (lockdefs.h).
+LockLevel lock_mode(int mode) {
+  switch (mode) {
+    case 1:
+      return LockLevel::kAccessShare;
+    case 2:
+      return LockLevel::kRowShare;
+    case 3:
+      return LockLevel::kRowExclusive;
+    case 4:
+      return LockLevel::kShareUpdateExclusive;
+    case 5:
+      return LockLevel::kShare;
+    case 6:
+      return LockLevel::kShareRowExclusive;
+    case 7:
+      return LockLevel::kExclusive;
+    default:
+      return LockLevel::kAccessExclusive;
+  }
+}
+
+// Functions whose value differs per row: a column default calling one rewrites the table.
+bool is_volatile_call(const Json& expr) {
+  if (expr.is_object()) {
+    if (expr.contains("FuncCall")) {
+      std::string name = dotted_name(child(expr["FuncCall"], "funcname"));
+      auto dot = name.rfind('.');
+      std::string base = dot == std::string::npos ? name : name.substr(dot + 1);
+      static const char* const kVolatile[] = {
+          "random",          "gen_random_uuid", "uuid_generate_v4", "uuid_generate_v1",
+          "clock_timestamp", "nextval",         "timeofday",        "txid_current"};
+      for (const char* v : kVolatile)
+        if (base == v) return true;
+    }
+    for (const auto& [k, v] : expr.items())
+      if (is_volatile_call(v)) return true;
+  } else if (expr.is_array()) {
+    for (const auto& v : expr)
+      if (is_volatile_call(v)) return true;
+  }
+  return false;
+}
+
+void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrationContext& ctx) {
+  const std::string table = relation_name(child(node, "relation"));
+  for (const Json* cmd : alter_table_commands(node)) {
+    const std::string subtype = text(*cmd, "subtype");
+    const Json& def = child(*cmd, "def");
+    LockLevel level = LockLevel::kAccessExclusive;
+    MigrationClass cls = MigrationClass::kBackwardCompatible;
+    if (subtype == "AT_AddColumn") {
+      cls = MigrationClass::kAdditive;
+      const Json& col = child(def, "ColumnDef");
+      bool has_default = false, volatile_default = false, stored = false, identity = false;
+      for (const Json* c : constraints_in(child(col, "constraints"))) {
+        std::string t = text(*c, "contype");
+        if (t == "CONSTR_DEFAULT") {
+          has_default = true;
+          volatile_default = volatile_default || is_volatile_call(child(*c, "raw_expr"));
+        }
+        if (t == "CONSTR_GENERATED") stored = true;
+        if (t == "CONSTR_IDENTITY") identity = true;
+        if (t == "CONSTR_FOREIGN")
+          lock(a, relation_name(child(*c, "pktable")), LockLevel::kShareRowExclusive);
+        if (t == "CONSTR_UNIQUE" || t == "CONSTR_PRIMARY") a.scans_table = true;
+      }
+      std::string type = dotted_name(child(child(col, "typeName"), "names"));
+      bool serial = type == "serial" || type == "bigserial" || type == "smallserial";
+      if (volatile_default || stored || identity || serial ||
+          (has_default && ctx.server_version() < 110000)) {
+        a.rewrites_table = true;
+      }
+    } else if (subtype == "AT_AlterColumnType") {
+      a.rewrites_table = true;  // unless binary-coercible; the rule looks closer
+      cls = MigrationClass::kBreaking;
+    } else if (subtype == "AT_AddConstraint") {
+      const Json& con = child(def, "Constraint");
+      std::string t = text(con, "contype");
+      bool not_valid = flag(con, "skip_validation");
+      if (t == "CONSTR_FOREIGN") {
+        level = LockLevel::kShareRowExclusive;
+        lock(a, relation_name(child(con, "pktable")), LockLevel::kShareRowExclusive);
+        a.scans_table = a.scans_table || !not_valid;
+      } else if (t == "CONSTR_CHECK") {
+        a.scans_table = a.scans_table || !not_valid;
+      } else if (t == "CONSTR_UNIQUE" || t == "CONSTR_PRIMARY" || t == "CONSTR_EXCLUSION") {
+        a.scans_table = a.scans_table || text(con, "indexname").empty();  // USING INDEX: no build
+      }
+    } else if (subtype == "AT_ValidateConstraint") {
+      level = LockLevel::kShareUpdateExclusive;
+      a.scans_table = true;
+    } else if (subtype == "AT_SetNotNull") {
+      a.scans_table = true;
+    } else if (subtype == "AT_DropNotNull" || subtype == "AT_DropColumn") {
+      cls = MigrationClass::kBreaking;
+    } else if (subtype == "AT_DropConstraint" || subtype == "AT_ColumnDefault") {
+      cls = MigrationClass::kBackwardCompatible;
+    } else if (subtype == "AT_DetachPartition") {
+      level = flag(child(def, "PartitionCmd"), "concurrent") ? LockLevel::kShareUpdateExclusive
+                                                             : LockLevel::kAccessExclusive;
+      cls = MigrationClass::kBreaking;
+    } else if (subtype == "AT_AttachPartition") {
+      level = LockLevel::kShareUpdateExclusive;
+      lock(a, relation_name(child(child(def, "PartitionCmd"), "name")),
+           LockLevel::kAccessExclusive);
+      a.scans_table = true;
+    } else if (subtype == "AT_SetTableSpace" || subtype == "AT_SetLogged" ||
+               subtype == "AT_SetUnLogged") {
+      a.rewrites_table = true;
+    } else if (subtype == "AT_EnableTrig" || subtype == "AT_DisableTrig" ||
+               subtype == "AT_EnableTrigAll" || subtype == "AT_DisableTrigAll" ||
+               subtype == "AT_EnableTrigUser" || subtype == "AT_DisableTrigUser") {
+      level = LockLevel::kShareRowExclusive;
+    } else if (subtype == "AT_SetStatistics" || subtype == "AT_ClusterOn" ||
+               subtype == "AT_DropCluster" || subtype == "AT_SetOptions" ||
+               subtype == "AT_ResetOptions" || subtype == "AT_SetRelOptions" ||
+               subtype == "AT_ResetRelOptions") {
+      level = LockLevel::kShareUpdateExclusive;
+    }
+    lock(a, table, level);
+    a.migration_class = severer(a.migration_class, cls);
+  }
+}
+
+}  // namespace
+
+StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigrationContext& ctx) {
+  StatementAnalysis a;
+  a.kind = info.node_type;
+  a.can_run_in_transaction = info.can_run_in_transaction;
+  a.migration_class = MigrationClass::kAdditive;
+  const Json& node = info.node;
+  const std::string& t = info.node_type;
+  auto all = [&](LockLevel level) {
+    for (const auto& r : info.relations) lock(a, r, level);
+  };
+  if (t == "AlterTableStmt") {
+    alter_table_effects(node, a, ctx);
+  } else if (t == "IndexStmt") {
+    lock(a, relation_name(child(node, "relation")),
+         flag(node, "concurrent") ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
+    a.scans_table = true;
+  } else if (t == "CreateStmt" || t == "CreateTableAsStmt" || t == "ViewStmt" ||
+             t == "CreateSeqStmt") {
+    // The new relation is invisible to others until commit; a REFERENCES clause locks the parent.
+    all(LockLevel::kShareRowExclusive);
+    if (t == "CreateStmt")
+      lock(a, relation_name(child(node, "relation")), LockLevel::kAccessExclusive);
+    if (t == "ViewStmt" && flag(node, "replace"))
+      a.migration_class = MigrationClass::kBackwardCompatible;
+  } else if (t == "DropStmt") {
+    std::string type = text(node, "removeType");
+    bool concurrent = flag(node, "concurrent");
+    all(type == "OBJECT_INDEX" && concurrent ? LockLevel::kShareUpdateExclusive
+                                             : LockLevel::kAccessExclusive);
+    a.migration_class =
+        type == "OBJECT_INDEX" ? MigrationClass::kBackwardCompatible : MigrationClass::kBreaking;
+  } else if (t == "RenameStmt") {
+    all(LockLevel::kAccessExclusive);
+    a.migration_class = MigrationClass::kBreaking;
+  } else if (t == "InsertStmt" || t == "UpdateStmt" || t == "DeleteStmt" || t == "MergeStmt") {
+    all(LockLevel::kAccessShare);
+    std::string target = relation_name(child(node, "relation"));
+    lock(a, target, LockLevel::kRowExclusive);
+    a.migration_class = ctx.created_in_this_migration(target) ? MigrationClass::kAdditive
+                                                              : MigrationClass::kDataBackfill;
+  } else if (t == "CopyStmt") {
+    all(flag(node, "is_from") ? LockLevel::kRowExclusive : LockLevel::kAccessShare);
+    if (flag(node, "is_from")) a.migration_class = MigrationClass::kDataBackfill;
+  } else if (t == "TruncateStmt") {
+    all(LockLevel::kAccessExclusive);
+    a.migration_class = MigrationClass::kBreaking;
+  } else if (t == "CreateTrigStmt") {
+    all(LockLevel::kShareRowExclusive);
+    a.migration_class = MigrationClass::kBackwardCompatible;
+  } else if (t == "RefreshMatViewStmt") {
+    all(flag(node, "concurrent") ? LockLevel::kExclusive : LockLevel::kAccessExclusive);
+    a.scans_table = true;
+  } else if (t == "VacuumStmt") {
+    bool full = false;
+    for (const auto& opt : child(node, "options"))
+      if (text(child(opt, "DefElem"), "defname") == "full") full = true;
+    all(full ? LockLevel::kAccessExclusive : LockLevel::kShareUpdateExclusive);
+    a.rewrites_table = full;
+    a.scans_table = true;
+  } else if (t == "ClusterStmt") {
+    all(LockLevel::kAccessExclusive);
+    a.rewrites_table = true;
+  } else if (t == "ReindexStmt") {
+    bool concurrent = !info.can_run_in_transaction || info.concurrent_index.has_value();
+    all(concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
+    a.scans_table = true;
+  } else if (t == "LockStmt") {
+    all(lock_mode(child(node, "mode").is_number() ? child(node, "mode").get<int>() : 8));
+  } else if (t == "CommentStmt" || t == "CreateStatsStmt") {
+    all(LockLevel::kShareUpdateExclusive);
+  } else if (t == "SelectStmt") {
+    all(LockLevel::kAccessShare);
+  } else if (t == "AlterEnumStmt") {
+    if (!text(node, "oldVal").empty())
+      a.migration_class = MigrationClass::kBreaking;  // RENAME VALUE
+  } else if (t == "DoStmt" || t == "CallStmt" || t == "ExecuteStmt") {
+    a.migration_class =
+        MigrationClass::kBackwardCompatible;  // unknowable; the opaque-sql rule says so
+  } else if (t == "DropdbStmt" || t == "DropTableSpaceStmt") {
+    a.migration_class = MigrationClass::kBreaking;
+  } else if (info.takes_relation_lock) {
+    all(LockLevel::kAccessExclusive);  // unknown DDL on relations: assume the worst
+  }
+  return a;
+}
+
+}  // namespace migrate

@@ -1,0 +1,2 @@
+-- migrate:allow nonexistent-rule reason "typo"
+CREATE TABLE audit (id bigint);
