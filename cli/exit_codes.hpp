@@ -41,6 +41,8 @@ inline int exit_code_for(ErrorCode code) {
       return 14;
     case ErrorCode::kBusy:
       return 15;
+    case ErrorCode::kUnsafeMigration:
+      return 16;
   }
   return 1;
 }

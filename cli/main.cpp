@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
+#include "cli/lint_command.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
 #include "migrate/library_version.hpp"
@@ -111,7 +112,8 @@ int run(int argc, char** argv) {
                  "configuration file (default: ./migrate.toml when present)");
 
   std::optional<std::string> target;
-  bool dry_run = false, allow_out_of_order = false, retry_failed = false, yes = false;
+  bool dry_run = false, allow_out_of_order = false, retry_failed = false, yes = false,
+       allow_unsafe = false;
   std::optional<int> steps;
   std::optional<std::string> wait_quiet_text;
   std::string new_name;
@@ -161,6 +163,26 @@ int run(int argc, char** argv) {
   auto* config_cmd =
       app.add_subcommand("config", "show each effective setting and where it came from");
 
+  std::vector<std::string> lint_paths;
+  std::optional<int> pg_version;
+  std::optional<std::string> lint_dialect;
+  bool sarif = false;
+  auto* lint_cmd = app.add_subcommand("lint",
+                                      "analyze migrations without a database: class, locks and "
+                                      "rule findings with the safe alternative");
+  lint_cmd->add_option("paths", lint_paths,
+                       "migration files or directories (default: the migrations directory)");
+  lint_cmd->add_option("--pg-version", pg_version,
+                       "PostgreSQL server_version_num to assume (default 150000)");
+  lint_cmd->add_option("--dialect", lint_dialect,
+                       "postgresql or sqlite (default: from --db, else postgresql)");
+  lint_cmd->add_flag("--sarif", sarif, "print SARIF 2.1.0 (same as --output sarif)");
+  bool markdown = false;
+  auto* rules_cmd = app.add_subcommand("rules", "list the analyzer's rules");
+  rules_cmd->add_flag("--markdown", markdown, "print docs/rules.md");
+  apply_cmd->add_flag("--allow-unsafe", allow_unsafe,
+                      "apply even with unsuppressed error-level findings (they are logged)");
+
   Invocation inv;
   inv.json_output = json_requested(argc, argv);
   try {
@@ -179,8 +201,10 @@ int run(int argc, char** argv) {
   if (!settings) return finish(inv, json::object(), settings.error(), "");
   auto value = [&](const std::string& name) { return find_setting(*settings, name).value; };
 
-  const std::string output = value("output");
-  if (output != "text" && output != "json")
+  const std::string output = sarif ? std::string("sarif") : value("output");
+  if (output == "sarif" && *lint_cmd) {
+    inv.json_output = true;
+  } else if (output != "text" && output != "json")
     return fail_usage(inv, fmt::format("unknown output '{}'", output),
                       "use --output text or --output json");
   inv.json_output = output == "json";
@@ -243,6 +267,7 @@ int run(int argc, char** argv) {
   if (wait_for_quiet) options.wait_for_quiet = *wait_for_quiet;
   options.allow_out_of_order = allow_out_of_order;
   options.retry_failed = retry_failed;
+  options.allow_unsafe = allow_unsafe;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",
                 printable_value(find_setting(*settings, "database_url")),
@@ -260,6 +285,60 @@ int run(int argc, char** argv) {
 
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
 
+  if (*rules_cmd) {
+    if (markdown) {
+      std::cout << rules_markdown();
+      return kExitOk;
+    }
+    json list = json::array();
+    std::string text;
+    for (const auto& r : rule_catalog()) {
+      list.push_back({{"id", r.id},
+                      {"dialect", r.dialect},
+                      {"severity", to_string(r.severity)},
+                      {"class", to_string(r.migration_class)},
+                      {"lock", to_string(r.lock)},
+                      {"why", r.why},
+                      {"alternative", r.alternative}});
+      text += fmt::format("{:<42} {:<10} {:<8} {}\n", r.id, r.dialect, to_string(r.severity),
+                          to_string(r.lock));
+    }
+    return finish(inv, {{"rules", list}}, std::nullopt, text);
+  }
+  if (*lint_cmd) {
+    if (lint_paths.empty()) lint_paths.push_back(options.migrations_dir.string());
+    auto inputs = load_lint_inputs(lint_paths);
+    if (!inputs) return finish(inv, json::object(), inputs.error(), "");
+    AnalysisOptions ao;
+    ao.dialect = lint_dialect.value_or(options.database_url.starts_with("sqlite:") ? "sqlite"
+                                                                                   : "postgresql");
+    if (ao.dialect != "postgresql" && ao.dialect != "sqlite")
+      return fail_usage(inv, fmt::format("unknown dialect '{}'", ao.dialect),
+                        "use --dialect postgresql or sqlite");
+    if (pg_version) ao.server_version_num = *pg_version;
+    std::vector<const Migration*> list;
+    for (const auto& m : inputs->migrations) list.push_back(&m);
+    auto analyses = analyze_migrations(list, ao);
+    if (!analyses) return finish(inv, json::object(), analyses.error(), "");
+    std::size_t blocking = 0;
+    for (const auto& a : *analyses) blocking += a.blocking().size();
+    std::optional<Error> error;
+    if (blocking > 0) {
+      error =
+          Error{ErrorCode::kUnsafeMigration,
+                fmt::format("{} unsuppressed error-level finding(s)", blocking),
+                "use the safe alternatives shown, or `-- migrate:allow <rule-id> reason \"...\"`",
+                {},
+                {}};
+    }
+    if (output == "sarif") {
+      std::cout << to_sarif(*analyses).dump(2) << "\n";
+      return error ? exit_code_for(error->code) : kExitOk;
+    }
+    json list_json = json::array();
+    for (const auto& a : *analyses) list_json.push_back(to_json(a));
+    return finish(inv, {{"migrations", list_json}}, error, render_lint_text(*analyses));
+  }
   if (*config_cmd) {
     json list = json::array();
     for (const auto& s : *settings)

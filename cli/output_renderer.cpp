@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "cli/lint_command.hpp"
 #include "migrate/database_url.hpp"
 
 namespace migrate::cli {
@@ -90,7 +91,8 @@ json to_json(const Plan& p) {
          {"foreign_keys", to_string(s.foreign_keys)},
          {"resume_from", s.resume_from},
          {"statements", statements},
-         {"history_writes", s.history_writes}});
+         {"history_writes", s.history_writes},
+         {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)}});
   }
   return json{{"dialect", p.dialect},
               {"current_version", optional_string(p.current_version)},
@@ -220,6 +222,7 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
     }
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
+    if (s.analysis) out += render_analysis_text(*s.analysis, "  ");
     for (const auto& w : s.history_writes) out += "  history: " + w + "\n";
   }
   return out;

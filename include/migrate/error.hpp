@@ -28,6 +28,7 @@ enum class ErrorCode {
   kHistoryIncompatible,  // the history table was written by a newer libmigrate
   kTargetNotFound,       // --target names no known version
   kBusy,                 // pre-flight: long transactions hold locks the plan needs
+  kUnsafeMigration,      // the analyzer found error-level findings that are not suppressed
 };
 
 // "CHECKSUM_MISMATCH" etc.

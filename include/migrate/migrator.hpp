@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "migrate/analysis.hpp"
 #include "migrate/error.hpp"
 #include "migrate/history.hpp"
 #include "migrate/log.hpp"
@@ -41,6 +42,9 @@ struct Options {
   // Pre-flight: transactions older than this that hold or wait for locks on the plan's tables
   // are reported before anything runs.
   std::chrono::milliseconds preflight_min_age{30'000};
+  // Apply migrations even when the analyzer reports unsuppressed error-level findings (they are
+  // logged). Off: apply refuses them with kUnsafeMigration before anything runs.
+  bool allow_unsafe = false;
   // Pre-flight: wait up to this long for them to finish, then refuse (kBusy). Zero: report only.
   std::chrono::milliseconds wait_for_quiet{0};
   bool allow_out_of_order = false;
@@ -83,6 +87,8 @@ struct PlannedStep {
   std::optional<Attempt> interrupted_attempt;
   std::vector<PlannedStatement> statements;
   std::vector<std::string> history_writes;  // what the run will record, in words
+  // What the analyzer says about an apply step: class, locks, findings (absent for reverts).
+  std::optional<MigrationAnalysis> analysis;
 };
 
 struct Plan {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,13 +63,29 @@ class Backend {
   virtual void acquire_run_lock(std::chrono::milliseconds wait) = 0;
   virtual void release_run_lock() noexcept = 0;
 
-  // Sessions holding the run lock (for status); empty when none or not applicable.
+  // Sessions holding the run lock, followed by the other connections of the same run (its
+  // statements run there); empty when none or not applicable.
   virtual std::vector<DatabaseSession> run_lock_holders() = 0;
+
+  // Sessions still open for the run that `client` (an Attempt's client, "host:pid:application")
+  // describes. A killed migrator's lock connection goes at once, but a statement it had sent may
+  // still be running on its work connection. Empty when not applicable.
+  virtual std::vector<DatabaseSession> sessions_of_run(const std::string& client) = 0;
 
   // Sessions whose transaction is older than `min_age` and that hold or wait for a lock on one
   // of `relations` (pre-flight). Empty when not applicable.
   virtual std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
                                                          std::chrono::milliseconds min_age) = 0;
+
+  // What the analyzer can learn from the live database: the server version, row estimates of
+  // `relations` (those that exist) and which extensions require which. SQLite: its library
+  // version and exact row counts.
+  struct CatalogFacts {
+    int server_version_num = 0;
+    std::map<std::string, double> table_rows;
+    std::map<std::string, std::vector<std::string>> extension_requires;
+  };
+  virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations) = 0;
 
   // The sessions that blocked the last statement that failed on lock_timeout.
   virtual std::vector<DatabaseSession> last_blockers() const = 0;

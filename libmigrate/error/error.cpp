@@ -38,6 +38,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "TARGET_NOT_FOUND";
     case ErrorCode::kBusy:
       return "BUSY";
+    case ErrorCode::kUnsafeMigration:
+      return "UNSAFE_MIGRATION";
   }
   return "INTERNAL";
 }

@@ -86,13 +86,15 @@ void StepExecutor::log(LogLevel level, const std::string& message) const {
 }
 
 StepSession StepExecutor::session_for(const StepSession& base, const PlannedStatement& statement,
-                                      const Migration& migration) const {
+                                      const Migration& migration, StepKind kind) {
   StepSession s = base;
-  const Directives& d = migration.directives;
+  // The file being run decides: a revert follows the down file's directives.
+  const Directives& d = kind == StepKind::kApply ? migration.directives : migration.down_directives;
   s.lock_timeout = d.lock_timeout.value_or(options_.lock_timeout);
   s.statement_timeout = d.statement_timeout.value_or(options_.statement_timeout.value_or(
       statement.standalone ? std::chrono::milliseconds(0) : kTransactionalStatementTimeout));
   s.transactional = !statement.standalone;
+  last_lock_timeout_ = s.lock_timeout;
   return s;
 }
 
@@ -110,7 +112,7 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
       // [0, min(cap, base * 2^attempt)], so retrying migrators do not march in step.
       auto ceiling = std::min<std::int64_t>(options_.retry_cap.count(),
                                             options_.retry_base.count() << std::min(attempt, 20));
-      auto wait = options_.lock_timeout +
+      auto wait = last_lock_timeout_ +
                   std::chrono::milliseconds(
                       std::uniform_int_distribution<std::int64_t>(0, ceiling)(jitter_));
       log(LogLevel::kWarn,
@@ -189,7 +191,7 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
           outcome.statements_run = 0;
           for (const auto& s : step.statements) {
             if (observer_.before_statement) observer_.before_statement(step, s);
-            backend_.execute(to_sql_statement(s), session_for(session, s, migration));
+            backend_.execute(to_sql_statement(s), session_for(session, s, migration, step.kind));
             ++outcome.statements_run;
           }
           attempt.statement_index = outcome.statements_run;
@@ -258,7 +260,9 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
         if (observer_.before_statement) observer_.before_statement(step, s);
         with_lock_retries(
             step,
-            [&] { backend_.execute(to_sql_statement(s), session_for(session, s, migration)); },
+            [&] {
+              backend_.execute(to_sql_statement(s), session_for(session, s, migration, step.kind));
+            },
             [] {});
         ++outcome.statements_run;
         backend_.begin(history_session, options_.lock_wait);
@@ -280,7 +284,8 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
             backend_.begin(group, options_.lock_wait);
             for (std::size_t k = i; k < end; ++k) {
               if (observer_.before_statement) observer_.before_statement(step, all[k]);
-              backend_.execute(to_sql_statement(all[k]), session_for(group, all[k], migration));
+              backend_.execute(to_sql_statement(all[k]),
+                               session_for(group, all[k], migration, step.kind));
             }
             Attempt next = advance(all[end - 1].index);
             backend_.commit(group);

@@ -48,7 +48,7 @@ class StepExecutor {
   StepOutcome run_in_groups(const PlannedStep& step, const Migration& migration,
                             const StepSession& session);
   StepSession session_for(const StepSession& base, const PlannedStatement& statement,
-                          const Migration& migration) const;
+                          const Migration& migration, StepKind kind);
   // Runs `body` again after a lock timeout, up to options.lock_retries times; `undo` runs
   // before each wait (it releases the locks taken so far).
   template <typename Body, typename Undo>
@@ -60,6 +60,7 @@ class StepExecutor {
   const Options& options_;
   const Observer& observer_;
   StepOutcome last_;
+  std::chrono::milliseconds last_lock_timeout_{0};  // of the statement run last: the backoff floor
   std::mt19937_64 jitter_;
 };
 

@@ -126,6 +126,103 @@ void preflight(Backend& backend, const Plan& plan, const Options& options) {
   }
 }
 
+// A killed run's lock connection closes at once, but a statement it had sent keeps running on its
+// work connection until the server finishes it. Resuming before then would run it twice.
+void wait_for_interrupted_statements(Backend& backend, const std::vector<VersionStatus>& statuses,
+                                     const Options& options) {
+  for (const auto& s : statuses) {
+    if (s.state != State::kRunning || !s.last_attempt) continue;
+    auto deadline = std::chrono::steady_clock::now() + options.lock_wait;
+    while (true) {
+      auto left = backend.sessions_of_run(s.last_attempt->client);
+      if (left.empty()) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::string list;
+        for (const auto& l : left)
+          list +=
+              fmt::format("\n  pid {} ({}), {}: {}", l.pid, l.application_name, l.state, l.query);
+        fail(ErrorCode::kLockTimeout,
+             fmt::format("version {} was interrupted, but its run ({}) still has sessions open; "
+                         "waited {} ms:{}",
+                         s.version, s.last_attempt->client, options.lock_wait.count(), list),
+             "wait for the statement to finish, or end it with SELECT pg_terminate_backend(pid), "
+             "then apply again");
+      }
+      log(options, LogLevel::kInfo,
+          fmt::format(
+              "version {} was interrupted; waiting for its run's statement on pid {} to end",
+              s.version, left.front().pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+}
+
+// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
+// what exists) with facts from the live catalog, and attaches each apply step's analysis.
+void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
+                  const Options& options) {
+  std::optional<Version> last;
+  std::vector<std::string> relations;
+  for (const auto& step : plan.steps) {
+    if (step.kind != StepKind::kApply) continue;
+    auto v = *Version::parse(step.version);
+    if (!last || *last < v) last = v;
+    for (const auto& st : step.statements)
+      for (const auto& r : st.relations)
+        if (std::find(relations.begin(), relations.end(), r) == relations.end())
+          relations.push_back(r);
+  }
+  if (!last) return;
+  AnalysisOptions ao;
+  ao.dialect = backend.dialect() == "postgresql" ? "postgresql" : "sqlite";
+  auto facts = backend.catalog_facts(relations);
+  if (facts.server_version_num > 0) ao.server_version_num = facts.server_version_num;
+  ao.table_rows = std::move(facts.table_rows);
+  ao.extension_requires = std::move(facts.extension_requires);
+  std::vector<const Migration*> migrations;
+  for (const auto& m : source.migrations)
+    if (!(*last < m.version)) migrations.push_back(&m);
+  auto analyses = analyze_migrations(migrations, ao);
+  if (!analyses) {
+    // The executor reports real errors with their location; the analysis only advises.
+    log(options, LogLevel::kWarn, "analysis skipped: " + analyses.error().describe());
+    return;
+  }
+  for (auto& step : plan.steps) {
+    if (step.kind != StepKind::kApply) continue;
+    for (auto& a : *analyses)
+      if (a.version == step.version) step.analysis = a;
+  }
+}
+
+// apply refuses error-level findings nobody suppressed, before anything runs.
+void refuse_unsafe(const Plan& plan, const Options& options) {
+  std::string list;
+  std::size_t count = 0;
+  SourceLocation first;
+  for (const auto& step : plan.steps) {
+    if (!step.analysis) continue;
+    for (const Finding* f : step.analysis->blocking()) {
+      if (count++ == 0) first = f->where;
+      list += fmt::format("\n  {}:{}:{}: [{}] {}\n    fix: {}", f->where.file, f->where.line,
+                          f->where.column, f->rule_id, f->message, f->alternative);
+    }
+  }
+  if (count == 0) return;
+  if (options.allow_unsafe) {
+    log(options, LogLevel::kWarn,
+        fmt::format("applying despite {} unsafe finding(s) (--allow-unsafe):{}", count, list));
+    return;
+  }
+  fail(ErrorCode::kUnsafeMigration,
+       fmt::format("{} unsafe finding(s) in the migrations to apply; nothing was applied:{}", count,
+                   list),
+       "use the safe alternative shown, or accept one in the migration with `-- migrate:allow "
+       "<rule-id> reason "
+       "\"...\"` (or the whole run with --allow-unsafe)",
+       first);
+}
+
 // Makes the plan from state read under the lock; `max_steps` as in build_apply_plan.
 using PlanFn = std::function<Plan(const PlanContext&, std::size_t max_steps)>;
 
@@ -153,12 +250,17 @@ RunReport run_steps(const Options& options, const MigrationSet& source, const Pl
     std::vector<std::string> expected;
     try {
       auto statuses = derive_status(source, backend->read_history());
+      if (exclusive) wait_for_interrupted_statements(*backend, statuses, options);
       PlanContext ctx{source, statuses, options, *backend, exclusive};
       if (validate_apply) check_apply_preconditions(ctx);
       // Splitting every file up front also means a malformed statement anywhere in the plan
       // is reported before the first migration runs.
       Plan full = make_plan(ctx, 0);
       for (const auto& s : full.steps) expected.push_back(s.version);
+      if (validate_apply) {
+        analyze_plan(source, full, *backend, options);
+        refuse_unsafe(full, options);
+      }
       backend->commit(StepSession{false, options.sqlite_foreign_keys, {}});
       preflight(*backend, full, options);
     } catch (...) {
@@ -276,6 +378,7 @@ Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) cons
     check_apply_preconditions(view.context(options_));
     Plan plan = build_apply_plan(view.context(options_), target);
     plan.dialect = view.backend->dialect();
+    analyze_plan(view.source, plan, *view.backend, options_);
     return plan;
   });
 }

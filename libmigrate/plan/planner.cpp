@@ -56,6 +56,12 @@ int resume_point(const VersionStatus& s, const PlannedStep& step) {
        {step.file.string(), s.version, last->statement_index});
 }
 
+// An attempt that only ran out of lock_timeout retries changed nothing it did not record: apply
+// tries again by itself, as it would any pending migration.
+bool lock_timeout_only(const Attempt& a) {
+  return a.success == false && a.error_code == "55P03";
+}
+
 PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
                       const VersionStatus& status) {
   const bool down = kind == StepKind::kRevert;
@@ -167,7 +173,7 @@ void check_apply_preconditions(const PlanContext& ctx) {
               "version {} ({}): a rollback never finished after statement {}; finish it "
               "first with `migrate rollback --retry-failed`",
               s.version, file_of(ctx, s, true), a.statement_index));
-        } else if (!ctx.options.retry_failed) {
+        } else if (!ctx.options.retry_failed && !lock_timeout_only(a)) {
           failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, file_of(ctx, s),
                                        to_string(a.direction), describe_stop(a)));
         }
@@ -228,6 +234,8 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
         ((s.state == State::kFailed || s.state == State::kRunning) && ctx.options.retry_failed &&
          s.last_attempt->direction == Direction::kUp) ||
         (s.state == State::kRunning && ctx.interrupted_attempts_are_dead &&
+         s.last_attempt->direction == Direction::kUp) ||
+        (s.state == State::kFailed && lock_timeout_only(*s.last_attempt) &&
          s.last_attempt->direction == Direction::kUp);
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);

@@ -196,15 +196,16 @@ class PostgresBackend final : public Backend {
       q.commit();
       auto holders = run_lock_holders();
       if (std::chrono::steady_clock::now() >= deadline) {
-        std::string who = holders.empty() ? std::string("a session that has just released it")
-                                          : describe_holder(holders.front());
-        fail(ErrorCode::kLockTimeout,
-             fmt::format("the migration lock of {}.{} is held by {}; waited {} ms", schema_, table_,
-                         who, wait.count()),
-             "wait for that migration to finish (`migrate status` shows it), or raise --lock-wait; "
-             "if its "
-             "process is gone but its statement still runs, end it with SELECT "
-             "pg_terminate_backend(pid)");
+        std::string who =
+            holders.empty() ? std::string("a session that has just released it") : std::string();
+        for (const auto& h : holders)
+          who += (who.empty() ? "" : ", with its statements on ") + describe_holder(h);
+        fail(
+            ErrorCode::kLockTimeout,
+            fmt::format("the migration lock of {}.{} is held by {}; waited {} ms", schema_, table_,
+                        who, wait.count()),
+            "wait for that migration to finish (`migrate status` shows it), or raise --lock-wait; "
+            "if its process is gone, end each session named with SELECT pg_terminate_backend(pid)");
       }
       if (!logged && !holders.empty()) {
         log(LogLevel::kInfo, fmt::format("waiting for the migration lock held by {}",
@@ -230,19 +231,43 @@ class PostgresBackend final : public Backend {
   }
 
   std::vector<DatabaseSession> run_lock_holders() override {
+    // The holder is a run's lock connection; its statements run on the sibling connection whose
+    // application_name ends in " migrations" instead of " lock" (see connect()).
     auto rows = query([&](pqxx::transaction_base& q) {
       return q.exec_params(
           fmt::format(
-              "SELECT {} FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+              "WITH holder AS (SELECT a.* FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
               "WHERE l.locktype = 'advisory' AND l.classid = ($1::int)::oid AND l.objid = "
               "($2::int)::oid "
               "AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid FROM pg_database "
-              "WHERE datname = current_database())",
-              kSessionColumns),
+              "WHERE datname = current_database())) "
+              "SELECT {}, 'migration lock' FROM holder a UNION ALL "
+              "SELECT {}, 'statements of the run holding the migration lock' FROM pg_stat_activity "
+              "a "
+              "WHERE a.application_name IN (SELECT regexp_replace(application_name, ' lock$', ' "
+              "migrations') "
+              "FROM holder) ORDER BY 9",
+              kSessionColumns, kSessionColumns),
           keys_.first, keys_.second);
     });
     std::vector<DatabaseSession> out;
-    for (const auto& r : rows) out.push_back(session_from(r, "migration lock"));
+    for (const auto& r : rows) out.push_back(session_from(r, r[8].as<std::string>()));
+    return out;
+  }
+
+  std::vector<DatabaseSession> sessions_of_run(const std::string& client) override {
+    // client is "host:pid:application"; application_name carries " host:pid " (see connect()).
+    auto second = client.find(':', client.find(':') + 1);
+    std::string host_pid = client.substr(0, second);
+    auto rows = query([&](pqxx::transaction_base& q) {
+      return q.exec_params(
+          fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
+                      "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid()",
+                      kSessionColumns),
+          host_pid);
+    });
+    std::vector<DatabaseSession> out;
+    for (const auto& r : rows) out.push_back(session_from(r, "connection of an interrupted run"));
     return out;
   }
 
@@ -270,6 +295,40 @@ class PostgresBackend final : public Backend {
   }
 
   std::vector<DatabaseSession> last_blockers() const override { return last_blockers_; }
+
+  CatalogFacts catalog_facts(const std::vector<std::string>& relations) override {
+    CatalogFacts facts;
+    query([&](pqxx::transaction_base& q) {
+      facts.server_version_num = q.exec("SHOW server_version_num")[0][0].as<int>();
+      for (const auto& r : relations) {
+        // reltuples is -1 for a table never vacuumed or analysed: then count what is there.
+        auto rows = q.exec_params(
+            "SELECT c.reltuples::float8, c.relpages FROM pg_class c WHERE c.oid = to_regclass($1)",
+            r);
+        if (rows.empty()) continue;
+        double n = rows[0][0].as<double>();
+        if (n < 0) n = q.exec("SELECT count(*) FROM " + qualify(r))[0][0].as<double>();
+        facts.table_rows[r] = n;
+      }
+      for (const auto& row :
+           q.exec("SELECT name, coalesce(array_to_string(requires, ','), '') FROM "
+                  "pg_available_extension_versions")) {
+        auto& req = facts.extension_requires[row[0].as<std::string>()];
+        std::string list = row[1].as<std::string>();
+        for (std::size_t start = 0; !list.empty() && start <= list.size();) {
+          auto comma = list.find(',', start);
+          std::string item =
+              list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!item.empty() && std::find(req.begin(), req.end(), item) == req.end())
+            req.push_back(item);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      }
+      return 0;
+    });
+    return facts;
+  }
 
   std::vector<Attempt> read_history() override {
     return query([&](pqxx::transaction_base& q) { return read_history_with(q); });
@@ -501,6 +560,14 @@ class PostgresBackend final : public Backend {
 
   static std::string success_text(const std::optional<bool>& s) {
     return s ? (*s ? "true" : "false") : "";
+  }
+
+  // "schema.table" or "table" as the analyzer names it, quoted for SQL.
+  std::string qualify(const std::string& relation) const {
+    auto dot = relation.find('.');
+    if (dot == std::string::npos) return work_->quote_name(relation);
+    return work_->quote_name(relation.substr(0, dot)) + "." +
+           work_->quote_name(relation.substr(dot + 1));
   }
 
   std::string qualified() const {

@@ -180,11 +180,26 @@ class SqliteBackend final : public Backend {
   void acquire_run_lock(std::chrono::milliseconds) override {}
   void release_run_lock() noexcept override {}
   std::vector<DatabaseSession> run_lock_holders() override { return {}; }
+  std::vector<DatabaseSession> sessions_of_run(const std::string&) override { return {}; }
   std::vector<DatabaseSession> long_transactions(const std::vector<std::string>&,
                                                  std::chrono::milliseconds) override {
     return {};
   }
   std::vector<DatabaseSession> last_blockers() const override { return {}; }
+
+  CatalogFacts catalog_facts(const std::vector<std::string>& relations) override {
+    CatalogFacts facts;
+    facts.server_version_num = sqlite3_libversion_number();
+    if (!db_) return facts;
+    for (const auto& r : relations) {
+      Statement exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+      exists.bind(1, r);
+      if (!exists.step()) continue;
+      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_identifier(r)));
+      if (count.step()) facts.table_rows[r] = static_cast<double>(count.integer(0));
+    }
+    return facts;
+  }
 
   std::vector<Attempt> read_history() override {
     std::vector<Attempt> out;

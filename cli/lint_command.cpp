@@ -1,0 +1,196 @@
+#include "cli/lint_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "migrate/library_version.hpp"
+
+namespace migrate::cli {
+
+using nlohmann::json;
+
+Result<MigrationSet> load_lint_inputs(const std::vector<std::string>& paths) {
+  MigrationSet out;
+  std::vector<Migration> singles;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      auto set = load_directory(p);
+      if (!set) return set.error();
+      for (auto& m : set->migrations) out.migrations.push_back(std::move(m));
+      continue;
+    }
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      return Error{ErrorCode::kUsage,
+                   fmt::format("cannot read {}", p),
+                   "pass migration files or directories",
+                   {p},
+                   {}};
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    Migration m{
+        *Version::parse("0"), std::filesystem::path(p).stem().string(), {}, std::nullopt, {}};
+    static const std::regex name(R"(^[Vv]([0-9]+(?:\.[0-9]+)*)__([A-Za-z0-9_-]+)\.up\.sql$)");
+    std::smatch match;
+    std::string fname = std::filesystem::path(p).filename().string();
+    if (std::regex_match(fname, match, name)) {
+      m.version = *Version::parse(match[1].str());
+      m.name = match[2].str();
+    }
+    m.up = MigrationFile{p, normalize_sql_text(buf.str()), {}};
+    m.up.checksum = checksum_v1(m.up.sql);
+    auto d = parse_directives(m.up.sql, p);
+    if (!d) return d.error();
+    m.directives = *d;
+    singles.push_back(std::move(m));
+  }
+  // Unversioned files follow the directories, in the order given.
+  std::size_t next = 1;
+  for (auto& m : singles) {
+    if (m.version.str() == "0") {
+      std::string v = std::to_string(1000000 + next++);
+      m.version = *Version::parse(v);
+    }
+    out.migrations.push_back(std::move(m));
+  }
+  std::stable_sort(out.migrations.begin(), out.migrations.end(),
+                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  return out;
+}
+
+json to_json(const Finding& f) {
+  json locks = json::array();
+  for (const auto& l : f.locks)
+    locks.push_back({{"relation", l.relation}, {"lock", to_string(l.level)}});
+  return json{{"rule", f.rule_id},
+              {"severity", to_string(f.severity)},
+              {"message", f.message},
+              {"alternative", f.alternative},
+              {"file", f.where.file},
+              {"version", f.where.version},
+              {"statement", f.where.statement},
+              {"line", f.where.line},
+              {"column", f.where.column},
+              {"locks", locks},
+              {"suppressed", f.suppressed},
+              {"suppression_reason", f.suppression_reason}};
+}
+
+json to_json(const MigrationAnalysis& a) {
+  json statements = json::array();
+  for (const auto& s : a.statements) {
+    json locks = json::array();
+    for (const auto& l : s.locks)
+      locks.push_back({{"relation", l.relation}, {"lock", to_string(l.level)}});
+    statements.push_back({{"index", s.index},
+                          {"line", s.line},
+                          {"column", s.column},
+                          {"kind", s.kind},
+                          {"class", to_string(s.migration_class)},
+                          {"locks", locks},
+                          {"rewrites_table", s.rewrites_table},
+                          {"scans_table", s.scans_table},
+                          {"can_run_in_transaction", s.can_run_in_transaction}});
+  }
+  json findings = json::array();
+  for (const auto& f : a.findings) findings.push_back(to_json(f));
+  return json{
+      {"version", a.version},
+      {"name", a.name},
+      {"file", a.file},
+      {"class", to_string(a.inferred_class)},
+      {"declared_class", a.declared_class ? json(to_string(*a.declared_class)) : json(nullptr)},
+      {"statements", statements},
+      {"findings", findings}};
+}
+
+json to_sarif(const std::vector<MigrationAnalysis>& analyses) {
+  json rules = json::array();
+  for (const auto& r : rule_catalog()) {
+    rules.push_back({{"id", r.id},
+                     {"shortDescription", {{"text", r.why}}},
+                     {"help", {{"text", r.alternative}}},
+                     {"defaultConfiguration",
+                      {{"level", r.severity == Severity::kError     ? "error"
+                                 : r.severity == Severity::kWarning ? "warning"
+                                                                    : "note"}}}});
+  }
+  json results = json::array();
+  for (const auto& a : analyses) {
+    for (const auto& f : a.findings) {
+      json result{
+          {"ruleId", f.rule_id},
+          {"level", f.severity == Severity::kError     ? "error"
+                    : f.severity == Severity::kWarning ? "warning"
+                                                       : "note"},
+          {"message", {{"text", f.message + ". Fix: " + f.alternative}}},
+          {"locations", json::array({{{"physicalLocation",
+                                       {{"artifactLocation", {{"uri", f.where.file}}},
+                                        {"region",
+                                         {{"startLine", std::max(f.where.line, 1)},
+                                          {"startColumn", std::max(f.where.column, 1)}}}}}}})}};
+      if (f.suppressed) {
+        result["suppressions"] =
+            json::array({{{"kind", "inSource"}, {"justification", f.suppression_reason}}});
+      }
+      results.push_back(result);
+    }
+  }
+  return json{
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs",
+       json::array({{{"tool",
+                      {{"driver",
+                        {{"name", "migrate"},
+                         {"version", kLibraryVersion},
+                         {"informationUri", "https://example.invalid/libmigrate/docs/rules.md"},
+                         {"rules", rules}}}}},
+                     {"results", results}}})}};
+}
+
+std::string render_analysis_text(const MigrationAnalysis& a, const std::string& indent) {
+  std::string out = fmt::format(
+      "{}class {}{}\n", indent, to_string(a.inferred_class),
+      a.declared_class ? fmt::format(" (declared {})", to_string(*a.declared_class)) : "");
+  for (const auto& f : a.findings) {
+    std::string where = f.where.line > 0
+                            ? fmt::format("{}:{}:{}", f.where.file, f.where.line, f.where.column)
+                            : f.where.file;
+    out += fmt::format("{}{}: {} [{}] {}{}\n", indent, where, to_string(f.severity), f.rule_id,
+                       f.message,
+                       f.suppressed ? fmt::format(" (allowed: {})", f.suppression_reason) : "");
+    if (!f.suppressed) out += fmt::format("{}  fix: {}\n", indent, f.alternative);
+  }
+  return out;
+}
+
+std::string render_lint_text(const std::vector<MigrationAnalysis>& analyses) {
+  std::string out;
+  int errors = 0, warnings = 0, infos = 0, suppressed = 0;
+  for (const auto& a : analyses) {
+    out += fmt::format("V{} {}\n", a.version, a.name);
+    out += render_analysis_text(a, "  ");
+    for (const auto& f : a.findings) {
+      if (f.suppressed)
+        ++suppressed;
+      else if (f.severity == Severity::kError)
+        ++errors;
+      else if (f.severity == Severity::kWarning)
+        ++warnings;
+      else
+        ++infos;
+    }
+  }
+  out += fmt::format("\n{} migration(s): {} error(s), {} warning(s), {} info, {} allowed\n",
+                     analyses.size(), errors, warnings, infos, suppressed);
+  return out;
+}
+
+}  // namespace migrate::cli

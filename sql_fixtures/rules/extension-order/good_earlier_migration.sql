@@ -1,0 +1,2 @@
+-- setup: setup_cube.sql
+CREATE EXTENSION IF NOT EXISTS earthdistance;

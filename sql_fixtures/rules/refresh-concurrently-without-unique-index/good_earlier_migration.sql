@@ -1,0 +1,2 @@
+-- setup: setup_view.sql
+REFRESH MATERIALIZED VIEW CONCURRENTLY daily_sales;

@@ -1,0 +1,3 @@
+CREATE MATERIALIZED VIEW daily_sales AS
+  SELECT created_at::date AS day, sum(total) AS total FROM orders GROUP BY 1;
+CREATE UNIQUE INDEX CONCURRENTLY daily_sales_day ON daily_sales (day);

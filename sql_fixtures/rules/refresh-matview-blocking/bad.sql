@@ -1,0 +1,3 @@
+REFRESH MATERIALIZED VIEW daily_sales;
+
+REFRESH MATERIALIZED VIEW reporting.monthly_sales WITH NO DATA;

@@ -1,0 +1,3 @@
+REINDEX INDEX idx_orders_customer;
+REINDEX TABLE orders;
+REINDEX (VERBOSE) SCHEMA sales;

@@ -1,0 +1,5 @@
+-- A table created earlier in the same migration is invisible to the application.
+CREATE TABLE invoices (id bigint PRIMARY KEY, customer_id bigint);
+CREATE INDEX idx_invoices_customer ON invoices (customer_id);
+REINDEX TABLE invoices;
+REINDEX INDEX idx_invoices_customer;

@@ -1,0 +1,3 @@
+CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, payload TEXT);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE event_kinds (kind TEXT PRIMARY KEY);

@@ -1,0 +1,18 @@
+-- setup: setup_schema.sql
+-- The 12-step procedure copied verbatim: libmigrate refuses the pragma and
+-- the transaction control, and owns both itself.
+PRAGMA foreign_keys = OFF;
+BEGIN TRANSACTION;
+CREATE TABLE new_orders (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER REFERENCES customers (id),
+    total       INTEGER
+);
+INSERT INTO new_orders (id, customer_id, total)
+SELECT id, customer_id, CAST(total AS INTEGER) FROM orders;
+DROP TABLE orders;
+ALTER TABLE new_orders RENAME TO orders;
+CREATE INDEX idx_orders_customer ON orders (customer_id);
+PRAGMA foreign_key_check;
+COMMIT;
+PRAGMA foreign_keys = ON;

@@ -1,0 +1,3 @@
+TRUNCATE sessions;
+
+TRUNCATE TABLE accounts, ledger_entries CASCADE;
