@@ -56,15 +56,17 @@ void FindingSink::report(const RuleInfo& rule, std::string message, std::string 
   const bool lock_rule = static_cast<int>(rule.lock) >= static_cast<int>(LockLevel::kShare) &&
                          rule.lock != LockLevel::kDatabaseWrite;
   if (lock_rule && !facts_.base.locks.empty()) {
-    bool all_new = true, all_small = true;
+    bool counted = false, all_new = true, all_small = true;
     for (const auto& l : facts_.base.locks) {
       if (static_cast<int>(l.level) < static_cast<int>(LockLevel::kShare)) continue;
+      counted = true;
       all_new = all_new && ctx_.created_in_this_migration(l.relation);
       auto rows = ctx_.rows(l.relation);
       all_small = all_small && rows && *rows < ctx_.options().small_table_rows;
     }
-    if (all_new) return;  // nobody else can see a table created earlier in this migration
-    if (all_small && f.severity != Severity::kInfo) {
+    if (counted && all_new)
+      return;  // nobody else can see a table created earlier in this migration
+    if (counted && all_small && f.severity != Severity::kInfo) {
       f.severity = Severity::kInfo;
       f.message += fmt::format(" (the catalog says the table is small: below {:.0f} rows)",
                                ctx_.options().small_table_rows);

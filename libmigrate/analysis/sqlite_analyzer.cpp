@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 #include <set>
 
 #include "libmigrate/analysis/analysis_internal.hpp"
@@ -76,7 +77,7 @@ std::string sqlite_version_text(int v) {
 const std::vector<std::unique_ptr<SqliteRule>>& sqlite_rules() {
   static const std::vector<std::unique_ptr<SqliteRule>> rules = [] {
     std::vector<std::unique_ptr<SqliteRule>> v;
-    v.push_back(make_sqlite_table_rebuild());           // SL-01
+    v.push_back(make_sqlite_table_rebuild());            // SL-01
     v.push_back(make_sqlite_add_column_restrictions());  // SL-02
     v.push_back(make_sqlite_drop_column());              // SL-03
     v.push_back(make_sqlite_set_not_null());             // SL-04
@@ -130,7 +131,9 @@ bool is_internal_name(std::string_view name) {
   return l.starts_with("sqlite_") || l.starts_with("pragma_");
 }
 
-SqliteSchema read_schema(sqlite3* db) {
+// A table's columns, foreign keys and options follow from its CREATE TABLE text, so tables whose
+// text did not change are taken from `previous` instead of being asked again.
+SqliteSchema read_schema(sqlite3* db, const SqliteSchema& previous) {
   SqliteSchema s;
   Query q(db,
           "SELECT type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
@@ -146,7 +149,13 @@ SqliteSchema read_schema(sqlite3* db) {
       s.objects.emplace(sqlite_lower(name), SqliteObject{type, name, q.text(2), q.text(3)});
     }
   }
+  std::set<std::string> fresh;
   for (auto& [key, t] : s.tables) {
+    if (const SqliteTable* was = previous.table(key); was && was->sql == t.sql && !t.sql.empty()) {
+      t = *was;
+      continue;
+    }
+    fresh.insert(key);
     Query cols(db,
                "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
                "FROM pragma_table_xinfo(?1, 'main')");
@@ -169,7 +178,7 @@ SqliteSchema read_schema(sqlite3* db) {
   Query list(db, "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'");
   while (list.next()) {
     auto it = s.tables.find(sqlite_lower(list.text(0)));
-    if (it == s.tables.end()) continue;
+    if (it == s.tables.end() || !fresh.count(it->first)) continue;
     it->second.without_rowid = list.integer(1) != 0;
     it->second.strict = list.integer(2) != 0;
   }
@@ -221,6 +230,12 @@ std::vector<std::string> leading_tokens(const std::string& sql, std::size_t max)
       ++i;
     }
   }
+  return out;
+}
+
+std::string replace_quotes(const std::string& name) {
+  std::string out;
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out;
 }
 
@@ -351,6 +366,16 @@ std::string missing_object(const std::string& error) {
   return {};
 }
 
+// "error in view v: no such table: main.orders" (also "... after rename: ..."): the view or
+// trigger named, and the table it is missing.
+std::pair<std::string, std::string> broken_dependent(const std::string& error) {
+  static const std::regex kBroken(
+      R"(^error in (view|trigger) (.+?)( after [a-z ]+)?: no such table: (.+)$)");
+  std::smatch m;
+  if (!std::regex_match(error, m, kBroken)) return {};
+  return {m[2], missing_object("no such table: " + m[4].str())};
+}
+
 }  // namespace
 
 // ---- The analysis context: the copy, and what the migrations so far did to it
@@ -392,6 +417,24 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   }
 
   const SchemaPtr& schema() const { return schema_; }
+
+  // A view or trigger whose text names a table the analysed migrations never created (one file
+  // linted alone) cannot work on the copy, and makes SQLite refuse later ALTER TABLEs that
+  // re-check the whole schema. When `error` is such a refusal, drop that object from the copy
+  // (it counts as never created from now on) and return true: the statement can be retried.
+  bool evict_broken_dependent(const std::string& error) {
+    auto [name, table] = broken_dependent(error);
+    if (name.empty() || table.empty() || ever_created(table)) return false;
+    const SqliteObject* o = schema_->object(name);
+    if (!o) return false;
+    const std::string sql = fmt::format("DROP {} \"{}\"", o->type == "view" ? "VIEW" : "TRIGGER",
+                                        replace_quotes(o->name));
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return false;
+    ever_created_.erase(sqlite_lower(name));
+    objects_created_here_.erase(sqlite_lower(name));
+    refresh_schema();
+    return true;
+  }
   bool object_created_in_this_migration(std::string_view name) const {
     return objects_created_here_.count(sqlite_lower(name)) > 0;
   }
@@ -491,8 +534,7 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
       if (after.objects.count(k)) continue;
       objects_created_here_.erase(k);
       // Only the object the statement names: DROP TABLE takes its indexes and triggers along.
-      const std::string named =
-          sqlite_lower(f.action == "DROP VIEW" ? f.table : f.new_name);
+      const std::string named = sqlite_lower(f.action == "DROP VIEW" ? f.table : f.new_name);
       if ((f.action == "DROP INDEX" || f.action == "DROP VIEW" || f.action == "DROP TRIGGER") &&
           k == named)
         dropped_objects_[k] = {position, o.sql};
@@ -570,7 +612,7 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
     }
     if (version == schema_version_) return;
     schema_version_ = version;
-    schema_ = std::make_shared<SqliteSchema>(read_schema(db_));
+    schema_ = std::make_shared<SqliteSchema>(read_schema(db_, *schema_));
   }
 
   // The pre-existing tables whose rows `table` holds now.
@@ -646,10 +688,10 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   ForeignKeyMode foreign_keys_ = ForeignKeyMode::kCheck;
   bool transactional_ = true;
   SchemaPtr start_;
-  std::set<std::string> created_here_;          // tables
-  std::set<std::string> objects_created_here_;  // indexes, views, triggers
+  std::set<std::string> created_here_;                    // tables
+  std::set<std::string> objects_created_here_;            // indexes, views, triggers
   std::map<std::string, std::set<std::string>> lineage_;  // table -> originals whose rows it holds
-  std::set<std::string> displaced_;  // originals dropped or renamed away
+  std::set<std::string> displaced_;                       // originals dropped or renamed away
   std::map<std::string, int> removed_at_, installed_at_, copied_at_;
   std::map<std::string, std::vector<int>> aside_drops_;
   std::map<std::string, std::pair<int, std::string>> dropped_objects_;  // name -> (position, sql)
@@ -701,7 +743,8 @@ Description describe(const Execution& e, const std::string& sql, const SqliteSch
     }
   }
   for (const auto& a : e.actions) {
-    if (is_dml(a.code) && !is_internal_name(a.arg1)) add_unique(d.written_tables, sqlite_lower(a.arg1));
+    if (is_dml(a.code) && !is_internal_name(a.arg1))
+      add_unique(d.written_tables, sqlite_lower(a.arg1));
   }
   const auto tokens = leading_tokens(sql, 6);
   if (primary) {
@@ -767,7 +810,8 @@ Description describe(const Execution& e, const std::string& sql, const SqliteSch
       if (a.code == SQLITE_PRAGMA) d.action = "PRAGMA " + sqlite_lower(a.arg1);
       if (a.code == SQLITE_TRANSACTION) d.action = upper(a.arg1);
       if (a.code == SQLITE_SAVEPOINT)
-        d.action = a.arg1 == "BEGIN" ? "SAVEPOINT" : (a.arg1 == "RELEASE" ? "RELEASE" : "ROLLBACK TO");
+        d.action =
+            a.arg1 == "BEGIN" ? "SAVEPOINT" : (a.arg1 == "RELEASE" ? "RELEASE" : "ROLLBACK TO");
       if (a.code == SQLITE_ANALYZE) d.action = "ANALYZE";
       if (a.code == SQLITE_REINDEX) d.action = "REINDEX";
       if (a.code == SQLITE_ATTACH) d.action = "ATTACH";
@@ -777,9 +821,9 @@ Description describe(const Execution& e, const std::string& sql, const SqliteSch
     if (d.action.empty() && first == "ALTER") {
       d.table = altered_table_from_text(tokens);
       const std::string err = sqlite_lower(e.error);
-      d.action = err.starts_with("cannot drop")    ? "ALTER TABLE DROP COLUMN"
-                 : err.starts_with("cannot add")   ? "ALTER TABLE ADD COLUMN"
-                                                   : "ALTER TABLE";
+      d.action = err.starts_with("cannot drop")  ? "ALTER TABLE DROP COLUMN"
+                 : err.starts_with("cannot add") ? "ALTER TABLE ADD COLUMN"
+                                                 : "ALTER TABLE";
       if (d.action == "ALTER TABLE DROP COLUMN") {
         auto q = e.error.find('"');
         auto q2 = q == std::string::npos ? q : e.error.find('"', q + 1);
@@ -911,12 +955,18 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
   ctx.begin_migration(m);
   const auto& rules = sqlite_rules();
   std::vector<SqliteFindingSink::Entry> findings;
+  std::vector<SqliteOutcome> outcomes;
   const auto statements = split_sqlite_statements(m.up.sql, file);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const SqlStatement& s = statements[i];
     const int position = static_cast<int>(i);
     SchemaPtr before = ctx.schema();
     Execution e = ctx.execute(s.sql);
+    for (int retries = 0; !e.error.empty() && retries < 100 && ctx.evict_broken_dependent(e.error);
+         ++retries) {
+      before = ctx.schema();
+      e = ctx.execute(s.sql);
+    }
     SchemaPtr after = e.executed ? ctx.schema() : before;
     if (e.empty) {
       StatementAnalysis sa;
@@ -925,27 +975,17 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
       sa.column = s.column;
       sa.kind = "empty";
       out.statements.push_back(std::move(sa));
+      outcomes.push_back(SqliteOutcome::kNotExecuted);
       continue;
     }
     Description d = describe(e, s.sql, *before, *after);
     SqliteOutcome outcome = e.executed ? SqliteOutcome::kRan : SqliteOutcome::kNotExecuted;
     if (!e.error.empty()) outcome = SqliteOutcome::kFailed;
     StatementAnalysis placeholder;
-    SqliteStatementFacts facts{s,
-                               e.actions,
-                               d.action,
-                               d.table,
-                               d.column,
-                               d.new_name,
-                               d.read_tables,
-                               d.written_tables,
-                               d.returning,
-                               d.upsert,
-                               outcome,
-                               e.error,
-                               *before,
-                               *after,
-                               placeholder};
+    SqliteStatementFacts facts{s,           e.actions,  d.action,      d.table,
+                               d.column,    d.new_name, d.read_tables, d.written_tables,
+                               d.returning, d.upsert,   outcome,       e.error,
+                               *before,     *after,     placeholder};
     StatementAnalysis sa;
     if (outcome == SqliteOutcome::kFailed) {
       const bool explained = std::any_of(rules.begin(), rules.end(),
@@ -958,7 +998,8 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
         std::string fix =
             "fix the statement; the analyzer runs each statement on an empty copy of the schema "
             "the earlier migrations build";
-        if (upper(d.action).starts_with("ALTER") && e.error.find("syntax error") != std::string::npos)
+        if (upper(d.action).starts_with("ALTER") &&
+            e.error.find("syntax error") != std::string::npos)
           fix +=
               " (SQLite's ALTER TABLE can only RENAME TO, RENAME COLUMN, ADD COLUMN and DROP "
               "COLUMN; other changes need the table rebuild: create the new table, copy the rows, "
@@ -995,6 +1036,7 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
     }
     ctx.track(checked, position);
     out.statements.push_back(std::move(sa));
+    outcomes.push_back(checked.outcome);
   }
 
   // The migration as a whole: rebuilds, and objects dropped only to be recreated unchanged.
@@ -1028,7 +1070,11 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
     Finding& f = entry.finding;
     f.where = SourceLocation{file.file, file.version, st.index, st.line, st.column};
     f.locks = st.locks;
-    if (f.severity != Severity::kInfo)
+    // A finding about a statement the copy never runs (the foreign_keys pragma, BEGIN) says
+    // nothing about what the migration does to the schema or the data.
+    const bool effective = outcomes[entry.position] == SqliteOutcome::kRan ||
+                           outcomes[entry.position] == SqliteOutcome::kFailed;
+    if (f.severity != Severity::kInfo && effective)
       st.migration_class = severer_class(st.migration_class, class_of_rule(f.rule_id));
     st.findings.push_back(std::move(f));
   }

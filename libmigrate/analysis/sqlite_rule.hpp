@@ -91,10 +91,10 @@ struct SqliteStatementFacts {
   // "CREATE TABLE", "ALTER TABLE ADD COLUMN", "ALTER TABLE DROP COLUMN", "ALTER TABLE RENAME
   // COLUMN", "ALTER TABLE RENAME TO", "INSERT", "UPDATE", "DELETE", "CREATE INDEX", ...
   std::string action;
-  std::string table;   // the table (or view, for view DDL) the action is about, as written
-  std::string column;  // ADD / DROP / RENAME COLUMN: the column (RENAME: its old name)
-  std::string new_name;                  // RENAME TO / RENAME COLUMN: the new name
-  std::vector<std::string> read_tables;  // read directly (not by a trigger), lower case
+  std::string table;     // the table (or view, for view DDL) the action is about, as written
+  std::string column;    // ADD / DROP / RENAME COLUMN: the column (RENAME: its old name)
+  std::string new_name;  // RENAME TO / RENAME COLUMN: the new name
+  std::vector<std::string> read_tables;     // read directly (not by a trigger), lower case
   std::vector<std::string> written_tables;  // written directly or by triggers, lower case
   bool returning = false;                   // INSERT/UPDATE/DELETE ... RETURNING
   bool upsert = false;                      // INSERT ... ON CONFLICT DO UPDATE
@@ -118,8 +118,8 @@ struct SqliteRebuild {
   std::string table;  // the rebuilt table, lower case
   SqliteTable original;
   SqliteTable rebuilt;
-  int removed_at = 0;    // position (0-based, in the migration) of the DROP / RENAME of the original
-  int installed_at = 0;  // position of the CREATE / RENAME that gave the new table the name
+  int removed_at = 0;  // position (0-based, in the migration) of the DROP / RENAME of the original
+  int installed_at = 0;          // position of the CREATE / RENAME that gave the new table the name
   std::optional<int> copied_at;  // position of the INSERT ... SELECT / CREATE ... AS SELECT
   std::vector<int> also_part;    // other statements of the procedure (dropping the renamed-aside
                                  // original)
@@ -142,7 +142,7 @@ class SqliteRuleContext {
   // The SQLite version the migrations will run on, sqlite3_libversion_number() style (3040001):
   // options.server_version_num when it looks like one, else the linked library's.
   virtual int target_version() const = 0;
-  virtual bool target_version_given() const = 0;  // false: the linked library's was assumed
+  virtual bool target_version_given() const = 0;    // false: the linked library's was assumed
   virtual ForeignKeyMode foreign_keys() const = 0;  // this migration's mode (default check)
   virtual bool transactional() const = 0;           // this migration runs in one transaction
   virtual bool legacy_alter_table() const = 0;      // PRAGMA legacy_alter_table=ON ran earlier

@@ -31,10 +31,14 @@ void link_scenario(const TestWorkspace& ws) {
       std::filesystem::create_symlink(e.path(), ws.migrations() / e.path().filename());
 }
 
+// The runbook's own statements include a validating CHECK, which apply refuses by default
+// (ScenarioS1.TheValidatingCheckIsFlaggedWithTheNotValidProcedureAndRefused); these tests run
+// them as an operator who accepted it would: with allow_unsafe.
 Options s1_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
   Options o;
   o.database_url = db.url();
   o.migrations_dir = ws.migrations();
+  o.allow_unsafe = true;
   return o;
 }
 
@@ -138,6 +142,35 @@ TEST(ScenarioS1, PlanSplitsTheConcurrentIndexOutOfTheTransaction) {
     EXPECT_TRUE(s.takes_relation_lock) << s.sql;
     EXPECT_EQ(s.relations, std::vector<std::string>{"messages"}) << s.sql;
   }
+}
+
+TEST(ScenarioS1, TheValidatingCheckIsFlaggedWithTheNotValidProcedureAndRefused) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  link_scenario(ws);
+  Options strict = s1_options(ws, *db);
+  strict.allow_unsafe = false;
+  ASSERT_FALSE(Migrator(strict).apply(std::string("1")).error);
+  auto plan = Migrator(strict).plan_apply(std::nullopt);
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  ASSERT_TRUE(plan->steps[0].analysis);
+  const Finding* check = nullptr;
+  for (const auto& f : plan->steps[0].analysis->findings)
+    if (f.rule_id == "check-validating") check = &f;
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->severity, Severity::kError);
+  EXPECT_EQ(check->where.statement, 3);
+  EXPECT_NE(check->alternative.find("NOT VALID"), std::string::npos) << check->alternative;
+  EXPECT_NE(check->alternative.find("VALIDATE CONSTRAINT check_sentiment"), std::string::npos) << check->alternative;
+  // The CIC step does not count against the plan: it is the safe form.
+  for (const auto& f : plan->steps[0].analysis->findings) EXPECT_NE(f.rule_id, "create-index-blocking");
+
+  RunReport refused = Migrator(strict).apply(std::nullopt);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kUnsafeMigration);
+  EXPECT_NE(refused.error->message.find("[check-validating]"), std::string::npos);
+  EXPECT_TRUE(column(*db).empty()) << "nothing may run when apply refuses";
 }
 
 TEST(ScenarioS1, ApplyRollbackToOneAndApplyAgain) {

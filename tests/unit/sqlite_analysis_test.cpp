@@ -125,8 +125,9 @@ TEST(SqliteAnalysis, AlterTableKindsComeFromTheSchemaBeforeAndAfter) {
                         "ALTER TABLE t DROP COLUMN b;\n"
                         "ALTER TABLE t RENAME TO t2;"});
   const auto& m = a.back();
-  EXPECT_EQ(kinds(m), (std::vector<std::string>{"ALTER TABLE ADD COLUMN", "ALTER TABLE RENAME COLUMN",
-                                                "ALTER TABLE DROP COLUMN", "ALTER TABLE RENAME TO"}));
+  EXPECT_EQ(kinds(m),
+            (std::vector<std::string>{"ALTER TABLE ADD COLUMN", "ALTER TABLE RENAME COLUMN",
+                                      "ALTER TABLE DROP COLUMN", "ALTER TABLE RENAME TO"}));
   EXPECT_EQ(m.statements[0].migration_class, MigrationClass::kAdditive);
   EXPECT_EQ(m.statements[1].migration_class, MigrationClass::kBreaking);
   EXPECT_EQ(m.statements[2].migration_class, MigrationClass::kBreaking);
@@ -186,19 +187,21 @@ TEST(SqliteAnalysis, DropWithoutCopyingTheRowsIsBreaking) {
 }
 
 TEST(SqliteAnalysis, TriggerOnAnExistingTableIsBackwardCompatible) {
-  auto a = analyze_sql({"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);\n"
-                        "CREATE TABLE log (v TEXT);",
-                        "CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES "
-                        "(NEW.v); END;"});
+  auto a =
+      analyze_sql({"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);\n"
+                   "CREATE TABLE log (v TEXT);",
+                   "CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES "
+                   "(NEW.v); END;"});
   EXPECT_EQ(a.back().statements[0].kind, "CREATE TRIGGER");
   EXPECT_EQ(a.back().inferred_class, MigrationClass::kBackwardCompatible);
 }
 
 TEST(SqliteAnalysis, StatementsOnTablesNeverCreatedAreSkippedNotFailed) {
-  auto a = analyze_sql({"ALTER TABLE orders ADD COLUMN note TEXT;\n"
-                        "UPDATE orders SET note = '';\n"
-                        "DROP TABLE legacy;\n"
-                        "CREATE TABLE fresh (id INTEGER PRIMARY KEY);"});
+  auto a =
+      analyze_sql({"ALTER TABLE orders ADD COLUMN note TEXT;\n"
+                   "UPDATE orders SET note = '';\n"
+                   "DROP TABLE legacy;\n"
+                   "CREATE TABLE fresh (id INTEGER PRIMARY KEY);"});
   const auto& m = a.back();
   const std::string unknown = "unknown (refers to tables not created in these migrations)";
   EXPECT_EQ(kinds(m), (std::vector<std::string>{unknown, unknown, unknown, "CREATE TABLE"}));

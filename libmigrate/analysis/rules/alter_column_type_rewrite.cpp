@@ -121,9 +121,16 @@ class AlterColumnTypeRewrite final : public PgRule {
         j = {Verdict::kMaybe,
              "is metadata only if the column is varchar or text (the old type is not known "
              "without a connection)"};
-      if (collate && j.verdict == Verdict::kNoRewrite)
-        j = {Verdict::kMaybe,
-             "with COLLATE rebuilds the column's indexes if the collation changes"};
+      if (collate && j.verdict == Verdict::kNoRewrite) {
+        sink.report(warning_info(),
+                    fmt::format("{}{} COLLATE keeps the rows but rebuilds every index on {} under "
+                                "ACCESS EXCLUSIVE if the collation changes: reads and writes wait "
+                                "for the rebuild",
+                                target, from_text, d.column),
+                    "keep the column's collation, or build the new indexes CONCURRENTLY on a new "
+                    "column (expand/contract)");
+        continue;
+      }
 
       if (j.verdict == Verdict::kNoRewrite) continue;
       if (j.verdict == Verdict::kMaybe) {
@@ -151,9 +158,10 @@ class AlterColumnTypeRewrite final : public PgRule {
         message += " " + rewrite_text;
       else
         message += fmt::format(
-            " {}, unless the old type is binary-coercible to {} (the old type is not known "
-            "without a connection)",
-            rewrite_text, to_sql);
+            " rewrites {} and rebuilds all its indexes under ACCESS EXCLUSIVE unless the old type "
+            "is binary-coercible to {} (not known without a connection): reads and writes wait "
+            "for the whole rewrite",
+            d.table, to_sql);
       message += "; clients reading the old type may break";
       std::string alternative = fmt::format(
           "ALTER TABLE {0} ADD COLUMN {1}_new {2}; keep it in sync with a BEFORE INSERT OR UPDATE "

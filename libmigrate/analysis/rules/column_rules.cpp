@@ -275,17 +275,17 @@ std::vector<ColumnDefinition> column_definitions(const PgStatementInfo& info) {
   return out;
 }
 
-std::string column_label(const ColumnDefinition& d) {
+std::string column_is(const ColumnDefinition& d) {
   const std::string target = d.table + "." + d.column;
   switch (d.kind) {
     case ColumnDefinition::Kind::kAddColumn:
-      return "ADD COLUMN " + target;
+      return "new column " + target + " is";
     case ColumnDefinition::Kind::kAlterType:
-      return "ALTER COLUMN " + target + " TYPE";
+      return "column " + target + " becomes";
     case ColumnDefinition::Kind::kCreateTable:
       break;
   }
-  return "column " + target;
+  return "column " + target + " is";
 }
 
 std::optional<ColumnType> known_column_type(const PgMigrationContext& ctx, const std::string& table,

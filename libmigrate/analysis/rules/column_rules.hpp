@@ -55,8 +55,9 @@ struct ColumnDefinition {
 };
 // CREATE TABLE columns, ALTER TABLE ... ADD COLUMN and ALTER COLUMN ... TYPE (tables only).
 std::vector<ColumnDefinition> column_definitions(const PgStatementInfo& info);
-// "column t.c", "ADD COLUMN t.c" or "ALTER COLUMN t.c TYPE", for messages.
-std::string column_label(const ColumnDefinition& d);
+// The start of a message about the column's type: "column t.c is", "new column t.c is" or
+// "column t.c becomes" (ALTER COLUMN ... TYPE).
+std::string column_is(const ColumnDefinition& d);
 
 // ALTER TABLE on a table (not a foreign table, view, index, sequence or type).
 bool is_alter_table(const PgStatementInfo& info);

@@ -107,16 +107,18 @@ class EnumRenameRemoveValue final : public PgRule {
       for (const auto& v : known_values(ctx, type))
         if (!now.count(v)) removed.push_back(v);
       if (!removed.empty()) {
-        sink.report(
-            info(),
-            "CREATE TYPE " + written + " recreates the enum without " + quoted_list(removed) +
-                ", which it had: rows holding them fail the column conversion, app "
-                "versions that use them break, and converting each column (ALTER COLUMN "
-                "... TYPE " +
-                written + ") rewrites its table under ACCESS EXCLUSIVE",
-            "keep the type and its values: deploy code that stops writing " + quoted_list(removed) +
-                ", backfill those rows to other values in batches, and leave the unused "
-                "labels in the type (or move to a lookup table)");
+        const std::string them = removed.size() > 1 ? "them" : "it";
+        sink.report(info(),
+                    "CREATE TYPE " + written + " recreates the enum without " +
+                        quoted_list(removed) + ", which it had: rows holding " + them +
+                        " fail the column conversion, app versions that use " + them +
+                        " break, and converting each column (ALTER COLUMN ... TYPE " + written +
+                        ") rewrites its table under ACCESS EXCLUSIVE",
+                    "keep the type and its values: deploy code that stops writing " +
+                        quoted_list(removed) +
+                        ", backfill those rows to other values in "
+                        "batches, and leave the unused labels in the type (or move to a lookup "
+                        "table)");
       }
       forget_values(ctx, type);
       for (const auto& v : values) ctx.plan_facts().insert(value_prefix(type) + v);

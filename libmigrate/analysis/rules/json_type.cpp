@@ -31,9 +31,9 @@ class JsonType final : public PgRule {
       const auto type = column_rules::column_type(pgtree::child(*d.def, "typeName"));
       if (type.name != "json") continue;
       sink.report(info(),
-                  fmt::format("{} is json{}: no equality operator (DISTINCT, UNION and GROUP BY "
+                  fmt::format("{} json{}: no equality operator (DISTINCT, UNION and GROUP BY "
                               "over it fail) and no GIN indexing; use jsonb",
-                              column_rules::column_label(d), type.array ? "[]" : ""),
+                              column_rules::column_is(d), type.array ? "[]" : ""),
                   fmt::format("declare {} as jsonb{}", d.column, type.array ? "[]" : ""));
     }
   }

@@ -42,15 +42,15 @@ class PreferTextOverVarchar final : public PgRule {
           fmt::format("text CONSTRAINT ... CHECK (char_length({}) <= {})", d.column, n);
       if (varchar_n)
         sink.report(info(),
-                    fmt::format("{} is varchar({}): changing the limit later is an ALTER COLUMN "
+                    fmt::format("{} varchar({}): changing the limit later is an ALTER COLUMN "
                                 "TYPE under ACCESS EXCLUSIVE (lowering it rewrites the table)",
-                                column_rules::column_label(d), n),
+                                column_rules::column_is(d), n),
                     fmt::format("declare {} as {}", d.column, check));
       else
         sink.report(info(),
-                    fmt::format("{} is char({}): values are blank-padded to {} characters and "
+                    fmt::format("{} char({}): values are blank-padded to {} characters and "
                                 "compared ignoring trailing spaces",
-                                column_rules::column_label(d), n, n),
+                                column_rules::column_is(d), n, n),
                     fmt::format("declare {} as text, or {}", d.column, check));
     }
   }

@@ -34,10 +34,10 @@ class PreferTimestamptz final : public PgRule {
       if (type.name != "timestamp") continue;
       type.name = "timestamptz";
       sink.report(info(),
-                  fmt::format("{} is timestamp without time zone: the values carry no zone, and "
+                  fmt::format("{} timestamp without time zone: the values carry no zone, and "
                               "converting to timestamptz later rewrites the table unless "
                               "TimeZone is UTC",
-                              column_rules::column_label(d)),
+                              column_rules::column_is(d)),
                   fmt::format("declare {} as {}", d.column, column_rules::type_sql(type)));
     }
   }

@@ -60,10 +60,19 @@ class UnqualifiedRelation final : public PgRule {
       names += (names.empty() ? "" : ", ") + r;
     }
     if (names.empty()) return;
+    const std::string drop_type = facts.info.node_type == "DropStmt"
+                                      ? pgtree::text(facts.info.node, "removeType")
+                                      : std::string();
+    const char* what = drop_type == "OBJECT_INDEX"      ? "index"
+                       : drop_type == "OBJECT_SEQUENCE" ? "sequence"
+                       : drop_type == "OBJECT_VIEW"     ? "view"
+                       : drop_type == "OBJECT_MATVIEW"  ? "materialized view"
+                                                        : "table";
+    const bool several = names.find(',') != std::string::npos;
     sink.report(
         info(),
-        names + (names.find(',') == std::string::npos ? " has" : " have") +
-            " no schema: search_path decides which table this is",
+        names + (several ? " have" : " has") + " no schema: search_path decides which " + what +
+            (several ? " each one is" : " this is"),
         "qualify it with its schema (e.g. public." + names.substr(0, names.find(',')) + ")");
   }
 };

@@ -1,6 +1,8 @@
 // work-while-holding-ae (catalog PG-TX-03): a slow statement (backfill, scan, index build)
 // after a statement that took ACCESS EXCLUSIVE in the same transaction keeps that table locked
 // against every query until the slow work commits.
+#include <fmt/format.h>
+
 #include <set>
 
 #include "libmigrate/analysis/pg_rule.hpp"
@@ -18,7 +20,7 @@ std::string statement_kind(const std::string& node_type) {
       {"TruncateStmt", "TRUNCATE"},
       {"LockStmt", "LOCK TABLE"},
       {"RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW"},
-      {"VacuumStmt", "VACUUM FULL"},
+      {"VacuumStmt", "VACUUM"},
       {"ClusterStmt", "CLUSTER"},
       {"CreateStmt", "CREATE TABLE"},
       {"UpdateStmt", "UPDATE"},
@@ -31,6 +33,18 @@ std::string statement_kind(const std::string& node_type) {
   for (const auto& [node, name] : kNames)
     if (node_type == node) return name;
   return node_type;
+}
+
+// "orders (by an earlier ALTER TABLE)": what an earlier statement holds ACCESS EXCLUSIVE on.
+// DROP INDEX names the index; the lock that matters is on its table, which the SQL does not name.
+std::string holder(const PgStatementInfo& earlier, const std::string& relation) {
+  if (earlier.node_type == "DropStmt") {
+    const std::string type = pgtree::text(earlier.node, "removeType");
+    if (type == "OBJECT_INDEX")
+      return "the table of index " + relation + " (by an earlier DROP INDEX)";
+    if (type == "OBJECT_TABLE") return relation + " (by an earlier DROP TABLE)";
+  }
+  return relation + " (by an earlier " + statement_kind(earlier.node_type) + ")";
 }
 
 // INSERT whose rows come from a query over tables (not VALUES, not a bare SELECT of constants).
@@ -59,6 +73,8 @@ std::string slow_work(const PgStatementFacts& facts, const PgMigrationContext& c
       if (pgtree::text(*cmd, "subtype") == "AT_ValidateConstraint")
         return "VALIDATE CONSTRAINT " + pgtree::text(*cmd, "name") + " on " + target;
   if (facts.base.rewrites_table) return "the rewrite done by this " + statement_kind(t);
+  // ANALYZE reads a bounded sample, not the table (VACUUM itself cannot run in a transaction).
+  if (t == "VacuumStmt") return {};
   if (facts.base.scans_table) return "the table scan done by this " + statement_kind(t);
   return {};
 }
@@ -93,7 +109,7 @@ class WorkWhileHoldingAe final : public PgRule {
     if (work.empty()) return;
     // Tables that are visible to other sessions and locked ACCESS EXCLUSIVE by an earlier
     // statement of this transaction.
-    std::string held;
+    std::vector<std::string> held;
     std::set<std::string> seen;
     for (const PgStatementInfo* earlier : ctx.earlier_in_transaction()) {
       const StatementAnalysis effects = pg_statement_effects(*earlier, ctx);
@@ -101,14 +117,18 @@ class WorkWhileHoldingAe final : public PgRule {
         if (l.level != LockLevel::kAccessExclusive || ctx.created_in_this_migration(l.relation) ||
             !seen.insert(l.relation).second)
           continue;
-        held += (held.empty() ? "" : ", ") + l.relation + " (by an earlier " +
-                statement_kind(earlier->node_type) + ")";
+        held.push_back(holder(*earlier, l.relation));
       }
     }
     if (held.empty()) return;
+    constexpr std::size_t kListed = 3;
+    std::string list;
+    for (std::size_t i = 0; i < held.size() && i < kListed; ++i)
+      list += (i == 0 ? "" : ", ") + held[i];
+    if (held.size() > kListed) list += fmt::format(" and {} more", held.size() - kListed);
     sink.report(info(),
-                work + " runs while this transaction still holds ACCESS EXCLUSIVE on " + held +
-                    ": every query on " + (seen.size() == 1 ? "that table" : "those tables") +
+                work + " runs while this transaction still holds ACCESS EXCLUSIVE on " + list +
+                    ": every query on " + (held.size() == 1 ? "that table" : "those tables") +
                     " waits until the slow work commits",
                 "commit first: move this statement to a migration of its own, after the one "
                 "that takes the lock (or run the migration with `-- migrate:transaction off`)");

@@ -3,11 +3,11 @@
 // non-constant default, a STORED generated column, and (foreign keys on) a REFERENCES column with
 // a non-NULL default. The copy is usually empty, so the row-dependent cases are read from what
 // SQLite compiled: it adds an "is the table empty?" probe for exactly those columns.
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
 #include "libmigrate/analysis/sqlite_rule.hpp"
-
-#include <sqlite3.h>
 
 namespace migrate {
 namespace {
@@ -65,15 +65,16 @@ class SqliteAddColumnRestrictions final : public SqliteRule {
     // SQLite compiles a "fail unless the table is empty" check for the refused kinds of column.
     bool empty_check = false;
     for (const auto& a : f.actions)
-      if (a.code == SQLITE_READ && a.source.empty() && sqlite_lower(a.arg1) == sqlite_lower(f.table) &&
-          a.arg2.empty())
+      if (a.code == SQLITE_READ && a.source.empty() &&
+          sqlite_lower(a.arg1) == sqlite_lower(f.table) && a.arg2.empty())
         empty_check = true;
     if (empty_check) {
       if (c->hidden == 3)
         reason = "a STORED generated column (\"cannot add a STORED column\")";
       else if (c->not_null && !has_default(*c))
-        reason = "NOT NULL without a default (\"Cannot add a NOT NULL column with default value "
-                 "NULL\")";
+        reason =
+            "NOT NULL without a default (\"Cannot add a NOT NULL column with default value "
+            "NULL\")";
       else if (c->default_value)
         reason = fmt::format(
             "a non-constant default {} (\"Cannot add a column with non-constant default\")",

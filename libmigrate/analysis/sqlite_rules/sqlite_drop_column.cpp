@@ -1,7 +1,8 @@
 // sqlite-drop-column (catalog SL-03): ALTER TABLE DROP COLUMN (3.35+) rewrites every row of the
 // table under the database write lock, and fails when anything else in the schema uses the
-// column. SQLite's own checks run on the copy and name the blocking object; a foreign key of
-// another table that references the column is not checked by SQLite, so it is checked here.
+// column. SQLite's own checks run on the copy (before anything changes) and name the blocking
+// object. (A column another table's foreign key can validly reference is a PRIMARY KEY or UNIQUE
+// one, which SQLite refuses to drop anyway.)
 #include <fmt/format.h>
 
 #include <regex>
@@ -24,7 +25,8 @@ std::string blocking_object(const SqliteStatementFacts& f) {
     return fmt::format("{} is (part of) the PRIMARY KEY of {}", f.column, f.table);
   if (l.starts_with("cannot drop unique column"))
     return fmt::format("{} has a UNIQUE constraint", f.column);
-  static const std::regex kErrorIn(R"(^error in (index|view|trigger|table) (.+) after drop column)");
+  static const std::regex kErrorIn(
+      R"(^error in (index|view|trigger|table) (.+) after drop column)");
   std::smatch m;
   if (std::regex_search(e, m, kErrorIn)) {
     const std::string kind = m[1], name = m[2];
@@ -35,7 +37,9 @@ std::string blocking_object(const SqliteStatementFacts& f) {
                          partial ? " (in its columns or its WHERE clause)" : "");
     }
     if (kind == "view" || kind == "trigger") return fmt::format("the {} {} uses it", kind, name);
-    return fmt::format("a CHECK constraint, foreign key or generated column of {} uses it", name);
+    if (e.find("foreign key definition") != std::string::npos)
+      return fmt::format("a FOREIGN KEY constraint of {} uses it", name);
+    return fmt::format("a CHECK constraint or generated column of {} uses it", name);
   }
   return "another part of the schema uses it";
 }
@@ -52,9 +56,8 @@ class SqliteDropColumn final : public SqliteRule {
         "ALTER TABLE DROP COLUMN (SQLite 3.35+) rewrites every row of the table while it holds "
         "the database write lock, and old application code that still reads or writes the column "
         "breaks. It fails when the column is (part of) the PRIMARY KEY, UNIQUE, indexed, named in "
-        "a partial index's WHERE, a CHECK constraint, a foreign key or a generated column, or "
-        "used by a view or trigger; a foreign key of another table that references the column "
-        "is not checked, and breaks every later write to that table.",
+        "a partial index's WHERE, a table CHECK constraint, a FOREIGN KEY constraint or a "
+        "generated column, or used by a view or trigger.",
         "Drop it in a contract migration once no deployed code uses the column; drop or recreate "
         "the indexes, views and triggers that use it first (or rebuild the table, see "
         "sqlite-table-rebuild).",
@@ -84,18 +87,6 @@ class SqliteDropColumn final : public SqliteRule {
       return;
     }
     if (!f.ran()) return;
-    for (const auto& fk : f.before.references_to(f.table)) {
-      if (sqlite_lower(fk.parent_to) != sqlite_lower(f.column)) continue;
-      sink.report(info(),
-                  fmt::format("ALTER TABLE {} DROP COLUMN {}: the foreign key {}({}) references "
-                              "it; SQLite drops the column anyway, then every write to {} with "
-                              "foreign keys on, and PRAGMA foreign_key_check before commit, fail "
-                              "with \"foreign key mismatch\"",
-                              f.table, f.column, fk.table, fk.column, fk.table),
-                  fmt::format("change or drop the foreign key of {} first (rebuild {})", fk.table,
-                              fk.table),
-                  Severity::kError);
-    }
     if (ctx.created_in_this_migration(f.table)) return;
     auto rows = ctx.rows(f.table);
     sink.report(info(),

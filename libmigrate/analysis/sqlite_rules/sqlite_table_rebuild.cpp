@@ -3,11 +3,11 @@
 // drop old, rename). The procedure is safe only with foreign-key enforcement off, and
 // PRAGMA foreign_keys does nothing inside a transaction: libmigrate's default mode `check` turns
 // it off before the migration's transaction and runs PRAGMA foreign_key_check before commit.
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
 #include "libmigrate/analysis/sqlite_rule.hpp"
-
-#include <sqlite3.h>
 
 namespace migrate {
 namespace {
@@ -59,12 +59,13 @@ class SqliteTableRebuild final : public SqliteRule {
              SqliteFindingSink& sink) const override {
     for (const auto& a : f.actions) {
       if (a.code == SQLITE_PRAGMA && sqlite_lower(a.arg1) == "foreign_keys") {
-        sink.report(info(),
-                    "PRAGMA foreign_keys inside a migration: libmigrate refuses it, and inside the "
-                    "migration's transaction it would do nothing anyway",
-                    "remove it; `-- migrate:foreign-keys check` (the default) turns enforcement off "
-                    "around the migration and checks the keys before commit",
-                    Severity::kError);
+        sink.report(
+            info(),
+            "PRAGMA foreign_keys inside a migration: libmigrate refuses it, and inside the "
+            "migration's transaction it would do nothing anyway",
+            "remove it; `-- migrate:foreign-keys check` (the default) turns enforcement off "
+            "around the migration and checks the keys before commit",
+            Severity::kError);
         return;
       }
       if (a.code == SQLITE_TRANSACTION || a.code == SQLITE_SAVEPOINT) {
@@ -85,17 +86,17 @@ class SqliteTableRebuild final : public SqliteRule {
     std::vector<std::string> changes;
     if (!r.dropped_columns.empty())
       changes.push_back("drops " + joined(r.dropped_columns) + " (breaking for old code)");
-    if (!r.made_not_null.empty()) changes.push_back("makes " + joined(r.made_not_null) + " NOT NULL");
+    if (!r.made_not_null.empty())
+      changes.push_back("makes " + joined(r.made_not_null) + " NOT NULL");
     std::vector<std::string> retyped;
     for (const auto& c : r.original.columns)
       if (const SqliteColumn* n = r.rebuilt.column(c.name);
           n && sqlite_lower(n->type) != sqlite_lower(c.type))
         retyped.push_back(fmt::format("{} {} -> {}", c.name, c.type, n->type));
     if (!retyped.empty()) changes.push_back("changes the type of " + joined(retyped));
-    if (!r.not_recreated.empty())
-      changes.push_back("does not recreate " + joined(r.not_recreated));
-    const std::string what = fmt::format(
-        "table rebuild of {}{}{}", r.original.name, changes.empty() ? "" : ": ", joined(changes));
+    if (!r.not_recreated.empty()) changes.push_back("does not recreate " + joined(r.not_recreated));
+    const std::string what = fmt::format("table rebuild of {}{}{}", r.original.name,
+                                         changes.empty() ? "" : ": ", joined(changes));
 
     std::vector<std::string> children;
     for (const auto& fk : r.children) children.push_back(fk_text(fk));

@@ -3,11 +3,13 @@
 // as AnalysisOptions.server_version_num in sqlite3_libversion_number() form (3040001). Also
 // RENAME TABLE where the dependent triggers and views are not updated (before 3.25, or with
 // PRAGMA legacy_alter_table=ON).
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
-#include "libmigrate/analysis/sqlite_rule.hpp"
+#include <algorithm>
 
-#include <sqlite3.h>
+#include "libmigrate/analysis/sqlite_rule.hpp"
 
 namespace migrate {
 namespace {
@@ -82,7 +84,7 @@ class SqliteVersionGated final : public SqliteRule {
       if (std::find(seen.begin(), seen.end(), g.feature) != seen.end()) continue;
       seen.push_back(g.feature);
       sink.report(info(),
-                  fmt::format("{} needs SQLite {}; the target is SQLite {}", g.feature,
+                  fmt::format("{}: available from SQLite {} on; the target is SQLite {}", g.feature,
                               sqlite_version_text(g.since), sqlite_version_text(target)));
     }
     if (f.ran() && a == "ALTER TABLE RENAME TO") check_rename(f, ctx, sink);
