@@ -177,6 +177,9 @@ int run(int argc, char** argv) {
   lint_cmd->add_option("--dialect", lint_dialect,
                        "postgresql or sqlite (default: from --db, else postgresql)");
   lint_cmd->add_flag("--sarif", sarif, "print SARIF 2.1.0 (same as --output sarif)");
+  bool require_qualified = false;
+  lint_cmd->add_flag("--require-qualified-names", require_qualified,
+                     "also report relations named without a schema (rule unqualified-relation)");
   bool markdown = false;
   auto* rules_cmd = app.add_subcommand("rules", "list the analyzer's rules");
   rules_cmd->add_flag("--markdown", markdown, "print docs/rules.md");
@@ -316,6 +319,7 @@ int run(int argc, char** argv) {
       return fail_usage(inv, fmt::format("unknown dialect '{}'", ao.dialect),
                         "use --dialect postgresql or sqlite");
     if (pg_version) ao.server_version_num = *pg_version;
+    ao.require_qualified_names = require_qualified;
     std::vector<const Migration*> list;
     for (const auto& m : inputs->migrations) list.push_back(&m);
     auto analyses = analyze_migrations(list, ao);

@@ -98,6 +98,10 @@ struct AnalysisOptions {
   // Extensions the server can install and what each requires (pg_available_extension_versions):
   // CREATE EXTENSION order is checked against it when present.
   std::map<std::string, std::vector<std::string>> extension_requires;
+  // The catalog's opt-in hygiene rule: relations named without a schema (unqualified-relation).
+  bool require_qualified_names = false;
+  // Extensions already installed in the database (pg_extension), when connected.
+  std::vector<std::string> installed_extensions;
 };
 
 // Analyzes the migrations in version order (objects created by earlier migrations of the set

@@ -25,7 +25,10 @@ struct PgStatementFacts {
 // What is known around the statement.
 class PgMigrationContext {
  public:
-  explicit PgMigrationContext(const AnalysisOptions& options) : options_(options) {}
+  explicit PgMigrationContext(const AnalysisOptions& options) : options_(options) {
+    for (const auto& e : options.installed_extensions)
+      plan_facts_.insert("installed-extension:" + e);
+  }
 
   const AnalysisOptions& options() const { return options_; }
   int server_version() const { return options_.server_version_num; }  // 150000 for 15.0

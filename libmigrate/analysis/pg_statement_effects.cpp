@@ -280,7 +280,7 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     all(LockLevel::kAccessExclusive);
     a.rewrites_table = true;
   } else if (t == "ReindexStmt") {
-    bool concurrent = !info.can_run_in_transaction || info.concurrent_index.has_value();
+    bool concurrent = info.non_transactional_reason == "REINDEX CONCURRENTLY";
     all(concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
     a.scans_table = true;
   } else if (t == "LockStmt") {

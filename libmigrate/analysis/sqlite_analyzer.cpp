@@ -385,8 +385,10 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   explicit SqliteAnalysisContext(const AnalysisOptions& options) : options_(options) {
     if (sqlite3_open(":memory:", &db_) != SQLITE_OK)
       fail(ErrorCode::kInternal, "cannot open an in-memory SQLite database");
-    given_version_ = options.server_version_num >= 3'000'000;
-    version_ = given_version_ ? options.server_version_num : sqlite3_libversion_number();
+    // Below 3000000 it is not a SQLite version (150000 is the PostgreSQL default): use the
+    // linked library's.
+    version_ = options.server_version_num >= 3'000'000 ? options.server_version_num
+                                                       : sqlite3_libversion_number();
     schema_ = std::make_shared<SqliteSchema>();
   }
   ~SqliteAnalysisContext() override { sqlite3_close(db_); }
@@ -396,7 +398,6 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   // SqliteRuleContext
   const AnalysisOptions& options() const override { return options_; }
   int target_version() const override { return version_; }
-  bool target_version_given() const override { return given_version_; }
   ForeignKeyMode foreign_keys() const override { return foreign_keys_; }
   bool transactional() const override { return transactional_; }
   bool legacy_alter_table() const override { return legacy_alter_table_; }
@@ -479,19 +480,19 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
     bool run = true;
     for (const auto& a : e.actions) {
       if (a.code == SQLITE_TRANSACTION || a.code == SQLITE_SAVEPOINT || a.code == SQLITE_ATTACH ||
-          a.code == SQLITE_DETACH || (a.code == SQLITE_PRAGMA && a.arg1 == "foreign_keys"))
+          a.code == SQLITE_DETACH ||
+          (a.code == SQLITE_PRAGMA && sqlite_lower(a.arg1) == "foreign_keys"))
         run = false;
     }
     auto words = leading_tokens(sql, 1);
     if (!words.empty() && upper(words[0]) == "VACUUM") run = false;
+    std::vector<SqliteAction> during_step;  // a re-prepare would repeat the actions
+    sqlite3_set_authorizer(db_, collect_action, &during_step);
     if (run) {
-      std::vector<SqliteAction> during_step;  // a re-prepare would repeat the actions
-      sqlite3_set_authorizer(db_, collect_action, &during_step);
       while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       }
       if (rc != SQLITE_DONE) e.error = sqlite3_errmsg(db_);
       e.executed = e.error.empty();
-      sqlite3_set_authorizer(db_, nullptr, nullptr);
     }
     sqlite3_set_authorizer(db_, nullptr, nullptr);
     sqlite3_finalize(stmt);
@@ -514,6 +515,11 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
     } else {
       for (const auto& k : removed) drop_table(k, position);
       for (const auto& k : added) create_table(k, f, position);
+    }
+    if (f.action == "CREATE TEMP TABLE" && !f.table.empty()) {
+      // The schema snapshots cover `main` only; a TEMP table is this connection's scratch space.
+      created_here_.insert(sqlite_lower(f.table));
+      ever_created_.insert(sqlite_lower(f.table));
     }
     if (f.action == "INSERT" && !f.table.empty()) {
       const std::string target = sqlite_lower(f.table);
@@ -678,7 +684,6 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   const AnalysisOptions& options_;
   sqlite3* db_ = nullptr;
   int version_ = 0;
-  bool given_version_ = false;
   SchemaPtr schema_;
   int schema_version_ = 0;
   std::set<std::string> ever_created_;

@@ -142,7 +142,6 @@ class SqliteRuleContext {
   // The SQLite version the migrations will run on, sqlite3_libversion_number() style (3040001):
   // options.server_version_num when it looks like one, else the linked library's.
   virtual int target_version() const = 0;
-  virtual bool target_version_given() const = 0;    // false: the linked library's was assumed
   virtual ForeignKeyMode foreign_keys() const = 0;  // this migration's mode (default check)
   virtual bool transactional() const = 0;           // this migration runs in one transaction
   virtual bool legacy_alter_table() const = 0;      // PRAGMA legacy_alter_table=ON ran earlier

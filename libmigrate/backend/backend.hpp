@@ -84,6 +84,7 @@ class Backend {
     int server_version_num = 0;
     std::map<std::string, double> table_rows;
     std::map<std::string, std::vector<std::string>> extension_requires;
+    std::vector<std::string> installed_extensions;
   };
   virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations) = 0;
 

@@ -179,6 +179,7 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   if (facts.server_version_num > 0) ao.server_version_num = facts.server_version_num;
   ao.table_rows = std::move(facts.table_rows);
   ao.extension_requires = std::move(facts.extension_requires);
+  ao.installed_extensions = std::move(facts.installed_extensions);
   std::vector<const Migration*> migrations;
   for (const auto& m : source.migrations)
     if (!(*last < m.version)) migrations.push_back(&m);

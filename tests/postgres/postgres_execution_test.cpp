@@ -272,8 +272,9 @@ TEST(PostgresExecution, TheMigrationLockTimesOutNamingItsHolder) {
   EXPECT_NE(r.error->message.find("holder-service/"), std::string::npos) << r.error->message;
   EXPECT_NE(r.error->message.find("pid "), std::string::npos);
   ASSERT_TRUE(holders);
-  ASSERT_EQ(holders->size(), 1u);
+  ASSERT_EQ(holders->size(), 2u);  // the lock connection and the run's statement connection
   EXPECT_NE((*holders)[0].application_name.find("holder-service"), std::string::npos);
+  EXPECT_NE((*holders)[1].query.find("pg_sleep"), std::string::npos);
   EXPECT_FALSE(held.error);
 }
 
@@ -315,9 +316,13 @@ TEST(PostgresExecution, StatusShowsTheRunningMigrationItsStepAndTheLockHolder) {
   auto j = nlohmann::json::parse(status.out);
   EXPECT_EQ(j["migrations"][1]["state"], "running");
   EXPECT_EQ(j["migrations"][1]["last_attempt"]["statement_index"], 1);
-  ASSERT_EQ(j["lock_holders"].size(), 1u);
+  // The lock connection, then the run's statement connection (where its work runs).
+  ASSERT_EQ(j["lock_holders"].size(), 2u);
   EXPECT_NE(j["lock_holders"][0]["application_name"].get<std::string>().find("deploy-job/"),
             std::string::npos);
+  EXPECT_NE(j["lock_holders"][1]["application_name"].get<std::string>().find(" migrations"),
+            std::string::npos);
+  EXPECT_NE(j["lock_holders"][1]["query"].get<std::string>().find("pg_sleep"), std::string::npos);
   EXPECT_NE(text.out.find("running now, 1 statement(s) done"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("migration lock held by pid"), std::string::npos) << text.out;
   EXPECT_FALSE(r.error);

@@ -33,6 +33,8 @@ AnalysisOptions options_for(const RuleInfo& rule, const std::filesystem::path& d
     auto j = nlohmann::json::parse(slurp(dir / "options.json"));
     if (j.contains("dialect")) o.dialect = j["dialect"].get<std::string>();
     if (j.contains("server_version_num")) o.server_version_num = j["server_version_num"].get<int>();
+    if (j.contains("require_qualified_names"))
+      o.require_qualified_names = j["require_qualified_names"].get<bool>();
     if (j.contains("table_rows"))
       for (auto& [k, v] : j["table_rows"].items()) o.table_rows[k] = v.get<double>();
     if (j.contains("extension_requires"))

@@ -72,7 +72,7 @@ class DisabledLockTimeout final : public PgRule {
     static const RuleInfo rule{
         "disabled-lock-timeout",
         "postgresql",
-        Severity::kError,
+        Severity::kWarning,
         MigrationClass::kAdditive,
         LockLevel::kNone,
         "Turning lock_timeout off (0, DEFAULT, RESET) asks for lock waits without a bound: a DDL "

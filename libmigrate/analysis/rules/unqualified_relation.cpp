@@ -50,8 +50,11 @@ class UnqualifiedRelation final : public PgRule {
     return rule;
   }
 
-  void check(const PgStatementFacts& facts, const PgMigrationContext&,
+  void check(const PgStatementFacts& facts, const PgMigrationContext& ctx,
              FindingSink& sink) const override {
+    // Opt-in (AnalysisOptions::require_qualified_names, lint --require-qualified-names): most
+    // projects rely on search_path on purpose, and the finding would be on nearly every line.
+    if (!ctx.options().require_qualified_names) return;
     if (!is_relation_ddl(facts.info.node_type)) return;
     const std::string temp = temporary_relation(facts.info);
     std::string names;

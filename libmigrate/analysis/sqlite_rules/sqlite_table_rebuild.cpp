@@ -57,6 +57,8 @@ class SqliteTableRebuild final : public SqliteRule {
 
   void check(const SqliteStatementFacts& f, const SqliteRuleContext&,
              SqliteFindingSink& sink) const override {
+    // Warnings, not errors: the runner refuses both itself, with its own message, when the
+    // statement is reached.
     for (const auto& a : f.actions) {
       if (a.code == SQLITE_PRAGMA && sqlite_lower(a.arg1) == "foreign_keys") {
         sink.report(
@@ -65,7 +67,7 @@ class SqliteTableRebuild final : public SqliteRule {
             "migration's transaction it would do nothing anyway",
             "remove it; `-- migrate:foreign-keys check` (the default) turns enforcement off "
             "around the migration and checks the keys before commit",
-            Severity::kError);
+            Severity::kWarning);
         return;
       }
       if (a.code == SQLITE_TRANSACTION || a.code == SQLITE_SAVEPOINT) {
@@ -75,7 +77,7 @@ class SqliteTableRebuild final : public SqliteRule {
                                 f.action),
                     "remove it; use `-- migrate:transaction off` for a migration that must not "
                     "run in one transaction",
-                    Severity::kError);
+                    Severity::kWarning);
         return;
       }
     }

@@ -260,6 +260,12 @@ class PostgresBackend final : public Backend {
     auto second = client.find(':', client.find(':') + 1);
     std::string host_pid = client.substr(0, second);
     auto rows = query([&](pqxx::transaction_base& q) {
+      // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
+      // poll sees sessions end.
+      q.exec("SELECT pg_stat_clear_snapshot()");
+      // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
+      // poll sees sessions end.
+      q.exec("SELECT pg_stat_clear_snapshot()");
       return q.exec_params(
           fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
                       "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid()",
@@ -310,6 +316,8 @@ class PostgresBackend final : public Backend {
         if (n < 0) n = q.exec("SELECT count(*) FROM " + qualify(r))[0][0].as<double>();
         facts.table_rows[r] = n;
       }
+      for (const auto& row : q.exec("SELECT extname FROM pg_extension"))
+        facts.installed_extensions.push_back(row[0].as<std::string>());
       for (const auto& row :
            q.exec("SELECT name, coalesce(array_to_string(requires, ','), '') FROM "
                   "pg_available_extension_versions")) {
