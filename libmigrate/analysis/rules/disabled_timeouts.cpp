@@ -1,5 +1,7 @@
-// disabled-statement-timeout (catalog PG-TX-02, as it applies to plain SQL): a migration that sets
-// statement_timeout to 0, DEFAULT or RESET lets a runaway statement hold its locks without bound.
+// disabled-lock-timeout (PG-TX-01) and disabled-statement-timeout (PG-TX-02), as they apply to
+// plain SQL: a migration that turns lock_timeout or statement_timeout off (0, DEFAULT, RESET)
+// asks for unbounded lock waits or run times. One family: the same detection of a SET, RESET or
+// set_config() of one setting.
 #include <cctype>
 #include <cstdlib>
 
@@ -47,7 +49,7 @@ std::string disables(const PgStatementInfo& info, const std::string& setting) {
     }
     return {};
   }
-  if (info.node_type == "SelectStmt") {  // SELECT set_config('statement_timeout', '0', ...)
+  if (info.node_type == "SelectStmt") {  // SELECT set_config('lock_timeout', '0', ...)
     for (const auto& target : pgtree::child(node, "targetList")) {
       const Json& call =
           pgtree::child(pgtree::child(pgtree::child(target, "ResTarget"), "val"), "FuncCall");
@@ -64,6 +66,42 @@ std::string disables(const PgStatementInfo& info, const std::string& setting) {
   }
   return {};
 }
+
+class DisabledLockTimeout final : public PgRule {
+ public:
+  const RuleInfo& info() const override {
+    static const RuleInfo rule{
+        "disabled-lock-timeout",
+        "postgresql",
+        Severity::kWarning,
+        MigrationClass::kAdditive,
+        LockLevel::kNone,
+        "Turning lock_timeout off (0, DEFAULT, RESET) asks for lock waits without a bound: a DDL "
+        "statement stuck behind a long transaction then queues every later query on its table "
+        "until that transaction ends. libmigrate sets lock_timeout itself before every statement "
+        "(and retries on timeout), so the SET does not even reach the migration's later "
+        "statements; it only leaks into the session.",
+        "Remove the SET. If a migration really needs a different lock wait, say so with the "
+        "`-- migrate:lock-timeout 5s` directive, which libmigrate applies to every statement of "
+        "the migration.",
+        "SET lock_timeout = 0;\nALTER TABLE orders ADD COLUMN note text;",
+        "-- migrate:lock-timeout 2s\nALTER TABLE orders ADD COLUMN note text;"};
+    return rule;
+  }
+
+  void check(const PgStatementFacts& facts, const PgMigrationContext&,
+             FindingSink& sink) const override {
+    const std::string how = disables(facts.info, "lock_timeout");
+    if (how.empty()) return;
+    sink.report(info(),
+                how +
+                    " turns off the bound on lock waits: a statement stuck behind another "
+                    "transaction's lock would queue every query on its table; libmigrate "
+                    "already sets lock_timeout for each statement",
+                "remove it; use the `-- migrate:lock-timeout <duration>` directive to change the "
+                "lock wait for this migration");
+  }
+};
 
 class DisabledStatementTimeout final : public PgRule {
  public:
@@ -102,6 +140,10 @@ class DisabledStatementTimeout final : public PgRule {
 };
 
 }  // namespace
+
+std::unique_ptr<PgRule> make_disabled_lock_timeout() {
+  return std::make_unique<DisabledLockTimeout>();
+}
 
 std::unique_ptr<PgRule> make_disabled_statement_timeout() {
   return std::make_unique<DisabledStatementTimeout>();
