@@ -17,6 +17,7 @@ std::unique_ptr<PgRule> make_disabled_lock_timeout();         // PG-TX-01
 std::unique_ptr<PgRule> make_disabled_statement_timeout();    // PG-TX-02
 std::unique_ptr<PgRule> make_work_while_holding_ae();         // PG-TX-03
 std::unique_ptr<PgRule> make_backfill_in_schema_migration();  // PG-TX-04
+std::unique_ptr<PgRule> make_transaction_control();           // PG-TX-05
 std::unique_ptr<PgRule> make_non_idempotent_nontxn();         // PG-TX-06
 std::unique_ptr<PgRule> make_opaque_sql();                    // PG-TX-07
 std::unique_ptr<PgRule> make_identifier_too_long();           // HYG-01
@@ -37,6 +38,7 @@ void append_table_and_transaction_rules(std::vector<std::unique_ptr<PgRule>>& ru
   rules.push_back(make_disabled_statement_timeout());
   rules.push_back(make_work_while_holding_ae());
   rules.push_back(make_backfill_in_schema_migration());
+  rules.push_back(make_transaction_control());
   rules.push_back(make_non_idempotent_nontxn());
   rules.push_back(make_opaque_sql());
   rules.push_back(make_identifier_too_long());

@@ -1,0 +1,49 @@
+// transaction-control (catalog PG-TX-05): BEGIN, COMMIT, ROLLBACK, SAVEPOINT in a migration file.
+// libmigrate owns the transactions and records the history inside them; the executor refuses
+// these statements (STATEMENT_FAILED, nothing applied), and lint says so before a deploy finds
+// out. A warning, not an error: the refusal is the executor's, the same on both backends.
+#include "libmigrate/analysis/pg_rule.hpp"
+
+namespace migrate {
+namespace {
+
+class TransactionControl final : public PgRule {
+ public:
+  const RuleInfo& info() const override {
+    static const RuleInfo rule{
+        "transaction-control",
+        "postgresql",
+        Severity::kWarning,
+        MigrationClass::kAdditive,
+        LockLevel::kNone,
+        "libmigrate runs each migration in transactions of its own (statements that cannot run in "
+        "one run on "
+        "their own) and writes the history inside them. A BEGIN, COMMIT, ROLLBACK or SAVEPOINT in "
+        "the file "
+        "would end or nest those transactions, so apply refuses the statement with "
+        "STATEMENT_FAILED.",
+        "Remove the statement. To commit between steps, put them in separate migrations; "
+        "statements that cannot "
+        "run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM) are split out automatically.",
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;",
+        "ALTER TABLE orders ADD COLUMN note text;"};
+    return rule;
+  }
+
+  void check(const PgStatementFacts& facts, const PgMigrationContext&,
+             FindingSink& sink) const override {
+    if (!facts.info.is_transaction_control) return;
+    const std::string kind = pgtree::text(facts.info.node, "kind");  // TRANS_STMT_BEGIN, ...
+    sink.report(info(),
+                "transaction control (" + (kind.empty() ? std::string("TransactionStmt") : kind) +
+                    ") in a migration: apply refuses it, because libmigrate owns the transactions");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<PgRule> make_transaction_control() {
+  return std::make_unique<TransactionControl>();
+}
+
+}  // namespace migrate
