@@ -7,15 +7,9 @@
 #include <vector>
 
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/analysis/rules/constraint_rules.hpp"
 
 namespace migrate {
-
-namespace constraint_sql {  // constraint_rules.cpp
-std::string qualified(const nlohmann::json& range_var);
-std::string ident(const std::string& name);
-std::string check_default_name(const std::string& table, const nlohmann::json& raw_expr);
-std::string written_text(const std::string& sql, const nlohmann::json& node, std::size_t end);
-}  // namespace constraint_sql
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/analysis/rules/constraint_rules.hpp"
 
 namespace migrate {
 

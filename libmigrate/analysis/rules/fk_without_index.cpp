@@ -7,18 +7,9 @@
 #include <vector>
 
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/analysis/rules/constraint_rules.hpp"
 
 namespace migrate {
-
-namespace constraint_sql {  // constraint_rules.cpp
-std::string table_key(const std::string& relation);
-std::string qualified(const nlohmann::json& range_var);
-std::string ident(const std::string& name);
-std::vector<std::string> names(const nlohmann::json& string_list);
-std::string column_list(const std::vector<std::string>& columns);
-std::string default_name(const std::string& table, const std::vector<std::string>& columns,
-                         const std::string& label);
-}  // namespace constraint_sql
 
 namespace {
 
