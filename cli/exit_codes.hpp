@@ -43,6 +43,8 @@ inline int exit_code_for(ErrorCode code) {
       return 15;
     case ErrorCode::kUnsafeMigration:
       return 16;
+    case ErrorCode::kRunInProgress:
+      return 17;
   }
   return 1;
 }

@@ -94,7 +94,7 @@ json to_json(const Plan& p) {
          {"history_writes", s.history_writes},
          {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)}});
   }
-  return json{{"dialect", p.dialect},
+  return json{{"dialect", to_string(p.dialect)},
               {"current_version", optional_string(p.current_version)},
               {"target_version", optional_string(p.target_version)},
               {"steps", steps}};
@@ -199,7 +199,7 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
         s.declared_class ? fmt::format(", class {}", to_string(*s.declared_class)) : "",
         s.phase ? fmt::format(", phase {}", to_string(*s.phase)) : "");
     out += fmt::format("  file {}\n  {}\n", s.file.string(), s.checksum);
-    if (plan.dialect == "sqlite")
+    if (plan.dialect == Dialect::kSqlite)
       out += fmt::format("  foreign keys: {}\n", to_string(s.foreign_keys));
     if (s.resume_from > 0) out += fmt::format("  resumes after statement {}\n", s.resume_from);
     int group = 0;

@@ -16,7 +16,7 @@ enum class ErrorCode {
   kUsage,                // bad options or configuration
   kSourceInvalid,        // migration files: names, stray files, duplicates, directives, UTF-8
   kStatementFailed,      // a statement failed during this run; its migration was rolled back
-  kLockTimeout,          // the migration lock could not be taken within the wait
+  kLockTimeout,          // a statement could not get its table lock within lock_timeout
   kChecksumMismatch,     // an applied migration's file changed since it was applied
   kMissingFile,          // an applied migration's file is gone
   kOutOfOrder,           // a pending version is lower than an applied one
@@ -29,6 +29,7 @@ enum class ErrorCode {
   kTargetNotFound,       // --target names no known version
   kBusy,                 // pre-flight: long transactions hold locks the plan needs
   kUnsafeMigration,      // the analyzer found error-level findings that are not suppressed
+  kRunInProgress,        // another run held the migration lock for the whole wait
 };
 
 // "CHECKSUM_MISMATCH" etc.

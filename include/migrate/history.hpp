@@ -11,8 +11,11 @@
 
 namespace migrate {
 
-// The history table's format. A table written by a newer format is refused, never rewritten.
-inline constexpr int kHistoryFormatVersion = 1;
+// The history's format. 1: the attempt table of 0.1.0. 2: adds per-statement records (a second
+// table) and a step checkpoint column. A format-1 table is upgraded in place by the next apply or
+// rollback (in a transaction, under the migration lock); a table of a newer format is refused,
+// never rewritten.
+inline constexpr int kHistoryFormatVersion = 2;
 
 enum class Direction { kUp, kDown, kInit };
 const char* to_string(Direction d) noexcept;  // "up", "down", "init"
@@ -40,10 +43,26 @@ struct Attempt {
   // only if those statements are unchanged in the file.
   std::optional<std::string> progress_checksum;
   std::int64_t execution_ms = 0;
+  // Where a resumable step stopped inside a statement (a backfill's last key); format 2.
+  std::optional<std::string> checkpoint;
   std::string installed_by;
   std::string client;  // host:pid:application
   std::string tool_version;
   int history_format = kHistoryFormatVersion;
+};
+
+// One statement of an attempt, as it ran (format 2): what estimates learn from and what
+// `status --verbose` shows beside them.
+struct StatementRecord {
+  std::int64_t attempt_id = 0;
+  int statement_index = 0;  // 1-based within the file
+  std::string started_at;   // ISO-8601 UTC
+  std::int64_t duration_ms = 0;
+  std::optional<std::int64_t> rows_affected;  // absent where the database does not say (DDL)
+  // Time lost to lock timeouts: the failed tries and the backoff waits before the try that
+  // succeeded.
+  std::int64_t lock_wait_ms = 0;
+  int lock_retries = 0;
 };
 
 // Another database session, as PostgreSQL's pg_stat_activity describes it.

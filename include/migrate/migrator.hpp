@@ -16,12 +16,15 @@
 #include "migrate/error.hpp"
 #include "migrate/history.hpp"
 #include "migrate/log.hpp"
+#include "migrate/plan.hpp"
+#include "migrate/run.hpp"
 #include "migrate/source.hpp"
 
 namespace migrate {
 
 struct Options {
-  // "sqlite:PATH", "sqlite::memory:"; PostgreSQL URLs are recognised but not served yet.
+  // "sqlite:PATH", "sqlite::memory:", or a PostgreSQL URL ("postgresql://..." or libpq
+  // "key=value" form).
   std::string database_url;
   std::filesystem::path migrations_dir = "migrations";
   std::string history_table = "migrate_history";
@@ -53,76 +56,6 @@ struct Options {
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional
-};
-
-// One statement as the planner split it.
-struct PlannedStatement {
-  int index = 0;  // 1-based within its file
-  int line = 0;   // 1-based position of the statement's first character in the file
-  int column = 0;
-  std::string sql;
-  // Runs on its own in autocommit (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`), not in
-  // a transaction with its neighbours; `standalone_reason` says why.
-  bool standalone = false;
-  std::string standalone_reason;
-  bool takes_relation_lock = false;
-  std::vector<std::string> relations;
-};
-
-enum class StepKind { kApply, kRevert };
-
-struct PlannedStep {
-  StepKind kind = StepKind::kApply;
-  std::string version;
-  std::string name;
-  std::filesystem::path file;
-  std::string checksum;
-  bool transactional = true;
-  std::optional<MigrationClass> declared_class;
-  std::optional<Phase> phase;
-  ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
-  int resume_from = 0;  // statements already done by an interrupted non-transactional attempt
-  // The attempt of a process that died mid-step (no outcome recorded): this run closes it as
-  // failed ("interrupted") so the history stays exact.
-  std::optional<Attempt> interrupted_attempt;
-  std::vector<PlannedStatement> statements;
-  std::vector<std::string> history_writes;  // what the run will record, in words
-  // What the analyzer says about an apply step: class, locks, findings (absent for reverts).
-  std::optional<MigrationAnalysis> analysis;
-};
-
-struct Plan {
-  std::string dialect;                         // "sqlite"
-  std::optional<std::string> current_version;  // highest applied, before the plan
-  std::optional<std::string> target_version;   // where the plan ends
-  std::vector<PlannedStep> steps;
-};
-
-struct StepOutcome {
-  std::string version;
-  std::string name;
-  StepKind kind = StepKind::kApply;
-  bool success = false;
-  std::int64_t execution_ms = 0;
-  int statements_run = 0;
-};
-
-struct RunReport {
-  std::string run_id;
-  std::vector<StepOutcome> steps;  // in execution order, including a failed one last
-  std::optional<Error> error;      // set when the run stopped early
-};
-
-// Progress callbacks, called on the calling thread. All are optional.
-struct Observer {
-  std::function<void(const PlannedStep&)> before_step;
-  std::function<void(const PlannedStep&, const PlannedStatement&)> before_statement;
-  std::function<void(const StepOutcome&)> after_step;
-};
-
-struct RollbackTarget {
-  std::optional<std::string> version;  // keep this version applied, revert everything above
-  std::optional<int> steps;            // or: revert this many newest applied versions
 };
 
 class Migrator {

@@ -2,15 +2,22 @@
 // Rules for implementers (after golang-migrate's driver.go): do not correct user input, do not
 // guess; when in doubt, fail with an Error that explains the situation. Failures are thrown as
 // migrate::Failure.
+//
+// The backend owns connections, statement execution with timeouts, transactions, the run lock,
+// catalog facts and the plain parameterised queries the history store (libmigrate/history/) is
+// written over. It knows nothing of the history's shape.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "migrate/database_url.hpp"
+#include "migrate/dialect.hpp"
 #include "migrate/history.hpp"
 #include "migrate/log.hpp"
 #include "migrate/source.hpp"
@@ -32,6 +39,7 @@ struct StatementTraits {
   std::string non_transactional_reason;  // "CREATE INDEX CONCURRENTLY", empty if transactional
   bool takes_relation_lock = false;      // lock_timeout and retries apply
   std::vector<std::string> relations;    // as written: "schema.table" or "table"
+  bool transaction_control = false;      // BEGIN, COMMIT, SAVEPOINT, ...
 };
 
 // What a migration step asks of the session it runs in.
@@ -43,11 +51,16 @@ struct StepSession {
   std::chrono::milliseconds statement_timeout{0};  // 0 = none
 };
 
+// A value of one of libmigrate's own queries: text, or NULL. The SQL casts where a type matters
+// (PostgreSQL: `$3::bigint`; SQLite converts by column affinity).
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
-  virtual std::string dialect() const = 0;
+  virtual Dialect dialect() const = 0;
 
   // Splits a file into statements using the database's own tokenizer. Throws kSourceInvalid,
   // with line and column, for an unterminated statement.
@@ -57,14 +70,15 @@ class Backend {
   // What the statement does, from the database's parser. Throws kSourceInvalid on a parse error.
   virtual StatementTraits describe(const SqlStatement& statement) const = 0;
 
-  // The lock that serializes migrators for a whole run (PostgreSQL: a session advisory lock on
-  // a connection that never holds a transaction, polled until `wait`, then kLockTimeout naming
-  // the holder). SQLite takes its lock per transaction in begin() and does nothing here.
+  // The lock that serializes migrators for a whole run: PostgreSQL, a session advisory lock on a
+  // connection that never holds a transaction; SQLite, an exclusive lock on a file beside the
+  // database (released by the kernel when the process dies). Polled until `wait`, then
+  // kRunInProgress naming the holder. An in-memory SQLite database has no other runner.
   virtual void acquire_run_lock(std::chrono::milliseconds wait) = 0;
   virtual void release_run_lock() noexcept = 0;
 
   // Sessions holding the run lock, followed by the other connections of the same run (its
-  // statements run there); empty when none or not applicable.
+  // statements run there); empty when none.
   virtual std::vector<DatabaseSession> run_lock_holders() = 0;
 
   // Sessions still open for the run that `client` (an Attempt's client, "host:pid:application")
@@ -77,28 +91,27 @@ class Backend {
   virtual std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
                                                          std::chrono::milliseconds min_age) = 0;
 
-  // What the analyzer can learn from the live database: the server version, row estimates of
-  // `relations` (those that exist) and which extensions require which. SQLite: its library
-  // version and exact row counts.
+  // What the analyzer can learn from the live database without scanning a table: the server
+  // version, row estimates of `relations` (those that exist) and which extensions require which.
+  // PostgreSQL reads pg_class.reltuples under a short lock_timeout and statement_timeout;
+  // `never_analyzed` lists tables whose statistics were never gathered (their row count is
+  // estimated from their size, as PostgreSQL's planner does). SQLite: its library version and
+  // row counts from the table b-trees.
   struct CatalogFacts {
     int server_version_num = 0;
     std::map<std::string, double> table_rows;
+    std::vector<std::string> never_analyzed;
     std::map<std::string, std::vector<std::string>> extension_requires;
     std::vector<std::string> installed_extensions;
   };
-  virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations) = 0;
+  virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations,
+                                     std::chrono::milliseconds lock_timeout) = 0;
 
   // The sessions that blocked the last statement that failed on lock_timeout.
   virtual std::vector<DatabaseSession> last_blockers() const = 0;
 
-  // Reads the attempt log; empty if the history table does not exist. Throws
-  // kHistoryIncompatible for a table of a newer format or of foreign shape.
-  virtual std::vector<Attempt> read_history() = 0;
-
-  // Takes the migration lock, waiting at most `wait` (kLockTimeout after), and opens a
-  // transaction for a step (SQLite: BEGIN IMMEDIATE, which is both). Creates the history table
-  // inside it when missing. For non-transactional steps the lock is held only while the history
-  // is read and written.
+  // Opens a transaction for a step (SQLite: sets the foreign-key pragma first, then BEGIN
+  // IMMEDIATE, waiting at most `wait` for the write lock). PostgreSQL requires the run lock.
   virtual void begin(const StepSession& session, std::chrono::milliseconds wait) = 0;
   // Integrity checks the session asked for (SQLite, foreign-key mode `check`: PRAGMA
   // foreign_key_check). Throws kStatementFailed listing the violations.
@@ -108,23 +121,32 @@ class Backend {
   virtual void commit(const StepSession& session) = 0;
   // Never throws; safe to call with no transaction open.
   virtual void rollback() noexcept = 0;
+  virtual bool in_transaction() const noexcept = 0;
 
-  // Runs one statement with the session's timeouts. Transaction control statements are refused.
-  // Throws kStatementFailed with the file's line and column of the error, or kLockTimeout
-  // (database code 55P03) when lock_timeout expired; last_blockers() then names who blocked.
-  virtual void execute(const SqlStatement& statement, const StepSession& session) = 0;
+  // Runs one migration statement with the session's timeouts (PostgreSQL: set only when they
+  // differ from what the session already has). Returns the rows it changed where the database
+  // says. Throws kStatementFailed with the file's line and column of the error, kLockTimeout
+  // (55P03) when lock_timeout expired (last_blockers() then names who blocked), or
+  // kConnectionFailed when the connection is lost.
+  virtual std::optional<std::int64_t> execute(const SqlStatement& statement,
+                                              const StepSession& session) = 0;
 
-  // History writes; they join the open transaction when there is one.
-  virtual std::int64_t insert_attempt(const Attempt& attempt) = 0;
-  virtual void update_attempt(const Attempt& attempt) = 0;
+  // One of libmigrate's own statements (history, catalog), in the open transaction or else in
+  // autocommit. Parameters are $1.. on PostgreSQL, ?1.. on SQLite. Throws kInternal on error,
+  // or kHistoryIncompatible / others where the caller catches and explains.
+  virtual std::vector<SqlRow> query(const std::string& sql,
+                                    const std::vector<SqlValue>& params = {}) = 0;
 
-  // Who is running this (for the history): database user and client description.
+  // Quotes an identifier for this dialect's SQL.
+  virtual std::string quote_identifier(const std::string& name) const = 0;
+
+  // Who is running this (for the history): database user.
   virtual std::string installed_by() = 0;
 };
 
 struct BackendOptions {
-  std::string history_table = "migrate_history";
-  std::string history_schema = "public";  // PostgreSQL only
+  std::string history_table = "migrate_history";  // names the run lock (and its lock file)
+  std::string history_schema = "public";           // PostgreSQL only
   std::string application_name = "migrate";
   LogSink log;             // optional
   bool read_only = false;  // status/plan/validate: never create the database or the table
@@ -133,7 +155,7 @@ struct BackendOptions {
 };
 
 // Opens the backend the URL names. Throws kUsage for a malformed URL, kUnsupportedDatabase for
-// a PostgreSQL URL (not in this build yet), kConnectionFailed when the database cannot be opened.
+// an unknown scheme, kConnectionFailed when the database cannot be opened.
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options);
 
 }  // namespace migrate

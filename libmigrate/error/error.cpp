@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "migrate/dialect.hpp"
 #include "migrate/error.hpp"
 
 namespace migrate {
@@ -40,8 +41,20 @@ const char* to_string(ErrorCode code) noexcept {
       return "BUSY";
     case ErrorCode::kUnsafeMigration:
       return "UNSAFE_MIGRATION";
+    case ErrorCode::kRunInProgress:
+      return "RUN_IN_PROGRESS";
   }
   return "INTERNAL";
+}
+
+const char* to_string(Dialect d) noexcept {
+  return d == Dialect::kPostgres ? "postgresql" : "sqlite";
+}
+
+std::optional<Dialect> parse_dialect(std::string_view text) noexcept {
+  if (text == "postgresql") return Dialect::kPostgres;
+  if (text == "sqlite") return Dialect::kSqlite;
+  return std::nullopt;
 }
 
 std::string Error::describe() const {

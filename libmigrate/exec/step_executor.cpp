@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/exec/concurrent_index.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/timestamp.hpp"
 
@@ -33,7 +35,7 @@ std::string completed_checksum(const PlannedStep& step, int completed) {
 }
 
 bool is_lock_timeout(const Error& e) {
-  return e.code == ErrorCode::kLockTimeout && e.sqlstate == "55P03";
+  return e.code == ErrorCode::kLockTimeout && e.sqlstate == sqlstate::kLockNotAvailable;
 }
 
 // Adds what the operator needs to know after a failed step to the backend's error.
@@ -73,16 +75,58 @@ std::string describe_blockers(const std::vector<DatabaseSession>& blockers) {
 
 }  // namespace
 
-StepExecutor::StepExecutor(Backend& backend, RunIdentity identity, const Options& options,
-                           const Observer& observer)
+StepExecutor::StepExecutor(Backend& backend, HistoryStore& history, RunIdentity identity,
+                           const ExecPolicy& policy, const Observer& observer)
     : backend_(backend),
+      history_(history),
       identity_(std::move(identity)),
-      options_(options),
+      policy_(policy),
       observer_(observer),
       jitter_(std::random_device{}()) {}
 
-void StepExecutor::log(LogLevel level, const std::string& message) const {
-  if (options_.log) options_.log(level, message);
+void StepExecutor::remember(const Attempt& attempt) {
+  written_.push_back(attempt);
+}
+
+void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement& s,
+                                 const StepSession& session,
+                                 std::vector<StatementRecord>& records) {
+  if (observer_.before_statement) observer_.before_statement(step, s);
+  const SqlStatement statement = to_sql_statement(s);
+  if (s.transaction_control) {
+    SourceLocation where = session.where;
+    where.statement = s.index;
+    where.line = s.line;
+    where.column = s.column;
+    throw Failure(Error{
+        ErrorCode::kStatementFailed,
+        fmt::format("statement {} failed: transaction control inside a migration: libmigrate "
+                    "runs each migration in transactions of its own and records the history "
+                    "between them",
+                    s.index),
+        "remove the statement; statements that cannot run in a transaction are run on "
+        "their own automatically",
+        where, std::string(sqlstate::kTransactionControl)});
+  }
+  StatementRecord record;
+  record.statement_index = s.index;
+  record.started_at = utc_timestamp();
+  auto start = Clock::now();
+  std::optional<ConcurrentIndexBuild> index;
+  if (s.standalone && backend_.dialect() == Dialect::kPostgres)
+    index = concurrent_index_build(s.sql);
+  if (index && prepare_concurrent_index(backend_, *index, session, policy_)) {
+    record.rows_affected = 0;  // already built and valid
+  } else {
+    record.rows_affected = backend_.execute(statement, session);
+    if (index) check_concurrent_index(backend_, *index, statement, session);
+  }
+  record.duration_ms = elapsed_ms(start);
+  if (auto it = lock_waits_.find(s.index); it != lock_waits_.end()) {
+    record.lock_wait_ms = it->second.ms;
+    record.lock_retries = it->second.retries;
+  }
+  records.push_back(std::move(record));
 }
 
 StepSession StepExecutor::session_for(const StepSession& base, const PlannedStatement& statement,
@@ -90,8 +134,8 @@ StepSession StepExecutor::session_for(const StepSession& base, const PlannedStat
   StepSession s = base;
   // The file being run decides: a revert follows the down file's directives.
   const Directives& d = kind == StepKind::kApply ? migration.directives : migration.down_directives;
-  s.lock_timeout = d.lock_timeout.value_or(options_.lock_timeout);
-  s.statement_timeout = d.statement_timeout.value_or(options_.statement_timeout.value_or(
+  s.lock_timeout = d.lock_timeout.value_or(policy_.lock_timeout);
+  s.statement_timeout = d.statement_timeout.value_or(policy_.statement_timeout.value_or(
       statement.standalone ? std::chrono::milliseconds(0) : kTransactionalStatementTimeout));
   s.transactional = !statement.standalone;
   last_lock_timeout_ = s.lock_timeout;
@@ -101,25 +145,29 @@ StepSession StepExecutor::session_for(const StepSession& base, const PlannedStat
 template <typename Body, typename Undo>
 void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo) {
   for (int attempt = 0;; ++attempt) {
+    auto tried = Clock::now();
     try {
       body();
       return;
     } catch (const Failure& f) {
-      if (!is_lock_timeout(f.error()) || attempt >= options_.lock_retries) throw;
+      if (!is_lock_timeout(f.error()) || attempt >= policy_.lock_retries) throw;
       undo();
+      LockWait& waited = lock_waits_[f.error().where.statement];
+      ++waited.retries;
       // The sessions that queued behind our lock request for up to lock_timeout need about as
       // long again to drain: wait at least that, plus full jitter, uniform in
       // [0, min(cap, base * 2^attempt)], so retrying migrators do not march in step.
-      auto ceiling = std::min<std::int64_t>(options_.retry_cap.count(),
-                                            options_.retry_base.count() << std::min(attempt, 20));
+      auto ceiling = std::min<std::int64_t>(policy_.retry_cap.count(),
+                                            policy_.retry_base.count() << std::min(attempt, 20));
       auto wait = last_lock_timeout_ +
                   std::chrono::milliseconds(
                       std::uniform_int_distribution<std::int64_t>(0, ceiling)(jitter_));
-      log(LogLevel::kWarn,
-          fmt::format("version {}: {}; {}; retry {}/{} in {} ms", step.version, f.error().message,
-                      describe_blockers(backend_.last_blockers()), attempt + 1,
-                      options_.lock_retries, wait.count()));
+      policy_.say(LogLevel::kWarn,
+                  fmt::format("version {}: {}; {}; retry {}/{} in {} ms", step.version,
+                              f.error().message, describe_blockers(backend_.last_blockers()),
+                              attempt + 1, policy_.lock_retries, wait.count()));
       std::this_thread::sleep_for(wait);
+      waited.ms += elapsed_ms(tried);
     }
   }
 }
@@ -146,6 +194,7 @@ StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migratio
                               const StepSession& session) {
   if (observer_.before_step) observer_.before_step(step);
   last_ = StepOutcome{step.version, step.name, step.kind, false, 0, 0};
+  lock_waits_.clear();
   StepOutcome outcome = step.transactional ? run_transactional(step, migration, session)
                                            : run_in_groups(step, migration, session);
   if (observer_.after_step) observer_.after_step(outcome);
@@ -162,7 +211,8 @@ void StepExecutor::close_interrupted(const PlannedStep& step) {
       "interrupted after statement {}: the process running it ({}) ended before it "
       "finished; run {} resumed it",
       old.statement_index, old.client, identity_.run_id);
-  backend_.update_attempt(old);
+  history_.update(old);
+  remember(old);
 }
 
 void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOutcome& outcome) {
@@ -182,16 +232,18 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
   StepOutcome outcome{step.version, step.name, step.kind, false, 0, 0};
   auto start = Clock::now();
   bool open = true;  // run() is entered inside begin()
+  std::vector<StatementRecord> records;
   try {
     with_lock_retries(
         step,
         [&] {
-          if (!open) backend_.begin(session, options_.lock_wait);
+          if (!open) backend_.begin(session, policy_.lock_wait);
           open = true;
           outcome.statements_run = 0;
+          records.clear();
+          records.reserve(step.statements.size());
           for (const auto& s : step.statements) {
-            if (observer_.before_statement) observer_.before_statement(step, s);
-            backend_.execute(to_sql_statement(s), session_for(session, s, migration, step.kind));
+            run_statement(step, s, session_for(session, s, migration, step.kind), records);
             ++outcome.statements_run;
           }
           attempt.statement_index = outcome.statements_run;
@@ -199,7 +251,7 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
           attempt.finished_at = utc_timestamp();
           attempt.success = true;
           close_interrupted(step);
-          backend_.insert_attempt(attempt);
+          attempt.id = history_.insert(attempt, records);
           backend_.commit(session);  // may still fail: integrity checks and deferred constraints
           open = false;
         },
@@ -216,12 +268,14 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
     // Recorded in a transaction of its own, after the rollback: the failed attempt is history,
     // not part of the migration.
     const StepSession record{false, session.foreign_keys, session.where};
-    backend_.begin(record, options_.lock_wait);
+    backend_.begin(record, policy_.lock_wait);
     close_interrupted(step);
-    backend_.insert_attempt(attempt);
+    attempt.id = history_.insert(attempt);
     backend_.commit(record);
+    remember(attempt);
     throw Failure(e);
   }
+  remember(attempt);
   outcome.success = true;
   outcome.execution_ms = attempt.execution_ms;
   return outcome;
@@ -234,17 +288,18 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
   const StepSession history_session{false, session.foreign_keys, session.where};
   // The pending row is committed before any statement runs, so a crash leaves a visible trace.
   close_interrupted(step);
-  attempt.id = backend_.insert_attempt(attempt);
+  attempt.id = history_.insert(attempt);
   backend_.commit(history_session);
+  remember(attempt);
   auto start = Clock::now();
-  // Writes the progress through statement `through`; the caller adopts it once committed, so a
-  // rolled-back group never counts as done.
-  auto advance = [&](int through) {
+  // Writes the progress through statement `through`, with the records of the statements run
+  // since; the caller adopts it once committed, so a rolled-back group never counts as done.
+  auto advance = [&](int through, const std::vector<StatementRecord>& records) {
     Attempt next = attempt;
     next.statement_index = through;
     next.progress_checksum = completed_checksum(step, through);
     next.execution_ms = elapsed_ms(start);
-    backend_.update_attempt(next);
+    history_.update(next, records);
     return next;
   };
   try {
@@ -257,18 +312,20 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       }
       if (all[i].standalone) {
         const PlannedStatement& s = all[i];
-        if (observer_.before_statement) observer_.before_statement(step, s);
+        std::vector<StatementRecord> records;
         with_lock_retries(
             step,
             [&] {
-              backend_.execute(to_sql_statement(s), session_for(session, s, migration, step.kind));
+              records.clear();
+              run_statement(step, s, session_for(session, s, migration, step.kind), records);
             },
             [] {});
         ++outcome.statements_run;
-        backend_.begin(history_session, options_.lock_wait);
-        Attempt next = advance(s.index);
+        backend_.begin(history_session, policy_.lock_wait);
+        Attempt next = advance(s.index, records);
         backend_.commit(history_session);
         attempt = next;
+        remember(attempt);
         ++i;
         continue;
       }
@@ -281,15 +338,15 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       with_lock_retries(
           step,
           [&] {
-            backend_.begin(group, options_.lock_wait);
-            for (std::size_t k = i; k < end; ++k) {
-              if (observer_.before_statement) observer_.before_statement(step, all[k]);
-              backend_.execute(to_sql_statement(all[k]),
-                               session_for(group, all[k], migration, step.kind));
-            }
-            Attempt next = advance(all[end - 1].index);
+            backend_.begin(group, policy_.lock_wait);
+            std::vector<StatementRecord> records;
+            for (std::size_t k = i; k < end; ++k)
+              run_statement(step, all[k], session_for(group, all[k], migration, step.kind),
+                            records);
+            Attempt next = advance(all[end - 1].index, records);
             backend_.commit(group);
             attempt = next;
+            remember(attempt);
           },
           [&] { backend_.rollback(); });
       outcome.statements_run += static_cast<int>(end - i);
@@ -302,17 +359,19 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
     Error e = explain_failure(f.error(), step, attempt.statement_index);
     outcome.execution_ms = elapsed_ms(start);
     record_failure(attempt, e, outcome);
-    backend_.begin(history_session, options_.lock_wait);
-    backend_.update_attempt(attempt);
+    backend_.begin(history_session, policy_.lock_wait);
+    history_.update(attempt);
     backend_.commit(history_session);
+    remember(attempt);
     throw Failure(e);
   }
   attempt.execution_ms = elapsed_ms(start);
   attempt.finished_at = utc_timestamp();
   attempt.success = true;
-  backend_.begin(history_session, options_.lock_wait);
-  backend_.update_attempt(attempt);
+  backend_.begin(history_session, policy_.lock_wait);
+  history_.update(attempt);
   backend_.commit(history_session);
+  remember(attempt);
   outcome.success = true;
   outcome.execution_ms = attempt.execution_ms;
   return outcome;

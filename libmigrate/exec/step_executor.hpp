@@ -1,7 +1,8 @@
 // Runs one planned step against a backend and records it in the history, with the guarantees
 // of DESIGN.md:
 // - a migration whose statements all run in a transaction runs in one, and writes its history
-//   row inside it: a failure leaves schema and history as before, plus one failed attempt;
+//   row (and its per-statement records) inside it: a failure leaves schema and history as
+//   before, plus one failed attempt;
 // - otherwise a pending row comes first; consecutive transactional statements run as one
 //   transaction that also advances the row's statement index, and each standalone statement
 //   (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`) runs alone in autocommit, followed by
@@ -11,35 +12,39 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "libmigrate/backend/backend.hpp"
-#include "migrate/migrator.hpp"
+#include "libmigrate/exec/exec_policy.hpp"
+#include "libmigrate/history/history_store.hpp"
+#include "migrate/run.hpp"
 
 namespace migrate {
 
-struct RunIdentity {
-  std::string run_id;
-  std::string installed_by;
-  std::string client;
-  std::string tool_version;
-};
-
 class StepExecutor {
  public:
-  StepExecutor(Backend& backend, RunIdentity identity, const Options& options,
-               const Observer& observer);
+  StepExecutor(Backend& backend, HistoryStore& history, RunIdentity identity,
+               const ExecPolicy& policy, const Observer& observer);
 
-  // Precondition: the backend is inside begin() for this step (the lock is held and the plan
-  // was made from history read under it). Returns normally on success; throws the step's
-  // Failure after recording it.
+  // Precondition: the backend is inside begin() for this step, and the run lock is held. Returns
+  // normally on success; throws the step's Failure after recording it.
   StepOutcome run(const PlannedStep& step, const Migration& migration, const StepSession& session);
 
   // The outcome of the step run last, also when run() threw.
   const StepOutcome& last_outcome() const noexcept { return last_; }
 
+  // Every attempt row this executor wrote or changed, in order (the run's in-memory history).
+  const std::vector<Attempt>& written() const noexcept { return written_; }
+
  private:
+  struct LockWait {
+    std::int64_t ms = 0;
+    int retries = 0;
+  };
+
   Attempt new_attempt(const PlannedStep& step, const Migration& migration) const;
   void record_failure(Attempt& attempt, const Error& e, const StepOutcome& outcome);
   void close_interrupted(const PlannedStep& step);
@@ -49,18 +54,25 @@ class StepExecutor {
                             const StepSession& session);
   StepSession session_for(const StepSession& base, const PlannedStatement& statement,
                           const Migration& migration, StepKind kind);
-  // Runs `body` again after a lock timeout, up to options.lock_retries times; `undo` runs
+  // Runs one statement (refusing transaction control, following the concurrent-index protocol)
+  // and appends its record.
+  void run_statement(const PlannedStep& step, const PlannedStatement& statement,
+                     const StepSession& session, std::vector<StatementRecord>& records);
+  // Runs `body` again after a lock timeout, up to policy.lock_retries times; `undo` runs
   // before each wait (it releases the locks taken so far).
   template <typename Body, typename Undo>
   void with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo);
-  void log(LogLevel level, const std::string& message) const;
+  void remember(const Attempt& attempt);
 
   Backend& backend_;
+  HistoryStore& history_;
   RunIdentity identity_;
-  const Options& options_;
+  const ExecPolicy& policy_;
   const Observer& observer_;
   StepOutcome last_;
   std::chrono::milliseconds last_lock_timeout_{0};  // of the statement run last: the backoff floor
+  std::map<int, LockWait> lock_waits_;              // by statement index, for the step running
+  std::vector<Attempt> written_;
   std::mt19937_64 jitter_;
 };
 

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 
 namespace migrate {
@@ -59,7 +61,7 @@ int resume_point(const VersionStatus& s, const PlannedStep& step) {
 // An attempt that only ran out of lock_timeout retries changed nothing it did not record: apply
 // tries again by itself, as it would any pending migration.
 bool lock_timeout_only(const Attempt& a) {
-  return a.success == false && a.error_code == "55P03";
+  return a.success == false && a.error_code == sqlstate::kLockNotAvailable;
 }
 
 PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
@@ -76,13 +78,14 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   step.transactional = directives.transactional;  // and no statement that must run on its own
   step.declared_class = m.directives.declared_class;
   step.phase = m.directives.phase;
-  step.foreign_keys = directives.foreign_keys.value_or(ctx.options.sqlite_foreign_keys);
+  step.foreign_keys = directives.foreign_keys.value_or(ctx.policy.sqlite_foreign_keys);
   for (auto& s :
        ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
     StatementTraits traits = ctx.backend.describe(s);
     PlannedStatement st{s.index, s.line, s.column, std::move(s.sql)};
     st.takes_relation_lock = traits.takes_relation_lock;
     st.relations = std::move(traits.relations);
+    st.transaction_control = traits.transaction_control;
     if (!directives.transactional) {
       st.standalone = true;
       st.standalone_reason = "-- migrate:transaction off";
@@ -173,14 +176,14 @@ void check_apply_preconditions(const PlanContext& ctx) {
               "version {} ({}): a rollback never finished after statement {}; finish it "
               "first with `migrate rollback --retry-failed`",
               s.version, file_of(ctx, s, true), a.statement_index));
-        } else if (!ctx.options.retry_failed && !lock_timeout_only(a)) {
+        } else if (!ctx.policy.retry_failed && !lock_timeout_only(a)) {
           failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, file_of(ctx, s),
                                        to_string(a.direction), describe_stop(a)));
         }
         break;
       }
       case State::kOutOfOrder:
-        if (!ctx.options.allow_out_of_order)
+        if (!ctx.policy.allow_out_of_order)
           out_of_order.push_back(
               fmt::format("version {} ({}) is pending but version {} is already applied", s.version,
                           file_of(ctx, s), top.value_or("?")));
@@ -230,8 +233,8 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
   for (const auto& s : ctx.statuses) {
     const bool runnable =
         s.state == State::kPending ||
-        (s.state == State::kOutOfOrder && ctx.options.allow_out_of_order) ||
-        ((s.state == State::kFailed || s.state == State::kRunning) && ctx.options.retry_failed &&
+        (s.state == State::kOutOfOrder && ctx.policy.allow_out_of_order) ||
+        ((s.state == State::kFailed || s.state == State::kRunning) && ctx.policy.retry_failed &&
          s.last_attempt->direction == Direction::kUp) ||
         (s.state == State::kRunning && ctx.interrupted_attempts_are_dead &&
          s.last_attempt->direction == Direction::kUp) ||
@@ -250,7 +253,7 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
 }
 
 Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
-                         std::size_t max_steps, const std::vector<std::string>* only_versions) {
+                         std::size_t max_steps) {
   Plan plan;
   plan.current_version = highest_applied(ctx.statuses);
   std::vector<const VersionStatus*> applied;
@@ -261,12 +264,7 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
     return a->last_applied->id > b->last_applied->id;
   });
   std::vector<const VersionStatus*> chosen;
-  if (only_versions) {
-    for (const auto* s : applied)
-      if (std::find(only_versions->begin(), only_versions->end(), s->version) !=
-          only_versions->end())
-        chosen.push_back(s);
-  } else if (target.version) {
+  if (target.version) {
     Version keep = resolve_target(ctx, *target.version, true);
     for (const auto* s : applied)
       if (keep < *Version::parse(s->version)) chosen.push_back(s);
@@ -279,15 +277,16 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
       if (static_cast<int>(chosen.size()) < n) chosen.push_back(s);
   }
   // What stays applied afterwards, highest version first.
+  const std::set<const VersionStatus*> reverted(chosen.begin(), chosen.end());
   for (const auto* s : applied) {
-    if (std::find(chosen.begin(), chosen.end(), s) != chosen.end()) continue;
+    if (reverted.count(s)) continue;
     if (!plan.target_version || *Version::parse(*plan.target_version) < *Version::parse(s->version))
       plan.target_version = s->version;
   }
 
   std::vector<std::string> irreversible, missing, changed, interrupted;
   for (const auto* s : chosen) {
-    if (s->state == State::kRunning && !ctx.options.retry_failed &&
+    if (s->state == State::kRunning && !ctx.policy.retry_failed &&
         !ctx.interrupted_attempts_are_dead)
       interrupted.push_back(fmt::format("version {} ({}): its last {} attempt never finished",
                                         s->version, s->name,

@@ -7,14 +7,15 @@
 #include <vector>
 
 #include "libmigrate/backend/backend.hpp"
-#include "migrate/migrator.hpp"
+#include "libmigrate/plan/plan_policy.hpp"
+#include "migrate/plan.hpp"
 
 namespace migrate {
 
 struct PlanContext {
   const MigrationSet& source;
   const std::vector<VersionStatus>& statuses;
-  const Options& options;
+  const PlanPolicy& policy;
   const Backend& backend;
   // True when the run lock proves that no other migrator is alive (PostgreSQL's advisory lock
   // dies with its session): an attempt left without an outcome was interrupted, and apply
@@ -30,18 +31,14 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
 // kOutOfOrder. Each names every offending version and file.
 void check_apply_preconditions(const PlanContext& ctx);
 
-// `max_steps` > 0 stops after that many steps (the executor re-plans one step at a time under
-// the lock and need not split every file each time).
+// `max_steps` > 0 stops after that many steps.
 Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target,
                       std::size_t max_steps = 0);
 
 // Checks every migration in range before returning (kIrreversible, kMissingFile,
 // kChecksumMismatch for a changed down file, kFailedMigration for an interrupted one unless
-// options.retry_failed). `--steps N` means the N most recently applied. With `only_versions`,
-// the range is those versions that are still applied (the executor's re-plans keep the set
-// chosen at the start).
+// policy.retry_failed). `--steps N` means the N most recently applied.
 Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
-                         std::size_t max_steps = 0,
-                         const std::vector<std::string>* only_versions = nullptr);
+                         std::size_t max_steps = 0);
 
 }  // namespace migrate

@@ -99,7 +99,7 @@ class PlannerTest : public ::testing::Test {
   MigrationSet set_{"migrations", {}};
   std::vector<Attempt> history_;
   std::vector<VersionStatus> statuses_;
-  Options options_;
+  PlanPolicy options_;
 };
 
 // ---- resolve_target ----

@@ -7,19 +7,19 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "libmigrate/backend/backend.hpp"
+#include "libmigrate/backend/sqlite/sqlite_run_lock.hpp"
 #include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
-#include "libmigrate/history/timestamp.hpp"
 #include "libmigrate/source/sql_text.hpp"
-#include "migrate/library_version.hpp"
 
 namespace migrate {
 namespace {
 
-std::string quote_identifier(const std::string& name) {
+std::string quote_sqlite_identifier(const std::string& name) {
   std::string out = "\"";
   for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
@@ -132,11 +132,14 @@ int migration_authorizer(void* user, int action, const char* arg1, const char*, 
 class SqliteBackend final : public Backend {
  public:
   SqliteBackend(std::string path, const BackendOptions& options)
-      : path_(std::move(path)), table_(options.history_table), read_only_(options.read_only) {
-    bool memory = path_ == ":memory:";
-    if (read_only_ && !memory && !std::filesystem::exists(path_)) return;  // nothing applied yet
+      : path_(std::move(path)),
+        read_only_(options.read_only),
+        memory_(path_ == ":memory:"),
+        application_(options.application_name),
+        run_lock_(path_ + "-migrate-lock") {
+    if (read_only_ && !memory_ && !std::filesystem::exists(path_)) return;  // nothing applied yet
     int flags =
-        read_only_ && !memory ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        read_only_ && !memory_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -161,11 +164,13 @@ class SqliteBackend final : public Backend {
   ~SqliteBackend() override {
     if (db_) {
       rollback();
+      for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
       sqlite3_close_v2(db_);
     }
+    release_run_lock();
   }
 
-  std::string dialect() const override { return "sqlite"; }
+  Dialect dialect() const override { return Dialect::kSqlite; }
 
   std::vector<SqlStatement> split(const std::string& sql,
                                   const SourceLocation& file) const override {
@@ -176,10 +181,18 @@ class SqliteBackend final : public Backend {
   // `-- migrate:transaction off`; SQLite reports that itself when the statement runs.
   StatementTraits describe(const SqlStatement&) const override { return {}; }
 
-  // The write lock (BEGIN IMMEDIATE in begin()) is the migration lock on SQLite.
-  void acquire_run_lock(std::chrono::milliseconds) override {}
-  void release_run_lock() noexcept override {}
-  std::vector<DatabaseSession> run_lock_holders() override { return {}; }
+  // The write lock (BEGIN IMMEDIATE in begin()) serializes each step; the run lock, a file
+  // lock beside the database, keeps a second runner out for the whole run, also between the
+  // statements of a `transaction off` step, when no write lock is held.
+  void acquire_run_lock(std::chrono::milliseconds wait) override {
+    if (memory_) return;
+    run_lock_.acquire(wait, application_);
+  }
+  void release_run_lock() noexcept override { run_lock_.release(); }
+  std::vector<DatabaseSession> run_lock_holders() override {
+    if (memory_) return {};
+    return run_lock_.holders();
+  }
   std::vector<DatabaseSession> sessions_of_run(const std::string&) override { return {}; }
   std::vector<DatabaseSession> long_transactions(const std::vector<std::string>&,
                                                  std::chrono::milliseconds) override {
@@ -187,7 +200,8 @@ class SqliteBackend final : public Backend {
   }
   std::vector<DatabaseSession> last_blockers() const override { return {}; }
 
-  CatalogFacts catalog_facts(const std::vector<std::string>& relations) override {
+  CatalogFacts catalog_facts(const std::vector<std::string>& relations,
+                             std::chrono::milliseconds) override {
     CatalogFacts facts;
     facts.server_version_num = sqlite3_libversion_number();
     if (!db_) return facts;
@@ -195,66 +209,10 @@ class SqliteBackend final : public Backend {
       Statement exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
       exists.bind(1, r);
       if (!exists.step()) continue;
-      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_identifier(r)));
+      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_sqlite_identifier(r)));
       if (count.step()) facts.table_rows[r] = static_cast<double>(count.integer(0));
     }
     return facts;
-  }
-
-  std::vector<Attempt> read_history() override {
-    std::vector<Attempt> out;
-    if (!db_ || !history_exists()) return out;
-    sqlite3_stmt* probe = nullptr;
-    std::string sql = fmt::format(
-        "SELECT id, history_format, run_id, version, name, direction, checksum, down_checksum, "
-        "transactional, started_at, finished_at, success, error_message, error_code, "
-        "statement_index, execution_ms, installed_by, client, tool_version, error_statement, "
-        "progress_checksum FROM {} ORDER BY id",
-        quote_identifier(table_));
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
-      std::string why = sqlite3_errmsg(db_);
-      sqlite3_finalize(probe);
-      fail(ErrorCode::kHistoryIncompatible,
-           fmt::format("table {} exists but is not a libmigrate history table ({})", table_, why),
-           "choose another table with --history-table, or rename the existing table");
-    }
-    sqlite3_finalize(probe);
-    Statement q(db_, sql);
-    while (q.step()) {
-      Attempt a;
-      a.id = q.integer(0);
-      a.history_format = static_cast<int>(q.integer(1));
-      if (a.history_format > kHistoryFormatVersion) {
-        fail(ErrorCode::kHistoryIncompatible,
-             fmt::format("history table {} has format {}, newer than this libmigrate reads ({})",
-                         table_, a.history_format, kHistoryFormatVersion),
-             "upgrade migrate to the version that wrote the history");
-      }
-      a.run_id = q.text(2);
-      a.version = q.text(3);
-      a.name = q.text(4);
-      std::string dir = q.text(5);
-      a.direction = dir == "up"     ? Direction::kUp
-                    : dir == "down" ? Direction::kDown
-                                    : Direction::kInit;
-      a.checksum = q.text(6);
-      a.down_checksum = q.optional_text(7);
-      a.transactional = q.integer(8) != 0;
-      a.started_at = q.text(9);
-      a.finished_at = q.optional_text(10);
-      if (!q.is_null(11)) a.success = q.integer(11) != 0;
-      a.error_message = q.text(12);
-      a.error_code = q.text(13);
-      a.statement_index = static_cast<int>(q.integer(14));
-      a.execution_ms = q.integer(15);
-      a.installed_by = q.text(16);
-      a.client = q.text(17);
-      a.tool_version = q.text(18);
-      a.error_statement = static_cast<int>(q.integer(19));
-      a.progress_checksum = q.optional_text(20);
-      out.push_back(std::move(a));
-    }
-    return out;
   }
 
   void begin(const StepSession& session, std::chrono::milliseconds wait) override {
@@ -277,7 +235,6 @@ class SqliteBackend final : public Backend {
            fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
            "check that the database file and its directory are writable");
     }
-    create_history_if_missing();
   }
 
   void verify(const StepSession& session) override {
@@ -305,7 +262,10 @@ class SqliteBackend final : public Backend {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
 
-  void execute(const SqlStatement& statement, const StepSession& session) override {
+  bool in_transaction() const noexcept override { return db_ && !sqlite3_get_autocommit(db_); }
+
+  std::optional<std::int64_t> execute(const SqlStatement& statement,
+                                      const StepSession& session) override {
     require_writable();
     AuthorizerState auth{session.transactional, {}};
     sqlite3_set_authorizer(db_, migration_authorizer, &auth);
@@ -324,6 +284,7 @@ class SqliteBackend final : public Backend {
                           : "remove the statement; split the work into separate migrations, "
                             "or choose `-- migrate:foreign-keys check|enforce`");
     }
+    const sqlite3_int64 changes_before = sqlite3_total_changes64(db_);
     while (stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
     if (stmt && rc != SQLITE_DONE) {
@@ -334,46 +295,52 @@ class SqliteBackend final : public Backend {
       statement_error(statement, session, message, ext, offset, "");
     }
     sqlite3_finalize(stmt);
+    return static_cast<std::int64_t>(sqlite3_total_changes64(db_) - changes_before);
   }
 
-  std::int64_t insert_attempt(const Attempt& a) override {
-    Statement q(
-        db_, fmt::format(
-                 "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
-                 "down_checksum, transactional, started_at, finished_at, success, error_message, "
-                 "error_code, statement_index, execution_ms, installed_by, client, tool_version, "
-                 "error_statement, progress_checksum) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                 "?17, ?18, ?19, ?20)",
-                 quote_identifier(table_)));
-    q.bind(1, static_cast<std::int64_t>(a.history_format))
-        .bind(2, a.run_id)
-        .bind(3, a.version)
-        .bind(4, a.name);
-    q.bind(5, std::string(to_string(a.direction))).bind(6, a.checksum).bind(7, a.down_checksum);
-    q.bind(8, static_cast<std::int64_t>(a.transactional))
-        .bind(9, a.started_at)
-        .bind(10, a.finished_at);
-    q.bind(11, a.success).bind(12, a.error_message).bind(13, a.error_code);
-    q.bind(14, static_cast<std::int64_t>(a.statement_index)).bind(15, a.execution_ms);
-    q.bind(16, a.installed_by).bind(17, a.client).bind(18, a.tool_version);
-    q.bind(19, static_cast<std::int64_t>(a.error_statement)).bind(20, a.progress_checksum);
-    q.step();
-    return sqlite3_last_insert_rowid(db_);
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    if (!db_) return {};  // opened read-only and the file does not exist: nothing is there
+    sqlite3_stmt* stmt = cached(sql);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      if (params[i])
+        sqlite3_bind_text(stmt, n, params[i]->data(), static_cast<int>(params[i]->size()),
+                          SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null(stmt, n);
+    }
+    std::vector<SqlRow> rows;
+    int rc;
+    const int columns = sqlite3_column_count(stmt);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      SqlRow row;
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+          row.emplace_back();
+        } else {
+          auto* p = sqlite3_column_text(stmt, c);
+          row.emplace_back(std::string(reinterpret_cast<const char*>(p),
+                                       static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) {
+      std::string why = sqlite3_errmsg(db_);
+      int ext = sqlite3_extended_errcode(db_);
+      sqlite3_reset(stmt);
+      fail(ErrorCode::kInternal, fmt::format("SQLite error in libmigrate's own statement: {} ({}): {}",
+                                             why, result_code_name(ext), sql));
+    }
+    sqlite3_reset(stmt);
+    return rows;
   }
 
-  void update_attempt(const Attempt& a) override {
-    Statement q(
-        db_,
-        fmt::format(
-            "UPDATE {} SET finished_at = ?1, success = ?2, error_message = ?3, error_code = ?4, "
-            "statement_index = ?5, execution_ms = ?6, error_statement = ?8, progress_checksum = ?9 "
-            "WHERE id = ?7",
-            quote_identifier(table_)));
-    q.bind(1, a.finished_at).bind(2, a.success).bind(3, a.error_message).bind(4, a.error_code);
-    q.bind(5, static_cast<std::int64_t>(a.statement_index)).bind(6, a.execution_ms).bind(7, a.id);
-    q.bind(8, static_cast<std::int64_t>(a.error_statement)).bind(9, a.progress_checksum);
-    q.step();
+  std::string quote_identifier(const std::string& name) const override {
+    return quote_sqlite_identifier(name);
   }
 
   std::string installed_by() override {
@@ -394,52 +361,6 @@ class SqliteBackend final : public Backend {
       sqlite3_free(err);
       fail(ErrorCode::kInternal, fmt::format("SQLite failed on `{}`: {}", sql, why));
     }
-  }
-
-  bool history_exists() {
-    Statement q(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
-    q.bind(1, table_);
-    return q.step();
-  }
-
-  void create_history_if_missing() {
-    if (history_exists()) return;
-    exec(fmt::format("CREATE TABLE {} (\n"
-                     "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-                     "  history_format INTEGER NOT NULL,\n"
-                     "  run_id TEXT NOT NULL,\n"
-                     "  version TEXT NOT NULL,\n"
-                     "  name TEXT NOT NULL,\n"
-                     "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'init')),\n"
-                     "  checksum TEXT NOT NULL,\n"
-                     "  down_checksum TEXT,\n"
-                     "  transactional INTEGER NOT NULL,\n"
-                     "  started_at TEXT NOT NULL,\n"
-                     "  finished_at TEXT,\n"
-                     "  success INTEGER,\n"
-                     "  error_message TEXT NOT NULL DEFAULT '',\n"
-                     "  error_code TEXT NOT NULL DEFAULT '',\n"
-                     "  statement_index INTEGER NOT NULL DEFAULT 0,\n"
-                     "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
-                     "  installed_by TEXT NOT NULL,\n"
-                     "  client TEXT NOT NULL,\n"
-                     "  tool_version TEXT NOT NULL,\n"
-                     "  error_statement INTEGER NOT NULL DEFAULT 0,\n"
-                     "  progress_checksum TEXT\n"
-                     ")",
-                     quote_identifier(table_))
-             .c_str());
-    // The first row records when, by which release and in which format the table was made.
-    Statement q(
-        db_,
-        fmt::format(
-            "INSERT INTO {} (history_format, run_id, version, name, direction, checksum, "
-            "transactional, started_at, finished_at, success, installed_by, client, tool_version) "
-            "VALUES (?1, '', '', '', 'init', '', 1, ?2, ?2, 1, ?3, '', ?4)",
-            quote_identifier(table_)));
-    q.bind(1, static_cast<std::int64_t>(kHistoryFormatVersion)).bind(2, utc_timestamp());
-    q.bind(3, installed_by()).bind(4, std::string(kLibraryVersion));
-    q.step();
   }
 
   void check_foreign_keys(const StepSession& session) {
@@ -486,10 +407,32 @@ class SqliteBackend final : public Backend {
                         where, result_code_name(code)});
   }
 
+  // libmigrate's own statements, prepared once per run: the history is written after every step.
+  sqlite3_stmt* cached(const std::string& sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    if (cache_.size() > 64) {  // multi-row inserts vary in size; keep the cache small
+      for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
+      std::string why = sqlite3_errmsg(db_);
+      sqlite3_finalize(stmt);
+      fail(ErrorCode::kInternal,
+           fmt::format("SQLite rejected libmigrate's own statement: {} ({})", why, sql));
+    }
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
   std::string path_;
-  std::string table_;
   bool read_only_;
+  bool memory_;
+  std::string application_;
+  SqliteRunLock run_lock_;
   sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace

@@ -1,0 +1,68 @@
+// What a run will do, step by step, before anything executes: the planner's output, shown by
+// `migrate plan` and consumed by the executor. Plain values; building one touches no database.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/analysis.hpp"
+#include "migrate/dialect.hpp"
+#include "migrate/history.hpp"
+#include "migrate/source.hpp"
+
+namespace migrate {
+
+// One statement as the planner split it.
+struct PlannedStatement {
+  int index = 0;  // 1-based within its file
+  int line = 0;   // 1-based position of the statement's first character in the file
+  int column = 0;
+  std::string sql;
+  // Runs on its own in autocommit (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`), not in
+  // a transaction with its neighbours; `standalone_reason` says why.
+  bool standalone = false;
+  std::string standalone_reason;
+  bool takes_relation_lock = false;
+  std::vector<std::string> relations;
+  // BEGIN, COMMIT, SAVEPOINT...: refused when the statement is reached (libmigrate owns the
+  // transactions and records the history between them).
+  bool transaction_control = false;
+};
+
+enum class StepKind { kApply, kRevert };
+
+struct PlannedStep {
+  StepKind kind = StepKind::kApply;
+  std::string version;
+  std::string name;
+  std::filesystem::path file;
+  std::string checksum;
+  bool transactional = true;
+  std::optional<MigrationClass> declared_class;
+  std::optional<Phase> phase;
+  ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
+  int resume_from = 0;  // statements already done by an interrupted non-transactional attempt
+  // The attempt of a process that died mid-step (no outcome recorded): this run closes it as
+  // failed ("interrupted") so the history stays exact.
+  std::optional<Attempt> interrupted_attempt;
+  std::vector<PlannedStatement> statements;
+  std::vector<std::string> history_writes;  // what the run will record, in words
+  // What the analyzer says about an apply step: class, locks, findings (absent for reverts).
+  std::optional<MigrationAnalysis> analysis;
+};
+
+struct Plan {
+  Dialect dialect = Dialect::kSqlite;
+  std::optional<std::string> current_version;  // highest applied, before the plan
+  std::optional<std::string> target_version;   // where the plan ends
+  std::vector<PlannedStep> steps;
+};
+
+struct RollbackTarget {
+  std::optional<std::string> version;  // keep this version applied, revert everything above
+  std::optional<int> steps;            // or: revert this many newest applied versions
+};
+
+}  // namespace migrate

@@ -1,0 +1,113 @@
+// PostgreSQL backend (libpqxx 6), internal to the backend folder. One class over three
+// connections:
+// - work: migration statements, transactions and the history (postgres_backend.cpp);
+// - lock: only ever holds the session advisory lock, never a transaction, so it cannot deadlock
+//   with CREATE INDEX CONCURRENTLY (postgres_run_lock.cpp, with the other pg_stat_activity reads);
+// - monitor: opened by the blocker watch only when a statement has waited for a lock longer
+//   than a short threshold (postgres_blocker_watch.cpp).
+// Catalog facts for the analyzer are in postgres_catalog.cpp.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "libmigrate/backend/backend.hpp"
+#include "libmigrate/backend/postgres/postgres_blocker_watch.hpp"
+
+namespace migrate {
+
+// libpq messages read "ERROR:  text\nLINE 1: ...\n  ^"; the first line without the severity is
+// the message, the rest repeats the statement.
+std::string first_message_line(const std::string& what);
+
+// The columns session_from() reads, for `SELECT {kSessionColumns} FROM pg_stat_activity a`.
+extern const char* const kSessionColumns;
+DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
+
+class PostgresBackend final : public Backend {
+ public:
+  PostgresBackend(std::string url, const BackendOptions& options);
+  ~PostgresBackend() override;
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  std::vector<SqlStatement> split(const std::string& sql,
+                                  const SourceLocation& file) const override;
+  StatementTraits describe(const SqlStatement& statement) const override;
+
+  // postgres_run_lock.cpp
+  void acquire_run_lock(std::chrono::milliseconds wait) override;
+  void release_run_lock() noexcept override;
+  std::vector<DatabaseSession> run_lock_holders() override;
+  std::vector<DatabaseSession> sessions_of_run(const std::string& client) override;
+  std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
+                                                 std::chrono::milliseconds min_age) override;
+
+  // postgres_catalog.cpp
+  CatalogFacts catalog_facts(const std::vector<std::string>& relations,
+                             std::chrono::milliseconds lock_timeout) override;
+
+  std::vector<DatabaseSession> last_blockers() const override { return last_blockers_; }
+
+  void begin(const StepSession& session, std::chrono::milliseconds wait) override;
+  void verify(const StepSession&) override {}  // PostgreSQL enforces constraints itself
+  void commit(const StepSession& session) override;
+  void rollback() noexcept override;
+  bool in_transaction() const noexcept override { return tx_ != nullptr; }
+
+  std::optional<std::int64_t> execute(const SqlStatement& statement,
+                                      const StepSession& session) override;
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
+  std::string quote_identifier(const std::string& name) const override {
+    return work_->quote_name(name);
+  }
+  std::string installed_by() override;
+
+ private:
+  // Runs `f` in the open transaction, or in autocommit when none is open (pqxx allows one
+  // transaction object per connection at a time).
+  template <typename F>
+  std::invoke_result_t<F, pqxx::transaction_base&> with_transaction(F&& f) {
+    if (tx_) return f(static_cast<pqxx::transaction_base&>(*tx_));
+    pqxx::nontransaction q(*work_);
+    return f(static_cast<pqxx::transaction_base&>(q));
+  }
+
+  std::unique_ptr<pqxx::connection> connect(const char* role);
+  void log(LogLevel level, const std::string& message) const;
+  // Sets lock_timeout and statement_timeout in one round trip, only when they differ from what
+  // the session (or the open transaction) already has.
+  void apply_timeouts(const StepSession& session, pqxx::transaction_base& q);
+  [[noreturn]] void statement_error(const SqlStatement& statement, const StepSession& session,
+                                    const pqxx::sql_error& e);
+  static std::string describe_holder(const DatabaseSession& s);
+  // "schema.table" or "table" as the analyzer names it, quoted for SQL.
+  std::string qualify(const std::string& relation) const;
+
+  using Timeouts = std::pair<std::int64_t, std::int64_t>;  // lock, statement (ms)
+
+  std::string url_;
+  std::string schema_;
+  std::string table_;
+  bool read_only_;
+  std::string application_;
+  LogSink log_;
+  std::unique_ptr<pqxx::connection> work_;
+  std::unique_ptr<pqxx::connection> lock_conn_;
+  std::unique_ptr<pqxx::work> tx_;
+  std::unique_ptr<BlockerWatch> watch_;
+  std::pair<std::int32_t, std::int32_t> keys_;
+  bool holding_run_lock_ = false;
+  std::vector<DatabaseSession> last_blockers_;
+  // What lock_timeout / statement_timeout are now: for the session (autocommit statements), and
+  // inside the open transaction (SET LOCAL ends with it). Unknown until first set.
+  std::optional<Timeouts> session_timeouts_;
+  std::optional<Timeouts> tx_timeouts_;
+};
+
+}  // namespace migrate

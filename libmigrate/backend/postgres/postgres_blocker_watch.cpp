@@ -1,0 +1,86 @@
+#include "libmigrate/backend/postgres/postgres_blocker_watch.hpp"
+
+#include <fmt/format.h>
+
+#include "libmigrate/backend/postgres/postgres_backend.hpp"
+
+namespace migrate {
+
+BlockerWatch::BlockerWatch(Connect connect, int watched_pid)
+    : connect_(std::move(connect)), pid_(watched_pid), thread_([this] { loop(); }) {}
+
+BlockerWatch::~BlockerWatch() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BlockerWatch::start(std::chrono::milliseconds threshold, std::chrono::milliseconds every) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    armed_ = true;
+    seen_.clear();
+    due_ = std::chrono::steady_clock::now() + threshold;
+    every_ = every;
+  }
+  cv_.notify_all();
+}
+
+std::vector<DatabaseSession> BlockerWatch::stop() {
+  std::unique_lock<std::mutex> g(mu_);
+  armed_ = false;
+  cv_.notify_all();
+  // A poll in flight belongs to this statement: wait for its answer.
+  cv_.wait(g, [this] { return !polling_; });
+  return std::move(seen_);
+}
+
+void BlockerWatch::loop() {
+  std::unique_lock<std::mutex> g(mu_);
+  while (!quit_) {
+    if (!armed_) {
+      cv_.wait(g, [this] { return quit_ || armed_; });
+      continue;
+    }
+    if (std::chrono::steady_clock::now() < due_) {
+      auto due = due_;
+      cv_.wait_until(g, due, [this] { return quit_ || !armed_; });
+      continue;
+    }
+    polling_ = true;
+    g.unlock();
+    poll();
+    g.lock();
+    polling_ = false;
+    due_ = std::chrono::steady_clock::now() + every_;
+    cv_.notify_all();
+  }
+}
+
+void BlockerWatch::poll() {
+  try {
+    if (!monitor_) monitor_ = connect_();
+    pqxx::nontransaction q(*monitor_);
+    auto rows = q.exec_params(
+        fmt::format("SELECT {}, coalesce((SELECT string_agg(l.mode || ' on ' || "
+                    "l.relation::regclass::text || CASE WHEN l.granted THEN ' (granted)' ELSE ' "
+                    "(waiting)' END, ', ') FROM pg_locks l WHERE l.pid = a.pid AND l.relation IS "
+                    "NOT NULL), '') FROM pg_stat_activity a WHERE a.pid = "
+                    "ANY(pg_blocking_pids($1)) ORDER BY a.pid",
+                    kSessionColumns),
+        pid_);
+    if (rows.empty()) return;
+    std::vector<DatabaseSession> now;
+    for (const auto& r : rows) now.push_back(session_from(r, r[8].as<std::string>()));
+    std::lock_guard<std::mutex> g(mu_);
+    seen_ = std::move(now);
+  } catch (const std::exception&) {
+    // Monitoring is best effort: the statement's own outcome is what counts.
+    monitor_.reset();
+  }
+}
+
+}  // namespace migrate

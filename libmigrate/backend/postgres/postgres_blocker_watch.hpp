@@ -1,0 +1,55 @@
+// Who blocks a statement that waits for a lock, asked from another connection while it waits:
+// once lock_timeout fires the wait is over and pg_blocking_pids() can no longer tell.
+//
+// One watch per run: one thread and one monitor connection, both created only when a statement
+// first waits longer than the threshold. A statement that finishes sooner costs two mutex
+// operations and no query.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "migrate/history.hpp"
+
+namespace migrate {
+
+class BlockerWatch {
+ public:
+  using Connect = std::function<std::unique_ptr<pqxx::connection>()>;
+  BlockerWatch(Connect connect, int watched_pid);
+  ~BlockerWatch();
+  BlockerWatch(const BlockerWatch&) = delete;
+  BlockerWatch& operator=(const BlockerWatch&) = delete;
+
+  // A statement starts on the watched session: once it has run for `threshold`, poll its
+  // blockers every `every` until stop().
+  void start(std::chrono::milliseconds threshold, std::chrono::milliseconds every);
+  // The statement ended: returns the blockers last seen (empty if it never waited that long).
+  std::vector<DatabaseSession> stop();
+
+ private:
+  void loop();
+  void poll();
+
+  Connect connect_;
+  int pid_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  bool polling_ = false;
+  bool quit_ = false;
+  std::chrono::steady_clock::time_point due_;
+  std::chrono::milliseconds every_{100};
+  std::vector<DatabaseSession> seen_;
+  std::unique_ptr<pqxx::connection> monitor_;  // used by the thread only
+  std::thread thread_;
+};
+
+}  // namespace migrate

@@ -1,0 +1,130 @@
+// The run lock and what pg_stat_activity says about runs: who holds the lock, which sessions a
+// killed run left behind, and which long transactions would block the plan (pre-flight).
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "libmigrate/backend/postgres/postgres_backend.hpp"
+#include "libmigrate/error/failure.hpp"
+
+namespace migrate {
+
+void PostgresBackend::acquire_run_lock(std::chrono::milliseconds wait) {
+  if (!lock_conn_) lock_conn_ = connect("lock");
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  bool logged = false;
+  while (true) {
+    pqxx::nontransaction q(*lock_conn_);
+    if (q.exec_params("SELECT pg_try_advisory_lock($1, $2)", keys_.first, keys_.second)[0][0]
+            .as<bool>()) {
+      holding_run_lock_ = true;
+      return;
+    }
+    q.commit();
+    auto holders = run_lock_holders();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string who =
+          holders.empty() ? std::string("a session that has just released it") : std::string();
+      for (const auto& h : holders)
+        who += (who.empty() ? "" : ", with its statements on ") + describe_holder(h);
+      fail(
+          ErrorCode::kRunInProgress,
+          fmt::format("a migration run is in progress: the migration lock of {}.{} is held by {}; waited {} ms", schema_, table_,
+                      who, wait.count()),
+          "wait for that migration to finish (`migrate status` shows it), or raise --lock-wait; "
+          "if its process is gone, end each session named with SELECT pg_terminate_backend(pid)");
+    }
+    if (!logged && !holders.empty()) {
+      log(LogLevel::kInfo, fmt::format("waiting for the migration lock held by {}",
+                                       describe_holder(holders.front())));
+      logged = true;
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(250), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            deadline - std::chrono::steady_clock::now()) +
+                                            std::chrono::milliseconds(1)));
+  }
+}
+
+void PostgresBackend::release_run_lock() noexcept {
+  if (!holding_run_lock_ || !lock_conn_) return;
+  try {
+    pqxx::nontransaction q(*lock_conn_);
+    q.exec_params("SELECT pg_advisory_unlock($1, $2)", keys_.first, keys_.second);
+  } catch (const std::exception&) {
+    // Closing the connection releases a session lock too.
+  }
+  holding_run_lock_ = false;
+}
+
+std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
+  // The holder is a run's lock connection; its statements run on the sibling connection whose
+  // application_name ends in " migrations" instead of " lock" (see connect()).
+  auto rows = with_transaction([&](pqxx::transaction_base& q) {
+    return q.exec_params(
+        fmt::format(
+            "WITH holder AS (SELECT a.* FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.classid = ($1::int)::oid AND l.objid = "
+            "($2::int)::oid "
+            "AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())) "
+            "SELECT {}, 'migration lock' FROM holder a UNION ALL "
+            "SELECT {}, 'statements of the run holding the migration lock' FROM pg_stat_activity "
+            "a "
+            "WHERE a.application_name IN (SELECT regexp_replace(application_name, ' lock$', ' "
+            "migrations') "
+            "FROM holder) ORDER BY 9",
+            kSessionColumns, kSessionColumns),
+        keys_.first, keys_.second);
+  });
+  std::vector<DatabaseSession> out;
+  for (const auto& r : rows) out.push_back(session_from(r, r[8].as<std::string>()));
+  return out;
+}
+
+std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string& client) {
+  // client is "host:pid:application"; application_name carries " host:pid " (see connect()).
+  auto second = client.find(':', client.find(':') + 1);
+  std::string host_pid = client.substr(0, second);
+  auto rows = with_transaction([&](pqxx::transaction_base& q) {
+    // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
+    // poll sees sessions end.
+    q.exec("SELECT pg_stat_clear_snapshot()");
+    // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
+    // poll sees sessions end.
+    q.exec("SELECT pg_stat_clear_snapshot()");
+    return q.exec_params(
+        fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
+                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid()",
+                    kSessionColumns),
+        host_pid);
+  });
+  std::vector<DatabaseSession> out;
+  for (const auto& r : rows) out.push_back(session_from(r, "connection of an interrupted run"));
+  return out;
+}
+
+std::vector<DatabaseSession> PostgresBackend::long_transactions(const std::vector<std::string>& relations,
+                                               std::chrono::milliseconds min_age) {
+  if (relations.empty()) return {};
+  std::string list;
+  for (const auto& r : relations) list += (list.empty() ? "" : ",") + r;
+  pqxx::nontransaction q(*work_);
+  // to_regclass() ignores relations that do not exist yet (created by the plan itself).
+  auto rows = q.exec_params(
+      fmt::format(
+          "SELECT {}, string_agg(l.mode || ' on ' || l.relation::regclass::text || "
+          "CASE WHEN l.granted THEN ' (granted)' ELSE ' (waiting)' END, ', ') "
+          "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+          "WHERE l.relation IN (SELECT to_regclass(x) FROM unnest(string_to_array($1, ',')) x "
+          "WHERE to_regclass(x) IS NOT NULL) AND a.pid <> pg_backend_pid() "
+          "AND a.xact_start < now() - ($2 || ' milliseconds')::interval "
+          "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 7 DESC",
+          kSessionColumns),
+      list, std::to_string(min_age.count()));
+  std::vector<DatabaseSession> out;
+  for (const auto& r : rows) out.push_back(session_from(r, r[8].as<std::string>()));
+  return out;
+}
+
+}  // namespace migrate

@@ -1,0 +1,37 @@
+// What the executor needs to know of the run's options, and nothing else (the planner has its
+// own PlanPolicy): the Migrator fills it from Options.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "migrate/log.hpp"
+
+namespace migrate {
+
+struct ExecPolicy {
+  std::chrono::milliseconds lock_wait{10'000};    // run lock and SQLite write lock
+  std::chrono::milliseconds lock_timeout{500};    // per statement; a directive wins
+  std::optional<std::chrono::milliseconds> statement_timeout;  // unset: by statement kind
+  int lock_retries = 8;
+  std::chrono::milliseconds retry_base{200};
+  std::chrono::milliseconds retry_cap{10'000};
+  std::chrono::milliseconds preflight_min_age{30'000};
+  std::chrono::milliseconds wait_for_quiet{0};
+  LogSink log;
+
+  void say(LogLevel level, const std::string& message) const {
+    if (log) log(level, message);
+  }
+};
+
+// Who runs, written into every attempt.
+struct RunIdentity {
+  std::string run_id;
+  std::string installed_by;
+  std::string client;  // host:pid:application
+  std::string tool_version;
+};
+
+}  // namespace migrate

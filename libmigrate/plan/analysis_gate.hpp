@@ -1,0 +1,33 @@
+// The analyzer's part in planning: every apply step gets its analysis, with facts from the live
+// catalog (row estimates, server version, extensions), and `apply` refuses unsuppressed
+// error-level findings before anything runs.
+#pragma once
+
+#include <chrono>
+
+#include "libmigrate/backend/backend.hpp"
+#include "migrate/log.hpp"
+#include "migrate/plan.hpp"
+#include "migrate/source.hpp"
+
+namespace migrate {
+
+struct AnalysisPolicy {
+  bool allow_unsafe = false;
+  // Catalog probes run under this lock_timeout (and a short statement_timeout): planning never
+  // queues behind a lock longer than a statement of the plan would.
+  std::chrono::milliseconds probe_lock_timeout{500};
+  LogSink log;
+};
+
+// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
+// what exists) and attaches each apply step's analysis. A failure of the analysis itself is
+// logged, never fatal: the executor reports real errors with their location.
+void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
+                  const AnalysisPolicy& policy);
+
+// Throws kUnsafeMigration listing every unsuppressed error-level finding of the plan, unless
+// policy.allow_unsafe (then they are logged).
+void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy);
+
+}  // namespace migrate
