@@ -27,7 +27,8 @@ std::optional<ConcurrentIndexBuild> concurrent_index_build(const std::string& sq
 }
 
 bool prepare_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
-                              const StepSession& session, const ExecPolicy& policy) {
+                              const SqlStatement& statement, const StepSession& session,
+                              const ExecPolicy& policy) {
   auto rows = backend.query(kIndexSql, {idx.index_name, idx.schema});
   if (rows.empty()) return false;
   const std::string qualified =
@@ -40,8 +41,9 @@ bool prepare_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
     StepSession drop = session;
     drop.transactional = false;
     drop.statement_timeout = std::chrono::milliseconds(0);
-    SqlStatement statement{0, 0, 0, 0, "DROP INDEX CONCURRENTLY IF EXISTS " + qualified};
-    backend.execute(statement, drop);
+    SqlStatement statement_drop = statement;
+    statement_drop.sql = "DROP INDEX CONCURRENTLY IF EXISTS " + qualified;
+    backend.execute(statement_drop, drop);
     return false;
   }
   if (rows[0][1] == idx.table) {

@@ -25,8 +25,10 @@ std::optional<ConcurrentIndexBuild> concurrent_index_build(const std::string& sq
 // the session's lock_timeout. Returns true when a valid index of that name already exists on the
 // same table (a build that completed before its process died): nothing left to do. Throws like
 // Backend::execute (kLockTimeout is retried by the caller).
+// Errors of the drop point at `statement`, the build it prepares.
 bool prepare_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
-                              const StepSession& session, const ExecPolicy& policy);
+                              const SqlStatement& statement, const StepSession& session,
+                              const ExecPolicy& policy);
 
 // After the build: throws kStatementFailed (INVALID_INDEX) when the index is not valid.
 void check_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,

@@ -115,7 +115,7 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
   std::optional<ConcurrentIndexBuild> index;
   if (s.standalone && backend_.dialect() == Dialect::kPostgres)
     index = concurrent_index_build(s.sql);
-  if (index && prepare_concurrent_index(backend_, *index, session, policy_)) {
+  if (index && prepare_concurrent_index(backend_, *index, statement, session, policy_)) {
     record.rows_affected = 0;  // already built and valid
   } else {
     record.rows_affected = backend_.execute(statement, session);

@@ -7,7 +7,15 @@
 namespace migrate {
 
 BlockerWatch::BlockerWatch(Connect connect, int watched_pid)
-    : connect_(std::move(connect)), pid_(watched_pid), thread_([this] { loop(); }) {}
+    : connect_(std::move(connect)), pid_(watched_pid) {
+  // Connected before the first statement, so a short lock_timeout is not spent connecting.
+  try {
+    monitor_ = connect_();
+  } catch (const std::exception&) {
+    // poll() tries again; without a monitor only the blockers' names are lost.
+  }
+  thread_ = std::thread([this] { loop(); });
+}
 
 BlockerWatch::~BlockerWatch() {
   {

@@ -1,9 +1,10 @@
 // Who blocks a statement that waits for a lock, asked from another connection while it waits:
 // once lock_timeout fires the wait is over and pg_blocking_pids() can no longer tell.
 //
-// One watch per run: one thread and one monitor connection, both created only when a statement
-// first waits longer than the threshold. A statement that finishes sooner costs two mutex
-// operations and no query.
+// One watch per run: one thread and one monitor connection, created with the run's first
+// statement that has a lock_timeout. The blockers are asked for only once a statement has run
+// longer than a short threshold; a statement that finishes sooner costs two mutex operations and
+// no query.
 #pragma once
 
 #include <pqxx/pqxx>
