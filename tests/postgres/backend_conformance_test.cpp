@@ -1,7 +1,10 @@
 // One behaviour, two databases: every backend must pass these (golang-migrate's lesson: a
 // shared conformance suite keeps drivers honest). Same migration files, same assertions.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "migrate/migrator.hpp"
@@ -21,6 +24,9 @@ class Target {
   virtual ~Target() = default;
   virtual std::string url() const = 0;
   virtual std::vector<std::string> query(const std::string& sql) const = 0;
+  // Runs a script of several statements.
+  virtual void execute(const std::string& script) const = 0;
+  virtual std::string dialect() const = 0;  // "sqlite" or "postgresql", as in fixture names
   bool table_exists(const std::string& name) const {
     return query(exists_sql(name)) == std::vector<std::string>{"1"};
   }
@@ -50,6 +56,17 @@ class SqliteTarget : public Target {
   std::vector<std::string> query(const std::string& sql) const override {
     return query_sqlite(ws.database(), sql);
   }
+  void execute(const std::string& script) const override {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(ws.database().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &err);
+    std::string why = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << why;
+  }
+  std::string dialect() const override { return "sqlite"; }
 
  protected:
   std::string exists_sql(const std::string& name) const override {
@@ -62,6 +79,8 @@ class PostgresTarget : public Target {
   explicit PostgresTarget(std::unique_ptr<PostgresTestDatabase> db) : db_(std::move(db)) {}
   std::string url() const override { return db_->url(); }
   std::vector<std::string> query(const std::string& sql) const override { return db_->query(sql); }
+  void execute(const std::string& script) const override { db_->execute(script); }
+  std::string dialect() const override { return "postgresql"; }
 
  protected:
   std::string exists_sql(const std::string& name) const override {
@@ -239,6 +258,145 @@ TEST_P(BackendConformance, TransactionControlInAMigrationIsRefused) {
   EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
   EXPECT_EQ(r.error->where.statement, 1);
   EXPECT_FALSE(target->table_exists("own"));
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A history written by 0.1.0 (format 1, its DDL checked in as a fixture) is upgraded in place by
+// the next apply: the rows written before stay exactly as they were.
+TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
+  target->execute(read_text(std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures" /
+                            "history" / ("format1." + target->dialect() + ".sql")));
+  ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
+  // Make version 1 look as 0.1.0 wrote it: format 1, no statement records.
+  target->execute("DROP TABLE migrate_history_statements");
+  target->execute("ALTER TABLE migrate_history DROP COLUMN checkpoint");
+  target->execute("UPDATE migrate_history SET history_format = 1");
+  target->execute("DELETE FROM migrate_history WHERE direction = 'init' AND name <> ''");
+  const auto before = target->query(
+      "SELECT id || '|' || version || '|' || checksum || '|' || started_at FROM migrate_history "
+      "ORDER BY id");
+  ASSERT_FALSE(target->table_exists("migrate_history_statements"));
+
+  // Reading never upgrades.
+  EXPECT_EQ(state_of("1"), State::kApplied);
+  EXPECT_EQ(state_of("2"), State::kPending);
+  EXPECT_FALSE(target->table_exists("migrate_history_statements"));
+
+  RunReport r = Migrator(target->options()).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_TRUE(target->table_exists("migrate_history_statements"));
+  EXPECT_EQ(target->query("SELECT id || '|' || version || '|' || checksum || '|' || started_at "
+                          "FROM migrate_history WHERE history_format = 1 ORDER BY id"),
+            before);
+  EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
+                          "history_format = 2"),
+            std::vector<std::string>{"upgraded from format 1"});
+  EXPECT_EQ(target->query("SELECT history_format FROM migrate_history WHERE version = '2'"),
+            std::vector<std::string>{"2"});
+  EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN "
+                          "migrate_history h ON h.id = s.attempt_id WHERE h.version = '2'"),
+            std::vector<std::string>{"1"});
+  EXPECT_EQ(state_of("1"), State::kApplied);
+  EXPECT_EQ(state_of("2"), State::kApplied);
+}
+
+TEST_P(BackendConformance, AHistoryOfANewerFormatIsRefusedAndLeftAlone) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
+  target->execute("UPDATE migrate_history SET history_format = 3 WHERE version = '1'");
+  RunReport r = Migrator(target->options()).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kHistoryIncompatible) << r.error->describe();
+  EXPECT_NE(r.error->message.find("format 3"), std::string::npos) << r.error->message;
+  EXPECT_FALSE(target->table_exists("notes"));
+  auto status = Migrator(target->options()).status();
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ErrorCode::kHistoryIncompatible);
+}
+
+// Format 2 keeps one record per statement, written with the attempt.
+TEST_P(BackendConformance, EveryStatementIsRecordedWithItsRowsAndDuration) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::nullopt).error);
+  EXPECT_EQ(target->query(
+                "SELECT s.statement_index || '|' || coalesce(s.rows_affected, -1) || '|' || "
+                "s.lock_retries || '|' || (s.duration_ms >= 0) FROM migrate_history_statements s "
+                "JOIN migrate_history h ON h.id = s.attempt_id WHERE h.version = '1' ORDER BY 1"),
+            (std::vector<std::string>{"1|0|0|" + std::string(target->dialect() == "sqlite"
+                                                                   ? "1"
+                                                                   : "true"),
+                                      "2|2|0|" + std::string(target->dialect() == "sqlite"
+                                                                   ? "1"
+                                                                   : "true")}));
+}
+
+// The state is read once, under the run lock: a runner that started while another held the lock
+// plans on what the other applied, never on what it saw before.
+TEST_P(BackendConformance, ARunnerThatWaitedForTheLockSeesWhatTheHolderApplied) {
+  for (int v = 3; v <= 5; ++v)
+    target->ws.write_migration("V" + std::to_string(v) + "__t.up.sql",
+                               "CREATE TABLE t" + std::to_string(v) + " (id INTEGER);\n");
+  RunReport second;
+  std::thread waiter;
+  Observer first_observer;
+  first_observer.before_step = [&](const PlannedStep& step) {
+    if (step.version != "1") return;
+    waiter = std::thread([&] {
+      Options o = target->options();
+      o.lock_wait = std::chrono::milliseconds(60'000);
+      second = Migrator(o).apply(std::nullopt);
+    });
+    // Let the second runner start and queue for the lock while this run holds it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  };
+  RunReport first = Migrator(target->options()).apply(std::nullopt, first_observer);
+  waiter.join();
+  ASSERT_FALSE(first.error) << first.error->describe();
+  ASSERT_FALSE(second.error) << second.error->describe();
+  EXPECT_EQ(first.steps.size(), 5u);
+  EXPECT_TRUE(second.steps.empty());
+  EXPECT_EQ(target->query("SELECT count(*) || '|' || count(DISTINCT version) FROM migrate_history "
+                          "WHERE direction = 'up'"),
+            std::vector<std::string>{"5|5"});
+}
+
+// While a `transaction off` step runs, no second runner may take it for interrupted, not even
+// with --retry-failed: it waits for the run lock or exits with RUN_IN_PROGRESS. Every statement
+// runs once and the version has one attempt.
+TEST_P(BackendConformance, AStepWithoutATransactionInProgressIsNotTakenForInterrupted) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::nullopt).error);
+  target->ws.write_migration(
+      "V3__steps.up.sql",
+      "-- migrate:transaction off\n"
+      "INSERT INTO notes (id, account_id, body) VALUES (1, 1, 'one');\n"
+      "INSERT INTO notes (id, account_id, body) VALUES (2, 1, 'two');\n");
+  RunReport intruder;
+  std::vector<State> seen;
+  Observer observer;
+  observer.before_statement = [&](const PlannedStep& step, const PlannedStatement& s) {
+    if (step.version != "3" || s.index != 2) return;
+    seen.push_back(state_of("3"));
+    Options o = target->options(true);  // --retry-failed
+    o.lock_wait = std::chrono::milliseconds(300);
+    intruder = Migrator(o).apply(std::nullopt);
+  };
+  RunReport r = Migrator(target->options()).apply(std::nullopt, observer);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  ASSERT_TRUE(intruder.error);
+  EXPECT_EQ(intruder.error->code, ErrorCode::kRunInProgress) << intruder.error->describe();
+  EXPECT_TRUE(intruder.steps.empty());
+  EXPECT_EQ(seen, std::vector<State>{State::kRunning});
+  EXPECT_EQ(target->query("SELECT count(*) FROM notes"), std::vector<std::string>{"2"});
+  EXPECT_EQ(target->history_rows(), "1|up|ok|2\n2|up|ok|1\n3|up|ok|2\n");
+  // The lock holder is named while it runs, and the run after it has nothing left to do.
+  RunReport after = Migrator(target->options(true)).apply(std::nullopt);
+  ASSERT_FALSE(after.error) << after.error->describe();
+  EXPECT_TRUE(after.steps.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendConformance, ::testing::Values("sqlite", "postgres"),
