@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cli/lint_command.hpp"
+#include "cli/commands/lint_command.hpp"
 #include "migrate/database_url.hpp"
 
 namespace migrate::cli {

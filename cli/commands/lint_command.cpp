@@ -1,12 +1,18 @@
-#include "cli/lint_command.hpp"
+// `migrate lint` and `migrate rules`: loading loose migration files, analyzing them without a
+// database, and printing the findings as text, JSON or SARIF. The renderer reuses the analysis
+// output for plans.
+#include "cli/commands/lint_command.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
+#include "cli/exit_codes.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate::cli {
@@ -191,6 +197,102 @@ std::string render_lint_text(const std::vector<MigrationAnalysis>& analyses) {
   out += fmt::format("\n{} migration(s): {} error(s), {} warning(s), {} info, {} allowed\n",
                      analyses.size(), errors, warnings, infos, suppressed);
   return out;
+}
+
+namespace {
+
+struct LintFlags {
+  std::vector<std::string> paths;
+  std::optional<int> pg_version;
+  std::optional<std::string> dialect;
+  bool require_qualified = false;
+};
+
+int run_lint(const CommandContext& ctx, const LintFlags& flags) {
+  const Invocation& inv = ctx.inv;
+  std::vector<std::string> lint_paths = flags.paths;
+  if (lint_paths.empty()) lint_paths.push_back(ctx.options.migrations_dir.string());
+  auto inputs = load_lint_inputs(lint_paths);
+  if (!inputs) return finish(inv, json::object(), inputs.error(), "");
+  AnalysisOptions ao;
+  ao.dialect = flags.dialect.value_or(
+      ctx.options.database_url.starts_with("sqlite:") ? "sqlite" : "postgresql");
+  if (ao.dialect != "postgresql" && ao.dialect != "sqlite")
+    return fail_usage(inv, fmt::format("unknown dialect '{}'", ao.dialect),
+                      "use --dialect postgresql or sqlite");
+  if (flags.pg_version) ao.server_version_num = *flags.pg_version;
+  ao.require_qualified_names = flags.require_qualified;
+  std::vector<const Migration*> list;
+  for (const auto& m : inputs->migrations) list.push_back(&m);
+  auto analyses = analyze_migrations(list, ao);
+  if (!analyses) return finish(inv, json::object(), analyses.error(), "");
+  std::size_t blocking = 0;
+  for (const auto& a : *analyses) blocking += a.blocking().size();
+  std::optional<Error> error;
+  if (blocking > 0) {
+    error = Error{ErrorCode::kUnsafeMigration,
+                  fmt::format("{} unsuppressed error-level finding(s)", blocking),
+                  "use the safe alternatives shown, or `-- migrate:allow <rule-id> reason \"...\"`",
+                  {},
+                  {}};
+  }
+  if (ctx.output == "sarif") {
+    std::cout << to_sarif(*analyses).dump(2) << "\n";
+    return error ? exit_code_for(error->code) : kExitOk;
+  }
+  json list_json = json::array();
+  for (const auto& a : *analyses) list_json.push_back(to_json(a));
+  return finish(inv, {{"migrations", list_json}}, error, render_lint_text(*analyses));
+}
+
+int run_rules(const CommandContext& ctx, bool markdown) {
+  if (markdown) {
+    std::cout << rules_markdown();
+    return kExitOk;
+  }
+  json list = json::array();
+  std::string text;
+  for (const auto& r : rule_catalog()) {
+    list.push_back({{"id", r.id},
+                    {"dialect", r.dialect},
+                    {"severity", to_string(r.severity)},
+                    {"class", to_string(r.migration_class)},
+                    {"lock", to_string(r.lock)},
+                    {"why", r.why},
+                    {"alternative", r.alternative}});
+    text += fmt::format("{:<42} {:<10} {:<8} {}\n", r.id, r.dialect, to_string(r.severity),
+                        to_string(r.lock));
+  }
+  return finish(ctx.inv, {{"rules", list}}, std::nullopt, text);
+}
+
+}  // namespace
+
+Command add_lint_command(CLI::App& app, bool& sarif) {
+  auto flags = std::make_shared<LintFlags>();
+  auto* cmd = app.add_subcommand("lint",
+                                 "analyze migrations without a database: class, locks and "
+                                 "rule findings with the safe alternative");
+  cmd->add_option("paths", flags->paths,
+                  "migration files or directories (default: the migrations directory)");
+  cmd->add_option("--pg-version", flags->pg_version,
+                  "PostgreSQL server_version_num to assume (default 150000)");
+  cmd->add_option("--dialect", flags->dialect,
+                  "postgresql or sqlite (default: from --db, else postgresql)");
+  cmd->add_flag("--sarif", sarif, "print SARIF 2.1.0 (same as --output sarif)");
+  cmd->add_flag("--require-qualified-names", flags->require_qualified,
+                "also report relations named without a schema (rule unqualified-relation)");
+  return {.subcommand = cmd,
+          .run = [flags](const CommandContext& ctx) { return run_lint(ctx, *flags); },
+          .accepts_sarif = true};
+}
+
+Command add_rules_command(CLI::App& app) {
+  auto markdown = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("rules", "list the analyzer's rules");
+  cmd->add_flag("--markdown", *markdown, "print docs/rules.md");
+  return {.subcommand = cmd,
+          .run = [markdown](const CommandContext& ctx) { return run_rules(ctx, *markdown); }};
 }
 
 }  // namespace migrate::cli

@@ -1,17 +1,23 @@
 // `migrate lint [PATH...]` and `migrate rules`: the analyzer without a database.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/commands/command.hpp"
 #include "migrate/analysis.hpp"
 #include "migrate/error.hpp"
 #include "migrate/source.hpp"
 
 namespace migrate::cli {
+
+// `lint`'s --sarif sets `sarif` (the same as --output sarif, which only lint accepts).
+Command add_lint_command(CLI::App& app, bool& sarif);
+Command add_rules_command(CLI::App& app);
 
 // Migrations from directories (strict loading) and single up files (a name that is not
 // V<version>__<name>.up.sql gets the next free version), in version order.

@@ -1,0 +1,88 @@
+// `migrate rollback`: the only command that asks before it changes anything, so the target
+// checks, the prompt and the refusal without --yes live together here.
+#include "cli/commands/rollback_command.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands/plan_command.hpp"
+#include "cli/output_renderer.hpp"
+
+namespace migrate::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct RollbackFlags {
+  std::optional<std::string> target;
+  std::optional<int> steps;
+  bool yes = false;
+  bool dry_run = false;
+};
+
+bool confirm_rollback(const Plan& plan) {
+  if (!isatty(STDIN_FILENO)) return false;
+  std::cerr << render_plan_text(plan, false)
+            << fmt::format("\nRevert {} migration(s)? Type 'yes' to continue: ", plan.steps.size());
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes" || answer == "y";
+}
+
+int run_rollback(const CommandContext& ctx, const RollbackFlags& flags) {
+  const Invocation& inv = ctx.inv;
+  if (!flags.target && !flags.steps)
+    return fail_usage(inv, "rollback needs --target VERSION or --steps N",
+                      "e.g. `migrate rollback --target V001` keeps V001 applied");
+  RollbackTarget rb{flags.target, flags.steps};
+  auto plan = ctx.migrator.plan_rollback(rb);
+  if (!plan) return finish(inv, json::object(), plan.error(), "");
+  if (flags.dry_run) return finish_dry_run(inv, *plan);
+  if (plan->steps.empty())
+    return finish(inv, {{"run_id", nullptr}, {"steps", json::array()}}, std::nullopt,
+                  "Nothing to roll back.\n");
+  if (!flags.yes && (inv.json_output || !confirm_rollback(*plan))) {
+    return finish(
+        inv, {{"plan", to_json(*plan)}},
+        Error{ErrorCode::kNotConfirmed,
+              fmt::format("rollback of {} migration(s) was not confirmed", plan->steps.size()),
+              "pass --yes to roll back without a prompt (required when stdin is not a terminal)",
+              {},
+              {}},
+        "");
+  }
+  RunReport report = ctx.migrator.rollback(rb, ctx.observer);
+  return finish(inv, to_json(report), report.error, render_report_text(report, "reverted"));
+}
+
+}  // namespace
+
+Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
+  auto flags = std::make_shared<RollbackFlags>();
+  auto* cmd = app.add_subcommand("rollback",
+                                 "revert applied migrations newest first. --target V "
+                                 "keeps V applied and reverts everything above it "
+                                 "(--target 0 reverts all); --steps N reverts the N "
+                                 "newest. Refuses before doing anything if one of "
+                                 "them is irreversible or its down file changed.");
+  auto* target =
+      cmd->add_option("--target", flags->target, "keep this version applied; revert all above it");
+  auto* steps =
+      cmd->add_option("--steps", flags->steps, "revert this many of the newest applied migrations");
+  target->excludes(steps);
+  cmd->add_flag("--yes,-y", flags->yes, "do not ask for confirmation");
+  cmd->add_flag("--dry-run", flags->dry_run, "print the plan instead of executing it");
+  cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
+                "run an interrupted rollback step again");
+  return {.subcommand = cmd,
+          .run = [flags](const CommandContext& ctx) { return run_rollback(ctx, *flags); }};
+}
+
+}  // namespace migrate::cli
