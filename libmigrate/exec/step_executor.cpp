@@ -292,12 +292,21 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
   backend_.commit(history_session);
   remember(attempt);
   auto start = Clock::now();
+  // The checksum of the statements through `checksummed`, extended as statements complete.
+  ProgressChecksum progress;
+  std::size_t checksummed = 0;  // statements of step.statements added to `progress`
+  auto checksum_through = [&](int through) {
+    while (checksummed < step.statements.size() &&
+           step.statements[checksummed].index <= through)
+      progress.add(step.statements[checksummed++].sql);
+    return progress.value();
+  };
   // Writes the progress through statement `through`, with the records of the statements run
   // since; the caller adopts it once committed, so a rolled-back group never counts as done.
   auto advance = [&](int through, const std::vector<StatementRecord>& records) {
     Attempt next = attempt;
     next.statement_index = through;
-    next.progress_checksum = completed_checksum(step, through);
+    next.progress_checksum = checksum_through(through);
     next.execution_ms = elapsed_ms(start);
     history_.update(next, records);
     return next;
