@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 
 namespace migrate {
 namespace {

@@ -15,11 +15,11 @@
 #include <thread>
 #include <type_traits>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate {

@@ -10,10 +10,10 @@
 #include <optional>
 
 #include "libmigrate/backend/backend.hpp"
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate {

@@ -1,4 +1,4 @@
-#include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/source/sql_text.hpp"
 
 #include <pg_query.h>

@@ -1,4 +1,4 @@
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 
 #include <sqlite3.h>
 
