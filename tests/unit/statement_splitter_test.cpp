@@ -254,5 +254,13 @@ TEST(LineAndColumn, Positions) {
   EXPECT_EQ(line_and_column(text, 8), std::make_pair(4, 2));
 }
 
+TEST(LineColumnCursor, GivesWhatLineAndColumnGivesInAnyOrder) {
+  const std::string text = "ab\ncd\n\nef";
+  LineColumnCursor cursor(text);
+  for (std::size_t offset : std::vector<std::size_t>{0, 1, 3, 4, 6, 7, 8, 9, 12, 5, 8, 2, 0, 7}) {
+    EXPECT_EQ(cursor.at(offset), line_and_column(text, offset)) << "offset " << offset;
+  }
+}
+
 }  // namespace
 }  // namespace migrate
