@@ -173,8 +173,14 @@ class SqliteBackend final : public Backend {
   }
 
   // SQLite statements all run in a transaction except VACUUM (and a few PRAGMAs), which need
-  // `-- migrate:transaction off`; SQLite reports that itself when the statement runs.
-  StatementTraits describe(const SqlStatement&) const override { return {}; }
+  // `-- migrate:transaction off`; SQLite reports that itself when the statement runs. The
+  // relations are those SQLite reports while preparing the statement on this connection (row
+  // counts for the analyzer); none for tables that do not exist yet.
+  StatementTraits describe(const SqlStatement& statement) const override {
+    StatementTraits traits;
+    if (db_) traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
+    return traits;
+  }
 
   // The write lock (BEGIN IMMEDIATE in begin()) is the migration lock on SQLite.
   void acquire_run_lock(std::chrono::milliseconds) override {}
