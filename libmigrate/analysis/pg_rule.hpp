@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "migrate/analysis.hpp"
 
 namespace migrate {

@@ -14,8 +14,8 @@
 
 #include "libmigrate/analysis/analysis_internal.hpp"
 #include "libmigrate/analysis/sqlite_rule.hpp"
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 
 namespace migrate {
 

@@ -12,8 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "libmigrate/backend/backend.hpp"
+#include "libmigrate/sql/sql_statement.hpp"
 #include "migrate/analysis.hpp"
+#include "migrate/source.hpp"
 
 namespace migrate {
 

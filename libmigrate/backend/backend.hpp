@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "libmigrate/sql/sql_statement.hpp"
 #include "migrate/database_url.hpp"
 #include "migrate/dialect.hpp"
 #include "migrate/history.hpp"
@@ -23,24 +24,6 @@
 #include "migrate/source.hpp"
 
 namespace migrate {
-
-// One statement of a file, with its position for error messages.
-struct SqlStatement {
-  int index = 0;           // 1-based within the file
-  std::size_t offset = 0;  // byte offset of its first significant character in the file
-  int line = 0;            // 1-based
-  int column = 0;          // 1-based, in bytes
-  std::string sql;         // from the first significant character through the terminator
-};
-
-// What the database's own parser says about one statement.
-struct StatementTraits {
-  bool can_run_in_transaction = true;
-  std::string non_transactional_reason;  // "CREATE INDEX CONCURRENTLY", empty if transactional
-  bool takes_relation_lock = false;      // lock_timeout and retries apply
-  std::vector<std::string> relations;    // as written: "schema.table" or "table"
-  bool transaction_control = false;      // BEGIN, COMMIT, SAVEPOINT, ...
-};
 
 // What a migration step asks of the session it runs in.
 struct StepSession {

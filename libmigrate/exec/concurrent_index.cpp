@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 

@@ -1,19 +1,29 @@
 #include "libmigrate/source/sql_text.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace migrate {
 
 std::pair<int, int> line_and_column(const std::string& text, std::size_t offset) {
-  int line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
+  return LineColumnCursor(text).at(offset);
+}
+
+std::pair<int, int> LineColumnCursor::at(std::size_t offset) {
+  // [line_start_, scanned_) holds no newline, so only an earlier line needs a new scan.
+  if (offset < line_start_) *this = LineColumnCursor(text_);
+  const std::size_t end = std::min(offset, text_.size());
+  while (scanned_ < end) {
+    const void* newline = std::memchr(text_.data() + scanned_, '\n', end - scanned_);
+    if (newline == nullptr) {
+      scanned_ = end;
+      break;
     }
+    ++line_;
+    line_start_ = static_cast<std::size_t>(static_cast<const char*>(newline) - text_.data()) + 1;
+    scanned_ = line_start_;
   }
-  return {line, static_cast<int>(offset - line_start) + 1};
+  return {line_, static_cast<int>(offset - line_start_) + 1};
 }
 
 std::size_t skip_sql_trivia(const std::string& s, std::size_t pos, std::size_t end,

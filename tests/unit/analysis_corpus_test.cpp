@@ -2,7 +2,7 @@
 // without a parse error or crash, and the scenario sets get the classes their runbooks imply.
 #include <gtest/gtest.h>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "migrate/analysis.hpp"
 #include "support/kratos_corpus.hpp"
 #include "support/test_workspace.hpp"

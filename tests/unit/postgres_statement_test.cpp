@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 
 namespace migrate {
 namespace {

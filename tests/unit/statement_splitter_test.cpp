@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 
 namespace migrate {
 namespace {
@@ -252,6 +252,14 @@ TEST(LineAndColumn, Positions) {
   EXPECT_EQ(line_and_column(text, 3), std::make_pair(2, 1));
   EXPECT_EQ(line_and_column(text, 6), std::make_pair(3, 1));
   EXPECT_EQ(line_and_column(text, 8), std::make_pair(4, 2));
+}
+
+TEST(LineColumnCursor, GivesWhatLineAndColumnGivesInAnyOrder) {
+  const std::string text = "ab\ncd\n\nef";
+  LineColumnCursor cursor(text);
+  for (std::size_t offset : std::vector<std::size_t>{0, 1, 3, 4, 6, 7, 8, 9, 12, 5, 8, 2, 0, 7}) {
+    EXPECT_EQ(cursor.at(offset), line_and_column(text, offset)) << "offset " << offset;
+  }
 }
 
 }  // namespace

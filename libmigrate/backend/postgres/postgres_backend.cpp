@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <array>
 
-#include "libmigrate/analysis/postgres_statement.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "migrate/library_version.hpp"
 
 namespace migrate {

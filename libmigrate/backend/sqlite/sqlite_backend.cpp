@@ -12,9 +12,9 @@
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/sqlite/sqlite_run_lock.hpp"
-#include "libmigrate/backend/sqlite/sqlite_statement_splitter.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/sqlite_statement.hpp"
 
 namespace migrate {
 namespace {
@@ -178,8 +178,14 @@ class SqliteBackend final : public Backend {
   }
 
   // SQLite statements all run in a transaction except VACUUM (and a few PRAGMAs), which need
-  // `-- migrate:transaction off`; SQLite reports that itself when the statement runs.
-  StatementTraits describe(const SqlStatement&) const override { return {}; }
+  // `-- migrate:transaction off`; SQLite reports that itself when the statement runs. The
+  // relations are those SQLite reports while preparing the statement on this connection (row
+  // counts for the analyzer); none for tables that do not exist yet.
+  StatementTraits describe(const SqlStatement& statement) const override {
+    StatementTraits traits;
+    if (db_) traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
+    return traits;
+  }
 
   // The write lock (BEGIN IMMEDIATE in begin()) serializes each step; the run lock, a file
   // lock beside the database, keeps a second runner out for the whole run, also between the

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "libmigrate/backend/backend.hpp"
+#include "libmigrate/sql/sql_statement.hpp"
+#include "migrate/error.hpp"
 
 namespace migrate {
 

@@ -1,4 +1,4 @@
-#include "libmigrate/analysis/postgres_statement.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/source/sql_text.hpp"
 
 #include <pg_query.h>
@@ -461,6 +461,8 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
   }
 
   std::vector<SqlStatement> out;
+  out.reserve(static_cast<std::size_t>(split.result.n_stmts));
+  LineColumnCursor position(sql);  // statements come in file order: one pass for all positions
   for (int i = 0; i < split.result.n_stmts; ++i) {
     const auto* s = split.result.stmts[i];
     auto begin = std::min(static_cast<std::size_t>(s->stmt_location), sql.size());
@@ -475,7 +477,7 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
     } else {
       while (end > begin && is_space(sql[end - 1])) --end;
     }
-    auto [line, column] = line_and_column(sql, begin);
+    auto [line, column] = position.at(begin);
     out.push_back(SqlStatement{static_cast<int>(out.size()) + 1, begin, line, column,
                                sql.substr(begin, end - begin)});
   }

@@ -1,0 +1,31 @@
+// The statements of a migration file, and what the database's own parser says about them.
+// The sql/ layer splits files into statements and describes them (postgres_statement.hpp,
+// sqlite_statement.hpp). It may include source/ and error/; backend/ and analysis/ include it,
+// never the other way round.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace migrate {
+
+// One statement of a file, with its position for error messages.
+struct SqlStatement {
+  int index = 0;           // 1-based within the file
+  std::size_t offset = 0;  // byte offset of its first significant character in the file
+  int line = 0;            // 1-based
+  int column = 0;          // 1-based, in bytes
+  std::string sql;         // from the first significant character through the terminator
+};
+
+// What the database's own parser says about one statement.
+struct StatementTraits {
+  bool can_run_in_transaction = true;
+  std::string non_transactional_reason;  // "CREATE INDEX CONCURRENTLY", empty if transactional
+  bool takes_relation_lock = false;      // lock_timeout and retries apply
+  std::vector<std::string> relations;    // as written: "schema.table" or "table"
+  bool transaction_control = false;      // BEGIN, COMMIT, SAVEPOINT, ...
+};
+
+}  // namespace migrate
