@@ -51,8 +51,8 @@ struct Attempt {
   int history_format = kHistoryFormatVersion;
 };
 
-// One statement of an attempt, as it ran (format 2): what estimates learn from and what
-// `status --verbose` shows beside them.
+// One statement of an attempt, as it ran (format 2, the `<table>_statements` table): what
+// runtime estimates learn from, and what an operator queries to see where time went.
 struct StatementRecord {
   std::int64_t attempt_id = 0;
   int statement_index = 0;  // 1-based within the file

@@ -29,8 +29,9 @@ struct Options {
   std::filesystem::path migrations_dir = "migrations";
   std::string history_table = "migrate_history";
   std::string history_schema = "public";  // PostgreSQL: created if missing
-  // How long to wait for the migration lock (PostgreSQL: advisory lock, polled; SQLite: busy
-  // timeout on BEGIN IMMEDIATE).
+  // How long to wait for the migration lock held by another run (PostgreSQL: advisory lock;
+  // SQLite: the lock file beside the database; both polled, then kRunInProgress), and on SQLite
+  // also for the database write lock of each step (busy timeout on BEGIN IMMEDIATE).
   std::chrono::milliseconds lock_wait{10'000};
   // PostgreSQL lock_timeout for every statement that takes a table lock; a directive wins.
   std::chrono::milliseconds lock_timeout{500};
@@ -72,7 +73,8 @@ class Migrator {
   Result<std::vector<VersionStatus>> status() const;
 
   // Sessions holding the migration lock now (PostgreSQL: a running apply or rollback, with its
-  // pid, application_name, client address and start). Empty on SQLite or when none.
+  // pid, application_name, client address and start; SQLite: the process holding the lock file
+  // beside the database). Empty when none, and for sqlite::memory:.
   Result<std::vector<DatabaseSession>> lock_holders() const;
 
   // Checks files and history against each other: the refusals `apply` would make.

@@ -29,6 +29,9 @@ struct PlannedStatement {
   // BEGIN, COMMIT, SAVEPOINT...: refused when the statement is reached (libmigrate owns the
   // transactions and records the history between them).
   bool transaction_control = false;
+  // SET / RESET, or a statement that may call set_config(): the executor sets its timeouts
+  // again after it.
+  bool may_change_settings = false;
 };
 
 enum class StepKind { kApply, kRevert };

@@ -113,6 +113,9 @@ class Backend {
   // kConnectionFailed when the connection is lost.
   virtual std::optional<std::int64_t> execute(const SqlStatement& statement,
                                               const StepSession& session) = 0;
+  // The statement just run may have changed session settings itself (a SET in the migration):
+  // the next execute() sets the timeouts again instead of trusting what it set last.
+  virtual void forget_session_settings() noexcept {}
 
   // One of libmigrate's own statements (history, catalog), in the open transaction or else in
   // autocommit. Parameters are $1.. on PostgreSQL, ?1.. on SQLite. Throws kInternal on error,

@@ -56,6 +56,7 @@ void wait_for_interrupted_statements(Backend& backend, const std::vector<Version
   for (const auto& s : statuses) {
     if (s.state != State::kRunning || !s.last_attempt) continue;
     auto deadline = std::chrono::steady_clock::now() + policy.lock_wait;
+    bool logged = false;
     while (true) {
       auto left = backend.sessions_of_run(s.last_attempt->client);
       if (left.empty()) break;
@@ -71,10 +72,12 @@ void wait_for_interrupted_statements(Backend& backend, const std::vector<Version
              "wait for the statement to finish, or end it with SELECT pg_terminate_backend(pid), "
              "then apply again");
       }
-      policy.say(LogLevel::kInfo,
-          fmt::format(
-              "version {} was interrupted; waiting for its run's statement on pid {} to end",
-              s.version, left.front().pid));
+      if (!logged)
+        policy.say(LogLevel::kInfo,
+                   fmt::format(
+                       "version {} was interrupted; waiting for its run's statement on pid {} to end",
+                       s.version, left.front().pid));
+      logged = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   }

@@ -35,17 +35,13 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
   try {
     backend.acquire_run_lock(policy.lock_wait);
 
-    // Read once, under the lock. The transaction also creates or upgrades the history tables,
-    // so that happens with the lock held or not at all.
+    // Read once, under the lock (SQLite: in a BEGIN IMMEDIATE transaction, so a writer that
+    // ignores the run lock is waited out). Nothing is created yet: a refused run leaves no
+    // table behind.
     StepSession probe{true, request.plan_policy.sqlite_foreign_keys, {}};
     std::vector<Attempt> attempts;
     backend.begin(probe, policy.lock_wait);
     try {
-      int found = history.ensure_current();
-      if (found > 0 && found < kHistoryFormatVersion)
-        policy.say(LogLevel::kInfo, fmt::format("history table {} upgraded from format {} to {}",
-                                                history.attempts_sql_name(), found,
-                                                kHistoryFormatVersion));
       attempts = history.read_attempts();
       backend.commit(StepSession{false, probe.foreign_keys, {}});
     } catch (...) {
@@ -72,6 +68,22 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
       refuse_unsafe(plan, request.analysis_policy);
     }
     preflight(backend, plan, policy);
+
+    // Everything that could refuse has passed: create the history tables, or upgrade a table of
+    // an older format in place, in a transaction of its own with the lock held.
+    backend.begin(probe, policy.lock_wait);
+    try {
+      int found = history.ensure_current();
+      if (found > 0 && found < kHistoryFormatVersion)
+        policy.say(LogLevel::kInfo, fmt::format("history table {} upgraded from format {} to {}",
+                                                history.attempts_sql_name(), found,
+                                                kHistoryFormatVersion));
+      if (found < kHistoryFormatVersion) known_last_id = history.last_id();
+      backend.commit(StepSession{false, probe.foreign_keys, {}});
+    } catch (...) {
+      backend.rollback();
+      throw;
+    }
 
     for (const auto& step : plan.steps) {
       StepSession session = session_for(step);

@@ -118,6 +118,14 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
   if (index && prepare_concurrent_index(backend_, *index, statement, session, policy_)) {
     record.rows_affected = 0;  // already built and valid
   } else {
+    // A statement that may set timeouts itself leaves them unknown, also when it fails.
+    struct Forget {
+      Backend& backend;
+      bool active;
+      ~Forget() {
+        if (active) backend.forget_session_settings();
+      }
+    } forget{backend_, s.may_change_settings};
     record.rows_affected = backend_.execute(statement, session);
     if (index) check_concurrent_index(backend_, *index, statement, session);
   }

@@ -312,18 +312,22 @@ int HistoryStore::ensure_current() {
   init.success = true;
   init.installed_by = backend_.installed_by();
   init.tool_version = kLibraryVersion;
-  insert(init);
+  try {
+    insert(init);
+  } catch (const Failure& f) {
+    throw foreign_table(attempts_, f);
+  }
   format_ = kHistoryFormatVersion;
   return found;
 }
 
 std::vector<Attempt> HistoryStore::read_attempts() {
-  const int f = format();
-  if (f == 0) return {};
-  if (f > kHistoryFormatVersion) {
+  const int found = format();
+  if (found == 0) return {};
+  if (found > kHistoryFormatVersion) {
     fail(ErrorCode::kHistoryIncompatible,
          fmt::format("history table {} has format {}, newer than this libmigrate reads ({})",
-                     attempts_, f, kHistoryFormatVersion),
+                     attempts_, found, kHistoryFormatVersion),
          "upgrade migrate to the version that wrote the history");
   }
   std::string select = "id";

@@ -86,6 +86,7 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     st.takes_relation_lock = traits.takes_relation_lock;
     st.relations = std::move(traits.relations);
     st.transaction_control = traits.transaction_control;
+    st.may_change_settings = traits.may_change_settings;
     if (!directives.transactional) {
       st.standalone = true;
       st.standalone_reason = "-- migrate:transaction off";

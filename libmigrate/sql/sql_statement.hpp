@@ -26,6 +26,9 @@ struct StatementTraits {
   bool takes_relation_lock = false;      // lock_timeout and retries apply
   std::vector<std::string> relations;    // as written: "schema.table" or "table"
   bool transaction_control = false;      // BEGIN, COMMIT, SAVEPOINT, ...
+  // SET, RESET, or a statement that may call set_config() (SELECT, DO, CALL): the session's
+  // lock_timeout / statement_timeout may differ afterwards from what libmigrate set.
+  bool may_change_settings = false;
 };
 
 }  // namespace migrate

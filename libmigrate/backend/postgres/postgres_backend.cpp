@@ -112,8 +112,12 @@ std::vector<SqlStatement> PostgresBackend::split(const std::string& sql,
 
 StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   PgStatementInfo info = describe_postgres_statement(statement.sql);
+  const bool settings = info.node_type == "VariableSetStmt" || info.node_type == "SelectStmt" ||
+                        info.node_type == "DoStmt" || info.node_type == "CallStmt" ||
+                        info.node_type == "ExecuteStmt";
   return StatementTraits{info.can_run_in_transaction, info.non_transactional_reason,
-                         info.takes_relation_lock, info.relations, info.is_transaction_control};
+                         info.takes_relation_lock,    info.relations,
+                         info.is_transaction_control, settings};
 }
 
 void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {

@@ -3,8 +3,9 @@
 // - work: migration statements, transactions and the history (postgres_backend.cpp);
 // - lock: only ever holds the session advisory lock, never a transaction, so it cannot deadlock
 //   with CREATE INDEX CONCURRENTLY (postgres_run_lock.cpp, with the other pg_stat_activity reads);
-// - monitor: opened by the blocker watch only when a statement has waited for a lock longer
-//   than a short threshold (postgres_blocker_watch.cpp).
+// - monitor: opened by the blocker watch with the run's first statement; it asks who blocks a
+//   statement only once that statement has run longer than a short threshold
+//   (postgres_blocker_watch.cpp).
 // Catalog facts for the analyzer are in postgres_catalog.cpp.
 #pragma once
 
@@ -63,6 +64,10 @@ class PostgresBackend final : public Backend {
   std::optional<std::int64_t> execute(const SqlStatement& statement,
                                       const StepSession& session) override;
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
+  void forget_session_settings() noexcept override {
+    session_timeouts_.reset();
+    tx_timeouts_.reset();
+  }
   std::string quote_identifier(const std::string& name) const override {
     return work_->quote_name(name);
   }

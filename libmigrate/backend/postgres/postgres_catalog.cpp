@@ -47,7 +47,9 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
     pqxx::work q(*work_);
     q.exec_params("SELECT set_config('lock_timeout', $1, true), "
                   "set_config('statement_timeout', $2, true)",
-                  fmt::format("{}ms", std::max<std::int64_t>(lock_timeout.count(), 1)),
+                  // lock_timeout 0 means "wait forever" to PostgreSQL: a probe still
+                  // must not, so it falls back to the default 500 ms.
+                  fmt::format("{}ms", lock_timeout.count() > 0 ? lock_timeout.count() : 500),
                   fmt::format("{}ms", kProbeStatementTimeout.count()));
     body(q);
     q.commit();

@@ -1,5 +1,6 @@
-// SQLite backend: the migration lock is the database write lock (BEGIN IMMEDIATE with a busy
-// timeout), the history is a table in the same file, statements run one at a time.
+// SQLite backend: each step runs under the database write lock (BEGIN IMMEDIATE with a busy
+// timeout), the whole run under a file lock beside the database (sqlite_run_lock.hpp); the
+// history is a table in the same file; statements run one at a time.
 #include <pwd.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -234,7 +235,7 @@ class SqliteBackend final : public Backend {
       fail(ErrorCode::kLockTimeout,
            fmt::format("another connection holds the write lock on {}; waited {} ms", path_,
                        wait.count()),
-           "wait for the other migrate run or writer to finish, or raise --lock-timeout");
+           "wait for the other writer to finish, or raise --lock-wait");
     }
     if (rc != SQLITE_OK) {
       fail(ErrorCode::kConnectionFailed,
