@@ -183,7 +183,7 @@ Result<std::vector<MigrationAnalysis>> analyze_migrations(
     std::vector<MigrationAnalysis> out;
     PgMigrationContext pg(options);
     std::shared_ptr<SqliteAnalysisContext>
-        sqlite;  // shared: the type is complete only in sqlite_analyzer.cpp
+        sqlite;  // shared: the type is complete only in sqlite_analysis_context.hpp
     if (options.dialect == "sqlite") sqlite = make_sqlite_context(options);
     for (const Migration* m : migrations) {
       MigrationAnalysis a;

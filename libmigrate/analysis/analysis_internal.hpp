@@ -24,7 +24,8 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx,
                                 MigrationAnalysis& out);
 
 class SqliteAnalysisContext;
-// Shared ownership: the type is complete only in sqlite_analyzer.cpp.
+// Shared ownership: the type is complete only in the SQLite analyzer's files
+// (sqlite_analysis_context.hpp).
 // One in-memory database per analysis holds the schema as the migrations build it.
 std::shared_ptr<SqliteAnalysisContext> make_sqlite_context(const AnalysisOptions& options);
 void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,

@@ -4,12 +4,14 @@
 // analyzer recognised once the migration's last statement has run.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libmigrate/sql/sql_statement.hpp"
@@ -54,16 +56,34 @@ struct SqliteObject {
   std::string sql;    // empty for automatic indexes
 };
 
-struct SqliteSchema {
-  // Keyed by lower-case name: SQLite's names are case-insensitive.
-  std::map<std::string, SqliteTable> tables;
-  std::map<std::string, SqliteObject> objects;  // indexes, views and triggers
+class SqliteSchemaHistory;  // every version of the copy's schema (sqlite_schema_snapshot.hpp)
+
+// The schema of the copy at one moment, e.g. before or after one statement. A snapshot: it never
+// changes and copying it copies no table. Names are case-insensitive, as in SQLite.
+class SqliteSchema {
+ public:
+  SqliteSchema() = default;  // no tables, no objects
+  SqliteSchema(std::shared_ptr<const SqliteSchemaHistory> history, std::uint64_t version)
+      : history_(std::move(history)), version_(version) {}
 
   const SqliteTable* table(std::string_view name) const;
-  const SqliteObject* object(std::string_view name) const;
+  const SqliteObject* object(std::string_view name) const;  // an index, view or trigger
   bool has(std::string_view name) const { return table(name) || object(name); }
+  // Every table (every index, view and trigger), in the order of their lower-case names. These
+  // visit the whole schema: for rare statements (a rename, a rebuild), not for every statement.
+  std::vector<const SqliteTable*> tables() const;
+  std::vector<const SqliteObject*> objects() const;
   // Foreign keys of every table that reference `parent` (its own self-references excluded).
   std::vector<SqliteForeignKey> references_to(std::string_view parent) const;
+  // Lower-case names, in order, of the tables (the objects) that may differ between `earlier`
+  // and this schema: created, dropped or changed in between. Every other name is the same in
+  // both. Costs what changed in between when both come from the same history.
+  std::vector<std::string> tables_changed_since(const SqliteSchema& earlier) const;
+  std::vector<std::string> objects_changed_since(const SqliteSchema& earlier) const;
+
+ private:
+  std::shared_ptr<const SqliteSchemaHistory> history_;
+  std::uint64_t version_ = 0;
 };
 
 std::string sqlite_lower(std::string_view s);  // ASCII lower case, as SQLite compares names
@@ -193,7 +213,7 @@ class SqliteRule {
                              SqliteFindingSink&) const {}
 };
 
-// Every SQLite rule, in catalog order (sqlite_analyzer.cpp).
+// Every SQLite rule, in catalog order (sqlite_rule_registry.cpp).
 const std::vector<std::unique_ptr<SqliteRule>>& sqlite_rules();
 
 std::unique_ptr<SqliteRule> make_sqlite_table_rebuild();

@@ -97,13 +97,13 @@ class SqliteVersionGated final : public SqliteRule {
                     SqliteFindingSink& sink) const {
     std::vector<std::string> dependents;
     const std::string old_name = sqlite_lower(f.table);
-    for (const auto& [key, o] : f.before.objects) {
-      if (o.type != "view" && o.type != "trigger") continue;
-      const SqliteObject* now = f.after.object(key);
-      const bool rewritten = now && now->sql != o.sql;
-      const bool names_it = sqlite_lower(o.sql).find(old_name) != std::string::npos;
+    for (const SqliteObject* o : f.before.objects()) {
+      if (o->type != "view" && o->type != "trigger") continue;
+      const SqliteObject* now = f.after.object(o->name);
+      const bool rewritten = now && now->sql != o->sql;
+      const bool names_it = sqlite_lower(o->sql).find(old_name) != std::string::npos;
       if (rewritten || (ctx.legacy_alter_table() && names_it))
-        dependents.push_back(o.type + " " + o.name);
+        dependents.push_back(o->type + " " + o->name);
     }
     if (dependents.empty()) return;
     std::string list;

@@ -1,0 +1,404 @@
+// The schema of the analyzer's in-memory copy: snapshots that share what did not change, and the
+// reader that turns the copy's catalog (sqlite_schema and the table pragmas) into them after each
+// statement, re-reading only the rows the statement's authorizer actions point at.
+#include "libmigrate/analysis/sqlite_schema_snapshot.hpp"
+
+#include <cctype>
+
+namespace migrate {
+
+std::string sqlite_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_sqlite_ddl(int code) {
+  switch (code) {
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_ALTER_TABLE:
+    case SQLITE_CREATE_VTABLE:
+    case SQLITE_DROP_VTABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// ---- The model
+
+const SqliteColumn* SqliteTable::column(std::string_view column_name) const {
+  const std::string want = sqlite_lower(column_name);
+  for (const auto& c : columns)
+    if (sqlite_lower(c.name) == want) return &c;
+  return nullptr;
+}
+
+const SqliteTable* SqliteSchema::table(std::string_view name) const {
+  return history_ ? history_->tables.at(sqlite_lower(name), version_) : nullptr;
+}
+
+const SqliteObject* SqliteSchema::object(std::string_view name) const {
+  return history_ ? history_->objects.at(sqlite_lower(name), version_) : nullptr;
+}
+
+std::vector<const SqliteTable*> SqliteSchema::tables() const {
+  return history_ ? history_->tables.all_at(version_) : std::vector<const SqliteTable*>{};
+}
+
+std::vector<const SqliteObject*> SqliteSchema::objects() const {
+  return history_ ? history_->objects.all_at(version_) : std::vector<const SqliteObject*>{};
+}
+
+std::vector<SqliteForeignKey> SqliteSchema::references_to(std::string_view parent) const {
+  const std::string want = sqlite_lower(parent);
+  std::vector<SqliteForeignKey> out;
+  for (const SqliteTable* t : tables()) {
+    if (sqlite_lower(t->name) == want) continue;
+    for (const auto& fk : t->foreign_keys)
+      if (sqlite_lower(fk.parent) == want) out.push_back(fk);
+  }
+  return out;
+}
+
+namespace {
+
+// The names of either schema: what may differ between snapshots of different histories.
+template <class Entry>
+std::vector<std::string> names_of_both(const std::vector<const Entry*>& a,
+                                       const std::vector<const Entry*>& b) {
+  std::set<std::string> keys;
+  for (const Entry* e : a) keys.insert(sqlite_lower(e->name));
+  for (const Entry* e : b) keys.insert(sqlite_lower(e->name));
+  return {keys.begin(), keys.end()};
+}
+
+}  // namespace
+
+std::vector<std::string> SqliteSchema::tables_changed_since(const SqliteSchema& earlier) const {
+  if (!history_ || history_ != earlier.history_) return names_of_both(tables(), earlier.tables());
+  return history_->tables.changed_between(std::min(version_, earlier.version_),
+                                          std::max(version_, earlier.version_));
+}
+
+std::vector<std::string> SqliteSchema::objects_changed_since(const SqliteSchema& earlier) const {
+  if (!history_ || history_ != earlier.history_) return names_of_both(objects(), earlier.objects());
+  return history_->objects.changed_between(std::min(version_, earlier.version_),
+                                           std::max(version_, earlier.version_));
+}
+
+// ---- Reading the copy's catalog
+
+namespace {
+
+class Query {
+ public:
+  Query(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Query() { sqlite3_finalize(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int i, const std::string& v) {
+    if (stmt_) sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(int i, sqlite3_int64 v) {
+    if (stmt_) sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Query& reset() {
+    if (stmt_) sqlite3_reset(stmt_);
+    return *this;
+  }
+  bool next() { return stmt_ && sqlite3_step(stmt_) == SQLITE_ROW; }
+  std::string text(int i) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, i);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  bool is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  int integer(int i) const { return sqlite3_column_int(stmt_, i); }
+  sqlite3_int64 int64(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+bool names_schema_table(const SqliteAction& a) {
+  const std::string t = sqlite_lower(a.arg1);
+  return (t == "sqlite_master" || t == "sqlite_schema") && sqlite_lower(a.arg3) != "temp";
+}
+
+// INSERT, UPDATE or DELETE on sqlite_schema itself (PRAGMA writable_schema), not as part of DDL.
+bool writes_schema_table_directly(const std::vector<SqliteAction>& actions) {
+  bool writes = false;
+  for (const auto& a : actions) {
+    if (is_sqlite_ddl(a.code)) return false;
+    if ((a.code == SQLITE_INSERT || a.code == SQLITE_UPDATE || a.code == SQLITE_DELETE) &&
+        names_schema_table(a))
+      writes = true;
+  }
+  return writes;
+}
+
+}  // namespace
+
+SqliteSchemaReader::SqliteSchemaReader(sqlite3* db)
+    : db_(db), history_(std::make_shared<SqliteSchemaHistory>()), current_(history_, 0) {}
+
+void SqliteSchemaReader::refresh(const std::vector<SqliteAction>& actions) {
+  if (writes_schema_table_directly(actions)) read_everything_next_ = true;
+  int version = 0;
+  {
+    Query q(db_, "PRAGMA main.schema_version");
+    if (q.next()) version = q.integer(0);
+  }
+  if (version == schema_version_) return;
+  schema_version_ = version;
+  Changes changes;
+  const auto touched = touched_by(actions);
+  if (read_everything_next_ || !touched || !read_touched(*touched, changes)) {
+    changes = Changes{};
+    read_everything(changes);
+  }
+  commit(changes);
+}
+
+std::optional<SqliteSchemaReader::Touched> SqliteSchemaReader::touched_by(
+    const std::vector<SqliteAction>& actions) {
+  Touched t;
+  for (const auto& a : actions) {
+    switch (a.code) {
+      case SQLITE_CREATE_TABLE:
+      case SQLITE_CREATE_INDEX:
+      case SQLITE_CREATE_VIEW:
+      case SQLITE_CREATE_TRIGGER:
+        t.created = true;
+        break;
+      case SQLITE_DROP_TABLE:
+      case SQLITE_DROP_VIEW:
+        t.owners.insert(sqlite_lower(a.arg1));
+        break;
+      case SQLITE_DROP_INDEX:
+      case SQLITE_DROP_TRIGGER:
+        t.objects.insert(sqlite_lower(a.arg1));
+        break;
+      case SQLITE_ALTER_TABLE:    // RENAME rewrites other tables, views and triggers
+      case SQLITE_CREATE_VTABLE:  // the module may create shadow tables
+      case SQLITE_DROP_VTABLE:
+      case SQLITE_PRAGMA:  // schema_version, writable_schema
+        return std::nullopt;
+      default:  // reads, writes, functions; TEMP DDL changes the temp schema only
+        break;
+    }
+  }
+  if (!t.created && t.owners.empty() && t.objects.empty()) return std::nullopt;
+  return t;
+}
+
+bool SqliteSchemaReader::unchanged(const std::string& key, const Row& row) const {
+  if (row.type == "table") {
+    // Columns, foreign keys and options follow from the CREATE TABLE text.
+    const SqliteTable* was = current_.table(key);
+    return was && was->sql == row.sql && !row.sql.empty();
+  }
+  const SqliteObject* was = current_.object(key);
+  return was && was->type == row.type && was->name == row.name && was->table == row.table &&
+         was->sql == row.sql;
+}
+
+std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
+  auto t = std::make_shared<SqliteTable>();
+  t->name = row.name;
+  t->sql = row.sql;
+  Query cols(db_,
+             "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
+             "FROM pragma_table_xinfo(?1, 'main')");
+  cols.bind(1, t->name);
+  while (cols.next()) {
+    SqliteColumn c;
+    c.name = cols.text(0);
+    c.type = cols.text(1);
+    c.not_null = cols.integer(2) != 0;
+    if (!cols.is_null(3)) c.default_value = cols.text(3);
+    c.pk = cols.integer(4);
+    c.hidden = cols.integer(5);
+    t->columns.push_back(std::move(c));
+  }
+  Query fks(db_, "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1, 'main')");
+  fks.bind(1, t->name);
+  while (fks.next()) t->foreign_keys.push_back({t->name, fks.text(1), fks.text(0), fks.text(2)});
+  return t;
+}
+
+// STRICT and WITHOUT ROWID come from pragma table_list (3.37+; older libraries lack it, and then
+// both stay false). It lists every table of the schema, so it is asked only when a table read
+// anew has one of those keywords in its CREATE text: without them, both are false.
+void SqliteSchemaReader::read_table_flags(const Changes& changes) {
+  std::map<std::string, SqliteTable*> asked;
+  for (const auto& [key, entry] : changes.tables) {
+    if (!entry.first) continue;
+    const std::string sql = sqlite_lower(entry.first->sql);
+    if (sql.find("strict") != std::string::npos || sql.find("without") != std::string::npos)
+      asked.emplace(key, entry.first.get());
+  }
+  if (asked.empty()) return;
+  Query list(db_, "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'");
+  while (list.next()) {
+    auto it = asked.find(sqlite_lower(list.text(0)));
+    if (it == asked.end()) continue;
+    it->second->without_rowid = list.integer(1) != 0;
+    it->second->strict = list.integer(2) != 0;
+  }
+}
+
+bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) {
+  // The dropped entries' rows, by rowid: gone, or (had the statement not dropped them) re-read.
+  std::vector<std::pair<bool, std::string>> candidates;  // (is a table, name)
+  for (const auto& owner : touched.owners) {
+    if (table_rowids_.count(owner)) candidates.emplace_back(true, owner);
+    if (object_rowids_.count(owner)) candidates.emplace_back(false, owner);  // a view
+    if (auto it = objects_of_.find(owner); it != objects_of_.end())
+      for (const auto& key : it->second) candidates.emplace_back(false, key);
+  }
+  for (const auto& key : touched.objects)
+    if (object_rowids_.count(key)) candidates.emplace_back(false, key);
+  Query by_rowid(db_,
+                 "SELECT type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+                 "WHERE rowid = ?1");
+  for (const auto& [is_table, key] : candidates) {
+    const sqlite3_int64 rowid = is_table ? table_rowids_.at(key) : object_rowids_.at(key);
+    by_rowid.reset().bind(1, rowid);
+    if (!by_rowid.next()) {
+      if (is_table)
+        changes.tables[key] = {nullptr, 0};
+      else
+        changes.objects[key] = {nullptr, 0};
+      continue;
+    }
+    Row row{rowid, by_rowid.text(0), by_rowid.text(1), by_rowid.text(2), by_rowid.text(3)};
+    if (sqlite_lower(row.name) != key || (row.type == "table") != is_table) return false;
+    if (unchanged(key, row)) continue;
+    if (is_table)
+      changes.tables[key] = {read_table(row), rowid};
+    else
+      changes.objects[key] = {
+          std::make_shared<SqliteObject>(SqliteObject{row.type, row.name, row.table, row.sql}),
+          rowid};
+  }
+  // The created rows: SQLite gives a new row the largest rowid plus one.
+  if (touched.created) {
+    Query added(db_,
+                "SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+                "WHERE rowid > ?1 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    added.bind(1, max_rowid_);
+    while (added.next()) {
+      Row row{added.int64(0), added.text(1), added.text(2), added.text(3), added.text(4)};
+      const std::string key = sqlite_lower(row.name);
+      if (row.type == "table") {
+        if (table_rowids_.count(key) || changes.tables.count(key)) return false;
+        changes.tables[key] = {read_table(row), row.rowid};
+      } else {
+        if (object_rowids_.count(key) || changes.objects.count(key)) return false;
+        changes.objects[key] = {
+            std::make_shared<SqliteObject>(SqliteObject{row.type, row.name, row.table, row.sql}),
+            row.rowid};
+      }
+    }
+  }
+  read_table_flags(changes);
+  return true;
+}
+
+void SqliteSchemaReader::read_everything(Changes& changes) {
+  std::map<std::string, sqlite3_int64> tables, objects;
+  std::map<std::string, std::set<std::string>> objects_of;
+  bool ambiguous = false;
+  // In rowid order: of two rows with one name, the first one counts.
+  Query q(db_,
+          "SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+          "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+  while (q.next()) {
+    Row row{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)};
+    const std::string key = sqlite_lower(row.name);
+    if (row.type == "table") {
+      if (!tables.emplace(key, row.rowid).second) {
+        ambiguous = true;
+        continue;
+      }
+      if (!unchanged(key, row)) changes.tables[key] = {read_table(row), row.rowid};
+    } else {
+      if (!objects.emplace(key, row.rowid).second) {
+        ambiguous = true;
+        continue;
+      }
+      objects_of[sqlite_lower(row.table)].insert(key);
+      if (!unchanged(key, row))
+        changes.objects[key] = {
+            std::make_shared<SqliteObject>(SqliteObject{row.type, row.name, row.table, row.sql}),
+            row.rowid};
+    }
+  }
+  for (const auto& [key, rowid] : table_rowids_)
+    if (!tables.count(key)) changes.tables[key] = {nullptr, 0};
+  for (const auto& [key, rowid] : object_rowids_)
+    if (!objects.count(key)) changes.objects[key] = {nullptr, 0};
+  read_table_flags(changes);
+  table_rowids_ = std::move(tables);
+  object_rowids_ = std::move(objects);
+  objects_of_ = std::move(objects_of);
+  read_everything_next_ = ambiguous;
+  changes.everything = true;
+}
+
+void SqliteSchemaReader::commit(const Changes& changes) {
+  const std::uint64_t version = history_->next_version();
+  for (const auto& [key, entry] : changes.tables) {
+    if (!changes.everything) {
+      if (entry.first)
+        table_rowids_[key] = entry.second;
+      else
+        table_rowids_.erase(key);
+    }
+    history_->tables.set(key, version, entry.first);
+  }
+  for (const auto& [key, entry] : changes.objects) {
+    if (!changes.everything) {
+      if (const SqliteObject* was = current_.object(key)) {
+        auto owner = objects_of_.find(sqlite_lower(was->table));
+        if (owner != objects_of_.end()) {
+          owner->second.erase(key);
+          if (owner->second.empty()) objects_of_.erase(owner);
+        }
+      }
+      if (entry.first) {
+        object_rowids_[key] = entry.second;
+        objects_of_[sqlite_lower(entry.first->table)].insert(key);
+      } else {
+        object_rowids_.erase(key);
+      }
+    }
+    history_->objects.set(key, version, entry.first);
+  }
+  Query last(db_, "SELECT max(rowid) FROM main.sqlite_master");
+  max_rowid_ = last.next() ? last.int64(0) : 0;
+  current_ = SqliteSchema(history_, version);
+}
+
+}  // namespace migrate
