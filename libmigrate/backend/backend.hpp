@@ -104,6 +104,9 @@ class Backend {
   virtual void commit(const StepSession& session) = 0;
   // Never throws; safe to call with no transaction open.
   virtual void rollback() noexcept = 0;
+  // A read-only transaction around many reads (SQLite: BEGIN, which takes its shared lock at the
+  // first read and keeps it); ended by rollback(). No-op where reads need none.
+  virtual void begin_read() {}
   virtual bool in_transaction() const noexcept = 0;
 
   // Runs one migration statement with the session's timeouts (PostgreSQL: set only when they

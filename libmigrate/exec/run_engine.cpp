@@ -60,8 +60,17 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     PlanContext ctx{request.source, statuses, request.plan_policy, backend, postgres};
     if (request.validate_apply) check_apply_preconditions(ctx);
     // Splitting every file up front also means a malformed statement anywhere in the plan is
-    // reported before the first migration runs.
-    Plan plan = request.make_plan(ctx);
+    // reported before the first migration runs. SQLite describes each statement by preparing it
+    // on the database: one read transaction for all of them, not a lock and a schema check each.
+    if (!postgres) backend.begin_read();
+    Plan plan;
+    try {
+      plan = request.make_plan(ctx);
+    } catch (...) {
+      backend.rollback();
+      throw;
+    }
+    backend.rollback();  // ends the read transaction; nothing was written
     plan.dialect = backend.dialect();
     if (request.validate_apply) {
       analyze_plan(request.source, plan, backend, request.analysis_policy);

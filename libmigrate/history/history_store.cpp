@@ -232,8 +232,10 @@ HistoryStore::HistoryStore(Backend& backend, HistoryTableName name)
   statements_ = qualify(name_.table + "_statements");
 }
 
+// Parameters are always numbered in the order they appear. SQLite gets plain `?`: numbered `?N`
+// parameters cost it a search of every earlier name, quadratic in a 7000-value insert.
 std::string HistoryStore::placeholder(int n) const {
-  return (dialect_ == Dialect::kSqlite ? "?" : "$") + std::to_string(n);
+  return dialect_ == Dialect::kSqlite ? std::string("?") : "$" + std::to_string(n);
 }
 
 bool HistoryStore::exists(const std::string& schema, const std::string& table) {

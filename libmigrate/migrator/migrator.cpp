@@ -184,7 +184,9 @@ Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) cons
   return as_result([&] {
     auto view = read_only_view(options_);
     check_apply_preconditions(view.context());
+    view.backend->begin_read();  // SQLite: one read transaction for every statement described
     Plan plan = build_apply_plan(view.context(), target);
+    view.backend->rollback();
     plan.dialect = view.backend->dialect();
     analyze_plan(view.source, plan, *view.backend, analysis_policy(options_));
     return plan;
@@ -194,7 +196,9 @@ Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) cons
 Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
   return as_result([&] {
     auto view = read_only_view(options_);
+    view.backend->begin_read();
     Plan plan = build_rollback_plan(view.context(), target);
+    view.backend->rollback();
     plan.dialect = view.backend->dialect();
     return plan;
   });

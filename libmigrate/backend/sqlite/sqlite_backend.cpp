@@ -184,7 +184,7 @@ class SqliteBackend final : public Backend {
   // counts for the analyzer); none for tables that do not exist yet.
   StatementTraits describe(const SqlStatement& statement) const override {
     StatementTraits traits;
-    if (db_) traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
+    if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_))) traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
     return traits;
   }
 
@@ -224,6 +224,7 @@ class SqliteBackend final : public Backend {
 
   void begin(const StepSession& session, std::chrono::milliseconds wait) override {
     require_writable();
+    schema_empty_ = false;
     sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
     // Outside a transaction on purpose: inside one, the pragma is a no-op.
     exec(session.foreign_keys == ForeignKeyMode::kEnforce ? "PRAGMA foreign_keys = ON"
@@ -265,8 +266,17 @@ class SqliteBackend final : public Backend {
   }
 
   void rollback() noexcept override {
+    schema_empty_ = false;
     if (db_ && !sqlite3_get_autocommit(db_))
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  void begin_read() override {
+    if (!db_ || !sqlite3_get_autocommit(db_)) return;
+    exec("BEGIN");
+    // An empty schema (a new database) names no table any statement could touch; and SQLite
+    // holds no lock on an empty file, so preparing each statement would lock and unlock it.
+    schema_empty_ = query("SELECT count(*) FROM sqlite_master", {}).at(0).at(0) == "0";
   }
 
   bool in_transaction() const noexcept override { return db_ && !sqlite3_get_autocommit(db_); }
@@ -440,6 +450,7 @@ class SqliteBackend final : public Backend {
   SqliteRunLock run_lock_;
   sqlite3* db_ = nullptr;
   std::map<std::string, sqlite3_stmt*> cache_;
+  bool schema_empty_ = false;  // known inside a begin_read() transaction
 };
 
 }  // namespace
