@@ -11,15 +11,18 @@ int finish_status_report(const CommandContext& ctx,
                          const Result<std::vector<VersionStatus>>& statuses,
                          const std::string& footer) {
   if (!statuses) return finish(ctx.inv, json::object(), statuses.error(), "");
-  json list = json::array();
-  for (const auto& s : *statuses) list.push_back(to_json(s));
   // Who holds the migration lock right now: a running apply/rollback and where it is.
   auto holders = ctx.migrator.lock_holders();
   if (!holders) return finish(ctx.inv, json::object(), holders.error(), "");
+  // Only the form asked for is built: with thousands of versions either one costs.
+  if (!ctx.inv.json_output)
+    return finish(ctx.inv, json::object(), std::nullopt,
+                  render_status_text(*statuses, *holders) + footer);
+  json list = json::array();
+  for (const auto& s : *statuses) list.push_back(to_json(s));
   json holder_list = json::array();
   for (const auto& h : *holders) holder_list.push_back(to_json(h));
-  std::string text = render_status_text(*statuses, *holders) + footer;
-  return finish(ctx.inv, {{"migrations", list}, {"lock_holders", holder_list}}, std::nullopt, text);
+  return finish(ctx.inv, {{"migrations", list}, {"lock_holders", holder_list}}, std::nullopt, "");
 }
 
 Command add_status_command(CLI::App& app) {
