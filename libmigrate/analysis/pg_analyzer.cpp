@@ -130,6 +130,13 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx,
     ctx.after_statement(info, !info.can_run_in_transaction || !m.directives.transactional);
     if (auto created = created_relation(info); !created.empty()) ctx.note_created(created);
     out.statements.push_back(std::move(sa));
+    // Rules look back at earlier statements' trees only for DDL (CREATE TYPE, DROP, ALTER
+    // TABLE). A data statement's tree is dropped once its own rules ran, so a file of 500k
+    // INSERTs does not keep 500k parse trees.
+    const std::string& type = infos.back().node_type;
+    if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" ||
+        type == "SelectStmt")
+      infos.back().node = nullptr;
   }
 }
 

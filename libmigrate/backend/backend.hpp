@@ -135,7 +135,7 @@ class Backend {
 
 struct BackendOptions {
   std::string history_table = "migrate_history";  // names the run lock (and its lock file)
-  std::string history_schema = "public";           // PostgreSQL only
+  std::string history_schema = "public";          // PostgreSQL only
   std::string application_name = "migrate";
   LogSink log;             // optional
   bool read_only = false;  // status/plan/validate: never create the database or the table

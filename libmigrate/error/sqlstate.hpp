@@ -7,10 +7,10 @@
 
 namespace migrate::sqlstate {
 
-inline constexpr std::string_view kLockNotAvailable = "55P03";   // lock_timeout expired
-inline constexpr std::string_view kQueryCanceled = "57014";      // statement_timeout expired
-inline constexpr std::string_view kUndefinedTable = "42P01";     // relation does not exist
-inline constexpr std::string_view kAdminShutdown = "57P01";      // terminated by the server
+inline constexpr std::string_view kLockNotAvailable = "55P03";  // lock_timeout expired
+inline constexpr std::string_view kQueryCanceled = "57014";     // statement_timeout expired
+inline constexpr std::string_view kUndefinedTable = "42P01";    // relation does not exist
+inline constexpr std::string_view kAdminShutdown = "57P01";     // terminated by the server
 inline constexpr std::string_view kReadOnlyTransaction = "25006";
 
 // libmigrate's own codes in the history's error_code column.

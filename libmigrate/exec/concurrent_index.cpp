@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 
 namespace migrate {
 namespace {
@@ -19,7 +19,8 @@ constexpr const char* kIndexSql =
 
 std::optional<ConcurrentIndexBuild> concurrent_index_build(const std::string& sql) {
   PgStatementInfo info = describe_postgres_statement(sql);
-  if (!info.concurrent_index || info.concurrent_index->kind != ConcurrentIndexAction::Kind::kCreate ||
+  if (!info.concurrent_index ||
+      info.concurrent_index->kind != ConcurrentIndexAction::Kind::kCreate ||
       info.concurrent_index->index_name.empty())
     return std::nullopt;
   return ConcurrentIndexBuild{info.concurrent_index->schema, info.concurrent_index->index_name,
@@ -31,8 +32,8 @@ bool prepare_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
                               const ExecPolicy& policy) {
   auto rows = backend.query(kIndexSql, {idx.index_name, idx.schema});
   if (rows.empty()) return false;
-  const std::string qualified =
-      backend.quote_identifier(rows[0][2].value_or("")) + "." + backend.quote_identifier(idx.index_name);
+  const std::string qualified = backend.quote_identifier(rows[0][2].value_or("")) + "." +
+                                backend.quote_identifier(idx.index_name);
   if (rows[0][0] != "1") {
     policy.say(LogLevel::kWarn,
                fmt::format("index {} is INVALID (left by an earlier failed build): dropping it "
@@ -62,13 +63,13 @@ void check_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
   where.statement = statement.index;
   where.line = statement.line;
   where.column = statement.column;
-  throw Failure(Error{
-      ErrorCode::kStatementFailed,
-      fmt::format("statement {} failed: index {} was built but is INVALID", statement.index,
-                  idx.index_name),
-      "find why the build failed (duplicate keys for a unique index, a cancelled build); the "
-      "retry drops the invalid index and builds it again",
-      where, std::string(sqlstate::kInvalidIndex)});
+  throw Failure(
+      Error{ErrorCode::kStatementFailed,
+            fmt::format("statement {} failed: index {} was built but is INVALID", statement.index,
+                        idx.index_name),
+            "find why the build failed (duplicate keys for a unique index, a cancelled build); the "
+            "retry drops the invalid index and builds it again",
+            where, std::string(sqlstate::kInvalidIndex)});
 }
 
 }  // namespace migrate

@@ -11,8 +11,8 @@
 namespace migrate {
 
 struct ExecPolicy {
-  std::chrono::milliseconds lock_wait{10'000};    // run lock and SQLite write lock
-  std::chrono::milliseconds lock_timeout{500};    // per statement; a directive wins
+  std::chrono::milliseconds lock_wait{10'000};                 // run lock and SQLite write lock
+  std::chrono::milliseconds lock_timeout{500};                 // per statement; a directive wins
   std::optional<std::chrono::milliseconds> statement_timeout;  // unset: by statement kind
   int lock_retries = 8;
   std::chrono::milliseconds retry_base{200};

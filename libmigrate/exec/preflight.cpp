@@ -29,7 +29,8 @@ void preflight(Backend& backend, const Plan& plan, const ExecPolicy& policy) {
                           s.query);
     }
     if (policy.wait_for_quiet.count() == 0) {
-      policy.say(LogLevel::kWarn,
+      policy.say(
+          LogLevel::kWarn,
           fmt::format("pre-flight: {} long transaction(s) hold or wait for locks on tables of this "
                       "plan; its "
                       "statements may time out on lock_timeout and retry:{}",
@@ -73,10 +74,11 @@ void wait_for_interrupted_statements(Backend& backend, const std::vector<Version
              "then apply again");
       }
       if (!logged)
-        policy.say(LogLevel::kInfo,
-                   fmt::format(
-                       "version {} was interrupted; waiting for its run's statement on pid {} to end",
-                       s.version, left.front().pid));
+        policy.say(
+            LogLevel::kInfo,
+            fmt::format(
+                "version {} was interrupted; waiting for its run's statement on pid {} to end",
+                s.version, left.front().pid));
       logged = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }

@@ -84,9 +84,9 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     try {
       int found = history.ensure_current();
       if (found > 0 && found < kHistoryFormatVersion)
-        policy.say(LogLevel::kInfo, fmt::format("history table {} upgraded from format {} to {}",
-                                                history.attempts_sql_name(), found,
-                                                kHistoryFormatVersion));
+        policy.say(LogLevel::kInfo,
+                   fmt::format("history table {} upgraded from format {} to {}",
+                               history.attempts_sql_name(), found, kHistoryFormatVersion));
       if (found < kHistoryFormatVersion) known_last_id = history.last_id();
       backend.commit(StepSession{false, probe.foreign_keys, {}});
     } catch (...) {
@@ -113,14 +113,15 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
                            "{}): another runner that does not take the migration lock wrote it; "
                            "version {} was not started",
                            now, known_last_id, step.version),
-               "make sure every runner takes the migration lock (libmigrate writing history format 2), then run the command again");
+               "make sure every runner takes the migration lock (libmigrate writing history format "
+               "2), then run the command again");
         }
       }
       const Migration& migration = *request.source.find(*Version::parse(step.version));
       policy.say(LogLevel::kInfo,
                  fmt::format("{} version {} ({}): {} statement(s){}",
-                             step.kind == StepKind::kApply ? "applying" : "reverting",
-                             step.version, step.name, step.statements.size(),
+                             step.kind == StepKind::kApply ? "applying" : "reverting", step.version,
+                             step.name, step.statements.size(),
                              step.transactional ? "" : ", no transaction"));
       in_step = true;
       const std::size_t written_before = executor.written().size();

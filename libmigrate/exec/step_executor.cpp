@@ -98,15 +98,15 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
     where.statement = s.index;
     where.line = s.line;
     where.column = s.column;
-    throw Failure(Error{
-        ErrorCode::kStatementFailed,
-        fmt::format("statement {} failed: transaction control inside a migration: libmigrate "
-                    "runs each migration in transactions of its own and records the history "
-                    "between them",
-                    s.index),
-        "remove the statement; statements that cannot run in a transaction are run on "
-        "their own automatically",
-        where, std::string(sqlstate::kTransactionControl)});
+    throw Failure(
+        Error{ErrorCode::kStatementFailed,
+              fmt::format("statement {} failed: transaction control inside a migration: libmigrate "
+                          "runs each migration in transactions of its own and records the history "
+                          "between them",
+                          s.index),
+              "remove the statement; statements that cannot run in a transaction are run on "
+              "their own automatically",
+              where, std::string(sqlstate::kTransactionControl)});
   }
   StatementRecord record;
   record.statement_index = s.index;
@@ -304,8 +304,7 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
   ProgressChecksum progress;
   std::size_t checksummed = 0;  // statements of step.statements added to `progress`
   auto checksum_through = [&](int through) {
-    while (checksummed < step.statements.size() &&
-           step.statements[checksummed].index <= through)
+    while (checksummed < step.statements.size() && step.statements[checksummed].index <= through)
       progress.add(step.statements[checksummed++].sql);
     return progress.value();
   };

@@ -51,8 +51,8 @@ constexpr std::array<Column, 21> kAttemptColumns{{
 }};
 // Columns an update may change: the outcome and the progress of an attempt.
 constexpr std::array<const char*, 9> kAttemptOutcomeColumns{
-    "finished_at",   "success",         "error_message",     "error_code", "statement_index",
-    "execution_ms",  "error_statement", "progress_checksum", "checkpoint"};
+    "finished_at",  "success",         "error_message",     "error_code", "statement_index",
+    "execution_ms", "error_statement", "progress_checksum", "checkpoint"};
 
 // Per-statement records (format 2).
 constexpr std::array<Column, 7> kStatementColumns{{
@@ -97,8 +97,8 @@ const char* type_name(Dialect d, Kind k) {
 std::string result_expression(Dialect d, const Column& c) {
   if (d == Dialect::kPostgres) {
     if (c.kind == Kind::kTimestamp)
-      return fmt::format(
-          "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", c.name);
+      return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                         c.name);
     if (c.kind == Kind::kBool) return fmt::format("{}::int", c.name);
   }
   return c.name;
@@ -240,7 +240,8 @@ std::string HistoryStore::placeholder(int n) const {
 
 bool HistoryStore::exists(const std::string& schema, const std::string& table) {
   if (dialect_ == Dialect::kSqlite)
-    return !backend_.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {table})
+    return !backend_
+                .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {table})
                 .empty();
   return !backend_
               .query(
@@ -276,8 +277,9 @@ void HistoryStore::create_statements() {
   std::string columns;
   for (const auto& c : kStatementColumns)
     columns += (columns.empty() ? "  " : ",\n  ") + column_ddl(dialect_, c);
-  backend_.query(fmt::format("CREATE TABLE {} (\n{},\n  PRIMARY KEY (attempt_id, statement_index)\n)",
-                             statements_, columns));
+  backend_.query(
+      fmt::format("CREATE TABLE {} (\n{},\n  PRIMARY KEY (attempt_id, statement_index)\n)",
+                  statements_, columns));
 }
 
 int HistoryStore::ensure_current() {
@@ -348,14 +350,16 @@ std::vector<Attempt> HistoryStore::read_attempts() {
 }
 
 std::int64_t HistoryStore::last_id() {
-  return to_int(backend_.query(fmt::format("SELECT coalesce(max(id), 0) FROM {}", attempts_))[0][0]);
+  return to_int(
+      backend_.query(fmt::format("SELECT coalesce(max(id), 0) FROM {}", attempts_))[0][0]);
 }
 
 void HistoryStore::insert_statement_rows(std::int64_t attempt_id,
                                          const std::vector<StatementRecord>& rows,
                                          std::size_t from) {
   std::string names;
-  for (const auto& c : kStatementColumns) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  for (const auto& c : kStatementColumns)
+    names += (names.empty() ? "" : ", ") + std::string(c.name);
   while (from < rows.size()) {
     const std::size_t end = std::min(rows.size(), from + kStatementRowsPerInsert);
     std::string values;

@@ -59,12 +59,12 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
     say(policy, LogLevel::kWarn, "analysis skipped: " + analyses.error().describe());
     return;
   }
-  std::map<std::string, const MigrationAnalysis*> by_version;
-  for (auto& a : *analyses) by_version[a.version] = &a;
+  std::map<std::string, MigrationAnalysis*> by_version;
+  for (auto& a : analyses.value()) by_version[a.version] = &a;
   for (auto& step : plan.steps) {
     if (step.kind != StepKind::kApply) continue;
     if (auto it = by_version.find(step.version); it != by_version.end())
-      step.analysis = *it->second;
+      step.analysis = std::move(*it->second);
   }
 }
 

@@ -270,8 +270,8 @@ std::string read_text(const std::filesystem::path& p) {
 // A history written by 0.1.0 (format 1, its DDL checked in as a fixture) is upgraded in place by
 // the next apply: the rows written before stay exactly as they were.
 TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
-  target->execute(read_text(std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures" /
-                            "history" / ("format1." + target->dialect() + ".sql")));
+  target->execute(read_text(std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures" / "history" /
+                            ("format1." + target->dialect() + ".sql")));
   ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
   // Make version 1 look as 0.1.0 wrote it: format 1, no statement records.
   target->execute("DROP TABLE migrate_history_statements");
@@ -327,12 +327,9 @@ TEST_P(BackendConformance, EveryStatementIsRecordedWithItsRowsAndDuration) {
                 "SELECT s.statement_index || '|' || coalesce(s.rows_affected, -1) || '|' || "
                 "s.lock_retries || '|' || (s.duration_ms >= 0) FROM migrate_history_statements s "
                 "JOIN migrate_history h ON h.id = s.attempt_id WHERE h.version = '1' ORDER BY 1"),
-            (std::vector<std::string>{"1|0|0|" + std::string(target->dialect() == "sqlite"
-                                                                   ? "1"
-                                                                   : "true"),
-                                      "2|2|0|" + std::string(target->dialect() == "sqlite"
-                                                                   ? "1"
-                                                                   : "true")}));
+            (std::vector<std::string>{
+                "1|0|0|" + std::string(target->dialect() == "sqlite" ? "1" : "true"),
+                "2|2|0|" + std::string(target->dialect() == "sqlite" ? "1" : "true")}));
 }
 
 // The state is read once, under the run lock: a runner that started while another held the lock
@@ -370,11 +367,10 @@ TEST_P(BackendConformance, ARunnerThatWaitedForTheLockSeesWhatTheHolderApplied) 
 // runs once and the version has one attempt.
 TEST_P(BackendConformance, AStepWithoutATransactionInProgressIsNotTakenForInterrupted) {
   ASSERT_FALSE(Migrator(target->options()).apply(std::nullopt).error);
-  target->ws.write_migration(
-      "V3__steps.up.sql",
-      "-- migrate:transaction off\n"
-      "INSERT INTO notes (id, account_id, body) VALUES (1, 1, 'one');\n"
-      "INSERT INTO notes (id, account_id, body) VALUES (2, 1, 'two');\n");
+  target->ws.write_migration("V3__steps.up.sql",
+                             "-- migrate:transaction off\n"
+                             "INSERT INTO notes (id, account_id, body) VALUES (1, 1, 'one');\n"
+                             "INSERT INTO notes (id, account_id, body) VALUES (2, 1, 'two');\n");
   RunReport intruder;
   std::vector<State> seen;
   Observer observer;

@@ -32,7 +32,8 @@ std::string shell_quote(const std::string& s) {
 std::string schema_dump(const std::string& url) {
   std::string command =
       "pg_dump --schema-only --no-owner --no-privileges --exclude-table=public.migrate_history "
-      "--exclude-table=public.migrate_history_id_seq --exclude-table=public.migrate_history_statements -d " +
+      "--exclude-table=public.migrate_history_id_seq "
+      "--exclude-table=public.migrate_history_statements -d " +
       shell_quote(url);
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run pg_dump");
@@ -55,7 +56,8 @@ std::string schema_dump(const std::string& url) {
 }
 
 const char* kCountTables =
-    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'migrate_history%'";
+    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE "
+    "'migrate_history%'";
 
 const char* kCountIndexes =
     "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND tablename NOT LIKE "

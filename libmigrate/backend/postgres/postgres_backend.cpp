@@ -53,7 +53,8 @@ std::pair<std::int32_t, std::int32_t> advisory_keys(const std::string& schema,
 // cost no query. Never later than a quarter of its lock_timeout, so a short timeout still
 // leaves time to ask.
 std::chrono::milliseconds watch_threshold(std::chrono::milliseconds lock_timeout) {
-  return std::clamp(lock_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
+  return std::clamp(lock_timeout / 4, std::chrono::milliseconds(10),
+                    std::chrono::milliseconds(100));
 }
 
 }  // namespace
@@ -86,7 +87,6 @@ DatabaseSession session_from(const pqxx::row& r, const std::string& lock) {
   s.lock = lock;
   return s;
 }
-
 
 PostgresBackend::PostgresBackend(std::string url, const BackendOptions& options)
     : url_(std::move(url)),
@@ -141,10 +141,9 @@ void PostgresBackend::commit(const StepSession& session) {
     tx_.reset();
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
-    throw Failure(Error{ErrorCode::kStatementFailed,
-                        "commit failed: " + first_message_line(e.what()),
-                        "fix the statements so deferred constraints hold at commit", session.where,
-                        e.sqlstate()});
+    throw Failure(Error{
+        ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
+        "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     tx_.reset();
     fail(ErrorCode::kConnectionFailed,
@@ -170,10 +169,10 @@ void PostgresBackend::apply_timeouts(const StepSession& session, pqxx::transacti
   const Timeouts wanted{session.lock_timeout.count(), session.statement_timeout.count()};
   std::optional<Timeouts>& current = tx_ ? tx_timeouts_ : session_timeouts_;
   if (current == wanted) return;
-  q.exec_params("SELECT set_config('lock_timeout', $1, $3), "
-                "set_config('statement_timeout', $2, $3)",
-                interval(session.lock_timeout), interval(session.statement_timeout),
-                tx_ != nullptr);
+  q.exec_params(
+      "SELECT set_config('lock_timeout', $1, $3), "
+      "set_config('statement_timeout', $2, $3)",
+      interval(session.lock_timeout), interval(session.statement_timeout), tx_ != nullptr);
   current = wanted;
 }
 
@@ -243,7 +242,9 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     throw Failure(Error{ErrorCode::kInternal,
                         fmt::format("PostgreSQL refused libmigrate's own statement: {}",
                                     first_message_line(e.what())),
-                        "", {}, e.sqlstate()});
+                        "",
+                        {},
+                        e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
@@ -294,7 +295,7 @@ std::string PostgresBackend::describe_holder(const DatabaseSession& s) {
 }
 
 void PostgresBackend::statement_error(const SqlStatement& statement, const StepSession& session,
-                                  const pqxx::sql_error& e) {
+                                      const pqxx::sql_error& e) {
   SourceLocation where = session.where;
   where.statement = statement.index;
   where.line = statement.line;
@@ -313,13 +314,13 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
       who += fmt::format("; blocked by pid {} ({})", b.pid,
                          b.application_name.empty() ? "no application_name" : b.application_name);
     }
-    throw Failure(Error{
-        ErrorCode::kLockTimeout,
-        fmt::format("statement {} could not get its lock within lock_timeout {} ms{}",
-                    statement.index, session.lock_timeout.count(), who),
-        "the sessions named hold or wait for a conflicting lock; wait for them, end them, or "
-        "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
-        where, e.sqlstate()});
+    throw Failure(
+        Error{ErrorCode::kLockTimeout,
+              fmt::format("statement {} could not get its lock within lock_timeout {} ms{}",
+                          statement.index, session.lock_timeout.count(), who),
+              "the sessions named hold or wait for a conflicting lock; wait for them, end them, or "
+              "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
+              where, e.sqlstate()});
   }
   std::string hint;
   if (e.sqlstate() == sqlstate::kQueryCanceled) {
@@ -329,8 +330,8 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
         session.statement_timeout.count());
   }
   throw Failure(Error{ErrorCode::kStatementFailed,
-                      fmt::format("statement {} failed: {}", statement.index, message), hint,
-                      where, e.sqlstate()});
+                      fmt::format("statement {} failed: {}", statement.index, message), hint, where,
+                      e.sqlstate()});
 }
 
 std::unique_ptr<Backend> open_postgres_backend(const std::string& url,

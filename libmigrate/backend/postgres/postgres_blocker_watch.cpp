@@ -26,36 +26,31 @@ BlockerWatch::~BlockerWatch() {
   if (thread_.joinable()) thread_.join();
 }
 
+// start() and stop() never wake the thread: it ticks on its own while the run lasts, so a
+// statement that ends before the threshold costs an uncontended mutex and no system call.
 void BlockerWatch::start(std::chrono::milliseconds threshold, std::chrono::milliseconds every) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    armed_ = true;
-    seen_.clear();
-    due_ = std::chrono::steady_clock::now() + threshold;
-    every_ = every;
-  }
-  cv_.notify_all();
+  std::lock_guard<std::mutex> g(mu_);
+  armed_ = true;
+  seen_.clear();
+  due_ = std::chrono::steady_clock::now() + threshold;
+  every_ = every;
 }
 
 std::vector<DatabaseSession> BlockerWatch::stop() {
   std::unique_lock<std::mutex> g(mu_);
   armed_ = false;
-  cv_.notify_all();
   // A poll in flight belongs to this statement: wait for its answer.
-  cv_.wait(g, [this] { return !polling_; });
+  if (polling_) cv_.wait(g, [this] { return !polling_; });
   return std::move(seen_);
 }
 
 void BlockerWatch::loop() {
+  constexpr std::chrono::milliseconds kTick{5};
   std::unique_lock<std::mutex> g(mu_);
   while (!quit_) {
-    if (!armed_) {
-      cv_.wait(g, [this] { return quit_ || armed_; });
-      continue;
-    }
-    if (std::chrono::steady_clock::now() < due_) {
-      auto due = due_;
-      cv_.wait_until(g, due, [this] { return quit_ || !armed_; });
+    const auto now = std::chrono::steady_clock::now();
+    if (!armed_ || now < due_) {
+      cv_.wait_for(g, kTick, [this] { return quit_; });
       continue;
     }
     polling_ = true;

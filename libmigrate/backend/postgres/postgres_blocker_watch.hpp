@@ -3,8 +3,9 @@
 //
 // One watch per run: one thread and one monitor connection, created with the run's first
 // statement that has a lock_timeout. The blockers are asked for only once a statement has run
-// longer than a short threshold; a statement that finishes sooner costs two mutex operations and
-// no query.
+// longer than a short threshold; a statement that finishes sooner costs two uncontended mutex
+// operations, no query and no system call (the thread checks on a 5 ms tick instead of being
+// woken for every statement).
 #pragma once
 
 #include <pqxx/pqxx>

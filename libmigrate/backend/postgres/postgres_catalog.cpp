@@ -45,12 +45,13 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
   if (tx_) fail(ErrorCode::kInternal, "catalog_facts() called inside a step's transaction");
   auto probe = [&](auto&& body) {
     pqxx::work q(*work_);
-    q.exec_params("SELECT set_config('lock_timeout', $1, true), "
-                  "set_config('statement_timeout', $2, true)",
-                  // lock_timeout 0 means "wait forever" to PostgreSQL: a probe still
-                  // must not, so it falls back to the default 500 ms.
-                  fmt::format("{}ms", lock_timeout.count() > 0 ? lock_timeout.count() : 500),
-                  fmt::format("{}ms", kProbeStatementTimeout.count()));
+    q.exec_params(
+        "SELECT set_config('lock_timeout', $1, true), "
+        "set_config('statement_timeout', $2, true)",
+        // lock_timeout 0 means "wait forever" to PostgreSQL: a probe still
+        // must not, so it falls back to the default 500 ms.
+        fmt::format("{}ms", lock_timeout.count() > 0 ? lock_timeout.count() : 500),
+        fmt::format("{}ms", kProbeStatementTimeout.count()));
     body(q);
     q.commit();
   };
@@ -61,10 +62,10 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
         std::string list;
         for (const auto& r : relations) list += (list.empty() ? "" : ",") + r;
         // to_regclass() resolves names without locking the relation.
-        for (const auto& row : q.exec_params(
-                 "SELECT x, c.reltuples::float8 FROM unnest(string_to_array($1, ',')) x "
-                 "JOIN pg_class c ON c.oid = to_regclass(x)",
-                 list)) {
+        for (const auto& row :
+             q.exec_params("SELECT x, c.reltuples::float8 FROM unnest(string_to_array($1, ',')) x "
+                           "JOIN pg_class c ON c.oid = to_regclass(x)",
+                           list)) {
           double n = row[1].as<double>();
           if (n < 0)
             facts.never_analyzed.push_back(row[0].as<std::string>());
@@ -93,12 +94,14 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
   for (const auto& r : facts.never_analyzed) {
     try {
       probe([&](pqxx::transaction_base& q) {
-        double bytes = q.exec_params("SELECT pg_relation_size(to_regclass($1))::float8", r)[0][0]
-                           .as<double>(0);
+        double bytes =
+            q.exec_params("SELECT pg_relation_size(to_regclass($1))::float8", r)[0][0].as<double>(
+                0);
         facts.table_rows[r] = rows_from_size(bytes);
       });
     } catch (const pqxx::sql_error& e) {
-      log(LogLevel::kWarn, fmt::format("no row estimate for {}: {}", r, first_message_line(e.what())));
+      log(LogLevel::kWarn,
+          fmt::format("no row estimate for {}: {}", r, first_message_line(e.what())));
     }
   }
   return facts;

@@ -27,12 +27,12 @@ void PostgresBackend::acquire_run_lock(std::chrono::milliseconds wait) {
           holders.empty() ? std::string("a session that has just released it") : std::string();
       for (const auto& h : holders)
         who += (who.empty() ? "" : ", with its statements on ") + describe_holder(h);
-      fail(
-          ErrorCode::kRunInProgress,
-          fmt::format("a migration run is in progress: the migration lock of {}.{} is held by {}; waited {} ms", schema_, table_,
-                      who, wait.count()),
-          "wait for that migration to finish (`migrate status` shows it), or raise --lock-wait; "
-          "if its process is gone, end each session named with SELECT pg_terminate_backend(pid)");
+      fail(ErrorCode::kRunInProgress,
+           fmt::format("a migration run is in progress: the migration lock of {}.{} is held by {}; "
+                       "waited {} ms",
+                       schema_, table_, who, wait.count()),
+           "wait for that migration to finish (`migrate status` shows it), or raise --lock-wait; "
+           "if its process is gone, end each session named with SELECT pg_terminate_backend(pid)");
     }
     if (!logged && !holders.empty()) {
       log(LogLevel::kInfo, fmt::format("waiting for the migration lock held by {}",
@@ -104,8 +104,8 @@ std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string&
   return out;
 }
 
-std::vector<DatabaseSession> PostgresBackend::long_transactions(const std::vector<std::string>& relations,
-                                               std::chrono::milliseconds min_age) {
+std::vector<DatabaseSession> PostgresBackend::long_transactions(
+    const std::vector<std::string>& relations, std::chrono::milliseconds min_age) {
   if (relations.empty()) return {};
   std::string list;
   for (const auto& r : relations) list += (list.empty() ? "" : ",") + r;

@@ -139,8 +139,8 @@ class SqliteBackend final : public Backend {
         application_(options.application_name),
         run_lock_(path_ + "-migrate-lock") {
     if (read_only_ && !memory_ && !std::filesystem::exists(path_)) return;  // nothing applied yet
-    int flags =
-        read_only_ && !memory_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = read_only_ && !memory_ ? SQLITE_OPEN_READONLY
+                                       : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -184,7 +184,8 @@ class SqliteBackend final : public Backend {
   // counts for the analyzer); none for tables that do not exist yet.
   StatementTraits describe(const SqlStatement& statement) const override {
     StatementTraits traits;
-    if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_))) traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
+    if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_)))
+      traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
     return traits;
   }
 
@@ -349,8 +350,9 @@ class SqliteBackend final : public Backend {
       std::string why = sqlite3_errmsg(db_);
       int ext = sqlite3_extended_errcode(db_);
       sqlite3_reset(stmt);
-      fail(ErrorCode::kInternal, fmt::format("SQLite error in libmigrate's own statement: {} ({}): {}",
-                                             why, result_code_name(ext), sql));
+      fail(ErrorCode::kInternal,
+           fmt::format("SQLite error in libmigrate's own statement: {} ({}): {}", why,
+                       result_code_name(ext), sql));
     }
     sqlite3_reset(stmt);
     return rows;

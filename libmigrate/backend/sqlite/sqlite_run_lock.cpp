@@ -23,7 +23,8 @@ std::string read_all(int fd) {
   std::array<char, 512> buf{};
   lseek(fd, 0, SEEK_SET);
   ssize_t n;
-  while ((n = read(fd, buf.data(), buf.size())) > 0) out.append(buf.data(), static_cast<std::size_t>(n));
+  while ((n = read(fd, buf.data(), buf.size())) > 0)
+    out.append(buf.data(), static_cast<std::size_t>(n));
   return out;
 }
 
