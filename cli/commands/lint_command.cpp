@@ -215,11 +215,13 @@ int run_lint(const CommandContext& ctx, const LintFlags& flags) {
   auto inputs = load_lint_inputs(lint_paths);
   if (!inputs) return finish(inv, json::object(), inputs.error(), "");
   AnalysisOptions ao;
-  ao.dialect = flags.dialect.value_or(
+  const std::string dialect = flags.dialect.value_or(
       ctx.options.database_url.starts_with("sqlite:") ? "sqlite" : "postgresql");
-  if (ao.dialect != "postgresql" && ao.dialect != "sqlite")
-    return fail_usage(inv, fmt::format("unknown dialect '{}'", ao.dialect),
+  auto parsed = parse_dialect(dialect);
+  if (!parsed)
+    return fail_usage(inv, fmt::format("unknown dialect '{}'", dialect),
                       "use --dialect postgresql or sqlite");
+  ao.dialect = *parsed;
   if (flags.pg_version) ao.server_version_num = *flags.pg_version;
   ao.require_qualified_names = flags.require_qualified;
   std::vector<const Migration*> list;
@@ -254,13 +256,13 @@ int run_rules(const CommandContext& ctx, bool markdown) {
   std::string text;
   for (const auto& r : rule_catalog()) {
     list.push_back({{"id", r.id},
-                    {"dialect", r.dialect},
+                    {"dialect", dialect_name(r)},
                     {"severity", to_string(r.severity)},
                     {"class", to_string(r.migration_class)},
                     {"lock", to_string(r.lock)},
                     {"why", r.why},
                     {"alternative", r.alternative}});
-    text += fmt::format("{:<42} {:<10} {:<8} {}\n", r.id, r.dialect, to_string(r.severity),
+    text += fmt::format("{:<42} {:<10} {:<8} {}\n", r.id, dialect_name(r), to_string(r.severity),
                         to_string(r.lock));
   }
   return finish(ctx.inv, {{"rules", list}}, std::nullopt, text);

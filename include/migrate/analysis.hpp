@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "migrate/dialect.hpp"
 #include "migrate/error.hpp"
 #include "migrate/source.hpp"
 
@@ -40,8 +41,8 @@ struct RelationLock {
 
 // One rule of the catalog (docs/rules.md is generated from these).
 struct RuleInfo {
-  std::string id;       // stable, kebab-case: "create-index-blocking"
-  std::string dialect;  // "postgresql" or "sqlite"
+  std::string id;                  // stable, kebab-case: "create-index-blocking"
+  std::optional<Dialect> dialect;  // nullopt: any dialect (the migration-level rules)
   Severity severity = Severity::kWarning;
   MigrationClass migration_class = MigrationClass::kAdditive;  // what a finding makes the statement
   LockLevel lock = LockLevel::kNone;                           // the lock the unsafe form takes
@@ -50,6 +51,9 @@ struct RuleInfo {
   std::string bad_example;                                     // SQL that triggers it
   std::string good_example;  // SQL that does the same safely (may be several statements)
 };
+
+// "postgresql", "sqlite", or "any" for a rule of every dialect (as in docs/rules.md and JSON).
+const char* dialect_name(const RuleInfo& rule) noexcept;
 
 struct Finding {
   std::string rule_id;
@@ -89,8 +93,8 @@ struct MigrationAnalysis {
 };
 
 struct AnalysisOptions {
-  std::string dialect = "postgresql";  // or "sqlite"
-  int server_version_num = 150000;     // PostgreSQL, e.g. 150004; gates version-dependent rules
+  Dialect dialect = Dialect::kPostgres;
+  int server_version_num = 150000;  // PostgreSQL, e.g. 150004; gates version-dependent rules
   // Estimated rows per relation ("schema.table" and "table"), from the catalog when connected.
   // Lock rules lower their severity to info on tables below small_table_rows.
   std::map<std::string, double> table_rows;

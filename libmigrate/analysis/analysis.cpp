@@ -9,6 +9,10 @@
 
 namespace migrate {
 
+const char* dialect_name(const RuleInfo& rule) noexcept {
+  return rule.dialect ? to_string(*rule.dialect) : "any";
+}
+
 const char* to_string(Severity s) noexcept {
   switch (s) {
     case Severity::kInfo:
@@ -80,19 +84,20 @@ std::vector<const Finding*> MigrationAnalysis::blocking() const {
 
 const std::vector<RuleInfo>& migration_rule_infos() {
   static const std::vector<RuleInfo> rules{
-      {"suppression-without-reason", "any", Severity::kError, MigrationClass::kAdditive,
+      {"suppression-without-reason", std::nullopt, Severity::kError, MigrationClass::kAdditive,
        LockLevel::kNone, "A suppression that does not say why hides a risk from the next reviewer.",
        "Give the reason: `-- migrate:allow <rule-id> reason \"the table has 12 rows\"`.",
        "-- migrate:allow create-index-blocking\nCREATE INDEX i ON t (a);",
        "-- migrate:allow create-index-blocking reason \"t is a 10-row lookup table\"\nCREATE INDEX "
        "i ON t (a);"},
-      {"unused-suppression", "any", Severity::kWarning, MigrationClass::kAdditive, LockLevel::kNone,
+      {"unused-suppression", std::nullopt, Severity::kWarning, MigrationClass::kAdditive,
+       LockLevel::kNone,
        "A suppression that matches no finding is stale or misspelled, and would silently hide a "
        "future one.",
        "Remove it, or fix the rule id.",
        "-- migrate:allow drop-table reason \"cleanup\"\nCREATE TABLE t (id int);",
        "CREATE TABLE t (id int);"},
-      {"declared-class-too-mild", "any", Severity::kError, MigrationClass::kAdditive,
+      {"declared-class-too-mild", std::nullopt, Severity::kError, MigrationClass::kAdditive,
        LockLevel::kNone,
        "The `class` directive promises less than the statements do: deploy ordering built on it "
        "would be wrong.",
@@ -184,7 +189,7 @@ Result<std::vector<MigrationAnalysis>> analyze_migrations(
     PgMigrationContext pg(options);
     std::shared_ptr<SqliteAnalysisContext>
         sqlite;  // shared: the type is complete only in sqlite_analysis_context.hpp
-    if (options.dialect == "sqlite") sqlite = make_sqlite_context(options);
+    if (options.dialect == Dialect::kSqlite) sqlite = make_sqlite_context(options);
     for (const Migration* m : migrations) {
       MigrationAnalysis a;
       a.version = m->version.str();
@@ -231,11 +236,11 @@ std::string rules_markdown() {
       "drop to `info` on tables the catalog says are small (when connected).\n\n"
       "| id | dialect | severity | class | lock |\n|---|---|---|---|---|\n";
   for (const auto& r : rule_catalog())
-    out += fmt::format("| [`{}`](#{}) | {} | {} | {} | {} |\n", r.id, r.id, r.dialect,
+    out += fmt::format("| [`{}`](#{}) | {} | {} | {} | {} |\n", r.id, r.id, dialect_name(r),
                        to_string(r.severity), to_string(r.migration_class), to_string(r.lock));
   for (const auto& r : rule_catalog()) {
     out += fmt::format("\n## {}\n\n", r.id);
-    out += fmt::format("- Dialect: {}\n- Severity: {}\n- Class of a finding: {}\n", r.dialect,
+    out += fmt::format("- Dialect: {}\n- Severity: {}\n- Class of a finding: {}\n", dialect_name(r),
                        to_string(r.severity), to_string(r.migration_class));
     if (r.lock != LockLevel::kNone)
       out += fmt::format("- Lock: {} (blocks {})\n", to_string(r.lock), blocks_what(r.lock));

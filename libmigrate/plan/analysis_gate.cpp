@@ -33,7 +33,7 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   }
   if (!last) return;
   AnalysisOptions ao;
-  ao.dialect = to_string(backend.dialect());
+  ao.dialect = backend.dialect();
   auto facts = backend.catalog_facts(relations, policy.probe_lock_timeout);
   for (const auto& t : facts.never_analyzed) {
     auto it = facts.table_rows.find(t);

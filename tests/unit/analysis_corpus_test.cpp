@@ -17,7 +17,7 @@ std::vector<MigrationAnalysis> analyze_dir(const std::filesystem::path& dir,
   std::vector<const Migration*> list;
   for (const auto& m : set->migrations) list.push_back(&m);
   AnalysisOptions o;
-  o.dialect = dialect;
+  o.dialect = *parse_dialect(dialect == "postgres" ? "postgresql" : dialect);
   auto result = analyze_migrations(list, o);
   if (!result) throw std::runtime_error(result.error().describe());
   return *result;

@@ -28,10 +28,10 @@ std::string slurp(const std::filesystem::path& p) {
 
 AnalysisOptions options_for(const RuleInfo& rule, const std::filesystem::path& dir) {
   AnalysisOptions o;
-  o.dialect = rule.dialect == "sqlite" ? "sqlite" : "postgresql";
+  o.dialect = rule.dialect.value_or(Dialect::kPostgres);
   if (std::filesystem::exists(dir / "options.json")) {
     auto j = nlohmann::json::parse(slurp(dir / "options.json"));
-    if (j.contains("dialect")) o.dialect = j["dialect"].get<std::string>();
+    if (j.contains("dialect")) o.dialect = *parse_dialect(j["dialect"].get<std::string>());
     if (j.contains("server_version_num")) o.server_version_num = j["server_version_num"].get<int>();
     if (j.contains("require_qualified_names"))
       o.require_qualified_names = j["require_qualified_names"].get<bool>();

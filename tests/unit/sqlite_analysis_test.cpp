@@ -15,7 +15,7 @@ namespace {
 
 AnalysisOptions sqlite_options() {
   AnalysisOptions o;
-  o.dialect = "sqlite";
+  o.dialect = Dialect::kSqlite;
   return o;
 }
 

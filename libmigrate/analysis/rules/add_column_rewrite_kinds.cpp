@@ -20,7 +20,7 @@ class AddColumnRewriteKinds final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "add-column-rewrite-kinds",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kDataBackfill,
         LockLevel::kAccessExclusive,

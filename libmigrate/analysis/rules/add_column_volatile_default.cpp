@@ -18,7 +18,7 @@ class AddColumnVolatileDefault final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "add-column-volatile-default",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kDataBackfill,
         LockLevel::kAccessExclusive,

@@ -14,7 +14,7 @@ class AddRequiredColumn final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "add-required-column",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

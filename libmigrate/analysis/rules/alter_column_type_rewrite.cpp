@@ -73,7 +73,7 @@ class AlterColumnTypeRewrite final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "alter-column-type-rewrite",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

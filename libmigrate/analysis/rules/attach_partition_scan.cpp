@@ -20,7 +20,7 @@ class AttachPartitionScan final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "attach-partition-scan",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -21,7 +21,7 @@ class BackfillInSchemaMigration final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "backfill-in-schema-migration",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kDataBackfill,
         LockLevel::kRowExclusive,

@@ -45,7 +45,7 @@ class CheckValidating final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "check-validating",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -12,7 +12,7 @@ class CicPg14Corruption final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "cic-pg14-corruption",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -10,7 +10,7 @@ class CreateIndexBlocking final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "create-index-blocking",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kShare,

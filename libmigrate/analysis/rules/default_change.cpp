@@ -12,7 +12,7 @@ class DefaultChange final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "default-change",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kAccessExclusive,

@@ -10,7 +10,7 @@ class DetachPartitionBlocking final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "detach-partition-blocking",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -72,7 +72,7 @@ class DisabledLockTimeout final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "disabled-lock-timeout",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kAdditive,
         LockLevel::kNone,
@@ -108,7 +108,7 @@ class DisabledStatementTimeout final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "disabled-statement-timeout",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -16,7 +16,7 @@ class DomainCheck final : public PgRule {
  public:
   const RuleInfo& info() const override {
     static const RuleInfo rule{
-        "domain-check", "postgresql", Severity::kWarning, MigrationClass::kAdditive,
+        "domain-check", Dialect::kPostgres, Severity::kWarning, MigrationClass::kAdditive,
         // ALTER DOMAIN ... ADD CONSTRAINT / SET NOT NULL: SHARE on every table using the domain.
         LockLevel::kShare,
         "A constraint on a domain hides work: ALTER DOMAIN ... ADD CONSTRAINT (and SET NOT NULL) "

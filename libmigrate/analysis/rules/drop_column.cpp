@@ -12,7 +12,7 @@ class DropColumn final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-column",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

@@ -35,7 +35,7 @@ class DropForeignKey final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-foreign-key",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

@@ -10,7 +10,7 @@ class DropIndexBlocking final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-index-blocking",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -17,7 +17,7 @@ class DropNotNull final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-not-null",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

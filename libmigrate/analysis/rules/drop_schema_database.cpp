@@ -10,7 +10,7 @@ class DropSchemaDatabase final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-schema-database",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

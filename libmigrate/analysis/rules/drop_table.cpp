@@ -10,7 +10,7 @@ class DropTable final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "drop-table",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

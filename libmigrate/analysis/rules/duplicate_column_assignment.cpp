@@ -104,7 +104,7 @@ class DuplicateColumnAssignment final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "duplicate-column-assignment",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -10,7 +10,7 @@ class EnumAddValueUnordered final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "enum-add-value-unordered",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

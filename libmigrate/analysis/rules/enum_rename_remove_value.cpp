@@ -54,7 +54,7 @@ class EnumRenameRemoveValue final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "enum-rename-remove-value",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kNone,

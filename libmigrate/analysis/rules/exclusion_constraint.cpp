@@ -17,7 +17,7 @@ class ExclusionConstraint final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "exclusion-constraint",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

@@ -29,7 +29,7 @@ class ExtensionOrder final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "extension-order",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -63,7 +63,7 @@ class FkValidating final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "fk-validating",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kShareRowExclusive,

@@ -79,7 +79,7 @@ class FkWithoutIndex final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "fk-without-index",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -39,7 +39,7 @@ class FullRewriteMaintenance final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "full-rewrite-maintenance",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kAccessExclusive,

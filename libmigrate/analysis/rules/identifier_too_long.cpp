@@ -144,7 +144,7 @@ class IdentifierTooLong final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "identifier-too-long",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -12,7 +12,7 @@ class JsonType final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "json-type",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -10,7 +10,7 @@ class NonIdempotentNontxn final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "non-idempotent-nontxn",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -9,7 +9,7 @@ class OpaqueSql final : public PgRule {
  public:
   const RuleInfo& info() const override {
     static const RuleInfo rule{
-        "opaque-sql", "postgresql", Severity::kWarning, MigrationClass::kBackwardCompatible,
+        "opaque-sql", Dialect::kPostgres, Severity::kWarning, MigrationClass::kBackwardCompatible,
         // Unknowable: whatever the body does, up to ACCESS EXCLUSIVE on any table.
         LockLevel::kAccessExclusive,
         "A DO block, a CALL of a procedure or an EXECUTE of a prepared statement runs SQL that "

@@ -35,7 +35,7 @@ class PreferBigint final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "prefer-bigint",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

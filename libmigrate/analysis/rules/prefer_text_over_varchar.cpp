@@ -15,7 +15,7 @@ class PreferTextOverVarchar final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "prefer-text-over-varchar",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -13,7 +13,7 @@ class PreferTimestamptz final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "prefer-timestamptz",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

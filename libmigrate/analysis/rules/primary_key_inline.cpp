@@ -19,7 +19,7 @@ class PrimaryKeyInline final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "primary-key-inline",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -37,7 +37,7 @@ class RefreshConcurrentlyWithoutUniqueIndex final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "refresh-concurrently-without-unique-index",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kNone,

@@ -10,7 +10,7 @@ class RefreshMatviewBlocking final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "refresh-matview-blocking",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

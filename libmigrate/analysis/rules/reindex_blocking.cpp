@@ -10,7 +10,7 @@ class ReindexBlocking final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "reindex-blocking",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kShare,

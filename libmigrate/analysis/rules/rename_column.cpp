@@ -18,7 +18,7 @@ class RenameColumn final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "rename-column",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

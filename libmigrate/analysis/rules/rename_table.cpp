@@ -18,7 +18,7 @@ class RenameTable final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "rename-table",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

@@ -15,7 +15,7 @@ class ReplaceTable final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "replace-table",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

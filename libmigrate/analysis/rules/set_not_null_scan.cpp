@@ -38,7 +38,7 @@ class SetNotNullScan final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "set-not-null-scan",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

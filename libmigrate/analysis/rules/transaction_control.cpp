@@ -12,7 +12,7 @@ class TransactionControl final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "transaction-control",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kWarning,
         MigrationClass::kAdditive,
         LockLevel::kNone,

@@ -10,7 +10,7 @@ class Truncate final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "truncate",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBreaking,
         LockLevel::kAccessExclusive,

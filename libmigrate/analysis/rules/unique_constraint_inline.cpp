@@ -19,7 +19,7 @@ class UniqueConstraintInline final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "unique-constraint-inline",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kAccessExclusive,

@@ -37,7 +37,7 @@ class UnqualifiedRelation final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "unqualified-relation",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

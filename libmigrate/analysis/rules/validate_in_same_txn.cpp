@@ -42,7 +42,7 @@ class ValidateInSameTxn final : public PgRule {
  public:
   const RuleInfo& info() const override {
     static const RuleInfo rule{
-        "validate-in-same-txn", "postgresql", Severity::kWarning,
+        "validate-in-same-txn", Dialect::kPostgres, Severity::kWarning,
         MigrationClass::kBackwardCompatible,
         // VALIDATE itself takes SHARE UPDATE EXCLUSIVE; the harm is the ADD's lock, still held.
         LockLevel::kShareUpdateExclusive,

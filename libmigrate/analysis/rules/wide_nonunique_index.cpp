@@ -14,7 +14,7 @@ class WideNonuniqueIndex final : public PgRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "wide-nonunique-index",
-        "postgresql",
+        Dialect::kPostgres,
         Severity::kInfo,
         MigrationClass::kAdditive,
         LockLevel::kNone,

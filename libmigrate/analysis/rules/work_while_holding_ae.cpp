@@ -83,7 +83,7 @@ class WorkWhileHoldingAe final : public PgRule {
  public:
   const RuleInfo& info() const override {
     static const RuleInfo rule{
-        "work-while-holding-ae", "postgresql", Severity::kWarning, MigrationClass::kAdditive,
+        "work-while-holding-ae", Dialect::kPostgres, Severity::kWarning, MigrationClass::kAdditive,
         // The ACCESS EXCLUSIVE is an earlier statement's; this rule checks the relations itself
         // (FindingSink's automatic exemption looks at the current statement's locks).
         LockLevel::kNone,

@@ -27,7 +27,7 @@ class SqliteAddColumnRestrictions final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-add-column-restrictions",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kError,
         MigrationClass::kBackwardCompatible,
         LockLevel::kDatabaseWrite,

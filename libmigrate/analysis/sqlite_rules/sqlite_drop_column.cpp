@@ -49,7 +49,7 @@ class SqliteDropColumn final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-drop-column",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kWarning,
         MigrationClass::kBreaking,
         LockLevel::kDatabaseWrite,

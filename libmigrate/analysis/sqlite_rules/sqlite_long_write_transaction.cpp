@@ -14,7 +14,7 @@ class SqliteLongWriteTransaction final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-long-write-transaction",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kWarning,
         MigrationClass::kBackwardCompatible,
         LockLevel::kDatabaseWrite,

@@ -13,7 +13,7 @@ class SqliteSetNotNull final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-set-not-null",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kInfo,
         MigrationClass::kBackwardCompatible,
         LockLevel::kDatabaseWrite,

@@ -27,7 +27,7 @@ class SqliteTableRebuild final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-table-rebuild",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kInfo,
         MigrationClass::kBackwardCompatible,
         LockLevel::kDatabaseWrite,

@@ -24,7 +24,7 @@ class SqliteVersionGated final : public SqliteRule {
   const RuleInfo& info() const override {
     static const RuleInfo rule{
         "sqlite-version-gated",
-        "sqlite",
+        Dialect::kSqlite,
         Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kNone,
