@@ -59,10 +59,7 @@ void check_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
                             const SqlStatement& statement, const StepSession& session) {
   auto rows = backend.query(kIndexSql, {idx.index_name, idx.schema});
   if (rows.empty() || rows[0][0] == "1") return;
-  SourceLocation where = session.where;
-  where.statement = statement.index;
-  where.line = statement.line;
-  where.column = statement.column;
+  const SourceLocation where = located_at(session.where, statement);
   throw Failure(
       Error{ErrorCode::kStatementFailed,
             fmt::format("statement {} failed: index {} was built but is INVALID", statement.index,

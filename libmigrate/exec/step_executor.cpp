@@ -94,10 +94,7 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
   if (observer_.before_statement) observer_.before_statement(step, s);
   const SqlStatement statement = to_sql_statement(s);
   if (s.transaction_control) {
-    SourceLocation where = session.where;
-    where.statement = s.index;
-    where.line = s.line;
-    where.column = s.column;
+    const SourceLocation where = located_at(session.where, statement);
     throw Failure(
         Error{ErrorCode::kStatementFailed,
               fmt::format("statement {} failed: transaction control inside a migration: libmigrate "

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "migrate/error.hpp"
+
 namespace migrate {
 
 // One statement of a file, with its position for error messages.
@@ -18,6 +20,15 @@ struct SqlStatement {
   int column = 0;          // 1-based, in bytes
   std::string sql;         // from the first significant character through the terminator
 };
+
+// Where `statement` starts in `file` (whose file and version are kept): what every error about a
+// statement points at.
+inline SourceLocation located_at(SourceLocation file, const SqlStatement& statement) {
+  file.statement = statement.index;
+  file.line = statement.line;
+  file.column = statement.column;
+  return file;
+}
 
 // What the database's own parser says about one statement.
 struct StatementTraits {

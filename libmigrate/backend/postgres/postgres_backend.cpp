@@ -210,8 +210,7 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
          "check the server; the history shows where the run stopped (`migrate status`)",
-         SourceLocation{session.where.file, session.where.version, statement.index, statement.line,
-                        statement.column});
+         located_at(session.where, statement));
   }
 }
 
@@ -296,10 +295,7 @@ std::string PostgresBackend::describe_holder(const DatabaseSession& s) {
 
 void PostgresBackend::statement_error(const SqlStatement& statement, const StepSession& session,
                                       const pqxx::sql_error& e) {
-  SourceLocation where = session.where;
-  where.statement = statement.index;
-  where.line = statement.line;
-  where.column = statement.column;
+  SourceLocation where = located_at(session.where, statement);
   if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e);
       syntax && syntax->error_position > 0) {
     auto [l, c] =

@@ -412,10 +412,7 @@ class SqliteBackend final : public Backend {
   [[noreturn]] void statement_error(const SqlStatement& statement, const StepSession& session,
                                     const std::string& message, int code, int offset,
                                     const std::string& hint) {
-    SourceLocation where = session.where;
-    where.statement = statement.index;
-    where.line = statement.line;
-    where.column = statement.column;
+    SourceLocation where = located_at(session.where, statement);
     if (offset >= 0 && static_cast<std::size_t>(offset) < statement.sql.size()) {
       auto [l, c] = line_and_column(statement.sql, static_cast<std::size_t>(offset));
       where.line = statement.line + l - 1;
