@@ -45,6 +45,18 @@ inline int exit_code_for(ErrorCode code) {
       return 16;
     case ErrorCode::kRunInProgress:
       return 17;
+    case ErrorCode::kConnectionLost:
+      return 18;
+    case ErrorCode::kOutcomeUnknown:
+      return 19;
+    case ErrorCode::kReadOnlyDatabase:
+      return 20;
+    case ErrorCode::kPermissionDenied:
+      return 21;
+    case ErrorCode::kPoolerUnsupported:
+      return 22;
+    case ErrorCode::kStorageFull:
+      return 23;
   }
   return 1;
 }

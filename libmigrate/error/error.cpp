@@ -43,6 +43,18 @@ const char* to_string(ErrorCode code) noexcept {
       return "UNSAFE_MIGRATION";
     case ErrorCode::kRunInProgress:
       return "RUN_IN_PROGRESS";
+    case ErrorCode::kConnectionLost:
+      return "CONNECTION_LOST";
+    case ErrorCode::kOutcomeUnknown:
+      return "OUTCOME_UNKNOWN";
+    case ErrorCode::kReadOnlyDatabase:
+      return "READ_ONLY_DATABASE";
+    case ErrorCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case ErrorCode::kPoolerUnsupported:
+      return "POOLER_UNSUPPORTED";
+    case ErrorCode::kStorageFull:
+      return "STORAGE_FULL";
   }
   return "INTERNAL";
 }
