@@ -11,6 +11,7 @@
 #include <array>
 
 #include "libmigrate/backend/backend.hpp"
+#include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/exec/run_engine.hpp"
 #include "libmigrate/history/history_store.hpp"
@@ -21,15 +22,36 @@
 namespace migrate {
 namespace {
 
+// The backends redact what libpq and SQLite say; this catches whatever else may quote the URL
+// (an exception from a connection the backend did not expect to fail) before it leaves the
+// library.
+Error without_secrets(Error e, const std::string& database_url) {
+  e.message = redact_secrets(e.message, database_url);
+  e.hint = redact_secrets(e.hint, database_url);
+  return e;
+}
+
+// Log lines quote the same texts as errors do.
+LogSink without_secrets(const LogSink& log, const std::string& database_url) {
+  if (!log) return log;
+  return [log, database_url](LogLevel level, const std::string& message) {
+    log(level, redact_secrets(message, database_url));
+  };
+}
+
 template <typename F>
-auto as_result(F&& body) -> Result<decltype(body())> {
+auto as_result(const Options& options, F&& body) -> Result<decltype(body())> {
   try {
     return body();
   } catch (const Failure& f) {
-    return f.error();
+    return without_secrets(f.error(), options.database_url);
   } catch (const std::exception& e) {
-    return Error{
-        ErrorCode::kInternal, e.what(), "this is a bug in libmigrate; please report it", {}, {}};
+    return without_secrets(Error{ErrorCode::kInternal,
+                                 e.what(),
+                                 "this is a bug in libmigrate; please report it",
+                                 {},
+                                 {}},
+                           options.database_url);
   }
 }
 
@@ -46,7 +68,7 @@ std::unique_ptr<Backend> open(const Options& options, bool read_only) {
   b.read_only = read_only;
   b.lock_wait = options.lock_wait;
   b.application_name = options.application_name;
-  b.log = options.log;
+  b.log = without_secrets(options.log, options.database_url);
   return open_backend(options.database_url, b);
 }
 
@@ -87,12 +109,12 @@ ExecPolicy exec_policy(const Options& o) {
   p.retry_cap = o.retry_cap;
   p.preflight_min_age = o.preflight_min_age;
   p.wait_for_quiet = o.wait_for_quiet;
-  p.log = o.log;
+  p.log = without_secrets(o.log, o.database_url);
   return p;
 }
 
 AnalysisPolicy analysis_policy(const Options& o) {
-  return AnalysisPolicy{o.allow_unsafe, o.lock_timeout, o.log};
+  return AnalysisPolicy{o.allow_unsafe, o.lock_timeout, without_secrets(o.log, o.database_url)};
 }
 
 HistoryTableName history_name(const Options& o) {
@@ -107,15 +129,16 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
     backend = open(options, false);
     identity = identity_for(*backend, options);
   } catch (const Failure& f) {
-    return RunReport{{}, {}, f.error()};
+    return RunReport{{}, {}, without_secrets(f.error(), options.database_url)};
   } catch (const std::exception& e) {
     return RunReport{{},
                      {},
-                     Error{ErrorCode::kInternal,
-                           e.what(),
-                           "this is a bug in libmigrate; please report it",
-                           {},
-                           {}}};
+                     without_secrets(Error{ErrorCode::kInternal,
+                                           e.what(),
+                                           "this is a bug in libmigrate; please report it",
+                                           {},
+                                           {}},
+                                     options.database_url)};
   }
   RunRequest request{source,
                      history_name(options),
@@ -124,7 +147,9 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
                      analysis_policy(options),
                      validate_apply,
                      std::move(make_plan)};
-  return run_plan(*backend, request, identity, observer);
+  RunReport report = run_plan(*backend, request, identity, observer);
+  if (report.error) report.error = without_secrets(*report.error, options.database_url);
+  return report;
 }
 
 }  // namespace
@@ -158,15 +183,15 @@ ReadOnlyView read_only_view(const Options& options) {
 }  // namespace
 
 Result<std::vector<VersionStatus>> Migrator::status() const {
-  return as_result([&] { return read_only_view(options_).statuses; });
+  return as_result(options_, [&] { return read_only_view(options_).statuses; });
 }
 
 Result<std::vector<DatabaseSession>> Migrator::lock_holders() const {
-  return as_result([&] { return open(options_, true)->run_lock_holders(); });
+  return as_result(options_, [&] { return open(options_, true)->run_lock_holders(); });
 }
 
 Result<std::vector<VersionStatus>> Migrator::validate() const {
-  return as_result([&] {
+  return as_result(options_, [&] {
     auto view = read_only_view(options_);
     check_apply_preconditions(view.context());
     // Every file must split cleanly, applied or not: a broken down file is found now, not
@@ -181,7 +206,7 @@ Result<std::vector<VersionStatus>> Migrator::validate() const {
 }
 
 Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) const {
-  return as_result([&] {
+  return as_result(options_, [&] {
     auto view = read_only_view(options_);
     check_apply_preconditions(view.context());
     view.backend->begin_read();  // SQLite: one read transaction for every statement described
@@ -194,7 +219,7 @@ Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) cons
 }
 
 Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
-  return as_result([&] {
+  return as_result(options_, [&] {
     auto view = read_only_view(options_);
     view.backend->begin_read();
     Plan plan = build_rollback_plan(view.context(), target);

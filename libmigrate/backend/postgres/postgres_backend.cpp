@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 
+#include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/source/sql_text.hpp"
@@ -57,13 +58,17 @@ std::chrono::milliseconds watch_threshold(std::chrono::milliseconds lock_timeout
                     std::chrono::milliseconds(100));
 }
 
-}  // namespace
-
-std::string first_message_line(const std::string& what) {
+std::string without_severity(const std::string& what) {
   std::string line = what.substr(0, what.find('\n'));
   for (const char* prefix : {"ERROR:  ", "FATAL:  "})
     if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
   return line;
+}
+
+}  // namespace
+
+std::string PostgresBackend::first_message_line(const std::string& what) const {
+  return redact_secrets(without_severity(what), url_);
 }
 
 const char* const kSessionColumns =
@@ -271,8 +276,9 @@ std::unique_ptr<pqxx::connection> PostgresBackend::connect(const char* role) {
     return c;
   } catch (const std::exception& e) {
     fail(ErrorCode::kConnectionFailed,
-         fmt::format("cannot connect to PostgreSQL ({}): {}", redact_url(url_),
-                     first_message_line(e.what())),
+         redact_secrets(
+             fmt::format("cannot connect to PostgreSQL ({}): {}", url_, without_severity(e.what())),
+             url_),
          "check the URL, that the server runs and accepts this user, and pg_hba.conf");
   }
 }

@@ -23,10 +23,6 @@
 
 namespace migrate {
 
-// libpq messages read "ERROR:  text\nLINE 1: ...\n  ^"; the first line without the severity is
-// the message, the rest repeats the statement.
-std::string first_message_line(const std::string& what);
-
 // The columns session_from() reads, for `SELECT {kSessionColumns} FROM pg_stat_activity a`.
 extern const char* const kSessionColumns;
 DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
@@ -83,6 +79,11 @@ class PostgresBackend final : public Backend {
     return f(static_cast<pqxx::transaction_base&>(q));
   }
 
+  // libpq messages read "ERROR:  text\nLINE 1: ...\n  ^"; the first line without the severity
+  // is the message, the rest repeats the statement. Every libpq text that becomes an Error or a
+  // log line goes through here, which removes the URL's secrets (libpq quotes parts of a URL it
+  // cannot parse, or the whole URL).
+  std::string first_message_line(const std::string& what) const;
   std::unique_ptr<pqxx::connection> connect(const char* role);
   void log(LogLevel level, const std::string& message) const;
   // Sets lock_timeout and statement_timeout in one round trip, only when they differ from what
