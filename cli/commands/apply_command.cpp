@@ -38,6 +38,9 @@ Command add_apply_command(CLI::App& app, MigratorFlags& migrator_flags) {
                   "locks on the plan's tables, then refuse (default: only report them)");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
                 "retry versions whose last attempt failed or was interrupted");
+  cmd->add_option("--reconnect", migrator_flags.reconnect,
+                  "when the connection is lost (server restart, terminated backend), reconnect "
+                  "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");
   cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
                 "apply even with unsuppressed error-level findings (they are logged)");
   return {.subcommand = cmd,

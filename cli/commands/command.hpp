@@ -35,6 +35,7 @@ struct MigratorFlags {
   bool retry_failed = false;
   bool allow_unsafe = false;
   std::optional<std::string> wait_for_quiet;  // a duration, checked by main.cpp
+  std::optional<std::string> reconnect;       // a duration, checked by main.cpp
 };
 
 // Everything a command's handler may use, all resolved and checked before it runs.

@@ -57,6 +57,17 @@ std::chrono::milliseconds watch_threshold(std::chrono::milliseconds lock_timeout
                     std::chrono::milliseconds(100));
 }
 
+// The server went away under a statement: the run is interrupted, not the migration failed.
+[[noreturn]] void connection_lost(const std::exception& e, const char* when,
+                                  SourceLocation where = {}, std::string code = {}) {
+  throw Failure(Error{
+      ErrorCode::kConnectionLost,
+      fmt::format("lost the connection to PostgreSQL{}: {}", when, first_message_line(e.what())),
+      "check the server; the history shows where the run stopped (`migrate "
+      "status`), and the same command resumes from there",
+      std::move(where), std::move(code)});
+}
+
 }  // namespace
 
 std::string first_message_line(const std::string& what) {
@@ -115,9 +126,12 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   const bool settings = info.node_type == "VariableSetStmt" || info.node_type == "SelectStmt" ||
                         info.node_type == "DoStmt" || info.node_type == "CallStmt" ||
                         info.node_type == "ExecuteStmt";
-  return StatementTraits{info.can_run_in_transaction, info.non_transactional_reason,
+  StatementTraits traits{info.can_run_in_transaction, info.non_transactional_reason,
                          info.takes_relation_lock,    info.relations,
                          info.is_transaction_control, settings};
+  traits.autocommit_only = !info.can_run_in_transaction;
+  traits.recovery = info.recovery;
+  return traits;
 }
 
 void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {
@@ -127,9 +141,7 @@ void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {
   try {
     tx_ = std::make_unique<pqxx::work>(*work_);
   } catch (const pqxx::broken_connection& e) {
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)");
+    connection_lost(e, "");
   }
   tx_timeouts_ = session_timeouts_;
 }
@@ -139,18 +151,26 @@ void PostgresBackend::commit(const StepSession& session) {
   try {
     tx_->commit();
     tx_.reset();
+  } catch (const pqxx::in_doubt_error& e) {
+    // The history row is in the same transaction: the next run reads whether it committed.
+    tx_.reset();
+    connection_lost(e,
+                    " while committing (whether the commit happened is unknown until the "
+                    "next run reads the history)",
+                    session.where);
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
+    if (sqlstate::is_connection_loss(e.sqlstate()))
+      connection_lost(e, " at commit", session.where, e.sqlstate());
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     tx_.reset();
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL at commit: {}",
-                     first_message_line(e.what())),
-         "check the server; the history shows whether the step was recorded (`migrate status`)",
-         session.where);
+    connection_lost(e,
+                    " at commit (whether the commit happened is unknown until the next run "
+                    "reads the history)",
+                    session.where);
   }
   tx_timeouts_.reset();
 }
@@ -207,10 +227,8 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     statement_error(statement, session, e);
   } catch (const pqxx::broken_connection& e) {
     if (watched) watch_->stop();
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)",
-         located_at(session.where, statement));
+    connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(),
+                    located_at(session.where, statement));
   }
 }
 
@@ -238,6 +256,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     }
     return rows;
   } catch (const pqxx::sql_error& e) {
+    if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
     throw Failure(Error{ErrorCode::kInternal,
                         fmt::format("PostgreSQL refused libmigrate's own statement: {}",
                                     first_message_line(e.what())),
@@ -245,9 +264,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
                         {},
                         e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)");
+    connection_lost(e, "");
   }
 }
 
@@ -260,6 +277,13 @@ std::string PostgresBackend::installed_by() {
 std::unique_ptr<pqxx::connection> PostgresBackend::connect(const char* role) {
   try {
     auto c = std::make_unique<pqxx::connection>(url_);
+    // libpqxx 6 would silently open a new session after a broken one: our timeouts, the run
+    // lock's proof and pg_stat_activity's picture would all be wrong. A lost connection must
+    // surface as one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     pqxx::nontransaction q(*c);
@@ -303,6 +327,9 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
     where.line = statement.line + l - 1;
     where.column = l == 1 ? statement.column + c - 1 : c;
   }
+  if (sqlstate::is_connection_loss(e.sqlstate()))
+    connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(), where,
+                    e.sqlstate());
   std::string message = first_message_line(e.what());
   if (e.sqlstate() == sqlstate::kLockNotAvailable) {
     std::string who;

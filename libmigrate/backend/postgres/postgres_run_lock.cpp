@@ -90,14 +90,13 @@ std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string&
     // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
     // poll sees sessions end.
     q.exec("SELECT pg_stat_clear_snapshot()");
-    // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
-    // poll sees sessions end.
-    q.exec("SELECT pg_stat_clear_snapshot()");
+    // This process's own connections share the host:pid (a run that reconnected after losing
+    // its connection looks for the statements its old session left running).
     return q.exec_params(
         fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
-                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid()",
+                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid() AND a.pid <> $2",
                     kSessionColumns),
-        host_pid);
+        host_pid, lock_conn_ ? lock_conn_->backendpid() : 0);
   });
   std::vector<DatabaseSession> out;
   for (const auto& r : rows) out.push_back(session_from(r, "connection of an interrupted run"));

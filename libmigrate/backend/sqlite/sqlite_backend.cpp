@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -110,6 +111,15 @@ struct AuthorizerState {
 
 // libmigrate owns transactions and the foreign-key setting around every migration; a statement
 // that changes either would break the history's guarantees, so it is refused at prepare time.
+// The statement's first keyword, upper-cased ("VACUUM"), empty if it starts otherwise.
+std::string leading_keyword(const std::string& sql) {
+  std::size_t i = skip_sql_trivia(sql, 0, sql.size(), BlockComments::kFlat);
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])))
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  return word;
+}
+
 int migration_authorizer(void* user, int action, const char* arg1, const char*, const char*,
                          const char*) {
   auto* state = static_cast<AuthorizerState*>(user);
@@ -153,8 +163,25 @@ class SqliteBackend final : public Backend {
     sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
     // Reading the schema of a corrupt or non-database file fails here rather than mid-run.
     char* err = nullptr;
-    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err) !=
-        SQLITE_OK) {
+    int rc = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+    if (rc == SQLITE_READONLY_ROLLBACK) {
+      // A process died inside a write transaction and left a hot journal: the first reader must
+      // roll it back, which a read-only connection cannot. Reading through a read-write one (no
+      // create) is what any SQLite reader does; it changes nothing a committed reader could see.
+      sqlite3_free(err);
+      err = nullptr;
+      sqlite3_close(db_);
+      db_ = nullptr;
+      if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                          nullptr) == SQLITE_OK) {
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
+        rc = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+      } else {
+        rc = SQLITE_READONLY_ROLLBACK;
+      }
+    }
+    if (rc != SQLITE_OK) {
       std::string why = err ? err : "unknown error";
       sqlite3_free(err);
       fail(ErrorCode::kConnectionFailed,
@@ -184,6 +211,13 @@ class SqliteBackend final : public Backend {
   // counts for the analyzer); none for tables that do not exist yet.
   StatementTraits describe(const SqlStatement& statement) const override {
     StatementTraits traits;
+    // SQLite refuses these in a transaction (or ignores them there): they run in autocommit,
+    // and each is harmless to repeat after a run that died while it ran.
+    const std::string keyword = leading_keyword(statement.sql);
+    if (keyword == "VACUUM" || keyword == "ATTACH" || keyword == "DETACH" || keyword == "PRAGMA") {
+      traits.autocommit_only = true;
+      traits.recovery = OutcomeRecovery::kRerun;
+    }
     if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_)))
       traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
     return traits;
