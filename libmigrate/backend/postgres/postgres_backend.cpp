@@ -120,13 +120,14 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
                          info.is_transaction_control, settings};
 }
 
-void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {
+void PostgresBackend::begin(const StepSession& session, std::chrono::milliseconds) {
   if (read_only_) fail(ErrorCode::kInternal, "the PostgreSQL backend was opened read-only");
   if (!holding_run_lock_)
     fail(ErrorCode::kInternal, "a PostgreSQL transaction was begun without the run lock");
   try {
     tx_ = std::make_unique<pqxx::work>(*work_);
   } catch (const pqxx::broken_connection& e) {
+    refuse_if_pooler_refusal(e.what(), session.where);
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
          "check the server; the history shows where the run stopped (`migrate status`)");
@@ -141,11 +142,13 @@ void PostgresBackend::commit(const StepSession& session) {
     tx_.reset();
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
+    refuse_if_pooler_refusal(e.what(), session.where);
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     tx_.reset();
+    refuse_if_pooler_refusal(e.what(), session.where);
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL at commit: {}",
                      first_message_line(e.what())),
@@ -182,8 +185,8 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
   const bool watched = session.lock_timeout.count() > 0;
   if (watched) {
     if (!watch_)
-      watch_ = std::make_unique<BlockerWatch>([this] { return connect("monitor"); },
-                                              work_->backendpid());
+      watch_ =
+          std::make_unique<BlockerWatch>([this] { return connect("monitor"); }, work_server_pid());
     watch_->start(watch_threshold(session.lock_timeout),
                   std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
                              std::chrono::milliseconds(250)));
@@ -207,6 +210,7 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     statement_error(statement, session, e);
   } catch (const pqxx::broken_connection& e) {
     if (watched) watch_->stop();
+    refuse_if_pooler_refusal(e.what(), located_at(session.where, statement));
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
          "check the server; the history shows where the run stopped (`migrate status`)",
@@ -238,6 +242,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     }
     return rows;
   } catch (const pqxx::sql_error& e) {
+    refuse_if_pooler_refusal(e.what());
     throw Failure(Error{ErrorCode::kInternal,
                         fmt::format("PostgreSQL refused libmigrate's own statement: {}",
                                     first_message_line(e.what())),
@@ -245,10 +250,20 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
                         {},
                         e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
+    refuse_if_pooler_refusal(e.what());
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
          "check the server; the history shows where the run stopped (`migrate status`)");
   }
+}
+
+int PostgresBackend::work_server_pid() {
+  if (work_pid_ == 0) {
+    work_pid_ = with_transaction([](pqxx::transaction_base& q) {
+      return q.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    });
+  }
+  return work_pid_;
 }
 
 std::string PostgresBackend::installed_by() {
@@ -296,6 +311,7 @@ std::string PostgresBackend::describe_holder(const DatabaseSession& s) {
 void PostgresBackend::statement_error(const SqlStatement& statement, const StepSession& session,
                                       const pqxx::sql_error& e) {
   SourceLocation where = located_at(session.where, statement);
+  refuse_if_pooler_refusal(e.what(), where);
   if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e);
       syntax && syntax->error_position > 0) {
     auto [l, c] =

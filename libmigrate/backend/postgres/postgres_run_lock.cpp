@@ -11,13 +11,18 @@ namespace migrate {
 
 void PostgresBackend::acquire_run_lock(std::chrono::milliseconds wait) {
   if (!lock_conn_) lock_conn_ = connect("lock");
+  // A pooled lock would be left behind in the pooler's server session: refuse before taking it.
+  check_sessions_are_pinned();
   auto deadline = std::chrono::steady_clock::now() + wait;
   bool logged = false;
   while (true) {
     pqxx::nontransaction q(*lock_conn_);
-    if (q.exec_params("SELECT pg_try_advisory_lock($1, $2)", keys_.first, keys_.second)[0][0]
-            .as<bool>()) {
+    auto taken = q.exec_params("SELECT pg_try_advisory_lock($1, $2), pg_backend_pid()", keys_.first,
+                               keys_.second);
+    if (taken[0][0].as<bool>()) {
       holding_run_lock_ = true;
+      q.commit();
+      check_lock_is_pinned(taken[0][1].as<int>());
       return;
     }
     q.commit();
