@@ -95,7 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
                       PoolShape{"RoundRobinWarmPool", {"transaction", true, 5}, 4},
                       PoolShape{"StatementPooling", {"statement", false, 5}, 0},
                       PoolShape{"StatementPoolingRoundRobin", {"statement", true, 5}, 3}),
-    [](const ::testing::TestParamInfo<PoolShape>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<PoolShape>& shape) { return std::string(shape.param.name); });
 
 TEST(Pgbouncer, TheCliExitsPoolerUnsupportedInTransactionMode) {
   MIGRATE_REQUIRE_POSTGRES(db);

@@ -45,7 +45,7 @@ bool resolve_server(const std::string& url, ServerAddress& out, std::string& why
 }
 
 // pgbouncer's connection strings take '...' with '' for a quote inside, as libpq's do not.
-std::string quoted(const std::string& value) {
+std::string connstring_quoted(const std::string& value) {
   std::string out = "'";
   for (char ch : value) out += ch == '\'' ? std::string("''") : std::string(1, ch);
   return out + "'";
@@ -108,9 +108,12 @@ std::unique_ptr<PgBouncerProcess> PgBouncerProcess::start(const PostgresTestData
   {
     std::ofstream out(ini);
     out << "[databases]\n"
-        << db.name() << " = host=" << quoted(server.host) << " port=" << server.port
-        << " dbname=" << quoted(server.dbname) << " user=" << quoted(server.user)
-        << (server.password.empty() ? "" : " password=" + quoted(server.password)) << "\n"
+        << db.name() << " = host=" << connstring_quoted(server.host) << " port=" << server.port
+        << " dbname=" << connstring_quoted(server.dbname)
+        << " user=" << connstring_quoted(server.user)
+        << (server.password.empty() ? std::string()
+                                    : " password=" + connstring_quoted(server.password))
+        << "\n"
         << "[pgbouncer]\n"
         << "listen_addr =\n"
         << "listen_port = " << kListenPort << "\n"
