@@ -82,14 +82,20 @@ void PostgresBackend::refuse_pooler(const std::string& evidence) {
 
 void PostgresBackend::check_sessions_are_pinned() {
   const std::string token = new_token();
-  SessionProbe set;
-  {
-    pqxx::nontransaction q(*work_);
-    auto r = q.exec_params(
-        "SELECT pg_backend_pid(), set_config('migrate.session_probe', $1, false)", token);
-    set = SessionProbe{r[0][0].as<int>(), r[0][1].as<std::string>()};
+  SessionProbe set, again, lock;
+  try {
+    {
+      pqxx::nontransaction q(*work_);
+      auto r = q.exec_params(
+          "SELECT pg_backend_pid(), set_config('migrate.session_probe', $1, false)", token);
+      set = SessionProbe{r[0][0].as<int>(), r[0][1].as<std::string>()};
+    }
+    again = read_probe(*work_);
+    lock = read_probe(*lock_conn_);
+  } catch (const pqxx::failure& e) {
+    refuse_if_pooler_refusal(e.what());
+    throw;
   }
-  const SessionProbe again = read_probe(*work_);
   if (again.pid != set.pid || again.token != token) {
     refuse_pooler(fmt::format(
         "two consecutive statements of one connection ran in different server sessions (pid {} "
@@ -97,7 +103,6 @@ void PostgresBackend::check_sessions_are_pinned() {
         set.pid, again.pid,
         again.token == token ? "" : ", and the setting made by the first was gone"));
   }
-  const SessionProbe lock = read_probe(*lock_conn_);
   if (lock.pid == set.pid || lock.token == token) {
     refuse_pooler(fmt::format(
         "two separate connections were served by the same server session (pid {}), which kept "
