@@ -200,14 +200,17 @@ PgBouncerProcess::~PgBouncerProcess() {
 }
 
 void PgBouncerProcess::open_server_sessions(int n) const {
-  std::vector<std::unique_ptr<pqxx::connection>> clients;
-  std::vector<std::unique_ptr<pqxx::work>> open;
+  // Overlapping statements, one per client: the pooler needs n server sessions at once, in every
+  // pool mode (statement mode allows no transaction to hold one).
+  std::vector<std::thread> clients;
   for (int i = 0; i < n; ++i) {
-    clients.push_back(std::make_unique<pqxx::connection>(url_));
-    open.push_back(std::make_unique<pqxx::work>(*clients.back()));
-    open.back()->exec("SELECT pg_backend_pid()");
+    clients.emplace_back([this] {
+      pqxx::connection c(url_);
+      pqxx::nontransaction q(c);
+      q.exec("SELECT pg_sleep(0.3)");
+    });
   }
-  for (auto& t : open) t->commit();
+  for (auto& t : clients) t.join();
 }
 
 std::string PgBouncerProcess::log() const {

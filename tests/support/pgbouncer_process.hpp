@@ -32,8 +32,8 @@ class PgBouncerProcess {
 
   // libpq key=value connection string for the database through pgbouncer (Unix socket).
   const std::string& url() const { return url_; }
-  // Opens `n` server sessions in the pool at once (n clients each inside a transaction), so
-  // the pool has n idle server sessions to choose from afterwards.
+  // Opens `n` server sessions in the pool at once (n clients each running a statement), so the
+  // pool has n idle server sessions to choose from afterwards.
   void open_server_sessions(int n) const;
   // pgbouncer's log so far, for failure messages.
   std::string log() const;
