@@ -134,13 +134,14 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   return traits;
 }
 
-void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {
+void PostgresBackend::begin(const StepSession& session, std::chrono::milliseconds) {
   if (read_only_) fail(ErrorCode::kInternal, "the PostgreSQL backend was opened read-only");
   if (!holding_run_lock_)
     fail(ErrorCode::kInternal, "a PostgreSQL transaction was begun without the run lock");
   try {
     tx_ = std::make_unique<pqxx::work>(*work_);
   } catch (const pqxx::broken_connection& e) {
+    refuse_if_pooler_refusal(e.what(), session.where);
     connection_lost(e, "");
   }
   tx_timeouts_ = session_timeouts_;
@@ -160,6 +161,7 @@ void PostgresBackend::commit(const StepSession& session) {
                     session.where);
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
+    refuse_if_pooler_refusal(e.what(), session.where);
     if (sqlstate::is_connection_loss(e.sqlstate()))
       connection_lost(e, " at commit", session.where, e.sqlstate());
     throw Failure(Error{
@@ -167,6 +169,7 @@ void PostgresBackend::commit(const StepSession& session) {
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     tx_.reset();
+    refuse_if_pooler_refusal(e.what(), session.where);
     connection_lost(e,
                     " at commit (whether the commit happened is unknown until the next run "
                     "reads the history)",
@@ -202,8 +205,8 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
   const bool watched = session.lock_timeout.count() > 0;
   if (watched) {
     if (!watch_)
-      watch_ = std::make_unique<BlockerWatch>([this] { return connect("monitor"); },
-                                              work_->backendpid());
+      watch_ =
+          std::make_unique<BlockerWatch>([this] { return connect("monitor"); }, work_server_pid());
     watch_->start(watch_threshold(session.lock_timeout),
                   std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
                              std::chrono::milliseconds(250)));
@@ -227,6 +230,7 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     statement_error(statement, session, e);
   } catch (const pqxx::broken_connection& e) {
     if (watched) watch_->stop();
+    refuse_if_pooler_refusal(e.what(), located_at(session.where, statement));
     connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(),
                     located_at(session.where, statement));
   }
@@ -256,6 +260,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     }
     return rows;
   } catch (const pqxx::sql_error& e) {
+    refuse_if_pooler_refusal(e.what());
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
     throw Failure(Error{ErrorCode::kInternal,
                         fmt::format("PostgreSQL refused libmigrate's own statement: {}",
@@ -264,8 +269,18 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
                         {},
                         e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
+    refuse_if_pooler_refusal(e.what());
     connection_lost(e, "");
   }
+}
+
+int PostgresBackend::work_server_pid() {
+  if (work_pid_ == 0) {
+    work_pid_ = with_transaction([](pqxx::transaction_base& q) {
+      return q.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    });
+  }
+  return work_pid_;
 }
 
 std::string PostgresBackend::installed_by() {
@@ -320,6 +335,7 @@ std::string PostgresBackend::describe_holder(const DatabaseSession& s) {
 void PostgresBackend::statement_error(const SqlStatement& statement, const StepSession& session,
                                       const pqxx::sql_error& e) {
   SourceLocation where = located_at(session.where, statement);
+  refuse_if_pooler_refusal(e.what(), where);
   if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e);
       syntax && syntax->error_position > 0) {
     auto [l, c] =
