@@ -54,6 +54,10 @@ struct Options {
   bool allow_out_of_order = false;
   // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
   bool retry_failed = false;
+  // Start a new history even though the database holds another libmigrate history table (found
+  // by its columns) and this one's does not exist. Off: apply refuses (kHistoryIncompatible)
+  // before anything runs, since a mistyped history table name would apply every migration again.
+  bool new_history = false;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional

@@ -12,6 +12,9 @@ inline constexpr std::string_view kQueryCanceled = "57014";     // statement_tim
 inline constexpr std::string_view kUndefinedTable = "42P01";    // relation does not exist
 inline constexpr std::string_view kAdminShutdown = "57P01";     // terminated by the server
 inline constexpr std::string_view kReadOnlyTransaction = "25006";
+inline constexpr std::string_view kInsufficientPrivilege = "42501";
+inline constexpr std::string_view kDiskFull = "53100";
+inline constexpr std::string_view kUndefinedColumn = "42703";
 
 // libmigrate's own codes in the history's error_code column.
 inline constexpr std::string_view kInterrupted = "INTERRUPTED";

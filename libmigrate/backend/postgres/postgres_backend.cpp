@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 
+#include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/source/sql_text.hpp"
@@ -65,6 +66,28 @@ std::string first_message_line(const std::string& what) {
     if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
   return line;
 }
+
+namespace {
+
+// A failure of libmigrate's own statement is a bug of ours unless the database's state explains
+// it (read-only, privilege, disk full); the history store names a foreign history table itself.
+Error own_statement_error(const pqxx::sql_error& e) {
+  std::string message = first_message_line(e.what());
+  if (auto condition = postgres_condition(e.sqlstate())) {
+    return Error{condition->code,
+                 fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+                 condition->fix,
+                 {},
+                 e.sqlstate()};
+  }
+  return Error{ErrorCode::kInternal,
+               fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+               "",
+               {},
+               e.sqlstate()};
+}
+
+}  // namespace
 
 const char* const kSessionColumns =
     "a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
@@ -141,6 +164,10 @@ void PostgresBackend::commit(const StepSession& session) {
     tx_.reset();
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
+    if (auto condition = postgres_condition(e.sqlstate())) {
+      throw Failure(Error{condition->code, "commit failed: " + first_message_line(e.what()),
+                          condition->fix, session.where, e.sqlstate()});
+    }
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
@@ -238,12 +265,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     }
     return rows;
   } catch (const pqxx::sql_error& e) {
-    throw Failure(Error{ErrorCode::kInternal,
-                        fmt::format("PostgreSQL refused libmigrate's own statement: {}",
-                                    first_message_line(e.what())),
-                        "",
-                        {},
-                        e.sqlstate()});
+    throw Failure(own_statement_error(e));
   } catch (const pqxx::broken_connection& e) {
     fail(ErrorCode::kConnectionFailed,
          fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
@@ -317,6 +339,11 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
               "the sessions named hold or wait for a conflicting lock; wait for them, end them, or "
               "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
               where, e.sqlstate()});
+  }
+  if (auto condition = postgres_condition(e.sqlstate())) {
+    throw Failure(Error{condition->code,
+                        fmt::format("statement {} failed: {}", statement.index, message),
+                        condition->fix, where, e.sqlstate()});
   }
   std::string hint;
   if (e.sqlstate() == sqlstate::kQueryCanceled) {
