@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+
 #include "libmigrate/error/sqlstate.hpp"
 
 namespace migrate {
@@ -41,8 +43,12 @@ std::optional<DatabaseCondition> postgres_condition(std::string_view sqlstate) {
   return std::nullopt;
 }
 
-std::optional<DatabaseCondition> sqlite_condition(int extended_result_code) {
+std::optional<DatabaseCondition> sqlite_condition(int extended_result_code, int system_errno) {
   const int primary = extended_result_code & 0xff;
+  const bool out_of_space =
+      primary == SQLITE_FULL ||
+      (primary == SQLITE_IOERR &&
+       (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG));
   if (primary == SQLITE_READONLY) {
     std::string why = extended_result_code == SQLITE_READONLY_DIRECTORY
                           ? "the directory of the database file is not writable, so SQLite "
@@ -51,7 +57,7 @@ std::optional<DatabaseCondition> sqlite_condition(int extended_result_code) {
                             "this user (or it was opened with mode=ro): make both writable";
     return DatabaseCondition{ErrorCode::kReadOnlyDatabase, why + "; " + std::string(kThenRetry)};
   }
-  if (primary == SQLITE_FULL) {
+  if (out_of_space) {
     return DatabaseCondition{
         ErrorCode::kStorageFull,
         "free space on the file system holding the database and its journal (SQLite also reports "

@@ -21,8 +21,10 @@ struct DatabaseCondition {
 // full. nullopt for every other SQLSTATE (the statement's own failure).
 std::optional<DatabaseCondition> postgres_condition(std::string_view sqlstate);
 
-// By SQLite extended result code: SQLITE_READONLY* and SQLITE_FULL (which also stands for
-// RLIMIT_FSIZE and the max_page_count limit). nullopt for every other code.
-std::optional<DatabaseCondition> sqlite_condition(int extended_result_code);
+// By SQLite extended result code and the errno of the failed system call
+// (sqlite3_system_errno): SQLITE_READONLY*, SQLITE_FULL (a full file system on a short write, or
+// the max_page_count limit), and an I/O error whose errno is ENOSPC, EDQUOT or EFBIG (a write
+// refused outright: full disk, quota, RLIMIT_FSIZE). nullopt for every other code.
+std::optional<DatabaseCondition> sqlite_condition(int extended_result_code, int system_errno = 0);
 
 }  // namespace migrate

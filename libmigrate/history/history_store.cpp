@@ -258,7 +258,7 @@ std::optional<std::string> HistoryStore::relation_kind(const std::string& schema
       "SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' "
       "WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' "
       "WHEN 'i' THEN 'index' WHEN 'I' THEN 'partitioned index' WHEN 'S' THEN 'sequence' "
-      "ELSE 'relation of kind ' || c.relkind END "
+      "ELSE 'relation of kind ' || c.relkind::text END "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "WHERE n.nspname = $1 AND c.relname = $2",
       {schema, table});
@@ -289,10 +289,21 @@ void HistoryStore::create_attempts() {
   std::string columns = dialect_ == Dialect::kSqlite ? "  id INTEGER PRIMARY KEY AUTOINCREMENT"
                                                      : "  id bigserial PRIMARY KEY";
   for (const auto& c : kAttemptColumns) columns += ",\n  " + column_ddl(dialect_, c);
-  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
-  if (dialect_ == Dialect::kPostgres &&
-      backend_.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", {name_.schema})
-          .empty()) {
+  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists. The
+  // names for a GRANT are read now: after a refusal the transaction accepts no query.
+  bool schema_missing = false;
+  if (dialect_ == Dialect::kPostgres) {
+    auto row = backend_
+                   .query(
+                       "SELECT current_database(), current_user, NOT EXISTS (SELECT 1 FROM "
+                       "pg_catalog.pg_namespace WHERE nspname = $1)",
+                       {name_.schema})
+                   .at(0);
+    grantee_ = {backend_.quote_identifier(to_text(row.at(0))),
+                backend_.quote_identifier(to_text(row.at(1)))};
+    schema_missing = to_bool(row.at(2));
+  }
+  if (schema_missing) {
     try {
       backend_.query(fmt::format("CREATE SCHEMA {}", backend_.quote_identifier(name_.schema)));
     } catch (const Failure& f) {
@@ -315,23 +326,16 @@ void HistoryStore::create_attempts() {
 }
 
 // A missing privilege while creating the history, with the GRANT that gives it; `grant` names
-// {database} and {role}, filled in from the session.
+// {database} and {role}, filled in from the session (create_attempts read them).
 Failure HistoryStore::privilege_needed(const Failure& cause, const std::string& action,
                                        const std::string& grant) {
   if (cause.error().code != ErrorCode::kPermissionDenied) return cause;
-  std::string database = "<database>", role = "<role>";
-  try {
-    auto who = backend_.query("SELECT current_database(), current_user");
-    database = backend_.quote_identifier(to_text(who.at(0).at(0)));
-    role = backend_.quote_identifier(to_text(who.at(0).at(1)));
-  } catch (const Failure&) {
-    // The GRANT is still shown, with placeholders.
-  }
+  const auto& [database, role] = grantee_;
   Error e = cause.error();
   e.message = fmt::format("the role cannot {}: {}", action, e.message);
-  e.hint = fmt::format("as a superuser or the owner: {}; then run the command again",
-                       fmt::format(fmt::runtime(grant), fmt::arg("database", database),
-                                   fmt::arg("role", role)));
+  e.hint = fmt::format(
+      "as a superuser or the owner: {}; then run the command again",
+      fmt::format(fmt::runtime(grant), fmt::arg("database", database), fmt::arg("role", role)));
   return Failure(e);
 }
 

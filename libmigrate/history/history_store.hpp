@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libmigrate/backend/backend.hpp"
@@ -69,7 +70,7 @@ class HistoryStore {
   std::optional<std::string> relation_kind(const std::string& schema, const std::string& table);
   void require_values(const SqlRow& row) const;
   Failure privilege_needed(const Failure& cause, const std::string& action,
-                                 const std::string& grant);
+                           const std::string& grant);
   void create_attempts();
   void create_statements();
   void insert_statement_rows(std::int64_t attempt_id, const std::vector<StatementRecord>& rows,
@@ -81,6 +82,8 @@ class HistoryStore {
   std::string attempts_;    // quoted, schema-qualified on PostgreSQL
   std::string statements_;  // quoted, schema-qualified on PostgreSQL
   int format_ = -1;         // structure format, -1 until known
+  // PostgreSQL: the quoted database and role, for the GRANT a refused CREATE needs.
+  std::pair<std::string, std::string> grantee_{"<database>", "<role>"};
 };
 
 }  // namespace migrate

@@ -27,8 +27,8 @@ bool has(const std::string& text, const std::string& part) {
 
 CommandResult migrate_on(const TestWorkspace& ws, const std::string& url,
                          std::vector<std::string> args) {
-  std::vector<std::string> full{"--db", url, "--dir", ws.migrations().string(), "--log-level",
-                                "warn"};
+  std::vector<std::string> full{"--db",        url,   "--dir", ws.migrations().string(),
+                                "--log-level", "warn"};
   full.insert(full.end(), args.begin(), args.end());
   return run_migrate(full, ws.root(), {}, [] { alarm(60); });
 }
@@ -108,19 +108,21 @@ TEST(PostgresBadInput, ARoleWithoutCreateGetsPermissionDeniedWithTheGrantItNeeds
   EXPECT_EQ(no_schema.exit_code, 21) << no_schema.err;
   EXPECT_TRUE(has(no_schema.err, "error[PERMISSION_DENIED]")) << no_schema.err;
   EXPECT_TRUE(has(no_schema.err, "cannot create the history table")) << no_schema.err;
-  EXPECT_TRUE(has(no_schema.err, "GRANT USAGE, CREATE ON SCHEMA public TO " + role.name()))
+  EXPECT_TRUE(
+      has(no_schema.err, "GRANT USAGE, CREATE ON SCHEMA \"public\" TO \"" + role.name() + "\""))
       << no_schema.err;
 
   auto new_schema = migrate_on(ws, role.url(), {"--history-schema", "ops", "apply"});
   EXPECT_EQ(new_schema.exit_code, 21) << new_schema.err;
   EXPECT_TRUE(has(new_schema.err, "cannot create the history schema ops")) << new_schema.err;
-  EXPECT_TRUE(has(new_schema.err, "GRANT CREATE ON DATABASE " + db->name() + " TO " + role.name()))
+  EXPECT_TRUE(has(new_schema.err,
+                  "GRANT CREATE ON DATABASE \"" + db->name() + "\" TO \"" + role.name() + "\""))
       << new_schema.err;
   EXPECT_EQ(db->query("SELECT count(*) FROM pg_class WHERE relname IN ('a', 'migrate_history')"),
             std::vector<std::string>{"0"});
 
   // The schema exists and the role may create in it: no CREATE on the database is needed.
-  db->execute("GRANT USAGE, CREATE ON SCHEMA public TO " + role.name());
+  db->execute("GRANT USAGE, CREATE ON SCHEMA \"public\" TO \"" + role.name() + "\"");
   auto granted = migrate_on(ws, role.url(), {"apply"});
   EXPECT_EQ(granted.exit_code, 0) << granted.err;
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+
 #include "libmigrate/error/database_condition.hpp"
 
 namespace migrate {
@@ -24,10 +26,13 @@ TEST(DatabaseCondition, SqliteResultCodesOfTheDatabasesStateAreNamed) {
   for (int code : {SQLITE_READONLY, SQLITE_READONLY_DIRECTORY, SQLITE_READONLY_DBMOVED,
                    SQLITE_READONLY_RECOVERY})
     EXPECT_EQ(sqlite_condition(code)->code, ErrorCode::kReadOnlyDatabase) << code;
-  EXPECT_NE(sqlite_condition(SQLITE_READONLY_DIRECTORY)->fix.find("directory"),
-            std::string::npos);
+  EXPECT_NE(sqlite_condition(SQLITE_READONLY_DIRECTORY)->fix.find("directory"), std::string::npos);
   EXPECT_EQ(sqlite_condition(SQLITE_FULL)->code, ErrorCode::kStorageFull);
   EXPECT_NE(sqlite_condition(SQLITE_FULL)->fix.find("free space"), std::string::npos);
+  // A write refused outright (full disk, quota, RLIMIT_FSIZE) is an I/O error with its errno.
+  for (int e : {ENOSPC, EDQUOT, EFBIG})
+    EXPECT_EQ(sqlite_condition(SQLITE_IOERR_WRITE, e)->code, ErrorCode::kStorageFull) << e;
+  EXPECT_FALSE(sqlite_condition(SQLITE_IOERR_WRITE, EIO));
   for (int other : {SQLITE_ERROR, SQLITE_CONSTRAINT, SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_BUSY,
                     SQLITE_CORRUPT, SQLITE_IOERR})
     EXPECT_FALSE(sqlite_condition(other)) << other;

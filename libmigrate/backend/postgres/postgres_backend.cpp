@@ -69,16 +69,26 @@ std::string first_message_line(const std::string& what) {
 
 namespace {
 
+// libpqxx 6 throws its subclasses for 42501 and 53100 without the SQLSTATE; the class tells it.
+std::string sqlstate_of(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e))
+    return std::string(sqlstate::kInsufficientPrivilege);
+  if (dynamic_cast<const pqxx::disk_full*>(&e)) return std::string(sqlstate::kDiskFull);
+  return {};
+}
+
 // A failure of libmigrate's own statement is a bug of ours unless the database's state explains
 // it (read-only, privilege, disk full); the history store names a foreign history table itself.
 Error own_statement_error(const pqxx::sql_error& e) {
   std::string message = first_message_line(e.what());
-  if (auto condition = postgres_condition(e.sqlstate())) {
+  const std::string state = sqlstate_of(e);
+  if (auto condition = postgres_condition(state)) {
     return Error{condition->code,
                  fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
                  condition->fix,
                  {},
-                 e.sqlstate()};
+                 state};
   }
   return Error{ErrorCode::kInternal,
                fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
@@ -164,9 +174,9 @@ void PostgresBackend::commit(const StepSession& session) {
     tx_.reset();
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
-    if (auto condition = postgres_condition(e.sqlstate())) {
+    if (auto condition = postgres_condition(sqlstate_of(e))) {
       throw Failure(Error{condition->code, "commit failed: " + first_message_line(e.what()),
-                          condition->fix, session.where, e.sqlstate()});
+                          condition->fix, session.where, sqlstate_of(e)});
     }
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
@@ -340,10 +350,10 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
               "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
               where, e.sqlstate()});
   }
-  if (auto condition = postgres_condition(e.sqlstate())) {
+  if (auto condition = postgres_condition(sqlstate_of(e))) {
     throw Failure(Error{condition->code,
                         fmt::format("statement {} failed: {}", statement.index, message),
-                        condition->fix, where, e.sqlstate()});
+                        condition->fix, where, sqlstate_of(e)});
   }
   std::string hint;
   if (e.sqlstate() == sqlstate::kQueryCanceled) {

@@ -48,12 +48,12 @@ std::string result_code_name(int extended) {
 // libmigrate's own statement failed: the database's state (read-only, full) when that explains
 // it, else a bug of ours.
 [[noreturn]] void own_statement_failed(sqlite3* db, const std::string& sql,
-                                      sqlite3_stmt* to_reset = nullptr) {
+                                       sqlite3_stmt* to_reset = nullptr) {
   const int ext = sqlite3_extended_errcode(db);
   std::string message = fmt::format("SQLite error in libmigrate's own statement: {} ({})",
                                     sqlite3_errmsg(db), result_code_name(ext));
   if (to_reset) sqlite3_reset(to_reset);
-  if (auto condition = sqlite_condition(ext))
+  if (auto condition = sqlite_condition(ext, sqlite3_system_errno(db)))
     throw Failure(Error{condition->code, message, condition->fix, {}, result_code_name(ext)});
   fail(ErrorCode::kInternal, fmt::format("{}: {}", message, sql));
 }
@@ -270,11 +270,11 @@ class SqliteBackend final : public Backend {
            "wait for the other writer to finish, or raise --lock-wait");
     }
     if (rc != SQLITE_OK) {
-      if (auto condition = sqlite_condition(rc)) {
-        throw Failure(Error{condition->code,
-                            fmt::format("cannot start a transaction on {}: {}", path_,
-                                        sqlite3_errmsg(db_)),
-                            condition->fix, session.where, result_code_name(rc)});
+      if (auto condition = sqlite_condition(rc, sqlite3_system_errno(db_))) {
+        throw Failure(
+            Error{condition->code,
+                  fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
+                  condition->fix, session.where, result_code_name(rc)});
       }
       fail(ErrorCode::kConnectionFailed,
            fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
@@ -295,7 +295,7 @@ class SqliteBackend final : public Backend {
       // Deferred constraints (DEFERRABLE INITIALLY DEFERRED foreign keys in enforce mode) fail
       // here.
       int ext = sqlite3_extended_errcode(db_);
-      if (auto condition = sqlite_condition(ext)) {
+      if (auto condition = sqlite_condition(ext, sqlite3_system_errno(db_))) {
         throw Failure(Error{condition->code, fmt::format("commit failed: {}", sqlite3_errmsg(db_)),
                             condition->fix, session.where, result_code_name(ext)});
       }
@@ -450,7 +450,7 @@ class SqliteBackend final : public Backend {
       where.line = statement.line + l - 1;
       where.column = l == 1 ? statement.column + c - 1 : c;
     }
-    if (auto condition = sqlite_condition(code)) {
+    if (auto condition = sqlite_condition(code, sqlite3_system_errno(db_))) {
       throw Failure(Error{condition->code,
                           fmt::format("statement {} failed: {}", statement.index, message),
                           condition->fix, where, result_code_name(code)});
