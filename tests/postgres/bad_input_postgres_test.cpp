@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <pqxx/pqxx>
 #include <random>
 
 #include "support/postgres_test_database.hpp"
@@ -67,11 +68,19 @@ class TestRole {
   std::string name_;
 };
 
+// ALTER DATABASE on a connection of its own that is not read-only itself.
+void set_read_only(const PostgresTestDatabase& db, bool on) {
+  pqxx::connection c(db.url() + " options='-c default_transaction_read_only=off'");
+  pqxx::nontransaction q(c);
+  q.exec("ALTER DATABASE " + q.quote_name(db.name()) +
+         " SET default_transaction_read_only = " + (on ? "on" : "off"));
+}
+
 TEST(PostgresBadInput, ADatabaseWithDefaultTransactionReadOnlyIsReadOnlyDatabase) {
   MIGRATE_REQUIRE_POSTGRES(db);
   TestWorkspace ws;
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id int);\n");
-  db->execute("ALTER DATABASE " + db->name() + " SET default_transaction_read_only = on");
+  set_read_only(*db, true);
   auto fresh = migrate_on(ws, db->url(), {"apply", "--output", "json"});
   EXPECT_EQ(fresh.exit_code, 20) << fresh.out << fresh.err;
   json j = parse(fresh);
@@ -82,17 +91,17 @@ TEST(PostgresBadInput, ADatabaseWithDefaultTransactionReadOnlyIsReadOnlyDatabase
             std::vector<std::string>{"0"});
 
   // With a history already there, the migration's own statement meets the read-only session.
-  db->execute("ALTER DATABASE " + db->name() + " SET default_transaction_read_only = off");
+  set_read_only(*db, false);
   ASSERT_EQ(migrate_on(ws, db->url(), {"apply"}).exit_code, 0);
   ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id int);\n");
-  db->execute("ALTER DATABASE " + db->name() + " SET default_transaction_read_only = on");
+  set_read_only(*db, true);
   auto later = migrate_on(ws, db->url(), {"apply"});
   EXPECT_EQ(later.exit_code, 20) << later.err;
   EXPECT_TRUE(has(later.err, "READ_ONLY_DATABASE")) << later.err;
   EXPECT_FALSE(has(later.err, "INTERNAL")) << later.err;
   EXPECT_EQ(db->query("SELECT count(*) FROM pg_class WHERE relname = 'b'"),
             std::vector<std::string>{"0"});
-  db->execute("ALTER DATABASE " + db->name() + " SET default_transaction_read_only = off");
+  set_read_only(*db, false);
   auto status = migrate_on(ws, db->url(), {"status"});
   EXPECT_TRUE(has(status.out, "1 applied, 1 pending")) << status.out << status.err;
 }
