@@ -194,6 +194,7 @@ int run(int argc, char** argv) {
   options.allow_out_of_order = migrator_flags.allow_out_of_order;
   options.retry_failed = migrator_flags.retry_failed;
   options.allow_unsafe = migrator_flags.allow_unsafe;
+  options.new_history = migrator_flags.new_history;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",
                 printable_value(find_setting(*settings, "database_url")),

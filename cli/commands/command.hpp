@@ -34,6 +34,7 @@ struct MigratorFlags {
   bool allow_out_of_order = false;
   bool retry_failed = false;
   bool allow_unsafe = false;
+  bool new_history = false;
   std::optional<std::string> wait_for_quiet;  // a duration, checked by main.cpp
   std::optional<std::string> reconnect;       // a duration, checked by main.cpp
 };

@@ -58,6 +58,10 @@ struct Options {
   // backend, network), reconnect and resume for up to this long after the loss, with backoff,
   // instead of returning the error. Zero: return kConnectionLost at once (the next run resumes).
   std::chrono::milliseconds reconnect{0};
+  // Start a new history even though the database holds another libmigrate history table (found
+  // by its columns) and this one's does not exist. Off: apply refuses (kHistoryIncompatible)
+  // before anything runs, since a mistyped history table name would apply every migration again.
+  bool new_history = false;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional

@@ -23,6 +23,9 @@ inline bool is_connection_loss(std::string_view code) {
   return code.starts_with("08") || code == kAdminShutdown || code == kCrashShutdown ||
          code == kCannotConnectNow;
 }
+inline constexpr std::string_view kInsufficientPrivilege = "42501";
+inline constexpr std::string_view kDiskFull = "53100";
+inline constexpr std::string_view kUndefinedColumn = "42703";
 
 // libmigrate's own codes in the history's error_code column.
 inline constexpr std::string_view kInterrupted = "INTERRUPTED";

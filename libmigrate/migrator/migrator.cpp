@@ -105,6 +105,42 @@ HistoryTableName history_name(const Options& o) {
   return HistoryTableName{o.history_schema, o.history_table};
 }
 
+// Another libmigrate history table in the database while this run's does not exist: most
+// likely a mistyped --history-table or --history-schema, with which every migration would be
+// applied again.
+struct OtherHistory {
+  std::string note;
+  std::string fix;
+};
+
+std::optional<OtherHistory> other_history(HistoryStore& history) {
+  if (history.format() != 0) return std::nullopt;
+  auto others = history.other_history_tables();
+  if (others.empty()) return std::nullopt;
+  std::string list;
+  for (const auto& t : others) list += (list.empty() ? "" : ", ") + t;
+  const std::string& name = others.front();
+  auto dot = name.find('.');
+  std::string flags = dot == std::string::npos
+                          ? fmt::format("--history-table {}", name)
+                          : fmt::format("--history-schema {} --history-table {}",
+                                        name.substr(0, dot), name.substr(dot + 1));
+  return OtherHistory{
+      fmt::format("history table {} does not exist, but this database has libmigrate history "
+                  "table(s) {}: a new history would treat every migration as pending",
+                  history.attempts_sql_name(), list),
+      fmt::format("pass {} (or set it in migrate.toml) to continue that history; to start a "
+                  "separate history on purpose, run `migrate apply --new-history` once",
+                  flags)};
+}
+
+void refuse_unintended_new_history(Backend& backend, const Options& options) {
+  if (options.new_history) return;
+  HistoryStore history(backend, history_name(options));
+  if (auto other = other_history(history))
+    fail(ErrorCode::kHistoryIncompatible, other->note + "; nothing was applied", other->fix);
+}
+
 RunReport run_once(const Options& options, const MigrationSet& source, bool validate_apply,
                    const std::function<Plan(const PlanContext&)>& make_plan,
                    const Observer& observer) {
@@ -112,6 +148,7 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
   RunIdentity identity;
   try {
     backend = open(options, false);
+    if (validate_apply) refuse_unintended_new_history(*backend, options);
     identity = identity_for(*backend, options);
   } catch (const Failure& f) {
     return RunReport{{}, {}, f.error()};
@@ -207,6 +244,9 @@ ReadOnlyView read_only_view(const Options& options) {
       view.no_run_active = view.backend->run_lock_holders().empty();
       break;
     }
+  if (options.log && !options.new_history)
+    if (auto other = other_history(history))
+      options.log(LogLevel::kWarn, other->note + "; fix: " + other->fix);
   return view;
 }
 

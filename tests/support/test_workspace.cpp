@@ -63,7 +63,8 @@ std::string slurp(const std::filesystem::path& p) {
 }  // namespace
 
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                          const std::vector<std::string>& env) {
+                          const std::vector<std::string>& env,
+                          const std::function<void()>& in_child) {
   auto out_path =
       std::filesystem::temp_directory_path() /
       ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
@@ -84,6 +85,7 @@ CommandResult run_migrate(const std::vector<std::string>& args, const std::files
     dup2(out, 1);
     dup2(err, 2);
     if (chdir(cwd.c_str()) != 0) _exit(127);
+    if (in_child) in_child();
     std::vector<char*> argv;
     std::string binary = MIGRATE_BINARY;
     argv.push_back(binary.data());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,10 @@ struct CommandResult {
 
 // Runs the built `migrate` with `args` in `cwd`, with `env` ("NAME=value") added and the
 // MIGRATE_*/DATABASE_URL variables of the test's own environment removed. stdin is /dev/null.
+// `in_child` runs in the child just before exec (resource limits, dropping privileges).
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                          const std::vector<std::string>& env = {});
+                          const std::vector<std::string>& env = {},
+                          const std::function<void()>& in_child = {});
 
 // Rows of `sql` against the SQLite file, each row's columns joined by '|'.
 std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 
+#include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/source/sql_text.hpp"
@@ -76,6 +77,38 @@ std::string first_message_line(const std::string& what) {
     if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
   return line;
 }
+
+namespace {
+
+// libpqxx 6 throws its subclasses for 42501 and 53100 without the SQLSTATE; the class tells it.
+std::string sqlstate_of(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e))
+    return std::string(sqlstate::kInsufficientPrivilege);
+  if (dynamic_cast<const pqxx::disk_full*>(&e)) return std::string(sqlstate::kDiskFull);
+  return {};
+}
+
+// A failure of libmigrate's own statement is a bug of ours unless the database's state explains
+// it (read-only, privilege, disk full); the history store names a foreign history table itself.
+Error own_statement_error(const pqxx::sql_error& e) {
+  std::string message = first_message_line(e.what());
+  const std::string state = sqlstate_of(e);
+  if (auto condition = postgres_condition(state)) {
+    return Error{condition->code,
+                 fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+                 condition->fix,
+                 {},
+                 state};
+  }
+  return Error{ErrorCode::kInternal,
+               fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+               "",
+               {},
+               e.sqlstate()};
+}
+
+}  // namespace
 
 const char* const kSessionColumns =
     "a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
@@ -164,6 +197,10 @@ void PostgresBackend::commit(const StepSession& session) {
     refuse_if_pooler_refusal(e.what(), session.where);
     if (sqlstate::is_connection_loss(e.sqlstate()))
       connection_lost(e, " at commit", session.where, e.sqlstate());
+    if (auto condition = postgres_condition(sqlstate_of(e))) {
+      throw Failure(Error{condition->code, "commit failed: " + first_message_line(e.what()),
+                          condition->fix, session.where, sqlstate_of(e)});
+    }
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
@@ -262,12 +299,7 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
   } catch (const pqxx::sql_error& e) {
     refuse_if_pooler_refusal(e.what());
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
-    throw Failure(Error{ErrorCode::kInternal,
-                        fmt::format("PostgreSQL refused libmigrate's own statement: {}",
-                                    first_message_line(e.what())),
-                        "",
-                        {},
-                        e.sqlstate()});
+    throw Failure(own_statement_error(e));
   } catch (const pqxx::broken_connection& e) {
     refuse_if_pooler_refusal(e.what());
     connection_lost(e, "");
@@ -360,6 +392,11 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
               "the sessions named hold or wait for a conflicting lock; wait for them, end them, or "
               "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
               where, e.sqlstate()});
+  }
+  if (auto condition = postgres_condition(sqlstate_of(e))) {
+    throw Failure(Error{condition->code,
+                        fmt::format("statement {} failed: {}", statement.index, message),
+                        condition->fix, where, sqlstate_of(e)});
   }
   std::string hint;
   if (e.sqlstate() == sqlstate::kQueryCanceled) {
