@@ -76,9 +76,10 @@ class ConnectionLossTest : public ::testing::Test {
       cluster_->restart();
     } else {
       auto terminated = database->rows(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE "
-          "'migrate/%migrations%' AND datname = current_database()");
-      ASSERT_EQ(terminated, std::vector<std::string>{"true"})
+          "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+          "'migrate/%migrations%' AND datname = current_database() AND "
+          "pg_terminate_backend(pid)");
+      ASSERT_EQ(terminated, std::vector<std::string>{"1"})
           << "expected to terminate exactly the run's migrations session";
     }
     if (!run.wait_for(milliseconds(90'000))) {
