@@ -58,11 +58,11 @@ void run_postgres(const std::string& kind, int default_iterations) {
 }
 
 TEST(FaultLoop, SqliteTransactional) {
-  run_sqlite("transactional", 15);
+  run_sqlite("transactional", 10);
 }
 
 TEST(FaultLoop, SqliteTransactionOff) {
-  run_sqlite("transaction_off", 15);
+  run_sqlite("transaction_off", 10);
 }
 
 TEST(FaultLoop, PostgresTransactional) {
