@@ -15,6 +15,7 @@
 #include "cli/commands/lint_command.hpp"
 #include "cli/commands/new_command.hpp"
 #include "cli/commands/plan_command.hpp"
+#include "cli/commands/resolve_command.hpp"
 #include "cli/commands/rollback_command.hpp"
 #include "cli/commands/status_command.hpp"
 #include "cli/commands/validate_command.hpp"
@@ -88,6 +89,7 @@ int run(int argc, char** argv) {
       add_apply_command(app, migrator_flags),
       add_status_command(app),
       add_rollback_command(app, migrator_flags),
+      add_resolve_command(app),
       add_validate_command(app),
       add_new_command(app),
       add_config_command(app),
@@ -166,6 +168,13 @@ int run(int argc, char** argv) {
           inv, fmt::format("invalid --wait-for-quiet '{}'", *migrator_flags.wait_for_quiet),
           "write a duration such as 2min");
   }
+  std::optional<std::chrono::milliseconds> reconnect;
+  if (migrator_flags.reconnect) {
+    reconnect = parse_duration(*migrator_flags.reconnect);
+    if (!reconnect)
+      return fail_usage(inv, fmt::format("invalid --reconnect '{}'", *migrator_flags.reconnect),
+                        "write a duration such as 30s or 2min");
+  }
   const std::string fk = value("sqlite.foreign_keys");
   if (fk != "check" && fk != "enforce")
     return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk),
@@ -181,9 +190,11 @@ int run(int argc, char** argv) {
   options.statement_timeout = statement_timeout;
   options.lock_retries = lock_retries;
   if (wait_for_quiet) options.wait_for_quiet = *wait_for_quiet;
+  if (reconnect) options.reconnect = *reconnect;
   options.allow_out_of_order = migrator_flags.allow_out_of_order;
   options.retry_failed = migrator_flags.retry_failed;
   options.allow_unsafe = migrator_flags.allow_unsafe;
+  options.new_history = migrator_flags.new_history;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",
                 printable_value(find_setting(*settings, "database_url")),

@@ -77,6 +77,7 @@ json to_json(const Plan& p) {
                             {"sql", st.sql},
                             {"standalone", st.standalone},
                             {"standalone_reason", st.standalone_reason},
+                            {"autocommit", st.autocommit},
                             {"takes_relation_lock", st.takes_relation_lock},
                             {"relations", st.relations}});
     steps.push_back(
@@ -90,6 +91,7 @@ json to_json(const Plan& p) {
          {"phase", s.phase ? json(to_string(*s.phase)) : json(nullptr)},
          {"foreign_keys", to_string(s.foreign_keys)},
          {"resume_from", s.resume_from},
+         {"uncertain_statement", s.uncertain_statement},
          {"statements", statements},
          {"history_writes", s.history_writes},
          {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)}});
@@ -111,6 +113,10 @@ json to_json(const RunReport& r) {
                      {"statements_run", s.statements_run}});
   }
   return json{{"run_id", r.run_id}, {"steps", steps}};
+}
+
+json to_json(const Attempt& a) {
+  return attempt_json(a);
 }
 
 json to_json(const DatabaseSession& s) {
@@ -202,13 +208,20 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
     if (plan.dialect == Dialect::kSqlite)
       out += fmt::format("  foreign keys: {}\n", to_string(s.foreign_keys));
     if (s.resume_from > 0) out += fmt::format("  resumes after statement {}\n", s.resume_from);
+    if (s.uncertain_statement > 0)
+      out += fmt::format(
+          "  statement {} was sent by a run that died: its outcome is read back "
+          "first ({})\n",
+          s.uncertain_statement, to_string(s.statements.at(s.uncertain_statement - 1).recovery));
     int group = 0;
     bool in_group = false;
     for (const auto& st : s.statements) {
       if (!s.transactional) {
         if (st.standalone) {
           in_group = false;
-          out += fmt::format("  -- standalone, autocommit ({})\n", st.standalone_reason);
+          out +=
+              fmt::format("  -- standalone, {} ({})\n",
+                          st.autocommit ? "autocommit" : "own transaction", st.standalone_reason);
         } else if (!in_group) {
           in_group = true;
           out += fmt::format("  -- transaction {}\n", ++group);

@@ -21,6 +21,7 @@ nlohmann::json to_json(const RunReport& r);
 std::string render_status_text(const std::vector<VersionStatus>& statuses,
                                const std::vector<DatabaseSession>& lock_holders);
 nlohmann::json to_json(const DatabaseSession& s);
+nlohmann::json to_json(const Attempt& a);
 std::string render_plan_text(const Plan& plan, bool dry_run_banner);
 std::string render_report_text(const RunReport& report, const char* verb);
 std::string render_error_text(const Error& e);

@@ -8,7 +8,7 @@ packages=(
   libpqxx-dev libpq-dev libsqlite3-dev sqlite3 libpg-query-dev time
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   googletest libgtest-dev libgmock-dev
-  postgresql-15 postgresql-contrib postgresql-common
+  postgresql-15 postgresql-contrib postgresql-common pgbouncer
 )
 
 missing=()

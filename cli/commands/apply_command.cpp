@@ -38,8 +38,14 @@ Command add_apply_command(CLI::App& app, MigratorFlags& migrator_flags) {
                   "locks on the plan's tables, then refuse (default: only report them)");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
                 "retry versions whose last attempt failed or was interrupted");
+  cmd->add_option("--reconnect", migrator_flags.reconnect,
+                  "when the connection is lost (server restart, terminated backend), reconnect "
+                  "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");
   cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
                 "apply even with unsuppressed error-level findings (they are logged)");
+  cmd->add_flag("--new-history", migrator_flags.new_history,
+                "start a new history table although the database has another libmigrate history "
+                "table (default: refuse, it is most likely a mistyped --history-table)");
   return {.subcommand = cmd,
           .run = [flags](const CommandContext& ctx) { return run_apply(ctx, *flags); }};
 }

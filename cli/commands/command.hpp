@@ -34,7 +34,9 @@ struct MigratorFlags {
   bool allow_out_of_order = false;
   bool retry_failed = false;
   bool allow_unsafe = false;
+  bool new_history = false;
   std::optional<std::string> wait_for_quiet;  // a duration, checked by main.cpp
+  std::optional<std::string> reconnect;       // a duration, checked by main.cpp
 };
 
 // Everything a command's handler may use, all resolved and checked before it runs.

@@ -79,6 +79,9 @@ Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
   target->excludes(steps);
   cmd->add_flag("--yes,-y", flags->yes, "do not ask for confirmation");
   cmd->add_flag("--dry-run", flags->dry_run, "print the plan instead of executing it");
+  cmd->add_option("--reconnect", migrator_flags.reconnect,
+                  "when the connection is lost (server restart, terminated backend), reconnect "
+                  "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
                 "run an interrupted rollback step again");
   return {.subcommand = cmd,

@@ -54,6 +54,14 @@ struct Options {
   bool allow_out_of_order = false;
   // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
   bool retry_failed = false;
+  // apply/rollback: when the connection is lost (kConnectionLost: server restart, terminated
+  // backend, network), reconnect and resume for up to this long after the loss, with backoff,
+  // instead of returning the error. Zero: return kConnectionLost at once (the next run resumes).
+  std::chrono::milliseconds reconnect{0};
+  // Start a new history even though the database holds another libmigrate history table (found
+  // by its columns) and this one's does not exist. Off: apply refuses (kHistoryIncompatible)
+  // before anything runs, since a mistyped history table name would apply every migration again.
+  bool new_history = false;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional
@@ -95,6 +103,17 @@ class Migrator {
 
   // Reverts applied migrations, newest first. Checks every one before reverting any.
   RunReport rollback(const RollbackTarget& target, const Observer& observer = {});
+
+  // Records an operator's answer for a statement of unknown outcome (kOutcomeUnknown): statement
+  // `statement` of `version`'s interrupted attempt (up or down, whichever is newest) did
+  // (`done`) or did not take effect. Takes the migration lock; closes the interrupted attempt as
+  // INTERRUPTED and appends an attempt with error code RESOLVED that ends after the statement
+  // (done) or before it (not done), which the next apply or rollback resumes without
+  // --retry-failed. Fails with kUsage when the version has no interrupted attempt or the
+  // statement is not the one whose outcome is unknown (the message names the right one), and
+  // kChecksumMismatch when the statements before it changed in the file. Returns the attempt
+  // written.
+  Result<Attempt> resolve(const std::string& version, int statement, bool done);
 
  private:
   Options options_;

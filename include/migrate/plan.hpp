@@ -11,6 +11,7 @@
 #include "migrate/dialect.hpp"
 #include "migrate/history.hpp"
 #include "migrate/source.hpp"
+#include "migrate/statement_outcome.hpp"
 
 namespace migrate {
 
@@ -32,6 +33,13 @@ struct PlannedStatement {
   // SET / RESET, or a statement that may call set_config(): the executor sets its timeouts
   // again after it.
   bool may_change_settings = false;
+  // Runs outside any transaction (CREATE INDEX CONCURRENTLY, VACUUM...): the history marks it
+  // sent before it runs, so a run that dies meanwhile leaves its outcome to be found out. A
+  // standalone statement without it (a `transaction off` migration's) runs in a transaction of
+  // its own together with its history update.
+  bool autocommit = false;
+  // How that outcome is found after a run died while it ran.
+  OutcomeRecovery recovery = OutcomeRecovery::kUnknown;
 };
 
 enum class StepKind { kApply, kRevert };
@@ -50,6 +58,12 @@ struct PlannedStep {
   // The attempt of a process that died mid-step (no outcome recorded): this run closes it as
   // failed ("interrupted") so the history stays exact.
   std::optional<Attempt> interrupted_attempt;
+  // The statement (1-based) an earlier attempt sent outside a transaction without recording its
+  // outcome; 0 when none. The executor finds out whether it took effect before going on.
+  int uncertain_statement = 0;
+  // The checkpoint of the attempt that sent it (history.md, `checkpoint`): what the read-back
+  // needs, e.g. the table's indexes before an unnamed concurrent index build.
+  std::string uncertain_checkpoint;
   std::vector<PlannedStatement> statements;
   std::vector<std::string> history_writes;  // what the run will record, in words
   // What the analyzer says about an apply step: class, locks, findings (absent for reverts).

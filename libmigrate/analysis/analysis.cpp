@@ -97,6 +97,15 @@ const std::vector<RuleInfo>& migration_rule_infos() {
        "Remove it, or fix the rule id.",
        "-- migrate:allow drop-table reason \"cleanup\"\nCREATE TABLE t (id int);",
        "CREATE TABLE t (id int);"},
+      {"empty-migration", std::nullopt, Severity::kWarning, MigrationClass::kAdditive,
+       LockLevel::kNone,
+       "An up file without a statement (empty, or only comments and directives) is recorded as "
+       "applied while the database does not change: often a file saved before its SQL was "
+       "written, or a statement commented out by mistake.",
+       "Write the migration's statements; keep an empty file only as a deliberate placeholder "
+       "(say so: `-- migrate:allow empty-migration reason \"placeholder for V12 in prod\"`).",
+       "-- migrate:class additive\n-- Adds the orders table.\n",
+       "-- migrate:class additive\n-- Adds the orders table.\nCREATE TABLE orders (id bigint);"},
       {"declared-class-too-mild", std::nullopt, Severity::kError, MigrationClass::kAdditive,
        LockLevel::kNone,
        "The `class` directive promises less than the statements do: deploy ordering built on it "
@@ -145,7 +154,14 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a) {
     f.where = SourceLocation{file, m.version.str(), 0, line, line > 0 ? 1 : 0};
     a.findings.push_back(std::move(f));
   };
-  // Suppressions first: they apply to the statement findings collected so far.
+  if (a.statements.empty()) {
+    migration_finding(rule("empty-migration"),
+                      fmt::format("{} has no statements: applying it records version {} as "
+                                  "applied without changing the database",
+                                  m.up.path.filename().string(), m.version.str()),
+                      1);
+  }
+  // Suppressions next: they apply to the findings collected so far.
   for (const auto& s : m.directives.allows) {
     bool matched = false;
     for (auto& f : a.findings) {

@@ -2,6 +2,7 @@
 
 #include "migrate/dialect.hpp"
 #include "migrate/error.hpp"
+#include "migrate/statement_outcome.hpp"
 
 namespace migrate {
 
@@ -57,6 +58,18 @@ const char* to_string(ErrorCode code) noexcept {
       return "STORAGE_FULL";
   }
   return "INTERNAL";
+}
+
+const char* to_string(OutcomeRecovery r) noexcept {
+  switch (r) {
+    case OutcomeRecovery::kRerun:
+      return "rerun";
+    case OutcomeRecovery::kReadBack:
+      return "read-back";
+    case OutcomeRecovery::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
 }
 
 const char* to_string(Dialect d) noexcept {

@@ -53,11 +53,13 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     attempts.clear();
     attempts.shrink_to_fit();
 
-    // PostgreSQL's advisory lock dies with its session: holding it proves that an attempt left
-    // without an outcome belongs to a dead process (once its statements have ended).
+    // The run lock dies with its holder (PostgreSQL's advisory lock with its session, SQLite's
+    // file lock with its process): holding it proves that an attempt left without an outcome
+    // belongs to a dead run. On PostgreSQL a statement that run sent may still be running on
+    // the server: wait for it first.
     const bool postgres = backend.dialect() == Dialect::kPostgres;
     if (postgres) wait_for_interrupted_statements(backend, statuses, policy);
-    PlanContext ctx{request.source, statuses, request.plan_policy, backend, postgres};
+    PlanContext ctx{request.source, statuses, request.plan_policy, backend, true};
     if (request.validate_apply) check_apply_preconditions(ctx);
     // Splitting every file up front also means a malformed statement anywhere in the plan is
     // reported before the first migration runs. SQLite describes each statement by preparing it

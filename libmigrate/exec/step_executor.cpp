@@ -7,7 +7,9 @@
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/concurrent_index.hpp"
+#include "libmigrate/exec/outcome_readback.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
+#include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
 
 namespace migrate {
@@ -34,8 +36,25 @@ std::string completed_checksum(const PlannedStep& step, int completed) {
   return progress_checksum(done);
 }
 
-bool is_lock_timeout(const Error& e) {
-  return e.code == ErrorCode::kLockTimeout && e.sqlstate == sqlstate::kLockNotAvailable;
+// A lock timeout, a deadlock or a serialization failure: the database rolled the statement back
+// and trying again later is the documented remedy.
+bool is_retryable(const Error& e) {
+  if (e.code == ErrorCode::kLockTimeout) return e.sqlstate == sqlstate::kLockNotAvailable;
+  return e.code == ErrorCode::kStatementFailed && (e.sqlstate == sqlstate::kDeadlockDetected ||
+                                                   e.sqlstate == sqlstate::kSerializationFailure);
+}
+
+// The connection broke: nothing more can be written, and the step is interrupted, not failed.
+Error explain_interruption(Error e, const PlannedStep& step) {
+  e.message = fmt::format("{} of version {} ({}) was interrupted: {}",
+                          step.kind == StepKind::kApply ? "apply" : "rollback", step.version,
+                          step.name, e.message);
+  e.hint = fmt::format(
+      "{}; run the same command again when the server is back: it resumes the step (the history "
+      "shows how far it got), or pass --reconnect DURATION to reconnect and resume by itself",
+      step.transactional ? "the step's transaction did not commit: nothing of it is applied"
+                         : "statements the history records as done stay applied");
+  return e;
 }
 
 // Adds what the operator needs to know after a failed step to the backend's error.
@@ -155,7 +174,7 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
       body();
       return;
     } catch (const Failure& f) {
-      if (!is_lock_timeout(f.error()) || attempt >= policy_.lock_retries) throw;
+      if (!is_retryable(f.error()) || attempt >= policy_.lock_retries) throw;
       undo();
       LockWait& waited = lock_waits_[f.error().where.statement];
       ++waited.retries;
@@ -227,6 +246,8 @@ void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOu
   attempt.error_message = e.message;
   attempt.error_code = e.sqlstate.empty() ? to_string(e.code) : e.sqlstate;
   attempt.error_statement = e.where.statement;
+  // The statement in flight failed, so its outcome is known, unless that is the failure.
+  if (e.code != ErrorCode::kOutcomeUnknown) attempt.checkpoint.reset();
   last_ = outcome;
   if (observer_.after_step) observer_.after_step(outcome);
 }
@@ -266,6 +287,10 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
         });
   } catch (const Failure& f) {
     backend_.rollback();
+    if (f.error().code == ErrorCode::kConnectionLost) {
+      last_ = outcome;
+      throw Failure(explain_interruption(f.error(), step));
+    }
     Error e = explain_failure(f.error(), step, 0);
     attempt.statement_index = outcome.statements_run;
     outcome.execution_ms = elapsed_ms(start);
@@ -311,10 +336,39 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
     Attempt next = attempt;
     next.statement_index = through;
     next.progress_checksum = checksum_through(through);
+    next.checkpoint.reset();
     next.execution_ms = elapsed_ms(start);
     history_.update(next, records);
     return next;
   };
+  // Marks statement `s` as sent (committed before it runs), so a run that dies while it runs
+  // leaves its outcome to be found out instead of assumed.
+  auto mark_sent = [&](const PlannedStatement& s) {
+    StatementCheckpoint checkpoint{s.index, {}};
+    if (backend_.dialect() == Dialect::kPostgres)
+      checkpoint.indexes_before = indexes_before_unnamed_build(backend_, s);
+    backend_.begin(history_session, policy_.lock_wait);
+    Attempt marked = attempt;
+    marked.checkpoint = write_statement_checkpoint(checkpoint);
+    history_.update(marked);
+    backend_.commit(history_session);
+    attempt = marked;
+  };
+  // Records statement `s` done in a transaction of its own (it ran outside one).
+  auto record_done = [&](const PlannedStatement& s, const std::vector<StatementRecord>& records) {
+    backend_.begin(history_session, policy_.lock_wait);
+    Attempt next = advance(s.index, records);
+    backend_.commit(history_session);
+    attempt = next;
+    remember(attempt);
+  };
+  // The statement an earlier run sent without recording its outcome.
+  std::optional<StatementCheckpoint> uncertain;
+  if (step.uncertain_statement > 0) {
+    Attempt sent;
+    sent.checkpoint = step.uncertain_checkpoint;
+    uncertain = read_statement_checkpoint(sent);
+  }
   try {
     std::size_t i = 0;
     const auto& all = step.statements;
@@ -323,31 +377,65 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
         ++i;
         continue;
       }
-      if (all[i].standalone) {
+      if (all[i].autocommit) {
         const PlannedStatement& s = all[i];
+        const StepSession statement_session = session_for(session, s, migration, step.kind);
+        if (uncertain && uncertain->sent == s.index) {
+          // Until it is found out, this attempt carries the doubt (and what the read-back needs).
+          attempt.checkpoint = step.uncertain_checkpoint;
+          const auto found =
+              s.recovery == OutcomeRecovery::kReadBack
+                  ? read_back_sent_statement(backend_, s, *uncertain, statement_session, policy_)
+                  : SentOutcome::kNotDone;
+          if (s.recovery == OutcomeRecovery::kUnknown) {
+            throw Failure(Error{
+                ErrorCode::kOutcomeUnknown,
+                fmt::format("statement {} ran outside a transaction in a run that died before "
+                            "recording its outcome",
+                            s.index),
+                fmt::format("check whether it took effect, then run `migrate resolve {} "
+                            "--statement {} --done` or `--not-done`",
+                            step.version, s.index),
+                located_at(session.where, to_sql_statement(s)),
+                {}});
+          }
+          uncertain.reset();
+          if (found == SentOutcome::kDone) {
+            StatementRecord record;
+            record.statement_index = s.index;
+            record.started_at = utc_timestamp();
+            ++outcome.statements_run;
+            record_done(s, {record});
+            ++i;
+            continue;
+          }
+        }
+        mark_sent(s);
         std::vector<StatementRecord> records;
         with_lock_retries(
             step,
             [&] {
               records.clear();
-              run_statement(step, s, session_for(session, s, migration, step.kind), records);
+              run_statement(step, s, statement_session, records);
             },
             [] {});
         ++outcome.statements_run;
-        backend_.begin(history_session, policy_.lock_wait);
-        Attempt next = advance(s.index, records);
-        backend_.commit(history_session);
-        attempt = next;
-        remember(attempt);
+        record_done(s, records);
         ++i;
         continue;
       }
-      // A group: the run of consecutive statements that may share a transaction, committed
-      // together with the history update that records them.
-      std::size_t end = i;
-      while (end < all.size() && !all[end].standalone) ++end;
+      // A group: the run of consecutive statements that may share a transaction, or one
+      // statement of a `transaction off` migration, committed together with the history update
+      // that records them, so their outcome is never in doubt.
+      std::size_t end = i + 1;
+      if (!all[i].standalone)
+        while (end < all.size() && !all[end].standalone) ++end;
       StepSession group = session;
       group.transactional = true;
+      // A `transaction off` statement's transaction is only there to record it: its migration's
+      // integrity check runs at the end, as without a transaction.
+      StepSession group_commit = group;
+      group_commit.transactional = !all[i].standalone;
       with_lock_retries(
           step,
           [&] {
@@ -357,7 +445,7 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
               run_statement(step, all[k], session_for(group, all[k], migration, step.kind),
                             records);
             Attempt next = advance(all[end - 1].index, records);
-            backend_.commit(group);
+            backend_.commit(group_commit);
             attempt = next;
             remember(attempt);
           },
@@ -369,6 +457,10 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
     backend_.verify(session);
   } catch (const Failure& f) {
     backend_.rollback();
+    if (f.error().code == ErrorCode::kConnectionLost) {
+      last_ = outcome;
+      throw Failure(explain_interruption(f.error(), step));
+    }
     Error e = explain_failure(f.error(), step, attempt.statement_index);
     outcome.execution_ms = elapsed_ms(start);
     record_failure(attempt, e, outcome);

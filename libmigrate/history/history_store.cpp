@@ -209,7 +209,10 @@ std::vector<SqlValue> statement_values(std::int64_t attempt_id, const StatementR
           number(r.lock_retries)};
 }
 
+// A failure reading or shaping the table is a sign of a table that is not ours, unless the
+// database's own state (read-only, privilege, disk full) already explains it.
 Failure foreign_table(const std::string& table, const Failure& cause) {
+  if (cause.error().code != ErrorCode::kInternal) return cause;
   return Failure(
       Error{ErrorCode::kHistoryIncompatible,
             fmt::format("table {} exists but is not a libmigrate history table ({})", table,
@@ -239,20 +242,39 @@ std::string HistoryStore::placeholder(int n) const {
 }
 
 bool HistoryStore::exists(const std::string& schema, const std::string& table) {
-  if (dialect_ == Dialect::kSqlite)
-    return !backend_
-                .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {table})
-                .empty();
-  return !backend_
-              .query(
-                  "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
-                  "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                  {schema, table})
-              .empty();
+  return relation_kind(schema, table).has_value();
+}
+
+// "table" for a plain table; SQLite's type or a PostgreSQL relkind name for anything else that
+// holds the name (a view, an index, a foreign table...).
+std::optional<std::string> HistoryStore::relation_kind(const std::string& schema,
+                                                       const std::string& table) {
+  if (dialect_ == Dialect::kSqlite) {
+    auto rows = backend_.query("SELECT type FROM sqlite_master WHERE name = ?1", {table});
+    if (rows.empty()) return std::nullopt;
+    return to_text(rows[0][0]);
+  }
+  auto rows = backend_.query(
+      "SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' "
+      "WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' "
+      "WHEN 'i' THEN 'index' WHEN 'I' THEN 'partitioned index' WHEN 'S' THEN 'sequence' "
+      "ELSE 'relation of kind ' || c.relkind::text END "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2",
+      {schema, table});
+  if (rows.empty()) return std::nullopt;
+  return to_text(rows[0][0]);
 }
 
 int HistoryStore::format() {
-  if (!exists(name_.schema, name_.table)) return format_ = 0;
+  const auto kind = relation_kind(name_.schema, name_.table);
+  if (!kind) return format_ = 0;
+  if (*kind != "table") {
+    fail(ErrorCode::kHistoryIncompatible,
+         fmt::format("{} is a {}, not a libmigrate history table", attempts_, *kind),
+         "choose another history table name with --history-table (and --history-schema on "
+         "PostgreSQL), or rename the existing object");
+  }
   format_ = exists(name_.schema, name_.table + "_statements") ? 2 : 1;
   try {
     int declared = static_cast<int>(
@@ -267,10 +289,54 @@ void HistoryStore::create_attempts() {
   std::string columns = dialect_ == Dialect::kSqlite ? "  id INTEGER PRIMARY KEY AUTOINCREMENT"
                                                      : "  id bigserial PRIMARY KEY";
   for (const auto& c : kAttemptColumns) columns += ",\n  " + column_ddl(dialect_, c);
-  if (dialect_ == Dialect::kPostgres)
-    backend_.query(
-        fmt::format("CREATE SCHEMA IF NOT EXISTS {}", backend_.quote_identifier(name_.schema)));
-  backend_.query(fmt::format("CREATE TABLE {} (\n{}\n)", attempts_, columns));
+  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists. The
+  // names for a GRANT are read now: after a refusal the transaction accepts no query.
+  bool schema_missing = false;
+  if (dialect_ == Dialect::kPostgres) {
+    auto row = backend_
+                   .query(
+                       "SELECT current_database(), current_user, NOT EXISTS (SELECT 1 FROM "
+                       "pg_catalog.pg_namespace WHERE nspname = $1)",
+                       {name_.schema})
+                   .at(0);
+    grantee_ = {backend_.quote_identifier(to_text(row.at(0))),
+                backend_.quote_identifier(to_text(row.at(1)))};
+    schema_missing = to_bool(row.at(2));
+  }
+  if (schema_missing) {
+    try {
+      backend_.query(fmt::format("CREATE SCHEMA {}", backend_.quote_identifier(name_.schema)));
+    } catch (const Failure& f) {
+      throw privilege_needed(f, fmt::format("create the history schema {}", name_.schema),
+                             fmt::format("GRANT CREATE ON DATABASE {{database}} TO {{role}}, or "
+                                         "create the schema beforehand: CREATE SCHEMA {} "
+                                         "AUTHORIZATION {{role}}",
+                                         backend_.quote_identifier(name_.schema)));
+    }
+  }
+  try {
+    backend_.query(fmt::format("CREATE TABLE {} (\n{}\n)", attempts_, columns));
+  } catch (const Failure& f) {
+    throw privilege_needed(
+        f, fmt::format("create the history table {}", attempts_),
+        fmt::format("GRANT USAGE, CREATE ON SCHEMA {} TO {{role}}, or choose a schema the role "
+                    "may create in with --history-schema",
+                    backend_.quote_identifier(name_.schema)));
+  }
+}
+
+// A missing privilege while creating the history, with the GRANT that gives it; `grant` names
+// {database} and {role}, filled in from the session (create_attempts read them).
+Failure HistoryStore::privilege_needed(const Failure& cause, const std::string& action,
+                                       const std::string& grant) {
+  if (cause.error().code != ErrorCode::kPermissionDenied) return cause;
+  const auto& [database, role] = grantee_;
+  Error e = cause.error();
+  e.message = fmt::format("the role cannot {}: {}", action, e.message);
+  e.hint = fmt::format(
+      "as a superuser or the owner: {}; then run the command again",
+      fmt::format(fmt::runtime(grant), fmt::arg("database", database), fmt::arg("role", role)));
+  return Failure(e);
 }
 
 void HistoryStore::create_statements() {
@@ -345,7 +411,55 @@ std::vector<Attempt> HistoryStore::read_attempts() {
   }
   std::vector<Attempt> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(attempt_from(r));
+  for (const auto& r : rows) {
+    require_values(r);
+    out.push_back(attempt_from(r));
+  }
+  return out;
+}
+
+// libmigrate writes every NOT NULL column; a NULL there means a table of the same shape that
+// libmigrate did not write, or a hand edit, and reading on would guess at the history.
+void HistoryStore::require_values(const SqlRow& row) const {
+  auto refuse = [&](const char* column) {
+    fail(ErrorCode::kHistoryIncompatible,
+         fmt::format("history table {} has NULL in column {} of the row with id {}: it is not a "
+                     "table libmigrate wrote, or the row was edited by hand",
+                     attempts_, column, row[0] ? *row[0] : std::string("NULL")),
+         "if the table is not libmigrate's history, choose another name with --history-table; if "
+         "the row was edited by hand, set the column (docs/operations.md, \"Inspecting and "
+         "repairing the history by hand\")");
+  };
+  if (!row[0]) refuse("id");
+  for (std::size_t k = 0; k < kAttemptColumns.size(); ++k) {
+    const Column& c = kAttemptColumns[k];
+    if (!c.nullable && c.since_format <= format_ && !row[k + 1]) refuse(c.name);
+  }
+}
+
+std::vector<std::string> HistoryStore::other_history_tables() {
+  // Tables with the columns only a libmigrate attempt table has, under any name.
+  std::vector<SqlRow> rows;
+  if (dialect_ == Dialect::kSqlite) {
+    rows = backend_.query(
+        "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name <> ?1 AND "
+        "(SELECT count(*) FROM pragma_table_info(m.name) p WHERE p.name IN ('history_format', "
+        "'run_id', 'version', 'direction', 'checksum', 'tool_version', 'installed_by')) = 7 "
+        "ORDER BY m.name",
+        {name_.table});
+  } else {
+    rows = backend_.query(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class "
+        "c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_attribute "
+        "a ON a.attrelid = c.oid WHERE c.relkind = 'r' AND NOT a.attisdropped AND a.attname IN "
+        "('history_format', 'run_id', 'version', 'direction', 'checksum', 'tool_version', "
+        "'installed_by') AND NOT (n.nspname = $1 AND c.relname = $2) AND n.nspname NOT IN "
+        "('pg_catalog', 'information_schema') GROUP BY n.nspname, c.relname HAVING count(*) = 7 "
+        "ORDER BY 1",
+        {name_.schema, name_.table});
+  }
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(to_text(r.at(0)));
   return out;
 }
 

@@ -10,10 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libmigrate/backend/backend.hpp"
+#include "libmigrate/error/failure.hpp"
 #include "migrate/history.hpp"
 
 namespace migrate {
@@ -53,12 +56,21 @@ class HistoryStore {
   // The statement records of one attempt (format 2; empty for format 1).
   std::vector<StatementRecord> read_statements(std::int64_t attempt_id);
 
+  // Other libmigrate attempt tables in the database (by their columns, under any name),
+  // "schema.table" on PostgreSQL: when this store's table does not exist but one of these does,
+  // --history-table (or --history-schema) most likely names the wrong table.
+  std::vector<std::string> other_history_tables();
+
   const std::string& attempts_sql_name() const { return attempts_; }
   const std::string& statements_sql_name() const { return statements_; }
 
  private:
   std::string placeholder(int n) const;
   bool exists(const std::string& schema, const std::string& table);
+  std::optional<std::string> relation_kind(const std::string& schema, const std::string& table);
+  void require_values(const SqlRow& row) const;
+  Failure privilege_needed(const Failure& cause, const std::string& action,
+                           const std::string& grant);
   void create_attempts();
   void create_statements();
   void insert_statement_rows(std::int64_t attempt_id, const std::vector<StatementRecord>& rows,
@@ -70,6 +82,8 @@ class HistoryStore {
   std::string attempts_;    // quoted, schema-qualified on PostgreSQL
   std::string statements_;  // quoted, schema-qualified on PostgreSQL
   int format_ = -1;         // structure format, -1 until known
+  // PostgreSQL: the quoted database and role, for the GRANT a refused CREATE needs.
+  std::pair<std::string, std::string> grantee_{"<database>", "<role>"};
 };
 
 }  // namespace migrate

@@ -46,6 +46,11 @@ std::string describe_stop(const Attempt& a) {
   std::string first_line = a.error_message.substr(0, a.error_message.find('\n'));
   if (!a.success)
     return fmt::format("interrupted after statement {} (never finished)", a.statement_index);
+  if (a.error_code == "RESOLVED")
+    return fmt::format("resolved by an operator: resumes after statement {}: {}", a.statement_index,
+                       first_line);
+  if (a.error_code == "INTERRUPTED" || a.error_code == "CONNECTION_LOST")
+    return fmt::format("interrupted after statement {}: {}", a.statement_index, first_line);
   if (a.error_statement > 0)
     return fmt::format("failed at statement {}: {}", a.error_statement, first_line);
   return fmt::format("failed at commit, after statement {}: {}", a.statement_index, first_line);

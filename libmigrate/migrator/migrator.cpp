@@ -8,13 +8,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <thread>
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/run_engine.hpp"
 #include "libmigrate/history/history_store.hpp"
+#include "libmigrate/history/progress_checksum.hpp"
+#include "libmigrate/history/statement_checkpoint.hpp"
+#include "libmigrate/history/timestamp.hpp"
 #include "libmigrate/plan/analysis_gate.hpp"
 #include "libmigrate/plan/planner.hpp"
 #include "migrate/library_version.hpp"
@@ -121,12 +127,50 @@ HistoryTableName history_name(const Options& o) {
   return HistoryTableName{o.history_schema, o.history_table};
 }
 
-RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
-              std::function<Plan(const PlanContext&)> make_plan, const Observer& observer) {
+// Another libmigrate history table in the database while this run's does not exist: most
+// likely a mistyped --history-table or --history-schema, with which every migration would be
+// applied again.
+struct OtherHistory {
+  std::string note;
+  std::string fix;
+};
+
+std::optional<OtherHistory> other_history(HistoryStore& history) {
+  if (history.format() != 0) return std::nullopt;
+  auto others = history.other_history_tables();
+  if (others.empty()) return std::nullopt;
+  std::string list;
+  for (const auto& t : others) list += (list.empty() ? "" : ", ") + t;
+  const std::string& name = others.front();
+  auto dot = name.find('.');
+  std::string flags = dot == std::string::npos
+                          ? fmt::format("--history-table {}", name)
+                          : fmt::format("--history-schema {} --history-table {}",
+                                        name.substr(0, dot), name.substr(dot + 1));
+  return OtherHistory{
+      fmt::format("history table {} does not exist, but this database has libmigrate history "
+                  "table(s) {}: a new history would treat every migration as pending",
+                  history.attempts_sql_name(), list),
+      fmt::format("pass {} (or set it in migrate.toml) to continue that history; to start a "
+                  "separate history on purpose, run `migrate apply --new-history` once",
+                  flags)};
+}
+
+void refuse_unintended_new_history(Backend& backend, const Options& options) {
+  if (options.new_history) return;
+  HistoryStore history(backend, history_name(options));
+  if (auto other = other_history(history))
+    fail(ErrorCode::kHistoryIncompatible, other->note + "; nothing was applied", other->fix);
+}
+
+RunReport run_once(const Options& options, const MigrationSet& source, bool validate_apply,
+                   const std::function<Plan(const PlanContext&)>& make_plan,
+                   const Observer& observer) {
   std::unique_ptr<Backend> backend;
   RunIdentity identity;
   try {
     backend = open(options, false);
+    if (validate_apply) refuse_unintended_new_history(*backend, options);
     identity = identity_for(*backend, options);
   } catch (const Failure& f) {
     return RunReport{{}, {}, without_secrets(f.error(), options.database_url)};
@@ -146,10 +190,50 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
                      exec_policy(options),
                      analysis_policy(options),
                      validate_apply,
-                     std::move(make_plan)};
+                     make_plan};
   RunReport report = run_plan(*backend, request, identity, observer);
   if (report.error) report.error = without_secrets(*report.error, options.database_url);
   return report;
+}
+
+// One run, and with options.reconnect, more runs after a lost connection: each starts over
+// (lock, history, plan), so it resumes exactly where the history says the lost one stopped.
+// While the server is down, opening fails (kConnectionFailed) and is retried until the budget,
+// counted from the loss, is spent.
+RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
+              std::function<Plan(const PlanContext&)> make_plan, const Observer& observer) {
+  using Clock = std::chrono::steady_clock;
+  RunReport total;
+  std::optional<Clock::time_point> lost_at;
+  std::chrono::milliseconds backoff{250};
+  while (true) {
+    RunReport report = run_once(options, source, validate_apply, make_plan, observer);
+    if (total.run_id.empty()) total.run_id = report.run_id;
+    for (auto& step : report.steps) total.steps.push_back(std::move(step));
+    const bool lost = report.error && report.error->code == ErrorCode::kConnectionLost;
+    const bool still_down =
+        lost_at && report.error && report.error->code == ErrorCode::kConnectionFailed;
+    if (!lost && !still_down) {
+      total.error = std::move(report.error);
+      return total;
+    }
+    if (lost) {
+      lost_at = Clock::now();
+      backoff = std::chrono::milliseconds(250);
+    }
+    if (options.reconnect.count() <= 0 || Clock::now() - *lost_at >= options.reconnect) {
+      total.error = std::move(report.error);
+      if (options.reconnect.count() > 0)
+        total.error->hint = fmt::format("gave up reconnecting after {} ms (--reconnect); {}",
+                                        options.reconnect.count(), total.error->hint);
+      return total;
+    }
+    if (options.log)
+      options.log(LogLevel::kWarn, fmt::format("{}; reconnecting in {} ms (--reconnect)",
+                                               report.error->message, backoff.count()));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
 }
 
 }  // namespace
@@ -169,14 +253,25 @@ struct ReadOnlyView {
   std::unique_ptr<Backend> backend;
   PlanPolicy policy;
   std::vector<VersionStatus> statuses;
+  // Nobody holds the migration lock: an attempt without an outcome belongs to a dead run, and the
+  // run (which checks again under the lock) resumes it.
+  bool no_run_active = false;
 
-  PlanContext context() const { return {source, statuses, policy, *backend}; }
+  PlanContext context() const { return {source, statuses, policy, *backend, no_run_active}; }
 };
 
 ReadOnlyView read_only_view(const Options& options) {
   ReadOnlyView view{load_or_fail(options), open(options, true), plan_policy(options), {}};
   HistoryStore history(*view.backend, history_name(options));
   view.statuses = derive_status(view.source, history.read_attempts());
+  for (const auto& st : view.statuses)
+    if (st.state == State::kRunning) {
+      view.no_run_active = view.backend->run_lock_holders().empty();
+      break;
+    }
+  if (options.log && !options.new_history)
+    if (auto other = other_history(history))
+      options.log(LogLevel::kWarn, other->note + "; fix: " + other->fix);
   return view;
 }
 
@@ -243,6 +338,133 @@ RunReport Migrator::rollback(const RollbackTarget& target, const Observer& obser
   return run(
       options_, source.value(), false,
       [&](const PlanContext& ctx) { return build_rollback_plan(ctx, target); }, observer);
+}
+
+namespace {
+
+// The newest attempt of `version`, if any.
+const Attempt* newest_attempt(const std::vector<Attempt>& attempts, const Version& version) {
+  const Attempt* last = nullptr;
+  for (const auto& a : attempts) {
+    auto v = Version::parse(a.version);
+    if (v && *v == version && a.direction != Direction::kInit && (!last || a.id > last->id))
+      last = &a;
+  }
+  return last;
+}
+
+Attempt record_resolution(Backend& backend, HistoryStore& history, const MigrationSet& source,
+                          const Version& version, int statement, bool done,
+                          const RunIdentity& identity) {
+  auto attempts = history.read_attempts();
+  const Attempt* last = newest_attempt(attempts, version);
+  if (!last || last->success.value_or(false) || last->transactional) {
+    fail(ErrorCode::kUsage,
+         fmt::format("version {} has no unfinished attempt outside a transaction to resolve",
+                     version.str()),
+         "`migrate resolve` answers for a statement of unknown outcome that `apply` or "
+         "`rollback` named (OUTCOME_UNKNOWN); see `migrate status`");
+  }
+  const auto sent = read_statement_checkpoint(*last);
+  const int expected = sent ? sent->sent : last->statement_index + 1;
+  if (statement != expected) {
+    fail(ErrorCode::kUsage,
+         fmt::format("statement {} is not in doubt for version {}: its {} attempt completed "
+                     "statements 1 to {}, and statement {} is the one whose outcome is open",
+                     statement, version.str(), to_string(last->direction), last->statement_index,
+                     expected),
+         fmt::format("run `migrate resolve {} --statement {} --done` or `--not-done`",
+                     version.str(), expected));
+  }
+  const Migration* m = source.find(version);
+  const bool down = last->direction == Direction::kDown;
+  if (!m || (down && !m->down)) {
+    fail(ErrorCode::kMissingFile,
+         fmt::format("version {}: the {} file is gone", version.str(), down ? "down" : "up"),
+         "restore it from version control: its statements decide where the run resumes");
+  }
+  const MigrationFile& file = down ? *m->down : m->up;
+  auto statements = backend.split(file.sql, {file.path.string(), version.str(), 0, 0, 0});
+  if (statement > static_cast<int>(statements.size())) {
+    fail(ErrorCode::kUsage,
+         fmt::format("{} has {} statement(s), not {}", file.path.string(), statements.size(),
+                     statement),
+         "restore the file as it ran");
+  }
+  std::vector<std::string_view> before;
+  for (int i = 0; i < statement - 1; ++i) before.push_back(statements[i].sql);
+  if (last->statement_index > 0 && last->progress_checksum &&
+      progress_checksum(before) != *last->progress_checksum) {
+    fail(ErrorCode::kChecksumMismatch,
+         fmt::format("the first {} statement(s) of {} changed since they ran",
+                     last->statement_index, file.path.string()),
+         "restore them as they ran (git checkout), then resolve again");
+  }
+  const std::string now = utc_timestamp();
+  if (!last->success) {
+    Attempt closed = *last;
+    closed.success = false;
+    closed.finished_at = now;
+    closed.error_code = std::string(sqlstate::kInterrupted);
+    closed.error_message = fmt::format(
+        "interrupted after statement {}: the process running it ({}) ended while statement {} "
+        "ran; resolved by {} with `migrate resolve` (run {})",
+        last->statement_index, last->client, statement, identity.installed_by, identity.run_id);
+    closed.checkpoint.reset();
+    history.update(closed);
+  }
+  Attempt a = *last;
+  a.id = 0;
+  a.run_id = identity.run_id;
+  a.started_at = now;
+  a.finished_at = now;
+  a.success = false;
+  a.error_code = std::string(sqlstate::kResolved);
+  a.error_statement = 0;
+  a.error_message = fmt::format(
+      "statement {} {} (answer of {} with `migrate resolve`; its outcome was unknown "
+      "after run {} ended); the next {} goes on after statement {}",
+      statement, done ? "took effect" : "did not take effect", identity.installed_by, last->client,
+      down ? "rollback" : "apply", done ? statement : statement - 1);
+  a.statement_index = done ? statement : statement - 1;
+  if (done) before.push_back(statements[statement - 1].sql);
+  a.progress_checksum = progress_checksum(before);
+  a.checkpoint.reset();
+  a.execution_ms = 0;
+  a.installed_by = identity.installed_by;
+  a.client = identity.client;
+  a.tool_version = identity.tool_version;
+  a.history_format = kHistoryFormatVersion;
+  a.id = history.insert(a);
+  return a;
+}
+
+}  // namespace
+
+Result<Attempt> Migrator::resolve(const std::string& version, int statement, bool done) {
+  return as_result(options_, [&] {
+    auto v = Version::parse(version);
+    if (!v)
+      fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", version),
+           "write a version such as V012, 12 or 1.2");
+    MigrationSet source = load_or_fail(options_);
+    auto backend = open(options_, false);
+    RunIdentity identity = identity_for(*backend, options_);
+    backend->acquire_run_lock(options_.lock_wait);
+    HistoryStore history(*backend, history_name(options_));
+    const StepSession session{true, options_.sqlite_foreign_keys, {}};
+    backend->begin(session, options_.lock_wait);
+    try {
+      history.ensure_current();
+      Attempt written = record_resolution(*backend, history, source, *v, statement, done, identity);
+      backend->commit(StepSession{false, session.foreign_keys, {}});
+      backend->release_run_lock();
+      return written;
+    } catch (...) {
+      backend->rollback();
+      throw;
+    }
+  });
 }
 
 }  // namespace migrate

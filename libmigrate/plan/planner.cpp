@@ -8,6 +8,7 @@
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
+#include "libmigrate/history/statement_checkpoint.hpp"
 
 namespace migrate {
 namespace {
@@ -58,10 +59,49 @@ int resume_point(const VersionStatus& s, const PlannedStep& step) {
        {step.file.string(), s.version, last->statement_index});
 }
 
-// An attempt that only ran out of lock_timeout retries changed nothing it did not record: apply
-// tries again by itself, as it would any pending migration.
-bool lock_timeout_only(const Attempt& a) {
-  return a.success == false && a.error_code == sqlstate::kLockNotAvailable;
+// An attempt that stopped for a reason outside its migration (lock timeouts or deadlocks after
+// every retry, a lost connection, a server shutdown) or that an operator closed with
+// `migrate resolve` left nothing unrecorded and nothing to fix in the file: apply continues it
+// by itself, as it would any pending migration.
+bool resumes_by_itself(const Attempt& a) {
+  if (a.success != false) return false;
+  const std::string_view code = a.error_code;
+  return code == sqlstate::kLockNotAvailable || code == sqlstate::kDeadlockDetected ||
+         code == sqlstate::kSerializationFailure || code == sqlstate::kResolved ||
+         code == to_string(ErrorCode::kOutcomeUnknown) || code == sqlstate::kInterrupted ||
+         sqlstate::is_connection_loss(code);
+}
+
+// A statement sent outside a transaction by a run that died, whose effect neither the catalog
+// shows nor a second run would undo: only the operator can say. --retry-failed does not decide
+// it either.
+void refuse_unknown_outcome(const PlannedStep& step, const VersionStatus& status) {
+  const PlannedStatement* s = nullptr;
+  for (const auto& st : step.statements)
+    if (st.index == step.uncertain_statement) s = &st;
+  const Attempt& a = *status.last_attempt;
+  // A read-back that already found the outcome unknowable is not tried again: only the
+  // operator's answer moves on from there.
+  if (s && s->autocommit && s->recovery != OutcomeRecovery::kUnknown &&
+      a.error_code != to_string(ErrorCode::kOutcomeUnknown))
+    return;
+  std::string first_line = s ? s->sql.substr(0, s->sql.find('\n')) : std::string();
+  if (first_line.size() > 120) first_line = first_line.substr(0, 117) + "...";
+  fail(ErrorCode::kOutcomeUnknown,
+       fmt::format("version {}: the {} run {} sent statement {}{}{} outside a transaction, and "
+                   "its outcome was never recorded (the run died or lost its connection, and the "
+                   "catalog cannot tell); whether it took effect is unknown{}",
+                   status.version, to_string(a.direction), a.client, step.uncertain_statement,
+                   first_line.empty() ? "" : " (", first_line.empty() ? "" : first_line + ")",
+                   s ? "" : " (the file no longer has that statement as it ran)"),
+       fmt::format("check the database for its effect (e.g. `\\l` for CREATE DATABASE, "
+                   "`\\db` for a tablespace), then record the answer with `migrate resolve {} "
+                   "--statement {} --done` (it took effect) or `--not-done` (it did not); the "
+                   "next run then goes on from there. --retry-failed never runs it again on its "
+                   "own.",
+                   status.version, step.uncertain_statement),
+       s ? SourceLocation{step.file.string(), step.version, s->index, s->line, s->column}
+         : SourceLocation{step.file.string(), step.version, step.uncertain_statement, 0, 0});
 }
 
 PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
@@ -87,6 +127,8 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     st.relations = std::move(traits.relations);
     st.transaction_control = traits.transaction_control;
     st.may_change_settings = traits.may_change_settings;
+    st.autocommit = traits.autocommit_only;
+    st.recovery = traits.recovery;
     if (!directives.transactional) {
       st.standalone = true;
       st.standalone_reason = "-- migrate:transaction off";
@@ -102,9 +144,21 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
       status.last_attempt->direction == (down ? Direction::kDown : Direction::kUp)) {
     step.interrupted_attempt = status.last_attempt;
   }
+  // The newest attempt in this direction sent a statement outside a transaction and never
+  // recorded its outcome (it died, lost its connection, or found the outcome unknowable).
+  if (const auto& last = status.last_attempt;
+      last && last->direction == (down ? Direction::kDown : Direction::kUp) &&
+      !last->success.value_or(false) && !last->transactional) {
+    if (auto sent = read_statement_checkpoint(*last);
+        sent && sent->sent == last->statement_index + 1) {
+      step.uncertain_statement = sent->sent;
+      step.uncertain_checkpoint = last->checkpoint.value_or("");
+    }
+  }
+  if (step.uncertain_statement > 0) refuse_unknown_outcome(step, status);
   // Statements that already ran stay applied: what is left runs in groups after them, even if
   // the file now asks for one transaction.
-  if (step.resume_from > 0) step.transactional = false;
+  if (step.resume_from > 0 || step.uncertain_statement > 0) step.transactional = false;
   const int resume_from = step.resume_from;
   const char* dir = down ? "down" : "up";
   if (step.transactional) {
@@ -177,7 +231,7 @@ void check_apply_preconditions(const PlanContext& ctx) {
               "version {} ({}): a rollback never finished after statement {}; finish it "
               "first with `migrate rollback --retry-failed`",
               s.version, file_of(ctx, s, true), a.statement_index));
-        } else if (!ctx.policy.retry_failed && !lock_timeout_only(a)) {
+        } else if (!ctx.policy.retry_failed && !resumes_by_itself(a)) {
           failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, file_of(ctx, s),
                                        to_string(a.direction), describe_stop(a)));
         }
@@ -239,7 +293,7 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
          s.last_attempt->direction == Direction::kUp) ||
         (s.state == State::kRunning && ctx.interrupted_attempts_are_dead &&
          s.last_attempt->direction == Direction::kUp) ||
-        (s.state == State::kFailed && lock_timeout_only(*s.last_attempt) &&
+        (s.state == State::kFailed && resumes_by_itself(*s.last_attempt) &&
          s.last_attempt->direction == Direction::kUp);
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);

@@ -18,8 +18,8 @@ struct PlanContext {
   const PlanPolicy& policy;
   const Backend& backend;
   // True when the run lock proves that no other migrator is alive (PostgreSQL's advisory lock
-  // dies with its session): an attempt left without an outcome was interrupted, and apply
-  // resumes it without --retry-failed.
+  // dies with its session, SQLite's file lock with its process): an attempt left without an
+  // outcome was interrupted, and apply resumes it without --retry-failed.
   bool interrupted_attempts_are_dead = false;
 };
 

@@ -11,11 +11,11 @@
 #include <fstream>
 #include <map>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <variant>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/source/sql_text.hpp"
 #include "libmigrate/source/utf8.hpp"
 #include "migrate/source.hpp"
 
@@ -59,7 +59,8 @@ const std::regex& name_pattern() {
 // open, fstat, read, close: `status` reads every file of a large directory, so the system calls
 // per file are what its time is made of.
 std::string read_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO swapped in after the listing must not block the open forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   auto cannot = [&] {
     fail(ErrorCode::kSourceInvalid,
          fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)),
@@ -68,7 +69,18 @@ std::string read_file(const std::filesystem::path& path) {
   if (fd < 0) cannot();
   struct stat st {};
   std::string out;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    cannot();
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(ErrorCode::kSourceInvalid,
+         fmt::format("{} is not a regular file (it changed while the directory was read)",
+                     path.string()),
+         "replace it with a regular file", {path.string()});
+  }
+  if (st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
   char buf[65536];
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -97,6 +109,16 @@ std::variant<MigrationFile, Error> load_file(const std::filesystem::path& path,
                              static_cast<unsigned char>(raw[bad->offset]), bad->offset),
                  "save the file as UTF-8",
                  {path.string(), version, 0, bad->line, bad->column},
+                 {}};
+  }
+  // PostgreSQL cannot take a NUL in a statement's text and SQLite stops reading at it: the file
+  // is not SQL text (a binary file, or a UTF-16 file without its byte order mark).
+  if (auto nul = raw.find('\0'); nul != std::string::npos) {
+    auto [line, column] = line_and_column(raw, nul);
+    return Error{ErrorCode::kSourceInvalid,
+                 fmt::format("contains a NUL byte (offset {}): not SQL text", nul),
+                 "remove the NUL byte; save the file as UTF-8 text",
+                 {path.string(), version, 0, line, column},
                  {}};
   }
   MigrationFile f{path, normalize_sql_text(std::move(raw)), {}};
@@ -146,20 +168,72 @@ class ProblemList {
   std::vector<Error> problems_;
 };
 
+const char* kind_of(std::filesystem::file_type type) {
+  switch (type) {
+    case std::filesystem::file_type::regular:
+      return "a regular file";
+    case std::filesystem::file_type::directory:
+      return "a directory";
+    case std::filesystem::file_type::fifo:
+      return "a FIFO (named pipe)";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device";
+    case std::filesystem::file_type::symlink:
+      return "a symbolic link";
+    default:
+      return "a file of unknown type";
+  }
+}
+
+// Why a directory entry cannot be a migration file; never opened, so a FIFO cannot block.
+std::string describe_non_regular(const std::filesystem::directory_entry& entry) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(entry.path(), ec);
+  if (st.type() == std::filesystem::file_type::not_found) {
+    std::error_code link_ec;
+    auto target = std::filesystem::read_symlink(entry.path(), link_ec);
+    return link_ec ? std::string("it does not exist any more")
+                   : fmt::format("a symbolic link to {}, which does not exist", target.string());
+  }
+  if (ec) return fmt::format("it cannot be followed: {} (a symbolic link loop?)", ec.message());
+  return fmt::format("it is {}, not a regular file", kind_of(st.type()));
+}
+
 MigrationSet load_or_throw(const std::filesystem::path& directory) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(directory, ec)) {
+  const auto dir_status = std::filesystem::status(directory, ec);
+  if (dir_status.type() == std::filesystem::file_type::not_found) {
     fail(ErrorCode::kSourceInvalid,
          fmt::format("migrations directory {} does not exist", directory.string()),
          "pass --dir or set dir in migrate.toml, or create it with `migrate new NAME`");
   }
+  if (ec) {
+    fail(ErrorCode::kSourceInvalid,
+         fmt::format("cannot open migrations directory {}: {}", directory.string(), ec.message()),
+         "pass --dir the directory holding the migration files (a symbolic link loop or a missing "
+         "permission is in the way)",
+         {directory.string()});
+  }
+  if (dir_status.type() != std::filesystem::file_type::directory) {
+    fail(ErrorCode::kSourceInvalid,
+         fmt::format("migrations directory {} is {}, not a directory", directory.string(),
+                     kind_of(dir_status.type())),
+         "pass --dir the directory holding the V<version>__<name>.up.sql files (or set dir in "
+         "migrate.toml)",
+         {directory.string()});
+  }
   std::vector<std::filesystem::path> files;
-  std::set<std::filesystem::path> not_regular;
+  std::map<std::filesystem::path, std::string> not_regular;  // why each is not a regular file
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     if (entry.path().filename().string().starts_with(".")) continue;
     files.push_back(entry.path());
-    // The directory entry's type comes with the listing: no stat per file.
-    if (!entry.is_regular_file()) not_regular.insert(entry.path());
+    // The directory entry's type comes with the listing: no stat per file but symbolic links.
+    std::error_code entry_ec;
+    if (entry.is_regular_file(entry_ec)) continue;
+    not_regular.emplace(entry.path(), describe_non_regular(entry));
   }
   std::sort(files.begin(), files.end());
 
@@ -175,7 +249,11 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
   for (const auto& path : files) {
     std::string fname = path.filename().string();
     std::smatch m;
-    if (not_regular.count(path) || !std::regex_match(fname, m, name_pattern())) {
+    if (auto it = not_regular.find(path); it != not_regular.end()) {
+      problems.add(path, fmt::format("not a migration file: {}", it->second));
+      continue;
+    }
+    if (!std::regex_match(fname, m, name_pattern())) {
       problems.add(path, "not a migration file (expected V<version>__<name>.up.sql or .down.sql)");
       continue;
     }

@@ -396,6 +396,17 @@ bool takes_relation_lock(const std::string& type, const Json& node, bool names_r
   return names_relations;
 }
 
+// The commands above whose effect the catalog shows, and those that may simply run again.
+OutcomeRecovery recovery_of(const std::string& reason) {
+  if (reason == "CREATE INDEX CONCURRENTLY" || reason == "DROP INDEX CONCURRENTLY" ||
+      reason == "ALTER TABLE ... DETACH CONCURRENTLY")
+    return OutcomeRecovery::kReadBack;
+  if (reason.starts_with("REINDEX") || reason == "VACUUM" || reason == "CLUSTER" ||
+      reason == "ALTER SYSTEM")
+    return OutcomeRecovery::kRerun;
+  return OutcomeRecovery::kUnknown;
+}
+
 std::optional<ConcurrentIndexAction> concurrent_index_of(const std::string& type,
                                                          const Json& node) {
   using Kind = ConcurrentIndexAction::Kind;
@@ -522,6 +533,7 @@ PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
   const Json& node = wrapper.begin().value();
   info.non_transactional_reason = non_transactional_reason(info.node_type, node);
   info.can_run_in_transaction = info.non_transactional_reason.empty();
+  info.recovery = recovery_of(info.non_transactional_reason);
   info.relations = relations_of(info.node_type, node);
   info.takes_relation_lock = takes_relation_lock(info.node_type, node, !info.relations.empty());
   info.concurrent_index = concurrent_index_of(info.node_type, node);

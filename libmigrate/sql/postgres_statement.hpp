@@ -55,6 +55,9 @@ struct PgStatementInfo {
   // source order. Unqualified references to a WITH query of the statement are left out.
   std::vector<std::string> relations;
   std::optional<ConcurrentIndexAction> concurrent_index;
+  // For a statement that cannot run in a transaction: how a run that died after sending it
+  // finds out whether it took effect.
+  OutcomeRecovery recovery = OutcomeRecovery::kUnknown;
   bool is_transaction_control = false;  // BEGIN/COMMIT/ROLLBACK/SAVEPOINT... (TransactionStmt)
   // The statement's parse node (the value under `node_type`), libpg_query's JSON form, for the
   // analyzer's rules.

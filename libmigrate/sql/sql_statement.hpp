@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "migrate/error.hpp"
+#include "migrate/statement_outcome.hpp"
 
 namespace migrate {
 
@@ -40,6 +41,12 @@ struct StatementTraits {
   // SET, RESET, or a statement that may call set_config() (SELECT, DO, CALL): the session's
   // lock_timeout / statement_timeout may differ afterwards from what libmigrate set.
   bool may_change_settings = false;
+  // Must run outside any transaction even when it runs on its own (PostgreSQL: the commands it
+  // refuses in a transaction block; SQLite: VACUUM, ATTACH, DETACH, PRAGMA). A statement of a
+  // `transaction off` migration without it runs in a transaction of its own, together with its
+  // history update, so its outcome is never in doubt.
+  bool autocommit_only = false;
+  OutcomeRecovery recovery = OutcomeRecovery::kUnknown;  // meaningful when autocommit_only
 };
 
 }  // namespace migrate

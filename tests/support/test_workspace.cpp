@@ -1,6 +1,7 @@
 #include "support/test_workspace.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace migrate::testing {
 
@@ -62,46 +64,87 @@ std::string slurp(const std::filesystem::path& p) {
 
 }  // namespace
 
-CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                          const std::vector<std::string>& env) {
-  auto out_path =
+MigrateProcess::MigrateProcess(const std::vector<std::string>& args,
+                               const std::filesystem::path& cwd,
+                               const std::vector<std::string>& env,
+                               const std::function<void()>& in_child) {
+  out_path_ =
       std::filesystem::temp_directory_path() /
       ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
-  auto err_path = out_path.string() + ".err";
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
+  err_path_ = out_path_.string() + ".err";
+  // Everything the child needs is prepared before fork(): after it, only async-signal-safe calls.
+  std::vector<std::string> argv_storage{MIGRATE_BINARY};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage = env;
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
     for (const char* name : {"MIGRATE_DATABASE_URL", "DATABASE_URL", "MIGRATE_DIR",
                              "MIGRATE_OUTPUT", "MIGRATE_LOG_LEVEL", "MIGRATE_HISTORY_TABLE",
                              "MIGRATE_LOCK_TIMEOUT", "MIGRATE_SQLITE_FOREIGN_KEYS"}) {
       unsetenv(name);
     }
-    for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    for (auto& kv : env_storage) putenv(kv.data());
     int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
     if (chdir(cwd.c_str()) != 0) _exit(127);
-    std::vector<char*> argv;
-    std::string binary = MIGRATE_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    if (in_child) in_child();
+    execv(argv[0], argv.data());
     _exit(127);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
+}
+
+MigrateProcess::~MigrateProcess() {
+  kill_now();
+  std::error_code ec;
+  std::filesystem::remove(out_path_, ec);
+  std::filesystem::remove(err_path_, ec);
+}
+
+bool MigrateProcess::wait_for(std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!reaped_) {
+    pid_t done = waitpid(pid_, &status_, WNOHANG);
+    if (done == pid_) {
+      reaped_ = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void MigrateProcess::kill_now() {
+  if (reaped_ || pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status_, 0);
+  reaped_ = true;
+}
+
+CommandResult MigrateProcess::result() {
+  if (!reaped_) {
+    waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
   CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  std::filesystem::remove(out_path);
-  std::filesystem::remove(err_path);
+  r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  r.out = slurp(out_path_);
+  r.err = slurp(err_path_);
   return r;
+}
+
+CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                          const std::vector<std::string>& env,
+                          const std::function<void()>& in_child) {
+  return MigrateProcess(args, cwd, env, in_child).result();
 }
 
 std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql) {

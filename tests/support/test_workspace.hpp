@@ -1,7 +1,11 @@
 // Scratch directories with migration files, and running the built `migrate` binary.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,10 +45,41 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs the built `migrate` with `args` in `cwd`, with `env` ("NAME=value") added and the
-// MIGRATE_*/DATABASE_URL variables of the test's own environment removed. stdin is /dev/null.
+// The built `migrate` running in a child process, started with `args` in `cwd`, with `env`
+// ("NAME=value") added and the MIGRATE_*/DATABASE_URL variables of the test's own environment
+// removed. stdin is /dev/null; stdout and stderr go to files read back by result(). The
+// destructor kills (SIGKILL) and reaps a child that is still running.
+class MigrateProcess {
+ public:
+  // `in_child` runs in the child just before exec (resource limits, dropping privileges).
+  MigrateProcess(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                 const std::vector<std::string>& env = {},
+                 const std::function<void()>& in_child = {});
+  ~MigrateProcess();
+  MigrateProcess(const MigrateProcess&) = delete;
+  MigrateProcess& operator=(const MigrateProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // True once the child has exited, waiting at most `limit` for it.
+  bool wait_for(std::chrono::milliseconds limit);
+  // Sends SIGKILL (unless it already exited) and reaps the child.
+  void kill_now();
+  // Waits for the child to exit (without a limit) and returns its exit code and output; a child
+  // ended by a signal has exit code 128 + the signal number.
+  CommandResult result();
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+  std::filesystem::path out_path_;
+  std::filesystem::path err_path_;
+};
+
+// Runs the built `migrate` to completion (see MigrateProcess).
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                          const std::vector<std::string>& env = {});
+                          const std::vector<std::string>& env = {},
+                          const std::function<void()>& in_child = {});
 
 // Rows of `sql` against the SQLite file, each row's columns joined by '|'.
 std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql);

@@ -35,12 +35,7 @@ class NonIdempotentNontxn final : public PgRule {
     if (a.kind == ConcurrentIndexAction::Kind::kCreate && !a.if_not_exists) {
       const std::string table = a.table_schema.empty() ? a.table : a.table_schema + "." + a.table;
       if (index.empty()) {
-        sink.report(info(),
-                    "CREATE INDEX CONCURRENTLY on " + table +
-                        " has no name: run again by hand, it builds a second, duplicate index",
-                    "name the index and add IF NOT EXISTS: CREATE INDEX CONCURRENTLY IF NOT "
-                    "EXISTS <name> ON " +
-                        table + " (...)");
+        return;  // unnamed-concurrent-index reports it
       } else {
         sink.report(
             info(),

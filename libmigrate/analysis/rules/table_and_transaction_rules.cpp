@@ -20,9 +20,10 @@ std::unique_ptr<PgRule> make_backfill_in_schema_migration();  // PG-TX-04
 std::unique_ptr<PgRule> make_transaction_control();           // PG-TX-05
 std::unique_ptr<PgRule> make_non_idempotent_nontxn();         // PG-TX-06
 std::unique_ptr<PgRule> make_opaque_sql();                    // PG-TX-07
-std::unique_ptr<PgRule> make_identifier_too_long();           // HYG-01
-std::unique_ptr<PgRule> make_unqualified_relation();          // HYG-02
-std::unique_ptr<PgRule> make_duplicate_column_assignment();   // HYG-03
+std::unique_ptr<PgRule> make_unnamed_concurrent_index();
+std::unique_ptr<PgRule> make_identifier_too_long();          // HYG-01
+std::unique_ptr<PgRule> make_unqualified_relation();         // HYG-02
+std::unique_ptr<PgRule> make_duplicate_column_assignment();  // HYG-03
 
 void append_table_and_transaction_rules(std::vector<std::unique_ptr<PgRule>>& rules) {
   rules.push_back(make_drop_table());
@@ -41,6 +42,7 @@ void append_table_and_transaction_rules(std::vector<std::unique_ptr<PgRule>>& ru
   rules.push_back(make_transaction_control());
   rules.push_back(make_non_idempotent_nontxn());
   rules.push_back(make_opaque_sql());
+  rules.push_back(make_unnamed_concurrent_index());
   rules.push_back(make_identifier_too_long());
   rules.push_back(make_unqualified_relation());
   rules.push_back(make_duplicate_column_assignment());

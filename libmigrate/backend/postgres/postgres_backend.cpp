@@ -12,6 +12,7 @@
 #include <array>
 
 #include "libmigrate/backend/database_url.hpp"
+#include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/source/sql_text.hpp"
@@ -58,17 +59,60 @@ std::chrono::milliseconds watch_threshold(std::chrono::milliseconds lock_timeout
                     std::chrono::milliseconds(100));
 }
 
-std::string without_severity(const std::string& what) {
+}  // namespace
+
+// The server went away under a statement: the run is interrupted, not the migration failed.
+void PostgresBackend::connection_lost(const std::exception& e, const char* when,
+                                      SourceLocation where, std::string code) const {
+  throw Failure(Error{
+      ErrorCode::kConnectionLost,
+      fmt::format("lost the connection to PostgreSQL{}: {}", when, first_message_line(e.what())),
+      "check the server; the history shows where the run stopped (`migrate "
+      "status`), and the same command resumes from there",
+      std::move(where), std::move(code)});
+}
+
+std::string first_message_line(const std::string& what) {
   std::string line = what.substr(0, what.find('\n'));
   for (const char* prefix : {"ERROR:  ", "FATAL:  "})
     if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
   return line;
 }
 
+std::string PostgresBackend::first_message_line(const std::string& what) const {
+  return redact_secrets(migrate::first_message_line(what), url_);
+}
+
+namespace {
+
+// libpqxx 6 throws its subclasses for 42501 and 53100 without the SQLSTATE; the class tells it.
+std::string sqlstate_of(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e))
+    return std::string(sqlstate::kInsufficientPrivilege);
+  if (dynamic_cast<const pqxx::disk_full*>(&e)) return std::string(sqlstate::kDiskFull);
+  return {};
+}
+
 }  // namespace
 
-std::string PostgresBackend::first_message_line(const std::string& what) const {
-  return redact_secrets(without_severity(what), url_);
+// A failure of libmigrate's own statement is a bug of ours unless the database's state explains
+// it (read-only, privilege, disk full); the history store names a foreign history table itself.
+Error PostgresBackend::own_statement_error(const pqxx::sql_error& e) const {
+  std::string message = first_message_line(e.what());
+  const std::string state = sqlstate_of(e);
+  if (auto condition = postgres_condition(state)) {
+    return Error{condition->code,
+                 fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+                 condition->fix,
+                 {},
+                 state};
+  }
+  return Error{ErrorCode::kInternal,
+               fmt::format("PostgreSQL refused libmigrate's own statement: {}", message),
+               "",
+               {},
+               e.sqlstate()};
 }
 
 const char* const kSessionColumns =
@@ -120,21 +164,23 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   const bool settings = info.node_type == "VariableSetStmt" || info.node_type == "SelectStmt" ||
                         info.node_type == "DoStmt" || info.node_type == "CallStmt" ||
                         info.node_type == "ExecuteStmt";
-  return StatementTraits{info.can_run_in_transaction, info.non_transactional_reason,
+  StatementTraits traits{info.can_run_in_transaction, info.non_transactional_reason,
                          info.takes_relation_lock,    info.relations,
                          info.is_transaction_control, settings};
+  traits.autocommit_only = !info.can_run_in_transaction;
+  traits.recovery = info.recovery;
+  return traits;
 }
 
-void PostgresBackend::begin(const StepSession&, std::chrono::milliseconds) {
+void PostgresBackend::begin(const StepSession& session, std::chrono::milliseconds) {
   if (read_only_) fail(ErrorCode::kInternal, "the PostgreSQL backend was opened read-only");
   if (!holding_run_lock_)
     fail(ErrorCode::kInternal, "a PostgreSQL transaction was begun without the run lock");
   try {
     tx_ = std::make_unique<pqxx::work>(*work_);
   } catch (const pqxx::broken_connection& e) {
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)");
+    refuse_if_pooler_refusal(e.what(), session.where);
+    connection_lost(e, "");
   }
   tx_timeouts_ = session_timeouts_;
 }
@@ -144,18 +190,32 @@ void PostgresBackend::commit(const StepSession& session) {
   try {
     tx_->commit();
     tx_.reset();
+  } catch (const pqxx::in_doubt_error& e) {
+    // The history row is in the same transaction: the next run reads whether it committed.
+    tx_.reset();
+    connection_lost(e,
+                    " while committing (whether the commit happened is unknown until the "
+                    "next run reads the history)",
+                    session.where);
   } catch (const pqxx::sql_error& e) {
     tx_.reset();
+    refuse_if_pooler_refusal(e.what(), session.where);
+    if (sqlstate::is_connection_loss(e.sqlstate()))
+      connection_lost(e, " at commit", session.where, e.sqlstate());
+    if (auto condition = postgres_condition(sqlstate_of(e))) {
+      throw Failure(Error{condition->code, "commit failed: " + first_message_line(e.what()),
+                          condition->fix, session.where, sqlstate_of(e)});
+    }
     throw Failure(Error{
         ErrorCode::kStatementFailed, "commit failed: " + first_message_line(e.what()),
         "fix the statements so deferred constraints hold at commit", session.where, e.sqlstate()});
   } catch (const pqxx::broken_connection& e) {
     tx_.reset();
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL at commit: {}",
-                     first_message_line(e.what())),
-         "check the server; the history shows whether the step was recorded (`migrate status`)",
-         session.where);
+    refuse_if_pooler_refusal(e.what(), session.where);
+    connection_lost(e,
+                    " at commit (whether the commit happened is unknown until the next run "
+                    "reads the history)",
+                    session.where);
   }
   tx_timeouts_.reset();
 }
@@ -187,8 +247,8 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
   const bool watched = session.lock_timeout.count() > 0;
   if (watched) {
     if (!watch_)
-      watch_ = std::make_unique<BlockerWatch>([this] { return connect("monitor"); },
-                                              work_->backendpid());
+      watch_ =
+          std::make_unique<BlockerWatch>([this] { return connect("monitor"); }, work_server_pid());
     watch_->start(watch_threshold(session.lock_timeout),
                   std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
                              std::chrono::milliseconds(250)));
@@ -212,10 +272,9 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     statement_error(statement, session, e);
   } catch (const pqxx::broken_connection& e) {
     if (watched) watch_->stop();
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)",
-         located_at(session.where, statement));
+    refuse_if_pooler_refusal(e.what(), located_at(session.where, statement));
+    connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(),
+                    located_at(session.where, statement));
   }
 }
 
@@ -243,17 +302,22 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
     }
     return rows;
   } catch (const pqxx::sql_error& e) {
-    throw Failure(Error{ErrorCode::kInternal,
-                        fmt::format("PostgreSQL refused libmigrate's own statement: {}",
-                                    first_message_line(e.what())),
-                        "",
-                        {},
-                        e.sqlstate()});
+    refuse_if_pooler_refusal(e.what());
+    if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
+    throw Failure(own_statement_error(e));
   } catch (const pqxx::broken_connection& e) {
-    fail(ErrorCode::kConnectionFailed,
-         fmt::format("lost the connection to PostgreSQL: {}", first_message_line(e.what())),
-         "check the server; the history shows where the run stopped (`migrate status`)");
+    refuse_if_pooler_refusal(e.what());
+    connection_lost(e, "");
   }
+}
+
+int PostgresBackend::work_server_pid() {
+  if (work_pid_ == 0) {
+    work_pid_ = with_transaction([](pqxx::transaction_base& q) {
+      return q.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    });
+  }
+  return work_pid_;
 }
 
 std::string PostgresBackend::installed_by() {
@@ -265,6 +329,13 @@ std::string PostgresBackend::installed_by() {
 std::unique_ptr<pqxx::connection> PostgresBackend::connect(const char* role) {
   try {
     auto c = std::make_unique<pqxx::connection>(url_);
+    // libpqxx 6 would silently open a new session after a broken one: our timeouts, the run
+    // lock's proof and pg_stat_activity's picture would all be wrong. A lost connection must
+    // surface as one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     pqxx::nontransaction q(*c);
@@ -276,9 +347,9 @@ std::unique_ptr<pqxx::connection> PostgresBackend::connect(const char* role) {
     return c;
   } catch (const std::exception& e) {
     fail(ErrorCode::kConnectionFailed,
-         redact_secrets(
-             fmt::format("cannot connect to PostgreSQL ({}): {}", url_, without_severity(e.what())),
-             url_),
+         redact_secrets(fmt::format("cannot connect to PostgreSQL ({}): {}", url_,
+                                    migrate::first_message_line(e.what())),
+                        url_),
          "check the URL, that the server runs and accepts this user, and pg_hba.conf");
   }
 }
@@ -302,6 +373,7 @@ std::string PostgresBackend::describe_holder(const DatabaseSession& s) {
 void PostgresBackend::statement_error(const SqlStatement& statement, const StepSession& session,
                                       const pqxx::sql_error& e) {
   SourceLocation where = located_at(session.where, statement);
+  refuse_if_pooler_refusal(e.what(), where);
   if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e);
       syntax && syntax->error_position > 0) {
     auto [l, c] =
@@ -309,6 +381,9 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
     where.line = statement.line + l - 1;
     where.column = l == 1 ? statement.column + c - 1 : c;
   }
+  if (sqlstate::is_connection_loss(e.sqlstate()))
+    connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(), where,
+                    e.sqlstate());
   std::string message = first_message_line(e.what());
   if (e.sqlstate() == sqlstate::kLockNotAvailable) {
     std::string who;
@@ -323,6 +398,11 @@ void PostgresBackend::statement_error(const SqlStatement& statement, const StepS
               "the sessions named hold or wait for a conflicting lock; wait for them, end them, or "
               "raise the lock timeout (--lock-timeout, `-- migrate:lock-timeout`)",
               where, e.sqlstate()});
+  }
+  if (auto condition = postgres_condition(sqlstate_of(e))) {
+    throw Failure(Error{condition->code,
+                        fmt::format("statement {} failed: {}", statement.index, message),
+                        condition->fix, where, sqlstate_of(e)});
   }
   std::string hint;
   if (e.sqlstate() == sqlstate::kQueryCanceled) {

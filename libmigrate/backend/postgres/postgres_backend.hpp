@@ -23,9 +23,19 @@
 
 namespace migrate {
 
+// libpq messages read "ERROR:  text\nLINE 1: ...\n  ^"; the first line without the severity is
+// the message, the rest repeats the statement. Inside PostgresBackend the member of the same
+// name, which also removes the URL's secrets, is the one called.
+std::string first_message_line(const std::string& what);
+
 // The columns session_from() reads, for `SELECT {kSessionColumns} FROM pg_stat_activity a`.
 extern const char* const kSessionColumns;
 DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
+
+// postgres_pooler_check.cpp: whether a libpq/libpqxx error text is a pooler's own refusal
+// (pgbouncer: "... not allowed in statement pooling mode"), and kPoolerUnsupported when it is.
+bool is_pooler_refusal(const std::string& what);
+void refuse_if_pooler_refusal(const std::string& what, const SourceLocation& where = {});
 
 class PostgresBackend final : public Backend {
  public:
@@ -44,6 +54,14 @@ class PostgresBackend final : public Backend {
   std::vector<DatabaseSession> sessions_of_run(const std::string& client) override;
   std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
                                                  std::chrono::milliseconds min_age) override;
+
+  // postgres_pooler_check.cpp. Before the run lock: kPoolerUnsupported unless the work and
+  // lock connections each keep one server session of their own across statements.
+  void check_sessions_are_pinned();
+  // After: the lock is held by the lock connection's session, apart from the work connection's.
+  // Releases the lock before refusing.
+  void check_lock_is_pinned(int holder_pid);
+  [[noreturn]] void refuse_pooler(const std::string& evidence);
 
   // postgres_catalog.cpp
   CatalogFacts catalog_facts(const std::vector<std::string>& relations,
@@ -79,12 +97,16 @@ class PostgresBackend final : public Backend {
     return f(static_cast<pqxx::transaction_base&>(q));
   }
 
-  // libpq messages read "ERROR:  text\nLINE 1: ...\n  ^"; the first line without the severity
-  // is the message, the rest repeats the statement. Every libpq text that becomes an Error or a
-  // log line goes through here, which removes the URL's secrets (libpq quotes parts of a URL it
-  // cannot parse, or the whole URL).
+  // migrate::first_message_line() without the URL's secrets (libpq quotes parts of a URL it
+  // cannot parse, or the whole URL). Every libpq text that becomes an Error, a log line or a
+  // history row goes through here: it hides the free function in every member.
   std::string first_message_line(const std::string& what) const;
+  [[noreturn]] void connection_lost(const std::exception& e, const char* when,
+                                    SourceLocation where = {}, std::string code = {}) const;
+  Error own_statement_error(const pqxx::sql_error& e) const;
   std::unique_ptr<pqxx::connection> connect(const char* role);
+  // The work connection's server process, which the blocker watch asks pg_blocking_pids() about.
+  int work_server_pid();
   void log(LogLevel level, const std::string& message) const;
   // Sets lock_timeout and statement_timeout in one round trip, only when they differ from what
   // the session (or the open transaction) already has.
@@ -109,6 +131,11 @@ class PostgresBackend final : public Backend {
   std::unique_ptr<BlockerWatch> watch_;
   std::pair<std::int32_t, std::int32_t> keys_;
   bool holding_run_lock_ = false;
+  // Server process ids from pg_backend_pid(), 0 until the pooler check ran. libpq's own
+  // backendpid() is a pooler's made-up key behind pgbouncer, even in session mode.
+  int work_pid_ = 0;
+  int lock_pid_ = 0;
+  std::string probe_token_;  // migrate.session_probe, set on the work connection
   std::vector<DatabaseSession> last_blockers_;
   // What lock_timeout / statement_timeout are now: for the session (autocommit statements), and
   // inside the open transaction (SET LOCAL ends with it). Unknown until first set.

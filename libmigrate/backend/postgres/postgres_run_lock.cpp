@@ -2,6 +2,7 @@
 // killed run left behind, and which long transactions would block the plan (pre-flight).
 #include <fmt/format.h>
 
+#include <optional>
 #include <thread>
 
 #include "libmigrate/backend/postgres/postgres_backend.hpp"
@@ -11,16 +12,23 @@ namespace migrate {
 
 void PostgresBackend::acquire_run_lock(std::chrono::milliseconds wait) {
   if (!lock_conn_) lock_conn_ = connect("lock");
+  // A pooled lock would be left behind in the pooler's server session: refuse before taking it.
+  check_sessions_are_pinned();
   auto deadline = std::chrono::steady_clock::now() + wait;
   bool logged = false;
   while (true) {
-    pqxx::nontransaction q(*lock_conn_);
-    if (q.exec_params("SELECT pg_try_advisory_lock($1, $2)", keys_.first, keys_.second)[0][0]
-            .as<bool>()) {
+    std::optional<int> taken_in;  // the server session that took the lock
+    {
+      pqxx::nontransaction q(*lock_conn_);
+      auto r = q.exec_params("SELECT pg_try_advisory_lock($1, $2), pg_backend_pid()", keys_.first,
+                             keys_.second);
+      if (r[0][0].as<bool>()) taken_in = r[0][1].as<int>();
+    }
+    if (taken_in) {
       holding_run_lock_ = true;
+      check_lock_is_pinned(*taken_in);
       return;
     }
-    q.commit();
     auto holders = run_lock_holders();
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string who =
@@ -90,14 +98,13 @@ std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string&
     // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
     // poll sees sessions end.
     q.exec("SELECT pg_stat_clear_snapshot()");
-    // Inside a transaction pg_stat_activity is a snapshot taken once: clear it, so a
-    // poll sees sessions end.
-    q.exec("SELECT pg_stat_clear_snapshot()");
+    // This process's own connections share the host:pid (a run that reconnected after losing
+    // its connection looks for the statements its old session left running).
     return q.exec_params(
         fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
-                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid()",
+                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid() AND a.pid <> $2",
                     kSessionColumns),
-        host_pid);
+        host_pid, lock_conn_ ? lock_conn_->backendpid() : 0);
   });
   std::vector<DatabaseSession> out;
   for (const auto& r : rows) out.push_back(session_from(r, "connection of an interrupted run"));

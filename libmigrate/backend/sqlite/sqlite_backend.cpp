@@ -7,12 +7,14 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <optional>
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/sqlite/sqlite_run_lock.hpp"
+#include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/sql_text.hpp"
 #include "libmigrate/sql/sqlite_statement.hpp"
@@ -44,9 +46,22 @@ std::string result_code_name(int extended) {
   return extended == primary ? name : fmt::format("{}({})", name, extended);
 }
 
+// libmigrate's own statement failed: the database's state (read-only, full) when that explains
+// it, else a bug of ours.
+[[noreturn]] void own_statement_failed(sqlite3* db, const std::string& sql,
+                                       sqlite3_stmt* to_reset = nullptr) {
+  const int ext = sqlite3_extended_errcode(db);
+  std::string message = fmt::format("SQLite error in libmigrate's own statement: {} ({})",
+                                    sqlite3_errmsg(db), result_code_name(ext));
+  if (to_reset) sqlite3_reset(to_reset);
+  if (auto condition = sqlite_condition(ext, sqlite3_system_errno(db)))
+    throw Failure(Error{condition->code, message, condition->fix, {}, result_code_name(ext)});
+  fail(ErrorCode::kInternal, fmt::format("{}: {}", message, sql));
+}
+
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+  Statement(sqlite3* db, const std::string& sql) : db_(db), sql_(sql) {
     if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
         SQLITE_OK) {
       fail(ErrorCode::kInternal, fmt::format("SQLite rejected libmigrate's own statement: {} ({})",
@@ -80,9 +95,7 @@ class Statement {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    fail(ErrorCode::kInternal,
-         fmt::format("SQLite error in libmigrate's own statement: {} ({})", sqlite3_errmsg(db_),
-                     result_code_name(sqlite3_extended_errcode(db_))));
+    own_statement_failed(db_, sql_);
   }
   std::string text(int col) const {
     auto* p = sqlite3_column_text(stmt_, col);
@@ -99,6 +112,7 @@ class Statement {
 
  private:
   sqlite3* db_;
+  std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -110,6 +124,15 @@ struct AuthorizerState {
 
 // libmigrate owns transactions and the foreign-key setting around every migration; a statement
 // that changes either would break the history's guarantees, so it is refused at prepare time.
+// The statement's first keyword, upper-cased ("VACUUM"), empty if it starts otherwise.
+std::string leading_keyword(const std::string& sql) {
+  std::size_t i = skip_sql_trivia(sql, 0, sql.size(), BlockComments::kFlat);
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])))
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  return word;
+}
+
 int migration_authorizer(void* user, int action, const char* arg1, const char*, const char*,
                          const char*) {
   auto* state = static_cast<AuthorizerState*>(user);
@@ -133,11 +156,18 @@ int migration_authorizer(void* user, int action, const char* arg1, const char*, 
 class SqliteBackend final : public Backend {
  public:
   SqliteBackend(std::string path, const BackendOptions& options)
-      : path_(std::move(path)),
-        read_only_(options.read_only),
+      : path_(without_parameters(path)),
+        url_read_only_(read_only_parameter(path)),
+        read_only_(options.read_only || url_read_only_),
         memory_(path_ == ":memory:"),
         application_(options.application_name),
         run_lock_(path_ + "-migrate-lock") {
+    if (url_read_only_ && !options.read_only) {
+      fail(ErrorCode::kReadOnlyDatabase,
+           fmt::format("the database URL opens {} read-only (mode=ro); this command writes", path_),
+           "remove ?mode=ro from the URL for apply and rollback; status, plan and validate accept "
+           "it");
+    }
     if (read_only_ && !memory_ && !std::filesystem::exists(path_)) return;  // nothing applied yet
     int flags = read_only_ && !memory_ ? SQLITE_OPEN_READONLY
                                        : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -150,11 +180,38 @@ class SqliteBackend final : public Backend {
            "check that the directory exists and is writable, or fix --db");
     }
     sqlite3_extended_result_codes(db_, 1);
+    // SQLite opens a write-protected file read-only without a word; the first write would fail
+    // after the plan, so a command that writes is refused now.
+    if (!read_only_ && !memory_ && sqlite3_db_readonly(db_, "main") == 1) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      fail(ErrorCode::kReadOnlyDatabase,
+           fmt::format("the SQLite database {} is read-only for this user", path_),
+           "make the file (and its directory, for the journal and the lock file) writable for the "
+           "user running migrate, or run as its owner; nothing was applied");
+    }
     sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
     // Reading the schema of a corrupt or non-database file fails here rather than mid-run.
     char* err = nullptr;
-    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err) !=
-        SQLITE_OK) {
+    int rc = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+    if (rc == SQLITE_READONLY_ROLLBACK) {
+      // A process died inside a write transaction and left a hot journal: the first reader must
+      // roll it back, which a read-only connection cannot. Reading through a read-write one (no
+      // create) is what any SQLite reader does; it changes nothing a committed reader could see.
+      sqlite3_free(err);
+      err = nullptr;
+      sqlite3_close(db_);
+      db_ = nullptr;
+      if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                          nullptr) == SQLITE_OK) {
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, static_cast<int>(options.lock_wait.count()));
+        rc = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+      } else {
+        rc = SQLITE_READONLY_ROLLBACK;
+      }
+    }
+    if (rc != SQLITE_OK) {
       std::string why = err ? err : "unknown error";
       sqlite3_free(err);
       fail(ErrorCode::kConnectionFailed,
@@ -184,6 +241,13 @@ class SqliteBackend final : public Backend {
   // counts for the analyzer); none for tables that do not exist yet.
   StatementTraits describe(const SqlStatement& statement) const override {
     StatementTraits traits;
+    // SQLite refuses these in a transaction (or ignores them there): they run in autocommit,
+    // and each is harmless to repeat after a run that died while it ran.
+    const std::string keyword = leading_keyword(statement.sql);
+    if (keyword == "VACUUM" || keyword == "ATTACH" || keyword == "DETACH" || keyword == "PRAGMA") {
+      traits.autocommit_only = true;
+      traits.recovery = OutcomeRecovery::kRerun;
+    }
     if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_)))
       traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
     return traits;
@@ -240,6 +304,12 @@ class SqliteBackend final : public Backend {
            "wait for the other writer to finish, or raise --lock-wait");
     }
     if (rc != SQLITE_OK) {
+      if (auto condition = sqlite_condition(rc, sqlite3_system_errno(db_))) {
+        throw Failure(
+            Error{condition->code,
+                  fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
+                  condition->fix, session.where, result_code_name(rc)});
+      }
       fail(ErrorCode::kConnectionFailed,
            fmt::format("cannot start a transaction on {}: {}", path_, sqlite3_errmsg(db_)),
            "check that the database file and its directory are writable");
@@ -259,6 +329,10 @@ class SqliteBackend final : public Backend {
       // Deferred constraints (DEFERRABLE INITIALLY DEFERRED foreign keys in enforce mode) fail
       // here.
       int ext = sqlite3_extended_errcode(db_);
+      if (auto condition = sqlite_condition(ext, sqlite3_system_errno(db_))) {
+        throw Failure(Error{condition->code, fmt::format("commit failed: {}", sqlite3_errmsg(db_)),
+                            condition->fix, session.where, result_code_name(ext)});
+      }
       throw Failure(Error{ErrorCode::kStatementFailed,
                           fmt::format("commit failed: {}", sqlite3_errmsg(db_)),
                           "fix the statements so the deferred constraints hold at commit",
@@ -346,14 +420,7 @@ class SqliteBackend final : public Backend {
       }
       rows.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) {
-      std::string why = sqlite3_errmsg(db_);
-      int ext = sqlite3_extended_errcode(db_);
-      sqlite3_reset(stmt);
-      fail(ErrorCode::kInternal,
-           fmt::format("SQLite error in libmigrate's own statement: {} ({}): {}", why,
-                       result_code_name(ext), sql));
-    }
+    if (rc != SQLITE_DONE) own_statement_failed(db_, sql, stmt);
     sqlite3_reset(stmt);
     return rows;
   }
@@ -376,9 +443,8 @@ class SqliteBackend final : public Backend {
   void exec(const char* sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string why = err ? err : sqlite3_errmsg(db_);
       sqlite3_free(err);
-      fail(ErrorCode::kInternal, fmt::format("SQLite failed on `{}`: {}", sql, why));
+      own_statement_failed(db_, sql);
     }
   }
 
@@ -418,6 +484,11 @@ class SqliteBackend final : public Backend {
       where.line = statement.line + l - 1;
       where.column = l == 1 ? statement.column + c - 1 : c;
     }
+    if (auto condition = sqlite_condition(code, sqlite3_system_errno(db_))) {
+      throw Failure(Error{condition->code,
+                          fmt::format("statement {} failed: {}", statement.index, message),
+                          condition->fix, where, result_code_name(code)});
+    }
     throw Failure(Error{ErrorCode::kStatementFailed,
                         fmt::format("statement {} failed: {}", statement.index, message), hint,
                         where, result_code_name(code)});
@@ -442,7 +513,36 @@ class SqliteBackend final : public Backend {
     return stmt;
   }
 
+  // "app.db?mode=ro": the path without its URI parameters.
+  static std::string without_parameters(const std::string& path) {
+    return path.substr(0, path.find('?'));
+  }
+  // mode=ro is the one parameter understood; anything else would otherwise become part of the
+  // file name and create a second database beside the intended one.
+  static bool read_only_parameter(const std::string& path) {
+    auto q = path.find('?');
+    if (q == std::string::npos) return false;
+    bool read_only = false;
+    std::string rest = path.substr(q + 1);
+    std::size_t at = 0;
+    while (at <= rest.size()) {
+      std::size_t end = std::min(rest.find('&', at), rest.size());
+      std::string item = rest.substr(at, end - at);
+      if (item == "mode=ro") {
+        read_only = true;
+      } else if (item != "mode=rw" && item != "mode=rwc") {
+        fail(ErrorCode::kUsage,
+             fmt::format("unknown SQLite URL parameter '{}' in sqlite:{}", item, path),
+             "the only parameter understood is mode=ro (read-only, for status, plan and "
+             "validate); write sqlite:PATH otherwise");
+      }
+      at = end + 1;
+    }
+    return read_only;
+  }
+
   std::string path_;
+  bool url_read_only_;
   bool read_only_;
   bool memory_;
   std::string application_;

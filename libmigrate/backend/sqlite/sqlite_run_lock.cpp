@@ -58,6 +58,12 @@ std::string describe(const DatabaseSession& s) {
 void SqliteRunLock::acquire(std::chrono::milliseconds wait, const std::string& application) {
   if (fd_ >= 0) return;
   int fd = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+    fail(ErrorCode::kReadOnlyDatabase,
+         fmt::format("cannot create the migration lock file {}: {}", path_, std::strerror(errno)),
+         "apply and rollback create this file beside the database, and SQLite its journal: make "
+         "the database's directory writable for the user running migrate; nothing was applied");
+  }
   if (fd < 0) {
     fail(ErrorCode::kConnectionFailed,
          fmt::format("cannot open the migration lock file {}: {}", path_, std::strerror(errno)),

@@ -1,3 +1,3 @@
 CREATE INDEX CONCURRENTLY idx_orders_customer ON orders (customer_id);
 DROP INDEX CONCURRENTLY idx_orders_legacy;
-CREATE INDEX CONCURRENTLY ON orders (created_at);
+

@@ -1,0 +1,2 @@
+DELETE FROM notes;
+INSERT INTO fault_log (version, direction, step) VALUES ('3', 'down', 1);

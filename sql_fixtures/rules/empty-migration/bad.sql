@@ -1,0 +1,2 @@
+-- migrate:class additive
+-- Adds the orders table; the statement was never written.

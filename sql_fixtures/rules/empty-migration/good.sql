@@ -1,0 +1,2 @@
+-- migrate:class additive
+CREATE TABLE orders (id bigint);

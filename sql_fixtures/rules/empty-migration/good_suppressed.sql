@@ -1,0 +1,1 @@
+-- migrate:allow empty-migration reason "placeholder: V12 was applied by hand in production"
