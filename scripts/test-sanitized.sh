@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 build_dir=${BUILD_DIR:-build-asan}
-werror=OFF
-if [ "${CI:-}" = "true" ]; then werror=ON; fi
-# -O1: fast enough to run the suite, still close to what the sanitizers report at -O0.
+# -O1: fast enough to run the suite, still close to what the sanitizers report at -O0. Warnings
+# are not errors here: GCC warns falsely on instrumented code, and scripts/test.sh has already
+# built the same code with -Werror.
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-  -DMIGRATE_SANITIZE=ON -DMIGRATE_WARNINGS_AS_ERRORS="$werror" >/dev/null
+  -DMIGRATE_SANITIZE=ON -DMIGRATE_WARNINGS_AS_ERRORS=OFF >/dev/null
 cmake --build "$build_dir" -j2
 
 # abort_on_error: a report ends the process with a signal, so no test can pass after one.
