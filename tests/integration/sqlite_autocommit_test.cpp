@@ -67,6 +67,7 @@ TEST(SqliteAutocommitTest, AFailedStepResumesAtTheFailedStatementWithRetryFailed
     Options direct = ws.options();
     direct.migrations_dir = fix.migrations();
     direct.history_table = "scratch_history";
+    direct.new_history = true;  // a second history beside the first, on purpose
     ASSERT_FALSE(Migrator(direct).apply(std::nullopt).error);
   }
   Options retry = ws.options();
