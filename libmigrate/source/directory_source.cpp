@@ -16,6 +16,7 @@
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/source/migration_file_name.hpp"
 #include "libmigrate/source/utf8.hpp"
 #include "migrate/source.hpp"
 
@@ -55,6 +56,18 @@ const std::regex& name_pattern() {
   static const std::regex re(R"(^[Vv]([0-9]+(?:\.[0-9]+)*)__([A-Za-z0-9_-]+)\.(up|down)\.sql$)");
   return re;
 }
+
+}  // namespace
+
+std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name) {
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(file_name.begin(), file_name.end(), m, name_pattern())) return std::nullopt;
+  auto version = Version::parse(m[1].str());
+  if (!version) return std::nullopt;
+  return MigrationFileName{std::move(*version), m[2].str(), m[3].str() == "up"};
+}
+
+namespace {
 
 // open, fstat, read, close: `status` reads every file of a large directory, so the system calls
 // per file are what its time is made of.
@@ -247,28 +260,27 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
   };
 
   for (const auto& path : files) {
-    std::string fname = path.filename().string();
-    std::smatch m;
     if (auto it = not_regular.find(path); it != not_regular.end()) {
       problems.add(path, fmt::format("not a migration file: {}", it->second));
       continue;
     }
-    if (!std::regex_match(fname, m, name_pattern())) {
+    auto parsed = parse_migration_file_name(path.filename().string());
+    if (!parsed) {
       problems.add(path, "not a migration file (expected V<version>__<name>.up.sql or .down.sql)");
       continue;
     }
-    auto version = *Version::parse(m[1].str());
-    PendingPair& p = pair_for(version, m[2].str());
-    auto& slot = m[3].str() == "up" ? p.up : p.down;
+    const Version& version = parsed->version;
+    PendingPair& p = pair_for(version, parsed->name);
+    auto& slot = parsed->up ? p.up : p.down;
     if (slot) {
-      problems.add(path, fmt::format("two {} files for version {}: this one and {}", m[3].str(),
-                                     version.str(), slot->string()));
+      problems.add(path, fmt::format("two {} files for version {}: this one and {}",
+                                     parsed->up ? "up" : "down", version.str(), slot->string()));
       continue;
     }
-    if (p.name != m[2].str() && (p.up || p.down)) {
+    if (p.name != parsed->name && (p.up || p.down)) {
       auto other = p.up ? *p.up : *p.down;
       problems.add(path, fmt::format("version {} has two names: '{}' here and '{}' in {}",
-                                     version.str(), m[2].str(), p.name, other.string()));
+                                     version.str(), parsed->name, p.name, other.string()));
       continue;
     }
     slot = path;

@@ -1,0 +1,3 @@
+SELECT 'é';
+  
+-- only a comment

@@ -1,0 +1,4 @@
+ALTER TABLE measurements ATTACH PARTITION measurements_2024
+  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+
+ALTER TABLE measurements ATTACH PARTITION measurements_other DEFAULT;

@@ -1,0 +1,2 @@
+-- setup: setup_messages.sql
+ALTER TABLE messages ADD CHECK (sentiment <> '');

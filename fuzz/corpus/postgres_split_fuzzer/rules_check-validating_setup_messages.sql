@@ -1,0 +1,1 @@
+CREATE TABLE messages (id bigint PRIMARY KEY, sentiment text);

@@ -1,0 +1,3 @@
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'pending';
+
+ALTER TABLE orders ALTER COLUMN priority SET DEFAULT 0, ALTER COLUMN channel SET DEFAULT 'web';

@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN legacy_flags;
+
+ALTER TABLE users DROP COLUMN IF EXISTS nickname CASCADE, DROP COLUMN avatar_url;

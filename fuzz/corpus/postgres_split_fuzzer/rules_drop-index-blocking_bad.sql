@@ -1,0 +1,3 @@
+DROP INDEX idx_orders_customer;
+
+DROP INDEX IF EXISTS public.idx_orders_status, idx_orders_region CASCADE;

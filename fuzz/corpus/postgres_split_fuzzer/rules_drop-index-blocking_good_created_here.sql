@@ -1,0 +1,4 @@
+-- An index created earlier in the same migration is invisible to the application.
+CREATE TABLE invoices (id bigint PRIMARY KEY, customer_id bigint);
+CREATE INDEX idx_invoices_customer ON invoices (customer_id);
+DROP INDEX idx_invoices_customer;

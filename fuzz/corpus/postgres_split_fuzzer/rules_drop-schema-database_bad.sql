@@ -1,0 +1,5 @@
+DROP SCHEMA reporting CASCADE;
+
+ALTER SCHEMA billing RENAME TO finance;
+
+DROP DATABASE legacy_app;

@@ -1,0 +1,3 @@
+DROP TABLE legacy_orders;
+
+DROP TABLE IF EXISTS audit_2019, audit_2020 CASCADE;

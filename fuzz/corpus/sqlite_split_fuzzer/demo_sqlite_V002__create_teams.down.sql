@@ -1,0 +1,2 @@
+-- Remove the teams table created by V002.
+DROP TABLE teams;

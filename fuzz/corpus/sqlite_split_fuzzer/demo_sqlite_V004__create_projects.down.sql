@@ -1,0 +1,2 @@
+-- Remove the projects table created by V004.
+DROP TABLE projects;

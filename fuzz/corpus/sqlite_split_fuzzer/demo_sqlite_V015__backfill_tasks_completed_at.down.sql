@@ -1,0 +1,4 @@
+-- Intentionally no statements.
+-- V015 only filled completed_at for tasks that were already done. The values
+-- are harmless estimates and cannot be told apart from real completion times,
+-- so they are left in place; rolling back V014 drops the column entirely.

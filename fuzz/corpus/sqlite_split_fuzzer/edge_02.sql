@@ -1,0 +1,3 @@
+/* comment ; */ SELECT 1; -- trailing ; comment
+;;
+SELECT [a;b] FROM "c;d"

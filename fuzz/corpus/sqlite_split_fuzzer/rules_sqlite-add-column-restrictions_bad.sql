@@ -1,0 +1,11 @@
+-- setup: setup_schema.sql
+ALTER TABLE accounts ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP;
+
+ALTER TABLE accounts ADD COLUMN status TEXT NOT NULL;
+
+ALTER TABLE accounts ADD COLUMN email_lower TEXT
+    GENERATED ALWAYS AS (lower(email)) STORED;
+
+ALTER TABLE accounts ADD COLUMN handle TEXT UNIQUE;
+
+ALTER TABLE accounts ADD COLUMN uid INTEGER PRIMARY KEY;

@@ -1,0 +1,22 @@
+// The parts of a migration file name, V<version>__<name>.up.sql / .down.sql, as the directory
+// loader reads them; declared on its own so the name parser can be fuzzed without a directory.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "migrate/version.hpp"
+
+namespace migrate {
+
+struct MigrationFileName {
+  Version version;
+  std::string name;  // between "__" and ".up.sql"/".down.sql"
+  bool up = true;    // .up.sql; false for .down.sql
+};
+
+// nullopt for anything that is not a migration file name (a path is not a name: no '/').
+std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name);
+
+}  // namespace migrate
