@@ -98,6 +98,29 @@ struct KeywordValue {
   bool quoted = false;
 };
 
+// A key=value value from `at` as libpq reads it: quoted ('...' with backslash escapes, the span
+// with its quotes, to the end when unterminated) or up to the next blank (backslash escapes).
+void read_value(std::string_view s, std::size_t at, KeywordValue& kv) {
+  const std::size_t n = s.size();
+  std::size_t i = at;
+  kv.value.begin = i;
+  if (i < n && s[i] == '\'') {
+    kv.quoted = true;
+    ++i;
+    while (i < n && s[i] != '\'') {
+      if (s[i] == '\\' && i + 1 < n) ++i;
+      kv.unescaped += s[i++];
+    }
+    if (i < n) ++i;  // the closing quote; libpq refuses a value without one
+  } else {
+    while (i < n && !is_space(s[i])) {
+      if (s[i] == '\\' && i + 1 < n) ++i;
+      kv.unescaped += s[i++];
+    }
+  }
+  kv.value.end = i;
+}
+
 // libpq's conninfo_parse(), including where it gives up: a keyword without '=' is returned with
 // an empty value (libpq quotes it in "missing "=" after ..."), and parsing stops.
 std::vector<KeywordValue> parse_keyword_values(std::string_view s) {
@@ -119,22 +142,8 @@ std::vector<KeywordValue> parse_keyword_values(std::string_view s) {
     }
     ++i;
     while (i < n && is_space(s[i])) ++i;
-    kv.value.begin = i;
-    if (i < n && s[i] == '\'') {
-      kv.quoted = true;
-      ++i;
-      while (i < n && s[i] != '\'') {
-        if (s[i] == '\\' && i + 1 < n) ++i;
-        kv.unescaped += s[i++];
-      }
-      if (i < n) ++i;  // the closing quote; libpq refuses a value without one
-    } else {
-      while (i < n && !is_space(s[i])) {
-        if (s[i] == '\\' && i + 1 < n) ++i;
-        kv.unescaped += s[i++];
-      }
-    }
-    kv.value.end = i;
+    read_value(s, i, kv);
+    i = kv.value.end;
     out.push_back(std::move(kv));
   }
   return out;
@@ -289,9 +298,19 @@ DatabaseUrlSecrets find_url_secrets(std::string_view url) {
     return found;
   }
   found.form = DatabaseUrlForm::kKeywordValue;
-  const auto pairs = parse_keyword_values(url);
-  for (const KeywordValue& kv : pairs) {
-    if (!names_a_password(text_of(url, kv.key)) || kv.value.begin >= url.size()) continue;
+  // Every word that starts like `...password=` is taken as a password key, even where libpq
+  // reads it as part of the value before it ("user= password=pw" gives user "password=pw",
+  // which libpq then quotes in "password authentication failed for user ...").
+  for (std::size_t at = 0; at < url.size(); ++at) {
+    if ((at > 0 && !is_space(url[at - 1])) || !looks_like_key(url, at)) continue;
+    std::size_t key_end = at;
+    while (key_end < url.size() && is_name_char(url[key_end])) ++key_end;
+    if (!names_a_password(url.substr(at, key_end - at))) continue;
+    std::size_t value = url.find('=', key_end) + 1;
+    while (value < url.size() && is_space(url[value])) ++value;
+    if (value >= url.size()) break;
+    KeywordValue kv;
+    read_value(url, value, kv);
     UrlSpan span = kv.value;
     if (!kv.quoted) {
       // libpq stops an unquoted value at a blank and then fails on the next word; the user most
@@ -312,8 +331,9 @@ DatabaseUrlSecrets find_url_secrets(std::string_view url) {
     found.passwords.push_back(span);
     add_unique(found.secrets, std::string(text_of(url, span)));
     add_unique(found.secrets, kv.unescaped);
+    at = span.end - 1;
   }
-  for (const KeywordValue& kv : pairs) {
+  for (const KeywordValue& kv : parse_keyword_values(url)) {
     for (const UrlSpan& component : {kv.key, kv.value}) {
       if (component.end <= component.begin) continue;
       for (const UrlSpan& span : found.passwords)

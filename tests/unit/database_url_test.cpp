@@ -68,17 +68,20 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     KeywordValue, RedactUrl,
-    ::testing::Values(RedactCase{"host=h password=secret dbname=d",
-                                 "host=h password=**** dbname=d"},
-                      RedactCase{"password = secret host=h", "password = **** host=h"},
-                      RedactCase{"host=h password='with spaces \\' quote' dbname=d",
-                                 "host=h password=**** dbname=d"},
-                      RedactCase{"host=h password='unterminated dbname=d", "host=h password=****"},
-                      RedactCase{"password=a\\ b host=h", "password=**** host=h"},
-                      RedactCase{"password=two words here host=h", "password=**** host=h"},
-                      RedactCase{"sslpassword=k host=h", "sslpassword=**** host=h"},
-                      RedactCase{"host=h dbname=d", "host=h dbname=d"},
-                      RedactCase{"host=h password=", "host=h password="}));
+    ::testing::Values(
+        RedactCase{"host=h password=secret dbname=d", "host=h password=**** dbname=d"},
+        RedactCase{"password = secret host=h", "password = **** host=h"},
+        RedactCase{"host=h password='with spaces \\' quote' dbname=d",
+                   "host=h password=**** dbname=d"},
+        RedactCase{"host=h password='unterminated dbname=d", "host=h password=****"},
+        RedactCase{"password=a\\ b host=h", "password=**** host=h"},
+        RedactCase{"password=two words here host=h", "password=**** host=h"},
+        RedactCase{"sslpassword=k host=h", "sslpassword=**** host=h"},
+        RedactCase{"host=h dbname=d", "host=h dbname=d"},
+        RedactCase{"host=h password=", "host=h password="},
+        // libpq reads "password=pw" as the user's value here, and would quote it.
+        RedactCase{"host=h user= password=pw dbname=d", "host=h user= password=**** dbname=d"},
+        RedactCase{"options='-c x=1' password=pw", "options='-c x=1' password=****"}));
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, RedactUrl,
                          ::testing::Values(RedactCase{"sqlite:app.db", "sqlite:app.db"},
@@ -229,7 +232,8 @@ INSTANTIATE_TEST_SUITE_P(
                       LibpqCase{"host=h password=SECRET PASSWORD", {"SECRET", "PASSWORD"}},
                       LibpqCase{"host=h password='SECRET PW", {"SECRET"}, false},
                       LibpqCase{"host=h password='SE\\'CRET' x", {"SE'CRET", "SE\\'CRET"}, false},
-                      LibpqCase{"host=h password=SE\\ CRET", {"SE CRET", "SE\\ CRET"}}));
+                      LibpqCase{"host=h password=SE\\ CRET", {"SE CRET", "SE\\ CRET"}},
+                      LibpqCase{"host=h user= password=SECRET", {"SECRET"}}));
 
 // Property check over generated URLs and texts: the header's invariants.
 TEST(RedactSecretsProperties, HoldForGeneratedUrlsAndTexts) {
