@@ -31,11 +31,11 @@ enum class ErrorCode {
   kUnsafeMigration,      // the analyzer found error-level findings that are not suppressed
   kRunInProgress,        // another run held the migration lock for the whole wait
   kConnectionLost,       // the connection broke mid-run (server restart, terminated backend)
-  kOutcomeUnknown,       // a statement outside a transaction ran, but whether it finished is unknown
-  kReadOnlyDatabase,     // the database (or the session) accepts no writes
-  kPermissionDenied,     // the role lacks a privilege the run needs
-  kPoolerUnsupported,    // a transaction- or statement-pooling pooler sits between us and the server
-  kStorageFull,          // the database's disk (or SQLite's file size limit) is full
+  kOutcomeUnknown,     // a statement outside a transaction ran, but whether it finished is unknown
+  kReadOnlyDatabase,   // the database (or the session) accepts no writes
+  kPermissionDenied,   // the role lacks a privilege the run needs
+  kPoolerUnsupported,  // a transaction- or statement-pooling pooler sits between us and the server
+  kStorageFull,        // the database's disk (or SQLite's file size limit) is full
 };
 
 // "CHECKSUM_MISMATCH" etc.

@@ -15,8 +15,8 @@
 #include <variant>
 
 #include "libmigrate/error/failure.hpp"
-#include "libmigrate/source/sql_text.hpp"
 #include "libmigrate/source/migration_file_name.hpp"
+#include "libmigrate/source/sql_text.hpp"
 #include "libmigrate/source/utf8.hpp"
 #include "migrate/source.hpp"
 
