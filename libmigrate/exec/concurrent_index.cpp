@@ -17,6 +17,16 @@ constexpr const char* kIndexSql =
 
 }  // namespace
 
+void run_repair_statement(Backend& backend, const SqlStatement& statement, std::string sql,
+                          const StepSession& session) {
+  StepSession alone = session;
+  alone.transactional = false;
+  alone.statement_timeout = std::chrono::milliseconds(0);
+  SqlStatement repair = statement;
+  repair.sql = std::move(sql);
+  backend.execute(repair, alone);
+}
+
 std::optional<ConcurrentIndexBuild> concurrent_index_build(const std::string& sql) {
   PgStatementInfo info = describe_postgres_statement(sql);
   if (!info.concurrent_index ||
@@ -39,12 +49,8 @@ bool prepare_concurrent_index(Backend& backend, const ConcurrentIndexBuild& idx,
                fmt::format("index {} is INVALID (left by an earlier failed build): dropping it "
                            "concurrently before building it again",
                            qualified));
-    StepSession drop = session;
-    drop.transactional = false;
-    drop.statement_timeout = std::chrono::milliseconds(0);
-    SqlStatement statement_drop = statement;
-    statement_drop.sql = "DROP INDEX CONCURRENTLY IF EXISTS " + qualified;
-    backend.execute(statement_drop, drop);
+    run_repair_statement(backend, statement, "DROP INDEX CONCURRENTLY IF EXISTS " + qualified,
+                         session);
     return false;
   }
   if (rows[0][1] == idx.table) {

@@ -18,6 +18,12 @@ struct ConcurrentIndexBuild {
   std::string table;
 };
 
+// Runs `sql`, a repair the protocol issues on behalf of `statement` (a concurrent drop of an
+// INVALID index, DETACH ... FINALIZE), on its own outside any transaction, without a statement
+// timeout and with the session's lock_timeout; its errors point at `statement`.
+void run_repair_statement(Backend& backend, const SqlStatement& statement, std::string sql,
+                          const StepSession& session);
+
 // The named CREATE INDEX CONCURRENTLY `sql` builds; nullopt for any other statement.
 std::optional<ConcurrentIndexBuild> concurrent_index_build(const std::string& sql);
 

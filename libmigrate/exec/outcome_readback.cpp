@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/exec/concurrent_index.hpp"
+#include "libmigrate/plan/planner.hpp"
 #include "libmigrate/sql/postgres_statement.hpp"
 
 namespace migrate {
@@ -40,6 +42,10 @@ Json index_shape(Json node) {
   return node;
 }
 
+SourceLocation at_statement(const StepSession& session, const PlannedStatement& statement) {
+  return located_at(session.where, to_sql_statement(statement));
+}
+
 struct TableIndex {
   std::string schema;
   std::string name;
@@ -69,12 +75,8 @@ void drop_index_concurrently(Backend& backend, const TableIndex& index,
              fmt::format("statement {}: index {} is INVALID (left by the interrupted build): "
                          "dropping it concurrently before building it again",
                          statement.index, name));
-  StepSession drop = session;
-  drop.transactional = false;
-  drop.statement_timeout = std::chrono::milliseconds(0);
-  backend.execute(SqlStatement{statement.index, 0, statement.line, statement.column,
-                               "DROP INDEX CONCURRENTLY IF EXISTS " + name},
-                  drop);
+  run_repair_statement(backend, to_sql_statement(statement),
+                       "DROP INDEX CONCURRENTLY IF EXISTS " + name, session);
 }
 
 SentOutcome read_back_unnamed_index(Backend& backend, const PlannedStatement& statement,
@@ -115,14 +117,8 @@ SentOutcome read_back_unnamed_index(Backend& backend, const PlannedStatement& st
                   "--statement {} --done` (drop it first if it is INVALID and use --not-done); "
                   "otherwise --not-done. Name the index in the file so a retry can find it.",
                   session.where.version, statement.index),
-      located_at(session.where,
-                 SqlStatement{statement.index, 0, statement.line, statement.column, {}}),
+      at_statement(session, statement),
       {}});
-}
-
-SourceLocation at_statement(const StepSession& session, const PlannedStatement& statement) {
-  return located_at(session.where,
-                    SqlStatement{statement.index, 0, statement.line, statement.column, {}});
 }
 
 }  // namespace
@@ -188,13 +184,9 @@ SentOutcome read_back_sent_statement(Backend& backend, const PlannedStatement& s
                  fmt::format("statement {}: the interrupted run's DETACH of {} is pending: "
                              "finishing it with DETACH PARTITION ... FINALIZE",
                              statement.index, partition));
-      StepSession finalize = session;
-      finalize.transactional = false;
-      finalize.statement_timeout = std::chrono::milliseconds(0);
-      backend.execute(SqlStatement{statement.index, 0, statement.line, statement.column,
-                                   fmt::format("ALTER TABLE {} DETACH PARTITION {} FINALIZE",
-                                               parent, partition)},
-                      finalize);
+      run_repair_statement(
+          backend, to_sql_statement(statement),
+          fmt::format("ALTER TABLE {} DETACH PARTITION {} FINALIZE", parent, partition), session);
       return SentOutcome::kDone;
     }
   }

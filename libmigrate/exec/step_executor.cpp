@@ -11,6 +11,7 @@
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
+#include "libmigrate/plan/planner.hpp"
 
 namespace migrate {
 namespace {
@@ -23,10 +24,6 @@ constexpr std::chrono::milliseconds kTransactionalStatementTimeout{5 * 60 * 1000
 
 std::int64_t elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
-}
-
-SqlStatement to_sql_statement(const PlannedStatement& s) {
-  return SqlStatement{s.index, 0, s.line, s.column, s.sql};
 }
 
 std::string completed_checksum(const PlannedStep& step, int completed) {

@@ -23,6 +23,11 @@ struct PlanContext {
   bool interrupted_attempts_are_dead = false;
 };
 
+// The planned statement as the backend runs it (the offset in the file is not kept).
+inline SqlStatement to_sql_statement(const PlannedStatement& s) {
+  return SqlStatement{s.index, 0, s.line, s.column, s.sql};
+}
+
 // Throws kTargetNotFound unless `text` names a version in the files or the history, or is "0"
 // when `allow_zero`.
 Version resolve_target(const PlanContext& ctx, const std::string& text, bool allow_zero);

@@ -2,10 +2,7 @@
 // commits together with its history update, and the file lock beside the database proves the
 // killed run is gone, so the next apply resumes without --retry-failed and runs nothing twice.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -48,23 +45,9 @@ TEST(SqliteInterruptedRun, KillDuringATransactionOffStepThenApplyResumesWithoutR
                      "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) "
                      "SELECT x FROM c);\n"
                      "INSERT INTO log (note) VALUES ('last');\n");
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::string binary = MIGRATE_BINARY;
-    std::string db = ws.database_url(), dir = ws.migrations().string();
-    std::vector<char*> argv{binary.data(),
-                            const_cast<char*>("--db"),
-                            db.data(),
-                            const_cast<char*>("--dir"),
-                            dir.data(),
-                            const_cast<char*>("--log-level"),
-                            const_cast<char*>("off"),
-                            const_cast<char*>("apply"),
-                            nullptr};
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
+  testing::MigrateProcess run(
+      {"--db", ws.database_url(), "--dir", ws.migrations().string(), "--log-level", "off", "apply"},
+      ws.root());
   bool in_slow_statement = false;
   for (int i = 0; i < 2400 && !in_slow_statement; ++i) {  // apply analyzes it first
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -73,8 +56,7 @@ TEST(SqliteInterruptedRun, KillDuringATransactionOffStepThenApplyResumesWithoutR
                   "SELECT statement_index FROM migrate_history WHERE version = '2' AND success "
                   "IS NULL") == std::vector<std::string>{"1"};
   }
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  run.kill_now();
   ASSERT_TRUE(in_slow_statement) << "the run never reached its slow statement";
 
   RunReport r = Migrator(ws.options()).apply(std::nullopt);
@@ -103,23 +85,9 @@ TEST(SqliteInterruptedRun, KillInsideATransactionLeavesAHotJournalThatStatusStil
                      "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) "
                      "SELECT x FROM c);\n");
   ASSERT_FALSE(Migrator(ws.options()).apply(std::string("1")).error);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::string binary = MIGRATE_BINARY;
-    std::string db = ws.database_url(), dir = ws.migrations().string();
-    std::vector<char*> argv{binary.data(),
-                            const_cast<char*>("--db"),
-                            db.data(),
-                            const_cast<char*>("--dir"),
-                            dir.data(),
-                            const_cast<char*>("--log-level"),
-                            const_cast<char*>("off"),
-                            const_cast<char*>("apply"),
-                            nullptr};
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
+  testing::MigrateProcess run(
+      {"--db", ws.database_url(), "--dir", ws.migrations().string(), "--log-level", "off", "apply"},
+      ws.root());
   const auto journal = std::filesystem::path(ws.database().string() + "-journal");
   bool writing = false;
   for (int i = 0; i < 2400 && !writing; ++i) {  // apply analyzes it first
@@ -127,8 +95,7 @@ TEST(SqliteInterruptedRun, KillInsideATransactionLeavesAHotJournalThatStatusStil
     writing = std::filesystem::exists(journal);
   }
   if (writing) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  run.kill_now();
   ASSERT_TRUE(writing) << "the run never started its write transaction";
   ASSERT_TRUE(std::filesystem::exists(journal));
 
