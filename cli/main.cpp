@@ -90,7 +90,7 @@ int run(int argc, char** argv) {
       add_status_command(app),
       add_rollback_command(app, migrator_flags),
       add_resolve_command(app),
-      add_validate_command(app),
+      add_validate_command(app, migrator_flags),
       add_new_command(app),
       add_config_command(app),
       add_lint_command(app, sarif),

@@ -17,9 +17,12 @@ struct PlanFlags {
 
 }  // namespace
 
+// The plan, then what apply or rollback would refuse it with, with the exit code they would
+// exit with: plan and --dry-run can gate CI.
 int finish_dry_run(const Invocation& inv, const Plan& plan) {
-  return finish(inv, {{"dry_run", true}, {"plan", to_json(plan)}}, std::nullopt,
-                render_plan_text(plan, true));
+  return finish(inv, {{"dry_run", true}, {"plan", to_json(plan)}}, plan.refusal,
+                render_plan_text(plan, true) +
+                    (plan.refusal ? "\nThe run would be refused before anything runs:\n" : ""));
 }
 
 int run_apply_plan(const CommandContext& ctx, const std::optional<std::string>& target) {
@@ -37,6 +40,9 @@ Command add_plan_command(CLI::App& app, MigratorFlags& migrator_flags) {
                 "include pending versions older than applied ones");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
                 "include versions whose last attempt failed");
+  cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
+                "as apply --allow-unsafe: unsuppressed error-level findings do not make the plan "
+                "fail");
   return {.subcommand = cmd,
           .run = [flags](const CommandContext& ctx) { return run_apply_plan(ctx, flags->target); }};
 }

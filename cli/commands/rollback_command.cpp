@@ -44,7 +44,8 @@ int run_rollback(const CommandContext& ctx, const RollbackFlags& flags) {
   RollbackTarget rb{flags.target, flags.steps};
   auto plan = ctx.migrator.plan_rollback(rb);
   if (!plan) return finish(inv, json::object(), plan.error(), "");
-  if (flags.dry_run) return finish_dry_run(inv, *plan);
+  // A refusal ends it before the prompt: rollback would refuse after the answer anyway.
+  if (flags.dry_run || plan->refusal) return finish_dry_run(inv, *plan);
   if (plan->steps.empty())
     return finish(inv, {{"run_id", nullptr}, {"steps", json::array()}}, std::nullopt,
                   "Nothing to roll back.\n");
@@ -84,6 +85,9 @@ Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
                   "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,
                 "run an interrupted rollback step again");
+  cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
+                "roll back even with unsuppressed error-level findings in the down files (they "
+                "are logged)");
   return {.subcommand = cmd,
           .run = [flags](const CommandContext& ctx) { return run_rollback(ctx, *flags); }};
 }

@@ -7,6 +7,6 @@
 
 namespace migrate::cli {
 
-Command add_validate_command(CLI::App& app);
+Command add_validate_command(CLI::App& app, MigratorFlags& migrator_flags);
 
 }  // namespace migrate::cli

@@ -114,6 +114,14 @@ struct AnalysisOptions {
 Result<std::vector<MigrationAnalysis>> analyze_migrations(
     const std::vector<const Migration*>& migrations, const AnalysisOptions& options);
 
+// Analyzes the down files of `reverted` (newest first: the order rollback runs them) on the
+// schema the up files of `applied` (version order, every migration up to the newest reverted)
+// build. Returns one analysis per down file, in `reverted`'s order; each finding's location is in
+// the down file. Adds rollback-data-loss for every table and column a down file drops.
+Result<std::vector<MigrationAnalysis>> analyze_rollback(
+    const std::vector<const Migration*>& applied, const std::vector<const Migration*>& reverted,
+    const AnalysisOptions& options);
+
 // Every rule the analyzer knows, in catalog order.
 const std::vector<RuleInfo>& rule_catalog();
 

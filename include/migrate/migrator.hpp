@@ -67,6 +67,13 @@ struct Options {
   LogSink log;  // optional
 };
 
+// What `validate` found: every version's state, and the refusal apply would make after planning
+// (absent when apply would run).
+struct Validation {
+  std::vector<VersionStatus> statuses;
+  std::optional<Error> refusal;
+};
+
 class Migrator {
  public:
   explicit Migrator(Options options);
@@ -85,15 +92,20 @@ class Migrator {
   // beside the database). Empty when none, and for sqlite::memory:.
   Result<std::vector<DatabaseSession>> lock_holders() const;
 
-  // Checks files and history against each other: the refusals `apply` would make.
-  Result<std::vector<VersionStatus>> validate() const;
+  // Checks files and history against each other: the refusals `apply` would make. Fails with
+  // the refusals apply makes before planning (kChecksumMismatch, kFailedMigration...); the ones
+  // it makes after planning (a statement that does not parse, transaction control, unsafe
+  // findings) come back in Validation::refusal with the statuses.
+  Result<Validation> validate() const;
 
-  // What `apply` would do up to `target` (all pending if absent). Executes nothing. Fails with
-  // the same refusal errors as apply.
+  // What `apply` would do up to `target` (all pending if absent), analyzed. Executes nothing.
+  // Fails with the refusals apply makes before and while planning; the ones it makes after
+  // (transaction control, unsafe findings under the same allow_unsafe) are in Plan::refusal.
   Result<Plan> plan_apply(const std::optional<std::string>& target) const;
 
-  // What `rollback` would do. Executes nothing. Refuses (kIrreversible, kChecksumMismatch) if any
-  // migration in range cannot be reverted exactly.
+  // What `rollback` would do, with each down file analyzed. Executes nothing. Refuses
+  // (kIrreversible, kChecksumMismatch) if any migration in range cannot be reverted exactly;
+  // Plan::refusal holds what rollback would refuse after planning, as for plan_apply.
   Result<Plan> plan_rollback(const RollbackTarget& target) const;
 
   // Applies pending migrations in version order up to `target`, each in its own transaction

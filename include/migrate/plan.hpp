@@ -27,8 +27,8 @@ struct PlannedStatement {
   std::string standalone_reason;
   bool takes_relation_lock = false;
   std::vector<std::string> relations;
-  // BEGIN, COMMIT, SAVEPOINT...: refused when the statement is reached (libmigrate owns the
-  // transactions and records the history between them).
+  // BEGIN, COMMIT, SAVEPOINT...: apply and rollback refuse the plan before anything runs
+  // (libmigrate owns the transactions and records the history between them).
   bool transaction_control = false;
   // SET / RESET, or a statement that may call set_config(): the executor sets its timeouts
   // again after it.
@@ -66,7 +66,8 @@ struct PlannedStep {
   std::string uncertain_checkpoint;
   std::vector<PlannedStatement> statements;
   std::vector<std::string> history_writes;  // what the run will record, in words
-  // What the analyzer says about an apply step: class, locks, findings (absent for reverts).
+  // What the analyzer says about the step's file (the up file of an apply step, the down file
+  // of a revert step): class, locks, findings.
   std::optional<MigrationAnalysis> analysis;
 };
 
@@ -75,6 +76,11 @@ struct Plan {
   std::optional<std::string> current_version;  // highest applied, before the plan
   std::optional<std::string> target_version;   // where the plan ends
   std::vector<PlannedStep> steps;
+  // What apply (or rollback) would refuse this plan with before running anything: unsafe
+  // findings (kUnsafeMigration), transaction control in a file (kSourceInvalid). Set by
+  // Migrator::plan_apply and plan_rollback, which still return the plan; apply and rollback
+  // return it as their error.
+  std::optional<Error> refusal;
 };
 
 struct RollbackTarget {

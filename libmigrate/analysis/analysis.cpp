@@ -2,6 +2,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
+#include <map>
+#include <optional>
 
 #include "libmigrate/analysis/analysis_internal.hpp"
 #include "libmigrate/analysis/pg_rule.hpp"
@@ -114,6 +118,15 @@ const std::vector<RuleInfo>& migration_rule_infos() {
        "contract after).",
        "-- migrate:class additive\nALTER TABLE t DROP COLUMN c;",
        "-- migrate:class breaking\n-- migrate:phase contract\nALTER TABLE t DROP COLUMN c;"},
+      {"rollback-data-loss", std::nullopt, Severity::kWarning, MigrationClass::kBreaking,
+       LockLevel::kNone,
+       "A down file that drops a table or a column deletes the rows written since the up file "
+       "ran: rolling back loses them, even when the up file created the table. Only shown for "
+       "down files (`migrate rollback --dry-run`), so the operator knows before confirming.",
+       "Back the data up before rolling back, or write a down file that keeps it (rename the "
+       "table or column aside instead of dropping it) when it must survive a rollback.",
+       "-- V7__orders.down.sql\nDROP TABLE orders;",
+       "-- V7__orders.down.sql\nALTER TABLE orders RENAME TO orders_rolled_back_v7;"},
   };
   return rules;
 }
@@ -142,7 +155,7 @@ MigrationClass class_of_rule(const std::string& rule_id) {
 
 namespace {
 
-void add_migration_findings(const Migration& m, MigrationAnalysis& a) {
+void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_file) {
   const std::string file = m.up.path.string();
   auto rule = [](const char* id) { return *find_rule(id); };
   auto migration_finding = [&](const RuleInfo& r, std::string message, int line) {
@@ -154,7 +167,7 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a) {
     f.where = SourceLocation{file, m.version.str(), 0, line, line > 0 ? 1 : 0};
     a.findings.push_back(std::move(f));
   };
-  if (a.statements.empty()) {
+  if (a.statements.empty() && !down_file) {
     migration_finding(rule("empty-migration"),
                       fmt::format("{} has no statements: applying it records version {} as "
                                   "applied without changing the database",
@@ -196,31 +209,102 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a) {
   }
 }
 
-}  // namespace
+// A down file as the analyzers see a migration: its text in place of the up file's, its own
+// directives.
+Migration as_down_migration(const Migration& m) {
+  Migration down;
+  down.version = m.version;
+  down.name = m.name;
+  down.up = *m.down;
+  down.directives = m.down_directives;
+  return down;
+}
 
-Result<std::vector<MigrationAnalysis>> analyze_migrations(
-    const std::vector<const Migration*>& migrations, const AnalysisOptions& options) {
+bool same_name(const std::string& a, const std::string& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// What rolling back loses: a warning for every table or column the down file drops. A drop-table
+// finding about a table its own up file created becomes a warning too: removing it is what the
+// rollback is for, and the operator is told about the rows by rollback-data-loss.
+void add_rollback_findings(const Migration& m, const TableChanges& down,
+                           const std::vector<std::string>& created_by_up, MigrationAnalysis& a) {
+  const RuleInfo& rule = *find_rule("rollback-data-loss");
+  auto created_by_up_file = [&](const std::string& table) {
+    return std::any_of(created_by_up.begin(), created_by_up.end(),
+                       [&](const std::string& t) { return same_name(t, table); });
+  };
+  for (const auto& removal : down.removed) {
+    StatementAnalysis& st = a.statements.at(static_cast<std::size_t>(removal.position));
+    const bool own = created_by_up_file(removal.table);
+    Finding f;
+    f.rule_id = rule.id;
+    f.severity = rule.severity;
+    f.message =
+        removal.column.empty()
+            ? fmt::format("rolling back version {} drops table {} and deletes every row in it{}",
+                          m.version.str(), removal.table,
+                          own ? " (its up file created the table; rows written since are lost)"
+                              : "")
+            : fmt::format("rolling back version {} drops column {}.{} and deletes its data",
+                          m.version.str(), removal.table, removal.column);
+    f.alternative = rule.alternative;
+    f.where = SourceLocation{m.down->path.string(), m.version.str(), st.index, st.line, st.column};
+    f.locks = st.locks;
+    for (auto& existing : st.findings) {
+      if (existing.rule_id != "drop-table" || !removal.column.empty() || !own ||
+          existing.severity != Severity::kError)
+        continue;
+      existing.severity = Severity::kWarning;
+      existing.message += fmt::format(
+          " (a warning here: the up file of version {} created it, and its down file removes it)",
+          m.version.str());
+    }
+    st.findings.push_back(std::move(f));
+  }
+}
+
+// One file to analyze: a migration's up file, or its down file.
+struct AnalyzedFile {
+  const Migration* migration = nullptr;
+  bool down = false;
+};
+
+Result<std::vector<MigrationAnalysis>> analyze_files(const std::vector<AnalyzedFile>& files,
+                                                     const AnalysisOptions& options) {
   try {
     std::vector<MigrationAnalysis> out;
     PgMigrationContext pg(options);
     std::shared_ptr<SqliteAnalysisContext>
         sqlite;  // shared: the type is complete only in sqlite_analysis_context.hpp
     if (options.dialect == Dialect::kSqlite) sqlite = make_sqlite_context(options);
-    for (const Migration* m : migrations) {
+    // The tables each version's up file created, for its down file.
+    std::map<std::string, std::vector<std::string>> created_by_up;
+    for (const AnalyzedFile& file : files) {
+      std::optional<Migration> down;
+      if (file.down) down = as_down_migration(*file.migration);
+      const Migration* m = down ? &*down : file.migration;
       MigrationAnalysis a;
       a.version = m->version.str();
       a.name = m->name;
       a.file = m->up.path.string();
       a.declared_class = m->directives.declared_class;
+      TableChanges changes;
       if (sqlite)
-        analyze_sqlite_migration(*m, *sqlite, a);
+        analyze_sqlite_migration(*m, *sqlite, a, &changes);
       else
-        analyze_postgres_migration(*m, pg, a);
+        analyze_postgres_migration(*m, pg, a, &changes);
+      if (file.down)
+        add_rollback_findings(*file.migration, changes, created_by_up[a.version], a);
+      else
+        created_by_up[a.version] = std::move(changes.created_tables);
       for (const auto& s : a.statements) {
         a.inferred_class = severer_class(a.inferred_class, s.migration_class);
         for (const auto& f : s.findings) a.findings.push_back(f);
       }
-      add_migration_findings(*m, a);
+      add_migration_findings(*m, a, file.down);
       // Statement findings carry the suppression too, for renderers that walk statements.
       for (auto& s : a.statements)
         for (auto& f : s.findings)
@@ -236,6 +320,31 @@ Result<std::vector<MigrationAnalysis>> analyze_migrations(
   } catch (const Failure& f) {
     return f.error();
   }
+}
+
+}  // namespace
+
+Result<std::vector<MigrationAnalysis>> analyze_migrations(
+    const std::vector<const Migration*>& migrations, const AnalysisOptions& options) {
+  std::vector<AnalyzedFile> files;
+  for (const Migration* m : migrations) files.push_back({m, false});
+  return analyze_files(files, options);
+}
+
+Result<std::vector<MigrationAnalysis>> analyze_rollback(
+    const std::vector<const Migration*>& applied, const std::vector<const Migration*>& reverted,
+    const AnalysisOptions& options) {
+  std::vector<AnalyzedFile> files;
+  for (const Migration* m : applied) files.push_back({m, false});
+  for (const Migration* m : reverted)
+    if (m->down) files.push_back({m, true});
+  auto analyses = analyze_files(files, options);
+  if (!analyses) return analyses;
+  // Only the down files' analyses: the up files only built the schema they undo.
+  std::vector<MigrationAnalysis> downs(
+      std::make_move_iterator(analyses.value().begin() + static_cast<std::ptrdiff_t>(applied.size())),
+      std::make_move_iterator(analyses.value().end()));
+  return downs;
 }
 
 std::string rules_markdown() {

@@ -91,10 +91,33 @@ std::string created_relation(const PgStatementInfo& info) {
   return {};
 }
 
+// PostgreSQL folds unquoted names and searches "public" first: "public.t" and "t" are one table
+// for what a rollback loses.
+std::string table_key(std::string relation) {
+  if (relation.starts_with("public.")) relation.erase(0, 7);
+  return relation;
+}
+
+void note_table_changes(const PgStatementInfo& info, int position, TableChanges& changes) {
+  using namespace pgtree;
+  if (info.node_type == "CreateStmt" || info.node_type == "CreateTableAsStmt") {
+    if (auto created = created_relation(info); !created.empty())
+      changes.created_tables.push_back(table_key(created));
+  } else if (info.node_type == "DropStmt" && text(info.node, "removeType") == "OBJECT_TABLE") {
+    for (const auto& r : info.relations)
+      changes.removed.push_back({position, table_key(r), std::string()});
+  } else if (info.node_type == "AlterTableStmt") {
+    const std::string table = table_key(relation_name(child(info.node, "relation")));
+    for (const nlohmann::json* cmd : alter_table_commands(info.node))
+      if (text(*cmd, "subtype") == "AT_DropColumn")
+        changes.removed.push_back({position, table, text(*cmd, "name")});
+  }
+}
+
 }  // namespace
 
-void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx,
-                                MigrationAnalysis& out) {
+void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, MigrationAnalysis& out,
+                                TableChanges* changes) {
   ctx.begin_migration();
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   std::deque<PgStatementInfo> infos;  // the context keeps pointers to earlier statements
@@ -129,6 +152,7 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx,
     sa.findings = std::move(findings);
     ctx.after_statement(info, !info.can_run_in_transaction || !m.directives.transactional);
     if (auto created = created_relation(info); !created.empty()) ctx.note_created(created);
+    if (changes) note_table_changes(info, static_cast<int>(out.statements.size()), *changes);
     out.statements.push_back(std::move(sa));
     // Rules look back at earlier statements' trees only for DDL (CREATE TYPE, DROP, ALTER
     // TABLE). A data statement's tree is dropped once its own rules ran, so a file of 500k

@@ -19,7 +19,7 @@ std::shared_ptr<SqliteAnalysisContext> make_sqlite_context(const AnalysisOptions
 }
 
 void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
-                              MigrationAnalysis& out) {
+                              MigrationAnalysis& out, TableChanges* changes) {
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   ctx.begin_migration(m);
   const auto& rules = sqlite_rules();
@@ -105,6 +105,14 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
       for (auto& entry : sink.entries()) findings.push_back(std::move(entry));
     }
     ctx.track(checked, position);
+    if (changes && checked.outcome == SqliteOutcome::kRan) {
+      if (d.action.starts_with("CREATE TABLE"))
+        changes->created_tables.push_back(sqlite_lower(d.table));
+      else if (d.action == "DROP TABLE")
+        changes->removed.push_back({position, sqlite_lower(d.table), std::string()});
+      else if (d.action == "ALTER TABLE DROP COLUMN")
+        changes->removed.push_back({position, sqlite_lower(d.table), d.column});
+    }
     out.statements.push_back(std::move(sa));
     outcomes.push_back(checked.outcome);
   }
@@ -127,6 +135,15 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
       auto& st = out.statements[*r.copied_at];
       if (st.kind.find(note) == std::string::npos) st.kind += note;
       st.rewrites_table = true;
+    }
+    if (changes) {
+      // The original's rows live on in the rebuilt table: only its dropped columns are lost.
+      std::erase_if(changes->removed, [&](const TableChanges::Removal& x) {
+        return x.column.empty() && (x.position == r.removed_at ||
+                std::find(r.also_part.begin(), r.also_part.end(), x.position) !=
+                    r.also_part.end());
+      });
+      for (const auto& c : r.dropped_columns) changes->removed.push_back({r.removed_at, r.table, c});
     }
     SqliteFindingSink sink(r.removed_at);
     for (const auto& rule : rules) rule->check_rebuild(r, ctx, sink);

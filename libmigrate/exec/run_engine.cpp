@@ -74,10 +74,10 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     }
     backend.rollback();  // ends the read transaction; nothing was written
     plan.dialect = backend.dialect();
-    if (request.validate_apply) {
-      analyze_plan(request.source, plan, backend, request.analysis_policy);
-      refuse_unsafe(plan, request.analysis_policy);
-    }
+    // Apply and rollback alike: a file that controls transactions, or an unsafe finding in an up
+    // file (apply) or a down file (rollback), is refused before the history is touched.
+    analyze_plan(request.source, plan, backend, request.analysis_policy);
+    refuse_before_running(plan, request.analysis_policy);
     preflight(backend, plan, policy);
 
     // Everything that could refuse has passed: create the history tables, or upgrade a table of

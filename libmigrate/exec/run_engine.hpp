@@ -24,7 +24,8 @@ struct RunRequest {
   PlanPolicy plan_policy;
   ExecPolicy exec_policy;
   AnalysisPolicy analysis_policy;
-  // apply: the apply preconditions (checksums, failed attempts...) and the analysis gate.
+  // apply: the apply preconditions (checksums, failed attempts...). Both apply and rollback
+  // refuse transaction control and unsafe findings of their files (analysis_gate.hpp).
   bool validate_apply = false;
   std::function<Plan(const PlanContext&)> make_plan;
 };

@@ -285,7 +285,35 @@ Result<std::vector<DatabaseSession>> Migrator::lock_holders() const {
   return as_result(options_, [&] { return open(options_, true)->run_lock_holders(); });
 }
 
-Result<std::vector<VersionStatus>> Migrator::validate() const {
+namespace {
+
+// The plan as apply or rollback would make it, analyzed, with the refusal they would make
+// between planning and running (Plan::refusal) instead of throwing it.
+Plan analyzed_plan(const Options& options, ReadOnlyView& view,
+                   const std::function<Plan(const PlanContext&)>& make_plan) {
+  view.backend->begin_read();  // SQLite: one read transaction for every statement described
+  Plan plan;
+  try {
+    plan = make_plan(view.context());
+  } catch (...) {
+    view.backend->rollback();
+    throw;
+  }
+  view.backend->rollback();
+  plan.dialect = view.backend->dialect();
+  const AnalysisPolicy policy = analysis_policy(options);
+  analyze_plan(view.source, plan, *view.backend, policy);
+  try {
+    refuse_before_running(plan, policy);
+  } catch (const Failure& f) {
+    plan.refusal = without_secrets(f.error(), options.database_url);
+  }
+  return plan;
+}
+
+}  // namespace
+
+Result<Validation> Migrator::validate() const {
   return as_result(options_, [&] {
     auto view = read_only_view(options_);
     check_apply_preconditions(view.context());
@@ -296,7 +324,19 @@ Result<std::vector<VersionStatus>> Migrator::validate() const {
       if (m.down)
         view.backend->split(m.down->sql, {m.down->path.string(), m.version.str(), 0, 0, 0});
     }
-    return view.statuses;
+    Validation out;
+    // What apply would refuse after planning: a statement SQLite cannot parse, transaction
+    // control, unsafe findings.
+    try {
+      out.refusal = analyzed_plan(options_, view, [](const PlanContext& ctx) {
+                      return build_apply_plan(ctx, std::nullopt);
+                    }).refusal;
+    } catch (const Failure& f) {
+      if (f.error().code != ErrorCode::kSourceInvalid) throw;
+      out.refusal = without_secrets(f.error(), options_.database_url);
+    }
+    out.statuses = std::move(view.statuses);
+    return out;
   });
 }
 
@@ -304,23 +344,16 @@ Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) cons
   return as_result(options_, [&] {
     auto view = read_only_view(options_);
     check_apply_preconditions(view.context());
-    view.backend->begin_read();  // SQLite: one read transaction for every statement described
-    Plan plan = build_apply_plan(view.context(), target);
-    view.backend->rollback();
-    plan.dialect = view.backend->dialect();
-    analyze_plan(view.source, plan, *view.backend, analysis_policy(options_));
-    return plan;
+    return analyzed_plan(options_, view,
+                         [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); });
   });
 }
 
 Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
   return as_result(options_, [&] {
     auto view = read_only_view(options_);
-    view.backend->begin_read();
-    Plan plan = build_rollback_plan(view.context(), target);
-    view.backend->rollback();
-    plan.dialect = view.backend->dialect();
-    return plan;
+    return analyzed_plan(options_, view,
+                         [&](const PlanContext& ctx) { return build_rollback_plan(ctx, target); });
   });
 }
 

@@ -16,17 +16,21 @@ void say(const AnalysisPolicy& policy, LogLevel level, const std::string& messag
 
 }  // namespace
 
-// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
-// what exists) with facts from the live catalog, and attaches each apply step's analysis.
+// Runs the analyzer over every migration up to the plan's last step (earlier ones teach it what
+// exists) with facts from the live catalog, and attaches each step's analysis: an apply step's
+// of its up file, a revert step's of its down file (run after every up file up to the newest
+// reverted one, newest down first, as rollback runs them).
 void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
                   const AnalysisPolicy& policy) {
   std::optional<Version> last;
   std::set<std::string> seen;
   std::vector<std::string> relations;
+  std::vector<const Migration*> reverted;
   for (const auto& step : plan.steps) {
-    if (step.kind != StepKind::kApply) continue;
     auto v = *Version::parse(step.version);
     if (!last || *last < v) last = v;
+    if (step.kind == StepKind::kRevert)
+      if (const Migration* m = source.find(v)) reverted.push_back(m);
     for (const auto& st : step.statements)
       for (const auto& r : st.relations)
         if (seen.insert(r).second) relations.push_back(r);
@@ -53,7 +57,8 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   std::vector<const Migration*> migrations;
   for (const auto& m : source.migrations)
     if (!(*last < m.version)) migrations.push_back(&m);
-  auto analyses = analyze_migrations(migrations, ao);
+  auto analyses = reverted.empty() ? analyze_migrations(migrations, ao)
+                                   : analyze_rollback(migrations, reverted, ao);
   if (!analyses) {
     // The executor reports real errors with their location; the analysis only advises.
     say(policy, LogLevel::kWarn, "analysis skipped: " + analyses.error().describe());
@@ -62,10 +67,44 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   std::map<std::string, MigrationAnalysis*> by_version;
   for (auto& a : analyses.value()) by_version[a.version] = &a;
   for (auto& step : plan.steps) {
-    if (step.kind != StepKind::kApply) continue;
     if (auto it = by_version.find(step.version); it != by_version.end())
       step.analysis = std::move(*it->second);
   }
+}
+
+// libmigrate owns the transactions (and writes the history between them): a file that controls
+// them is refused as a whole before anything runs, also before the statements ahead of it in a
+// `transaction off` migration and before the earlier migrations of the run.
+void refuse_transaction_control(const Plan& plan) {
+  std::string list;
+  std::size_t count = 0;
+  SourceLocation first;
+  for (const auto& step : plan.steps) {
+    for (const auto& st : step.statements) {
+      if (!st.transaction_control) continue;
+      SourceLocation where{step.file.string(), step.version, st.index, st.line, st.column};
+      if (count++ == 0) first = where;
+      std::string sql = st.sql.substr(0, st.sql.find('\n'));
+      if (sql.size() > 80) sql = sql.substr(0, 77) + "...";
+      list += fmt::format("\n  {}:{}:{}: version {}, statement {}: {}", where.file, where.line,
+                          where.column, step.version, st.index, sql);
+    }
+  }
+  if (count == 0) return;
+  fail(ErrorCode::kSourceInvalid,
+       fmt::format("{} transaction control statement(s) (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) "
+                   "in the migrations to {}; nothing was run and nothing was recorded:{}",
+                   count,
+                   plan.steps.front().kind == StepKind::kApply ? "apply" : "roll back", list),
+       "remove them: each migration runs in its own transaction (its history row commits with "
+       "it); for statements that cannot run in a transaction, put `-- migrate:transaction off` "
+       "at the top of the file and each statement runs on its own",
+       first);
+}
+
+void refuse_before_running(const Plan& plan, const AnalysisPolicy& policy) {
+  refuse_transaction_control(plan);
+  refuse_unsafe(plan, policy);
 }
 
 // apply refuses error-level findings nobody suppressed, before anything runs.
@@ -84,12 +123,15 @@ void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy) {
   if (count == 0) return;
   if (policy.allow_unsafe) {
     say(policy, LogLevel::kWarn,
-        fmt::format("applying despite {} unsafe finding(s) (--allow-unsafe):{}", count, list));
+        fmt::format("{} despite {} unsafe finding(s) (--allow-unsafe):{}",
+                    plan.steps.front().kind == StepKind::kApply ? "applying" : "rolling back",
+                    count, list));
     return;
   }
   fail(ErrorCode::kUnsafeMigration,
-       fmt::format("{} unsafe finding(s) in the migrations to apply; nothing was applied:{}", count,
-                   list),
+       fmt::format("{} unsafe finding(s) in the migrations to {}; nothing was {}:{}", count,
+                   plan.steps.front().kind == StepKind::kApply ? "apply" : "roll back",
+                   plan.steps.front().kind == StepKind::kApply ? "applied" : "rolled back", list),
        "use the safe alternative shown, or accept one in the migration with `-- migrate:allow "
        "<rule-id> reason "
        "\"...\"` (or the whole run with --allow-unsafe)",

@@ -1,6 +1,6 @@
-// The analyzer's part in planning: every apply step gets its analysis, with facts from the live
-// catalog (row estimates, server version, extensions), and `apply` refuses unsuppressed
-// error-level findings before anything runs.
+// The last checks between planning and running: every step gets its analysis, with facts from the
+// live catalog (row estimates, server version, extensions), and `apply` and `rollback` refuse
+// transaction control and unsuppressed error-level findings before anything runs.
 #pragma once
 
 #include <chrono>
@@ -20,14 +20,23 @@ struct AnalysisPolicy {
   LogSink log;
 };
 
-// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
-// what exists) and attaches each apply step's analysis. A failure of the analysis itself is
-// logged, never fatal: the executor reports real errors with their location.
+// Runs the analyzer over every migration up to the plan's last step (earlier ones teach it what
+// exists) and attaches each step's analysis: of the up file for an apply step, of the down file
+// for a revert step. A failure of the analysis itself is logged, never fatal: the executor
+// reports real errors with their location.
 void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
                   const AnalysisPolicy& policy);
 
 // Throws kUnsafeMigration listing every unsuppressed error-level finding of the plan, unless
 // policy.allow_unsafe (then they are logged).
 void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy);
+
+// Throws kSourceInvalid naming every statement of the plan that controls transactions (BEGIN,
+// COMMIT, SAVEPOINT...), with its file, version and line:column.
+void refuse_transaction_control(const Plan& plan);
+
+// Every refusal apply and rollback make between planning and running, in their order:
+// transaction control, then unsafe findings. `plan` and `validate` report the same.
+void refuse_before_running(const Plan& plan, const AnalysisPolicy& policy);
 
 }  // namespace migrate

@@ -104,6 +104,28 @@ void refuse_unknown_outcome(const PlannedStep& step, const VersionStatus& status
          : SourceLocation{step.file.string(), step.version, step.uncertain_statement, 0, 0});
 }
 
+// The backend's description of a statement; a parse error it reports relative to the statement
+// is placed in the file (file, version, statement, line:column of the token).
+StatementTraits describe_in_file(const Backend& backend, const SqlStatement& s,
+                                 const MigrationFile& file, const Version& version) {
+  try {
+    return backend.describe(s);
+  } catch (const Failure& f) {
+    Error e = f.error();
+    e.where.file = file.path.string();
+    e.where.version = version.str();
+    e.where.statement = s.index;
+    if (e.where.line > 0) {
+      e.where.column = e.where.line == 1 ? s.column + e.where.column - 1 : e.where.column;
+      e.where.line = s.line + e.where.line - 1;
+    } else {
+      e.where.line = s.line;
+      e.where.column = s.column;
+    }
+    throw Failure(e);
+  }
+}
+
 PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
                       const VersionStatus& status) {
   const bool down = kind == StepKind::kRevert;
@@ -121,7 +143,7 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   step.foreign_keys = directives.foreign_keys.value_or(ctx.policy.sqlite_foreign_keys);
   for (auto& s :
        ctx.backend.split(file.sql, SourceLocation{file.path.string(), m.version.str(), 0, 0, 0})) {
-    StatementTraits traits = ctx.backend.describe(s);
+    StatementTraits traits = describe_in_file(ctx.backend, s, file, m.version);
     PlannedStatement st{s.index, s.line, s.column, std::move(s.sql)};
     st.takes_relation_lock = traits.takes_relation_lock;
     st.relations = std::move(traits.relations);

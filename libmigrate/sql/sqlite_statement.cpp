@@ -131,7 +131,54 @@ bool is_trigger_or_view(sqlite3* db, const std::string& name) {
   return rc != SQLITE_DONE;
 }
 
+int syntax_authorizer(void* user, int action, const char* arg1, const char* arg2, const char*,
+                      const char*) {
+  if (action == SQLITE_PRAGMA) return SQLITE_DENY;
+  if (action != SQLITE_TRANSACTION && action != SQLITE_SAVEPOINT) return SQLITE_OK;
+  auto* syntax = static_cast<SqliteSyntax*>(user);
+  try {
+    const std::string_view op = arg1 ? arg1 : "";
+    const std::string name = arg2 ? arg2 : "";
+    if (action == SQLITE_TRANSACTION)
+      syntax->transaction_control = op.empty() ? "BEGIN" : std::string(op);
+    else if (op == "RELEASE")
+      syntax->transaction_control = "RELEASE " + name;
+    else if (op == "ROLLBACK")
+      syntax->transaction_control = "ROLLBACK TO " + name;
+    else
+      syntax->transaction_control = "SAVEPOINT " + name;
+  } catch (...) {  // no exception may cross SQLite's C frames
+    syntax->transaction_control = "?";
+  }
+  return SQLITE_DENY;  // found: nothing more to learn from compiling it
+}
+
+// The messages SQLite's tokenizer and parser give (sqlite3RunParser); every other compile error
+// is about names and the schema.
+bool is_parser_message(std::string_view message) {
+  return (message.starts_with("near \"") && message.ends_with(": syntax error")) ||
+         message == "incomplete input" || message.starts_with("unrecognized token:");
+}
+
 }  // namespace
+
+SqliteSyntax check_sqlite_syntax(sqlite3* scratch_db, const std::string& statement_sql) {
+  SqliteSyntax syntax;
+  if (scratch_db == nullptr) return syntax;
+  sqlite3_set_authorizer(scratch_db, syntax_authorizer, &syntax);
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(scratch_db, statement_sql.c_str(),
+                                    static_cast<int>(statement_sql.size()), &stmt, nullptr);
+  sqlite3_set_authorizer(scratch_db, nullptr, nullptr);
+  sqlite3_finalize(stmt);  // never stepped
+  if (rc == SQLITE_OK || !syntax.transaction_control.empty()) return syntax;
+  std::string message = sqlite3_errmsg(scratch_db);
+  if ((rc & 0xff) == SQLITE_ERROR && is_parser_message(message)) {
+    syntax.syntax_error = std::move(message);
+    syntax.error_offset = sqlite3_error_offset(scratch_db);
+  }
+  return syntax;
+}
 
 std::vector<SqlStatement> split_sqlite_statements(const std::string& sql,
                                                   const SourceLocation& file) {

@@ -47,4 +47,22 @@ struct SqliteStatementInfo {
 // SqliteStatementInfo::prepared); a null `db` gives an empty description.
 SqliteStatementInfo describe_sqlite_statement(sqlite3* db, const std::string& statement_sql);
 
+// What SQLite's parser alone says about one statement, before anything runs: whether it is SQL
+// at all, and whether it controls transactions. A statement that names a table that does not
+// exist yet (an earlier migration of the run creates it) is not a syntax error: only SQLite's
+// own parser messages ("near ...: syntax error", "incomplete input", "unrecognized token") are.
+struct SqliteSyntax {
+  std::string syntax_error;  // SQLite's message when the statement does not parse; else empty
+  // Byte offset in the statement of the token SQLite stopped at; -1 when SQLite does not say.
+  int error_offset = -1;
+  // BEGIN, COMMIT, ROLLBACK, END, SAVEPOINT, RELEASE: the action as SQLite's authorizer names it
+  // ("BEGIN", "SAVEPOINT RELEASE"); empty for every other statement.
+  std::string transaction_control;
+};
+
+// Compiles (never runs) ONE statement on `scratch_db`, a connection of its own with an empty
+// schema that nothing else uses, with an authorizer that refuses every PRAGMA (SQLite applies
+// some while compiling them). Never throws.
+SqliteSyntax check_sqlite_syntax(sqlite3* scratch_db, const std::string& statement_sql);
+
 }  // namespace migrate

@@ -333,5 +333,116 @@ TEST_F(CliTest, HelpListsEveryCommandAndRollbackExplainsTheTargetRule) {
   EXPECT_NE(rb.out.find("keeps V applied"), std::string::npos);
 }
 
+// plan and validate gate CI: they exit with the code apply would, after their own output, and
+// the JSON carries the plan and the error.
+TEST_F(CliTest, PlanAndValidateExitWithTheCodeApplyWouldRefuseWith) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V2__b.up.sql",
+                     "-- migrate:allow sqlite-drop-column\nCREATE TABLE b (id INTEGER);\n");
+  auto plan = migrate({"plan"});
+  EXPECT_EQ(plan.exit_code, 16) << plan.err;
+  EXPECT_NE(plan.out.find("apply  2 b"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("[suppression-without-reason]"), std::string::npos);
+  EXPECT_NE(plan.out.find("The run would be refused before anything runs:"), std::string::npos);
+  EXPECT_NE(plan.err.find("error[UNSAFE_MIGRATION]: "), std::string::npos) << plan.err;
+  EXPECT_NE(plan.err.find("V2__b.up.sql:1:1: [suppression-without-reason]"), std::string::npos);
+
+  json j = parse(migrate({"plan", "--output", "json"}));
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["exit_code"], 16);
+  EXPECT_EQ(j["error"]["code"], "UNSAFE_MIGRATION");
+  ASSERT_EQ(j["plan"]["steps"].size(), 2u);
+  EXPECT_EQ(j["plan"]["steps"][1]["analysis"]["findings"][0]["rule"],
+            "suppression-without-reason");
+  EXPECT_EQ(migrate({"apply", "--dry-run"}).exit_code, 16);
+
+  auto validate = migrate({"validate"});
+  EXPECT_EQ(validate.exit_code, 16);
+  EXPECT_NE(validate.out.find("0 applied, 2 pending"), std::string::npos) << validate.out;
+  EXPECT_NE(validate.out.find("Not valid: apply would refuse"), std::string::npos);
+  EXPECT_EQ(validate.out.find("apply would not refuse"), std::string::npos);
+  EXPECT_NE(validate.err.find("error[UNSAFE_MIGRATION]"), std::string::npos);
+  json v = parse(migrate({"validate", "--output", "json"}));
+  EXPECT_EQ(v["exit_code"], 16);
+  EXPECT_EQ(v["error"]["code"], "UNSAFE_MIGRATION");
+  EXPECT_EQ(v["migrations"].size(), 2u);
+
+  auto apply = migrate({"apply"});
+  EXPECT_EQ(apply.exit_code, 16);
+  EXPECT_EQ(apply.err.substr(0, apply.err.find('\n')), plan.err.substr(0, plan.err.find('\n')));
+  EXPECT_FALSE(std::filesystem::exists(ws.database()) &&
+               !query_sqlite(ws.database(), "SELECT name FROM sqlite_master").empty());
+
+  // The same flag as apply's lets all three through.
+  EXPECT_EQ(migrate({"plan", "--allow-unsafe"}).exit_code, 0);
+  EXPECT_EQ(migrate({"validate", "--allow-unsafe"}).exit_code, 0);
+  EXPECT_EQ(migrate({"apply", "--allow-unsafe"}).exit_code, 0);
+  EXPECT_EQ(migrate({"validate"}).exit_code, 0);  // nothing pending any more
+}
+
+TEST_F(CliTest, TransactionControlExitsThreeBeforeAnythingRunsWithItsPosition) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\n  COMMIT;\n");
+  for (const char* command : {"plan", "validate", "apply"}) {
+    auto r = migrate({command});
+    EXPECT_EQ(r.exit_code, 3) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find("error[SOURCE_INVALID]: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("V2__b.up.sql:2:3: version 2, statement 2: COMMIT;"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("-- migrate:transaction off"), std::string::npos);
+  }
+  EXPECT_TRUE(query_sqlite(ws.database(), "SELECT name FROM sqlite_master").empty())
+      << "nothing applied, no history table";
+}
+
+TEST_F(CliTest, ASqliteSyntaxErrorExitsThreeBeforeAnythingRuns) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER,);\n");
+  for (const char* command : {"plan", "validate", "apply"}) {
+    auto r = migrate({command, "--output", "json"});
+    EXPECT_EQ(r.exit_code, 3) << command;
+    json j = parse(r);
+    EXPECT_EQ(j["error"]["code"], "SOURCE_INVALID");
+    EXPECT_EQ(j["error"]["version"], "2");
+    EXPECT_EQ(j["error"]["line"], 1);
+    EXPECT_EQ(j["error"]["column"], 28);
+    EXPECT_NE(j["error"]["message"].get<std::string>().find("near \")\": syntax error"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(query_sqlite(ws.database(), "SELECT name FROM sqlite_master").empty());
+}
+
+// The rollback plan shows each down file's findings, in text and JSON.
+TEST_F(CliTest, RollbackDryRunShowsWhatEachDownFileLoses) {
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER, note TEXT);\n");
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
+  ws.write_migration("V2__b.up.sql", "ALTER TABLE a ADD COLUMN extra TEXT;\n");
+  ws.write_migration("V2__b.down.sql", "ALTER TABLE a DROP COLUMN extra;\n");
+  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
+  auto text = migrate({"rollback", "--target", "0", "--dry-run"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("V2__b.down.sql:1:1: warning [rollback-data-loss] rolling back version "
+                          "2 drops column a.extra and deletes its data"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("V1__a.down.sql:1:1: warning [rollback-data-loss] rolling back version "
+                          "1 drops table a"),
+            std::string::npos);
+  json j = parse(migrate({"rollback", "--target", "0", "--dry-run", "--output", "json"}));
+  ASSERT_EQ(j["plan"]["steps"].size(), 2u);
+  const json& a = j["plan"]["steps"][0]["analysis"];
+  EXPECT_EQ(a["class"], "breaking");
+  int data_loss = 0;
+  for (const auto& f : a["findings"]) {
+    if (f["rule"] != "rollback-data-loss") continue;
+    ++data_loss;
+    EXPECT_EQ(f["severity"], "warning");
+    EXPECT_EQ(f["line"], 1);
+    EXPECT_NE(f["file"].get<std::string>().find("V2__b.down.sql"), std::string::npos);
+  }
+  EXPECT_EQ(data_loss, 1) << a.dump(2);
+  EXPECT_EQ(migrate({"rollback", "--target", "0", "--yes"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace migrate

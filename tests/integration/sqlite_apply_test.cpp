@@ -235,16 +235,116 @@ TEST_F(SqliteApplyTest, RefusesAHistoryTableOfANewerFormatOrForeignShape) {
   EXPECT_EQ(f.error().code, ErrorCode::kHistoryIncompatible);
 }
 
-TEST_F(SqliteApplyTest, TransactionControlInsideATransactionalMigrationIsRefused) {
-  ws.write_migration("V003__own_tx.up.sql", "BEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
-  RunReport r = Migrator(ws.options()).apply(std::nullopt);
+// Nothing of the run happens: not V001 and V002 before it, and no history table either.
+TEST_F(SqliteApplyTest, TransactionControlIsRefusedBeforeAnythingRuns) {
+  ws.write_migration("V003__own_tx.up.sql",
+                     "CREATE TABLE x (id INTEGER);\n  SAVEPOINT s1;\nCOMMIT;\n");
+  Migrator m(ws.options());
+  RunReport r = m.apply(std::nullopt);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
-  EXPECT_EQ(r.error->where.statement, 1);
-  EXPECT_NE(r.error->message.find("transaction control"), std::string::npos);
-  EXPECT_NE(r.error->hint.find("separate migrations"), std::string::npos);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM sqlite_master WHERE name = 'x'"),
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid) << r.error->describe();
+  EXPECT_TRUE(r.steps.empty());
+  EXPECT_NE(r.error->where.file.find("V003__own_tx.up.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.version, "3");
+  EXPECT_EQ(r.error->where.statement, 2);
+  EXPECT_EQ(r.error->where.line, 2);
+  EXPECT_EQ(r.error->where.column, 3);
+  // Both statements are listed, each with its position.
+  EXPECT_NE(r.error->message.find("2 transaction control statement(s)"), std::string::npos)
+      << r.error->message;
+  EXPECT_NE(r.error->message.find("V003__own_tx.up.sql:2:3: version 3, statement 2: SAVEPOINT s1;"),
+            std::string::npos)
+      << r.error->message;
+  EXPECT_NE(r.error->message.find("V003__own_tx.up.sql:3:1: version 3, statement 3: COMMIT;"),
+            std::string::npos);
+  EXPECT_NE(r.error->hint.find("-- migrate:transaction off"), std::string::npos);
+  EXPECT_EQ(schema_of(ws.database()), std::vector<std::string>{});
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
             std::vector<std::string>{"0"});
+  // plan and validate report the same refusal; plan still shows the steps.
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->steps.size(), 3u);
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->code, ErrorCode::kSourceInvalid);
+  EXPECT_TRUE(plan->steps[2].statements[1].transaction_control);
+  auto validation = m.validate();
+  ASSERT_TRUE(validation);
+  ASSERT_TRUE(validation->refusal);
+  EXPECT_EQ(validation->refusal->message, r.error->message);
+  // Once the file is fixed, the run needs no --retry-failed.
+  ws.write_migration("V003__own_tx.up.sql", "CREATE TABLE x (id INTEGER);\n");
+  RunReport fixed = m.apply(std::nullopt);
+  ASSERT_FALSE(fixed.error) << fixed.error->describe();
+  EXPECT_EQ(history_rows(ws), "1|up|1|2\n2|up|1|1\n3|up|1|1\n");
+}
+
+// SQLite's parser refuses it: found when the plan is made, before V001 and V002 run, with the
+// token's line:column and SQLite's own message.
+TEST_F(SqliteApplyTest, AStatementThatDoesNotParseIsRefusedBeforeAnythingRuns) {
+  ws.write_migration("V003__broken.up.sql",
+                     "CREATE TABLE x (id INTEGER);\nINSERT INTO x (id)\n  VALUES (1),;\n");
+  Migrator m(ws.options());
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid) << r.error->describe();
+  EXPECT_NE(r.error->where.file.find("V003__broken.up.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.version, "3");
+  EXPECT_EQ(r.error->where.statement, 2);
+  EXPECT_EQ(r.error->where.line, 3);
+  EXPECT_EQ(r.error->where.column, 14);  // the ';' SQLite stopped at
+  EXPECT_NE(r.error->message.find("near \";\": syntax error"), std::string::npos)
+      << r.error->message;
+  EXPECT_EQ(schema_of(ws.database()), std::vector<std::string>{});
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
+            std::vector<std::string>{"0"});
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::kSourceInvalid);
+  auto validation = m.validate();
+  ASSERT_TRUE(validation);
+  ASSERT_TRUE(validation->refusal);
+  EXPECT_EQ(validation->refusal->where.line, 3);
+}
+
+// Tables that only the run's earlier migrations create are missing when the plan is made: that
+// is no syntax error, and the run goes through.
+TEST_F(SqliteApplyTest, StatementsOnTablesEarlierMigrationsCreateAreNotSyntaxErrors) {
+  ws.write_migration("V003__posts_title.up.sql",
+                     "ALTER TABLE posts ADD COLUMN title TEXT;\n"
+                     "INSERT INTO posts (id, user_id, title) SELECT 1, id, email FROM users;\n"
+                     "CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN\n"
+                     "  UPDATE users SET email = email WHERE id = new.user_id;\nEND;\n");
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT title FROM posts"),
+            std::vector<std::string>{"a@example.com"});
+}
+
+// A finding apply refuses makes plan and validate say so, with apply's error.
+TEST_F(SqliteApplyTest, PlanAndValidateCarryTheUnsafeRefusalApplyMakes) {
+  ws.write_migration("V003__z.up.sql",
+                     "-- migrate:allow sqlite-drop-column\nCREATE TABLE z (id INTEGER);\n");
+  Migrator m(ws.options());
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kUnsafeMigration);
+  EXPECT_EQ(schema_of(ws.database()), std::vector<std::string>{});
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan);
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->code, ErrorCode::kUnsafeMigration);
+  EXPECT_EQ(plan->refusal->message, r.error->message);
+  auto validation = m.validate();
+  ASSERT_TRUE(validation);
+  ASSERT_TRUE(validation->refusal);
+  EXPECT_EQ(validation->refusal->code, ErrorCode::kUnsafeMigration);
+  Options unsafe = ws.options();
+  unsafe.allow_unsafe = true;
+  EXPECT_FALSE(Migrator(unsafe).plan_apply(std::nullopt)->refusal);
+  EXPECT_FALSE(Migrator(unsafe).validate()->refusal);
 }
 
 TEST_F(SqliteApplyTest, EmptyAndCommentOnlyMigrationsAreRecordedAsApplied) {

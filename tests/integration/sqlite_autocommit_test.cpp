@@ -96,6 +96,7 @@ namespace migrate {
 namespace {
 
 using testing::query_sqlite;
+using testing::schema_of;
 using testing::TestWorkspace;
 
 constexpr const char* kSteps =
@@ -161,15 +162,23 @@ TEST(SqliteAutocommitRetryTest, ForeignKeyCheckStillRunsWithoutATransaction) {
   }
 }
 
+// Refused when planned: the statement before it, which would run on its own, does not run either.
 TEST(SqliteAutocommitRetryTest, TransactionControlIsRefusedWithoutATransactionToo) {
   TestWorkspace ws;
   ws.write_migration("V1__own.up.sql",
-                     "-- migrate:transaction off\nBEGIN;\nCREATE TABLE x (id INTEGER);\nCOMMIT;\n");
+                     "-- migrate:transaction off\nCREATE TABLE before (id INTEGER);\nEND;\n"
+                     "CREATE TABLE x (id INTEGER);\n");
   RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
-  EXPECT_EQ(r.error->where.statement, 1);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid);
+  EXPECT_EQ(r.error->where.statement, 2);
+  EXPECT_EQ(r.error->where.line, 3);
+  EXPECT_EQ(r.error->where.column, 1);
   EXPECT_NE(r.error->message.find("transaction control"), std::string::npos);
+  EXPECT_EQ(schema_of(ws.database()), std::vector<std::string>{});
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'"),
+            std::vector<std::string>{"0"});
 }
 
 }  // namespace

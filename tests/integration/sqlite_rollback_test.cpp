@@ -135,5 +135,91 @@ TEST(SqliteRollbackTest, AFailingDownFileLeavesThatMigrationAppliedAndRecordsThe
             std::vector<std::string>{"2|down|0"});
 }
 
+const Finding* finding_of(const PlannedStep& step, const std::string& rule,
+                          const std::string& text) {
+  if (!step.analysis) return nullptr;
+  for (const auto& f : step.analysis->findings)
+    if (f.rule_id == rule && f.message.find(text) != std::string::npos) return &f;
+  return nullptr;
+}
+
+class SqliteDownAnalysisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY, note TEXT);\n");
+    ws.write_migration("V1__a.down.sql", "DROP TABLE a;\n");
+    ws.write_migration("V2__b.up.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n");
+    ws.write_migration("V2__b.down.sql", "ALTER TABLE a DROP COLUMN note;\nDROP TABLE b;\n");
+    ASSERT_FALSE(Migrator(ws.options()).apply(std::nullopt).error);
+  }
+  TestWorkspace ws;
+};
+
+// Each down file's class and findings, as apply plans show an up file's: what a rollback loses
+// is a warning, also for a table its own up file created, and does not stop the rollback.
+TEST_F(SqliteDownAnalysisTest, ARollbackPlanShowsEachDownFilesDataLoss) {
+  Migrator m(ws.options());
+  auto plan = m.plan_rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_EQ(plan->steps.size(), 2u);
+  EXPECT_FALSE(plan->refusal);
+  const PlannedStep& v2 = plan->steps[0];
+  ASSERT_TRUE(v2.analysis);
+  EXPECT_NE(v2.analysis->file.find("V2__b.down.sql"), std::string::npos);
+  EXPECT_EQ(v2.analysis->inferred_class, MigrationClass::kBreaking);
+  const Finding* table = finding_of(v2, "rollback-data-loss", "drops table b");
+  ASSERT_NE(table, nullptr);
+  EXPECT_EQ(table->severity, Severity::kWarning);
+  EXPECT_NE(table->message.find("its up file created the table"), std::string::npos);
+  EXPECT_EQ(table->where.line, 2);
+  EXPECT_NE(table->where.file.find("V2__b.down.sql"), std::string::npos);
+  const Finding* column = finding_of(v2, "rollback-data-loss", "drops column a.note");
+  ASSERT_NE(column, nullptr);
+  EXPECT_EQ(column->where.line, 1);
+  ASSERT_NE(finding_of(plan->steps[1], "rollback-data-loss", "drops table a"), nullptr);
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_TRUE(schema_of(ws.database()).empty());
+}
+
+// As in apply: refused as a whole before the first revert, with nothing recorded.
+TEST_F(SqliteDownAnalysisTest, TransactionControlInADownFileIsRefusedBeforeAnythingIsReverted) {
+  ws.write_migration("V1__a.down.sql", "DROP TABLE a;\nRELEASE s;\n");
+  Migrator m(ws.options());
+  const auto schema = schema_of(ws.database());
+  const std::size_t rows = history_count(ws);
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid) << r.error->describe();
+  EXPECT_NE(r.error->where.file.find("V1__a.down.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.line, 2);
+  EXPECT_EQ(r.error->where.column, 1);
+  EXPECT_NE(r.error->message.find("to roll back"), std::string::npos);
+  EXPECT_EQ(schema_of(ws.database()), schema);  // V2 was not reverted either
+  EXPECT_EQ(history_count(ws), rows);
+  auto plan = m.plan_rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(plan);
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->code, ErrorCode::kSourceInvalid);
+}
+
+// The down files pass the same gate as up files, with the same escape.
+TEST_F(SqliteDownAnalysisTest, AnErrorLevelFindingOfADownFileIsRefusedUnlessAllowed) {
+  ws.write_migration("V2__b.down.sql", "-- migrate:allow sqlite-drop-column\nDROP TABLE b;\n");
+  Migrator m(ws.options());
+  const std::size_t rows = history_count(ws);
+  RunReport r = m.rollback(RollbackTarget{std::nullopt, 1});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kUnsafeMigration) << r.error->describe();
+  EXPECT_NE(r.error->message.find("nothing was rolled back"), std::string::npos);
+  EXPECT_NE(r.error->message.find("suppression-without-reason"), std::string::npos);
+  EXPECT_EQ(history_count(ws), rows);
+  Options unsafe = ws.options();
+  unsafe.allow_unsafe = true;
+  RunReport allowed = Migrator(unsafe).rollback(RollbackTarget{std::nullopt, 1});
+  ASSERT_FALSE(allowed.error) << allowed.error->describe();
+  EXPECT_EQ(applied_versions(m), std::vector<std::string>{"1"});
+}
+
 }  // namespace
 }  // namespace migrate

@@ -220,6 +220,7 @@ class SqliteBackend final : public Backend {
     }
   }
   ~SqliteBackend() override {
+    sqlite3_close(scratch_db_);
     if (db_) {
       rollback();
       for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
@@ -247,6 +248,26 @@ class SqliteBackend final : public Backend {
     if (keyword == "VACUUM" || keyword == "ATTACH" || keyword == "DETACH" || keyword == "PRAGMA") {
       traits.autocommit_only = true;
       traits.recovery = OutcomeRecovery::kRerun;
+    }
+    // Syntax and transaction control are read on a scratch connection of its own, so they are
+    // known before anything runs, also when the database does not exist yet.
+    const SqliteSyntax syntax = check_sqlite_syntax(scratch_db(), statement.sql);
+    if (!syntax.syntax_error.empty()) {
+      // Relative to the statement; the planner places it in the file.
+      auto [line, column] = LineColumnCursor(statement.sql)
+                                .at(syntax.error_offset >= 0
+                                        ? static_cast<std::size_t>(syntax.error_offset)
+                                        : 0);
+      fail(ErrorCode::kSourceInvalid,
+           fmt::format("statement {} is not valid SQLite SQL: {}", statement.index,
+                       syntax.syntax_error),
+           "fix the statement (SQLite's grammar: https://sqlite.org/lang.html); nothing was "
+           "applied",
+           {{}, {}, statement.index, line, column});
+    }
+    if (!syntax.transaction_control.empty()) {
+      traits.transaction_control = true;
+      return traits;
     }
     if (db_ && !(schema_empty_ && !sqlite3_get_autocommit(db_)))
       traits.relations = describe_sqlite_statement(db_, statement.sql).relations;
@@ -548,6 +569,18 @@ class SqliteBackend final : public Backend {
   std::string application_;
   SqliteRunLock run_lock_;
   sqlite3* db_ = nullptr;
+  // An empty in-memory database for syntax checks (describe): opened at the first one.
+  mutable sqlite3* scratch_db_ = nullptr;
+  sqlite3* scratch_db() const {
+    if (!scratch_db_ && sqlite3_open_v2(":memory:", &scratch_db_,
+                                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+                            SQLITE_OK) {
+      sqlite3_close(scratch_db_);
+      scratch_db_ = nullptr;
+      fail(ErrorCode::kInternal, "SQLite could not open an in-memory database to check syntax");
+    }
+    return scratch_db_;
+  }
   std::map<std::string, sqlite3_stmt*> cache_;
   bool schema_empty_ = false;  // known inside a begin_read() transaction
 };
