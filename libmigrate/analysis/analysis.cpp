@@ -222,7 +222,8 @@ Migration as_down_migration(const Migration& m) {
 
 bool same_name(const std::string& a, const std::string& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -244,10 +245,10 @@ void add_rollback_findings(const Migration& m, const TableChanges& down,
     f.severity = rule.severity;
     f.message =
         removal.column.empty()
-            ? fmt::format("rolling back version {} drops table {} and deletes every row in it{}",
-                          m.version.str(), removal.table,
-                          own ? " (its up file created the table; rows written since are lost)"
-                              : "")
+            ? fmt::format(
+                  "rolling back version {} drops table {} and deletes every row in it{}",
+                  m.version.str(), removal.table,
+                  own ? " (its up file created the table; rows written since are lost)" : "")
             : fmt::format("rolling back version {} drops column {}.{} and deletes its data",
                           m.version.str(), removal.table, removal.column);
     f.alternative = rule.alternative;
@@ -342,7 +343,8 @@ Result<std::vector<MigrationAnalysis>> analyze_rollback(
   if (!analyses) return analyses;
   // Only the down files' analyses: the up files only built the schema they undo.
   std::vector<MigrationAnalysis> downs(
-      std::make_move_iterator(analyses.value().begin() + static_cast<std::ptrdiff_t>(applied.size())),
+      std::make_move_iterator(analyses.value().begin() +
+                              static_cast<std::ptrdiff_t>(applied.size())),
       std::make_move_iterator(analyses.value().end()));
   return downs;
 }

@@ -139,11 +139,12 @@ void analyze_sqlite_migration(const Migration& m, SqliteAnalysisContext& ctx,
     if (changes) {
       // The original's rows live on in the rebuilt table: only its dropped columns are lost.
       std::erase_if(changes->removed, [&](const TableChanges::Removal& x) {
-        return x.column.empty() && (x.position == r.removed_at ||
-                std::find(r.also_part.begin(), r.also_part.end(), x.position) !=
-                    r.also_part.end());
+        return x.column.empty() &&
+               (x.position == r.removed_at ||
+                std::find(r.also_part.begin(), r.also_part.end(), x.position) != r.also_part.end());
       });
-      for (const auto& c : r.dropped_columns) changes->removed.push_back({r.removed_at, r.table, c});
+      for (const auto& c : r.dropped_columns)
+        changes->removed.push_back({r.removed_at, r.table, c});
     }
     SqliteFindingSink sink(r.removed_at);
     for (const auto& rule : rules) rule->check_rebuild(r, ctx, sink);

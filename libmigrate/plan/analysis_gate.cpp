@@ -91,15 +91,15 @@ void refuse_transaction_control(const Plan& plan) {
     }
   }
   if (count == 0) return;
-  fail(ErrorCode::kSourceInvalid,
-       fmt::format("{} transaction control statement(s) (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) "
-                   "in the migrations to {}; nothing was run and nothing was recorded:{}",
-                   count,
-                   plan.steps.front().kind == StepKind::kApply ? "apply" : "roll back", list),
-       "remove them: each migration runs in its own transaction (its history row commits with "
-       "it); for statements that cannot run in a transaction, put `-- migrate:transaction off` "
-       "at the top of the file and each statement runs on its own",
-       first);
+  fail(
+      ErrorCode::kSourceInvalid,
+      fmt::format("{} transaction control statement(s) (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) "
+                  "in the migrations to {}; nothing was run and nothing was recorded:{}",
+                  count, plan.steps.front().kind == StepKind::kApply ? "apply" : "roll back", list),
+      "remove them: each migration runs in its own transaction (its history row commits with "
+      "it); for statements that cannot run in a transaction, put `-- migrate:transaction off` "
+      "at the top of the file and each statement runs on its own",
+      first);
 }
 
 void refuse_before_running(const Plan& plan, const AnalysisPolicy& policy) {

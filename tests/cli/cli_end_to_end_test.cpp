@@ -352,8 +352,7 @@ TEST_F(CliTest, PlanAndValidateExitWithTheCodeApplyWouldRefuseWith) {
   EXPECT_EQ(j["exit_code"], 16);
   EXPECT_EQ(j["error"]["code"], "UNSAFE_MIGRATION");
   ASSERT_EQ(j["plan"]["steps"].size(), 2u);
-  EXPECT_EQ(j["plan"]["steps"][1]["analysis"]["findings"][0]["rule"],
-            "suppression-without-reason");
+  EXPECT_EQ(j["plan"]["steps"][1]["analysis"]["findings"][0]["rule"], "suppression-without-reason");
   EXPECT_EQ(migrate({"apply", "--dry-run"}).exit_code, 16);
 
   auto validate = migrate({"validate"});

@@ -251,13 +251,83 @@ TEST_P(BackendConformance, ConcurrentRunnersApplyEachVersionExactlyOnce) {
             std::vector<std::string>{"12|12"});
 }
 
-TEST_P(BackendConformance, TransactionControlInAMigrationIsRefused) {
-  target->ws.write_migration("V3__own.up.sql", "BEGIN;\nCREATE TABLE own (id INTEGER);\nCOMMIT;\n");
-  RunReport r = Migrator(target->options()).apply(std::nullopt);
+// Found when the plan is made: nothing of the run happens, not V1 and V2 before it, not the
+// statement ahead of it in its `transaction off` file, and no attempt is recorded.
+TEST_P(BackendConformance, TransactionControlInAMigrationIsRefusedBeforeAnythingRuns) {
+  target->ws.write_migration(
+      "V3__own.up.sql",
+      "-- migrate:transaction off\nCREATE TABLE own (id INTEGER);\n   BEGIN;\nCOMMIT;\n");
+  Migrator m(target->options());
+  RunReport r = m.apply(std::nullopt);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code, ErrorCode::kStatementFailed);
-  EXPECT_EQ(r.error->where.statement, 1);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid) << r.error->describe();
+  EXPECT_TRUE(r.steps.empty());
+  EXPECT_NE(r.error->where.file.find("V3__own.up.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.version, "3");
+  EXPECT_EQ(r.error->where.statement, 2);
+  EXPECT_EQ(r.error->where.line, 3);
+  EXPECT_EQ(r.error->where.column, 4);
+  EXPECT_NE(r.error->message.find("V3__own.up.sql:4:1: version 3, statement 3: COMMIT;"),
+            std::string::npos)
+      << r.error->message;
   EXPECT_FALSE(target->table_exists("own"));
+  EXPECT_FALSE(target->table_exists("accounts"));
+  EXPECT_FALSE(target->table_exists("migrate_history"));
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan);
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->message, r.error->message);
+}
+
+const Finding* finding_of(const PlannedStep& step, const std::string& rule) {
+  if (!step.analysis) return nullptr;
+  for (const auto& f : step.analysis->findings)
+    if (f.rule_id == rule) return &f;
+  return nullptr;
+}
+
+// A rollback plan analyzes each down file; dropping the table its own up file created is data
+// loss to report, not a reason to refuse.
+TEST_P(BackendConformance, DownFilesAreAnalyzedAndTheirDataLossIsAWarning) {
+  Migrator m(target->options());
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  auto plan = m.plan_rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_EQ(plan->steps.size(), 2u);
+  EXPECT_FALSE(plan->refusal) << plan->refusal->describe();
+  for (const auto& step : plan->steps) {
+    ASSERT_TRUE(step.analysis) << step.version;
+    EXPECT_NE(step.analysis->file.find(".down.sql"), std::string::npos);
+    EXPECT_TRUE(step.analysis->blocking().empty());
+    const Finding* loss = finding_of(step, "rollback-data-loss");
+    ASSERT_NE(loss, nullptr) << step.version;
+    EXPECT_EQ(loss->severity, Severity::kWarning);
+    EXPECT_NE(
+        loss->message.find(step.version == "2" ? "drops table notes" : "drops table accounts"),
+        std::string::npos)
+        << loss->message;
+    EXPECT_EQ(loss->where.line, 1);
+    if (const Finding* drop = finding_of(step, "drop-table"))  // PostgreSQL's rule
+      EXPECT_NE(drop->severity, Severity::kError) << drop->message;
+  }
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_FALSE(target->table_exists("accounts"));
+}
+
+// Transaction control in a down file: refused before the first revert, nothing recorded.
+TEST_P(BackendConformance, TransactionControlInADownFileIsRefusedBeforeAnythingIsReverted) {
+  target->ws.write_migration("V1__accounts.down.sql", "DROP TABLE accounts;\nCOMMIT;\n");
+  Migrator m(target->options());
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  const std::string before = target->history_rows();
+  RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kSourceInvalid) << r.error->describe();
+  EXPECT_NE(r.error->where.file.find("V1__accounts.down.sql"), std::string::npos);
+  EXPECT_EQ(r.error->where.line, 2);
+  EXPECT_EQ(target->history_rows(), before);
+  EXPECT_TRUE(target->table_exists("notes"));
 }
 
 std::string read_text(const std::filesystem::path& p) {

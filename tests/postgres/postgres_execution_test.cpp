@@ -433,5 +433,55 @@ TEST(PostgresExecution, HistoryLivesInAConfigurableSchemaCreatedIfMissingWithQuo
   EXPECT_EQ((*status)[0].state, State::kApplied);
 }
 
+// The down files pass apply's gate: a down that drops a table its up file did not create is
+// drop-table at error level, refused before anything reverts unless --allow-unsafe; the table its
+// own up created is only a warning. plan_rollback carries the same refusal.
+TEST(PostgresExecution, RollbackRefusesAnUnsafeDownFileUnlessAllowed) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  // Big enough that the lock rules keep their severity (small tables drop to info).
+  ws.write_migration("V1__items.up.sql",
+                     "CREATE TABLE items (id bigint PRIMARY KEY);\n"
+                     "INSERT INTO items SELECT generate_series(1, 20000);\nANALYZE items;\n");
+  ws.write_migration("V1__items.down.sql", "DROP TABLE items;\n");
+  ws.write_migration("V2__archive.up.sql", "CREATE TABLE archive (id bigint);\n");
+  ws.write_migration("V2__archive.down.sql", "DROP TABLE archive;\nDROP TABLE items;\n");
+  Migrator m(pg_options(ws, *db));
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  const auto history = db->query("SELECT count(*) FROM migrate_history");
+
+  auto plan = m.plan_rollback(RollbackTarget{std::nullopt, 1});
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->code, ErrorCode::kUnsafeMigration);
+  ASSERT_TRUE(plan->steps[0].analysis);
+  int errors = 0;
+  for (const auto& f : plan->steps[0].analysis->findings) {
+    if (f.rule_id != "drop-table") continue;
+    if (f.severity == Severity::kError) ++errors;
+    // items (line 2) is not V2's own: error; archive (line 1) is, so never more than a warning.
+    EXPECT_EQ(f.severity == Severity::kError, f.where.line == 2) << f.message;
+  }
+  EXPECT_EQ(errors, 1);
+
+  RunReport r = m.rollback(RollbackTarget{std::nullopt, 1});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kUnsafeMigration) << r.error->describe();
+  EXPECT_NE(r.error->message.find("V2__archive.down.sql:2:1: [drop-table]"), std::string::npos)
+      << r.error->message;
+  EXPECT_EQ(db->query("SELECT count(*) FROM migrate_history"), history);
+  EXPECT_EQ(db->query("SELECT count(*) FROM pg_tables WHERE tablename IN ('items', 'archive') "
+                      "AND schemaname = 'public'"),
+            std::vector<std::string>{"2"});
+
+  Options unsafe = pg_options(ws, *db);
+  unsafe.allow_unsafe = true;
+  RunReport allowed = Migrator(unsafe).rollback(RollbackTarget{std::nullopt, 1});
+  ASSERT_FALSE(allowed.error) << allowed.error->describe();
+  EXPECT_EQ(db->query("SELECT count(*) FROM pg_tables WHERE tablename IN ('items', 'archive') "
+                      "AND schemaname = 'public'"),
+            std::vector<std::string>{"0"});
+}
+
 }  // namespace
 }  // namespace migrate

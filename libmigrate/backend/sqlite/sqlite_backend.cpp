@@ -254,10 +254,9 @@ class SqliteBackend final : public Backend {
     const SqliteSyntax syntax = check_sqlite_syntax(scratch_db(), statement.sql);
     if (!syntax.syntax_error.empty()) {
       // Relative to the statement; the planner places it in the file.
-      auto [line, column] = LineColumnCursor(statement.sql)
-                                .at(syntax.error_offset >= 0
-                                        ? static_cast<std::size_t>(syntax.error_offset)
-                                        : 0);
+      auto [line, column] =
+          LineColumnCursor(statement.sql)
+              .at(syntax.error_offset >= 0 ? static_cast<std::size_t>(syntax.error_offset) : 0);
       fail(ErrorCode::kSourceInvalid,
            fmt::format("statement {} is not valid SQLite SQL: {}", statement.index,
                        syntax.syntax_error),
@@ -572,9 +571,9 @@ class SqliteBackend final : public Backend {
   // An empty in-memory database for syntax checks (describe): opened at the first one.
   mutable sqlite3* scratch_db_ = nullptr;
   sqlite3* scratch_db() const {
-    if (!scratch_db_ && sqlite3_open_v2(":memory:", &scratch_db_,
-                                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-                            SQLITE_OK) {
+    if (!scratch_db_ &&
+        sqlite3_open_v2(":memory:", &scratch_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
       sqlite3_close(scratch_db_);
       scratch_db_ = nullptr;
       fail(ErrorCode::kInternal, "SQLite could not open an in-memory database to check syntax");
