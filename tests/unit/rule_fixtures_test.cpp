@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -45,21 +46,34 @@ AnalysisOptions options_for(const RuleInfo& rule, const std::filesystem::path& d
 }
 
 // Findings of `rule_id` in `file`, as "line:column severity", in order. A file may start with
-// `-- setup: <file>` lines naming sibling files analysed first, as earlier migrations.
+// `-- setup: <file>` lines naming sibling files analysed first, as earlier migrations, and with
+// `-- down of: <file>`: then `file` is the down file of a migration whose up file is that
+// sibling, analysed as a rollback plan analyses it (after the up files).
 std::vector<std::string> findings_of(const std::string& rule_id, const std::filesystem::path& file,
                                      const AnalysisOptions& options) {
   std::vector<Migration> migrations;
   std::istringstream lines(slurp(file));
   std::string line;
   int n = 0;
-  while (std::getline(lines, line) && line.starts_with("-- setup: ")) {
+  std::optional<std::filesystem::path> down_of;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("-- down of: ")) {
+      down_of = file.parent_path() / line.substr(12);
+      continue;
+    }
+    if (!line.starts_with("-- setup: ")) break;
     auto setup = file.parent_path() / line.substr(10);
     migrations.push_back(testing::make_migration(std::to_string(++n), "setup", slurp(setup)));
   }
-  migrations.push_back(testing::make_migration(std::to_string(++n), rule_id, slurp(file)));
+  if (down_of)
+    migrations.push_back(
+        testing::make_migration(std::to_string(++n), rule_id, slurp(*down_of), slurp(file)));
+  else
+    migrations.push_back(testing::make_migration(std::to_string(++n), rule_id, slurp(file)));
   std::vector<const Migration*> ptrs;
   for (auto& m : migrations) ptrs.push_back(&m);
-  auto result = analyze_migrations(ptrs, options);
+  auto result = down_of ? analyze_rollback(ptrs, {ptrs.back()}, options)
+                        : analyze_migrations(ptrs, options);
   if (!result) throw std::runtime_error(file.string() + ": " + result.error().describe());
   std::vector<std::string> out;
   for (const auto& f : result->back().findings)

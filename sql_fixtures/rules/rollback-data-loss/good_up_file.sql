@@ -1,0 +1,2 @@
+-- setup: customers.sql
+DROP TABLE customers;

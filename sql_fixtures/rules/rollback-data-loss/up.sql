@@ -1,0 +1,2 @@
+CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+ALTER TABLE customers ADD COLUMN tier text;
