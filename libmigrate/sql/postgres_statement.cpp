@@ -537,7 +537,15 @@ PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
   info.relations = relations_of(info.node_type, node);
   info.takes_relation_lock = takes_relation_lock(info.node_type, node, !info.relations.empty());
   info.concurrent_index = concurrent_index_of(info.node_type, node);
-  info.is_transaction_control = info.node_type == "TransactionStmt";
+  // SET TRANSACTION (and SET SESSION CHARACTERISTICS AS TRANSACTION) parse as settings, but they
+  // change the transactions libmigrate opens: refused with BEGIN and COMMIT.
+  const std::string set_name =
+      info.node_type == "VariableSetStmt" && node.contains("name") && node["name"].is_string()
+          ? node["name"].get<std::string>()
+          : std::string();
+  info.is_transaction_control = info.node_type == "TransactionStmt" ||
+                                set_name == "TRANSACTION" ||
+                                set_name == "SESSION CHARACTERISTICS";
   info.node = node;
   return info;
 }

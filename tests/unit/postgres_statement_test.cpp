@@ -456,7 +456,15 @@ TEST(DescribePostgres, TransactionControl) {
     EXPECT_FALSE(info.takes_relation_lock) << sql;
   }
   EXPECT_FALSE(describe("SELECT 1").is_transaction_control);
-  EXPECT_FALSE(describe("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").is_transaction_control);
+  // Settings by their parse tree, but they change libmigrate's own transactions.
+  for (const char* sql : {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                          "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"}) {
+    auto info = describe(sql);
+    EXPECT_EQ(info.node_type, "VariableSetStmt") << sql;
+    EXPECT_TRUE(info.is_transaction_control) << sql;
+  }
+  EXPECT_FALSE(describe("SET lock_timeout = '1s'").is_transaction_control);
+  EXPECT_FALSE(describe("SET LOCAL statement_timeout = 0").is_transaction_control);
   EXPECT_FALSE(describe("DO $$ BEGIN COMMIT; END $$").is_transaction_control);
 }
 

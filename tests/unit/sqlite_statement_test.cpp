@@ -133,5 +133,62 @@ TEST_F(DescribeSqlite, OnlyTheFirstStatementIsDescribed) {
   EXPECT_EQ(info.relations, Names{"audit"});
 }
 
+std::string schema_object_count(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &stmt, nullptr);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW)
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+// check_sqlite_syntax: only SQLite's parser messages are syntax errors; a name the empty scratch
+// schema lacks is not one.
+class CheckSqliteSyntax : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK); }
+  void TearDown() override { sqlite3_close(db); }
+  sqlite3* db = nullptr;
+};
+
+TEST_F(CheckSqliteSyntax, ParserErrorsAreSyntaxErrorsWithTheTokensOffset) {
+  SqliteSyntax s = check_sqlite_syntax(db, "INSERT INTO t (a) VALUES (1),;");
+  EXPECT_EQ(s.syntax_error, "near \";\": syntax error");
+  EXPECT_EQ(s.error_offset, 29);
+  EXPECT_EQ(check_sqlite_syntax(db, "ALTER TABLE t ALTER COLUMN a TYPE int;").syntax_error,
+            "near \"ALTER\": syntax error");
+  EXPECT_EQ(check_sqlite_syntax(db, "SELECT * FROM t WHERE").syntax_error, "incomplete input");
+  EXPECT_TRUE(check_sqlite_syntax(db, "SELECT `a FROM t;").syntax_error.starts_with(
+      "unrecognized token:"));
+}
+
+TEST_F(CheckSqliteSyntax, MissingTablesAndColumnsAreNotSyntaxErrors) {
+  for (const char* sql : {"INSERT INTO t (a) VALUES (1);", "ALTER TABLE t ADD COLUMN b TEXT;",
+                          "UPDATE t SET a = 1 WHERE b = 2;", "DROP TABLE t;",
+                          "CREATE INDEX i ON t (a);", "SELECT no_such_function(1);",
+                          "PRAGMA journal_mode = WAL;", "CREATE TABLE t (a INTEGER);"}) {
+    SqliteSyntax s = check_sqlite_syntax(db, sql);
+    EXPECT_EQ(s.syntax_error, "") << sql;
+    EXPECT_EQ(s.transaction_control, "") << sql;
+  }
+  // Compiled, never run: the scratch schema stays empty.
+  EXPECT_EQ(schema_object_count(db), "0");
+}
+
+TEST_F(CheckSqliteSyntax, TransactionControlIsNamedAsSqliteSeesIt) {
+  EXPECT_EQ(check_sqlite_syntax(db, "BEGIN;").transaction_control, "BEGIN");
+  EXPECT_EQ(check_sqlite_syntax(db, "BEGIN IMMEDIATE TRANSACTION;").transaction_control, "BEGIN");
+  EXPECT_EQ(check_sqlite_syntax(db, "END;").transaction_control, "COMMIT");
+  EXPECT_EQ(check_sqlite_syntax(db, "ROLLBACK;").transaction_control, "ROLLBACK");
+  EXPECT_EQ(check_sqlite_syntax(db, "SAVEPOINT s1;").transaction_control, "SAVEPOINT s1");
+  EXPECT_EQ(check_sqlite_syntax(db, "RELEASE s1;").transaction_control, "RELEASE s1");
+  EXPECT_EQ(check_sqlite_syntax(db, "ROLLBACK TO s1;").transaction_control, "ROLLBACK TO s1");
+  // A trigger's BEGIN ... END is its body, not a transaction.
+  EXPECT_EQ(check_sqlite_syntax(db, "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;")
+                .transaction_control,
+            "");
+}
+
 }  // namespace
 }  // namespace migrate
