@@ -156,27 +156,32 @@ TEST_F(BadInputTest, AFiftyMegabyteFileAppliesInBoundedTimeAndMemory) {
             std::vector<std::string>{"5000|50000000"});
 }
 
-// SQLite parses a statement only against the schema it runs on, so `plan` warns and the
-// statement fails when it runs: the migration before it stays applied, the bad one is rolled back.
-TEST_F(BadInputTest, ASqliteSyntaxErrorIsReportedWithLineAndColumnAndRolledBack) {
+// SQLite's parser finds a syntax error when the plan is made, as PostgreSQL's does: plan,
+// validate and apply refuse with SOURCE_INVALID before anything runs, naming the token.
+TEST_F(BadInputTest, ASqliteSyntaxErrorIsRefusedBeforeAnythingRunsWithLineAndColumn) {
   ws.write_migration("V1__ok.up.sql", "CREATE TABLE a (id INTEGER);\n");
   ws.write_migration("V2__typo.up.sql",
                      "CREATE TABLE b (id INTEGER);\n\n  CREATE TABEL c (id INTEGER);\n");
   auto plan = migrate({"plan"});
-  EXPECT_EQ(plan.exit_code, 0) << plan.err;
-  EXPECT_TRUE(has(plan.err, "V2__typo.up.sql:3:3: statement 2 does not run")) << plan.err;
+  EXPECT_EQ(plan.exit_code, 3) << plan.err;
+  EXPECT_TRUE(has(plan.err, "V2__typo.up.sql:3:10: statement 2 is not valid SQLite SQL: near "
+                            "\"TABEL\": syntax error"))
+      << plan.err;
+  EXPECT_EQ(migrate({"validate"}).exit_code, 3);
   auto r = migrate({"apply", "--output", "json"});
-  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_EQ(r.exit_code, 3) << r.out;
   json j = parse(r);
-  EXPECT_EQ(j["error"]["code"], "STATEMENT_FAILED");
+  EXPECT_EQ(j["error"]["code"], "SOURCE_INVALID");
   EXPECT_TRUE(has(j["error"]["file"].get<std::string>(), "V2__typo.up.sql")) << r.out;
+  EXPECT_EQ(j["error"]["version"], "2");
+  EXPECT_EQ(j["error"]["statement"], 2);
   EXPECT_EQ(j["error"]["line"], 3) << r.out;
   EXPECT_EQ(j["error"]["column"], 10) << r.out;
   EXPECT_TRUE(has(j["error"]["message"].get<std::string>(), "near \"TABEL\": syntax error"));
-  EXPECT_TRUE(has(j["error"]["hint"].get<std::string>(), "rolled back"));
-  EXPECT_EQ(
-      query_sqlite(ws.database(), "SELECT name FROM sqlite_master WHERE name IN ('a', 'b', 'c')"),
-      std::vector<std::string>{"a"});
+  EXPECT_TRUE(has(j["error"]["hint"].get<std::string>(), "nothing was applied"));
+  EXPECT_EQ(query_sqlite(ws.database(), "SELECT name FROM sqlite_master"),
+            std::vector<std::string>{})
+      << "not even V1 ran, and no history table was created";
 }
 
 TEST_F(BadInputTest, BadSqliteUrlsAreUsageOrConnectionErrors) {
