@@ -237,7 +237,14 @@ void add_rollback_findings(const Migration& m, const TableChanges& down,
     return std::any_of(created_by_up.begin(), created_by_up.end(),
                        [&](const std::string& t) { return same_name(t, table); });
   };
+  auto created_by_down_file = [&](const std::string& table) {
+    return std::any_of(down.created_tables.begin(), down.created_tables.end(),
+                       [&](const std::string& t) { return same_name(t, table); });
+  };
   for (const auto& removal : down.removed) {
+    // A scratch table of the down file itself (a copy kept aside during a rebuild) held nothing
+    // that existed before the rollback.
+    if (created_by_down_file(removal.table)) continue;
     StatementAnalysis& st = a.statements.at(static_cast<std::size_t>(removal.position));
     const bool own = created_by_up_file(removal.table);
     Finding f;

@@ -147,7 +147,7 @@ int syntax_authorizer(void* user, int action, const char* arg1, const char* arg2
       syntax->transaction_control = "ROLLBACK TO " + name;
     else
       syntax->transaction_control = "SAVEPOINT " + name;
-  } catch (...) {  // no exception may cross SQLite's C frames
+  } catch (...) {                                // no exception may cross SQLite's C frames
     syntax->transaction_control.assign(1, '?');  // short: fits without allocating
   }
   return SQLITE_DENY;  // found: nothing more to learn from compiling it

@@ -164,8 +164,9 @@ TEST_F(BadInputTest, ASqliteSyntaxErrorIsRefusedBeforeAnythingRunsWithLineAndCol
                      "CREATE TABLE b (id INTEGER);\n\n  CREATE TABEL c (id INTEGER);\n");
   auto plan = migrate({"plan"});
   EXPECT_EQ(plan.exit_code, 3) << plan.err;
-  EXPECT_TRUE(has(plan.err, "V2__typo.up.sql:3:10: statement 2 is not valid SQLite SQL: near "
-                            "\"TABEL\": syntax error"))
+  EXPECT_TRUE(has(plan.err,
+                  "V2__typo.up.sql:3:10: statement 2 is not valid SQLite SQL: near "
+                  "\"TABEL\": syntax error"))
       << plan.err;
   EXPECT_EQ(migrate({"validate"}).exit_code, 3);
   auto r = migrate({"apply", "--output", "json"});

@@ -72,8 +72,8 @@ std::vector<std::string> findings_of(const std::string& rule_id, const std::file
     migrations.push_back(testing::make_migration(std::to_string(++n), rule_id, slurp(file)));
   std::vector<const Migration*> ptrs;
   for (auto& m : migrations) ptrs.push_back(&m);
-  auto result = down_of ? analyze_rollback(ptrs, {ptrs.back()}, options)
-                        : analyze_migrations(ptrs, options);
+  auto result =
+      down_of ? analyze_rollback(ptrs, {ptrs.back()}, options) : analyze_migrations(ptrs, options);
   if (!result) throw std::runtime_error(file.string() + ": " + result.error().describe());
   std::vector<std::string> out;
   for (const auto& f : result->back().findings)

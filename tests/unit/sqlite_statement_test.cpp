@@ -159,8 +159,8 @@ TEST_F(CheckSqliteSyntax, ParserErrorsAreSyntaxErrorsWithTheTokensOffset) {
   EXPECT_EQ(check_sqlite_syntax(db, "ALTER TABLE t ALTER COLUMN a TYPE int;").syntax_error,
             "near \"ALTER\": syntax error");
   EXPECT_EQ(check_sqlite_syntax(db, "SELECT * FROM t WHERE").syntax_error, "incomplete input");
-  EXPECT_TRUE(check_sqlite_syntax(db, "SELECT `a FROM t;").syntax_error.starts_with(
-      "unrecognized token:"));
+  EXPECT_TRUE(
+      check_sqlite_syntax(db, "SELECT `a FROM t;").syntax_error.starts_with("unrecognized token:"));
 }
 
 TEST_F(CheckSqliteSyntax, MissingTablesAndColumnsAreNotSyntaxErrors) {
