@@ -307,8 +307,9 @@ TEST_P(BackendConformance, DownFilesAreAnalyzedAndTheirDataLossIsAWarning) {
         std::string::npos)
         << loss->message;
     EXPECT_EQ(loss->where.line, 1);
-    if (const Finding* drop = finding_of(step, "drop-table"))  // PostgreSQL's rule
+    if (const Finding* drop = finding_of(step, "drop-table")) {  // PostgreSQL's rule
       EXPECT_NE(drop->severity, Severity::kError) << drop->message;
+    }
   }
   RunReport r = m.rollback(RollbackTarget{std::string("0"), std::nullopt});
   ASSERT_FALSE(r.error) << r.error->describe();
