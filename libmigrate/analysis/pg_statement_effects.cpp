@@ -172,9 +172,10 @@ void foreign_key_targets(const Json& j, std::vector<std::string>& out) {
   }
 }
 
-// The relation a COMMENT names: the object itself, or the table of a column, trigger, rule,
-// policy or table constraint. Empty for objects that are not on a relation.
-std::string commented_relation(const Json& node) {
+// The relation a COMMENT locks and how: the relation itself or a column's table, SHARE UPDATE
+// EXCLUSIVE; the table of a trigger, rule, policy or table constraint, ACCESS SHARE
+// (get_object_address_relobject). Empty for objects that are not on a relation.
+RelationLock commented_relation(const Json& node) {
   const std::string type = text(node, "objtype");
   const Json& object = child(node, "object");
   const Json& items = child(object.contains("List") ? object["List"] : object, "items");
@@ -185,12 +186,13 @@ std::string commented_relation(const Json& node) {
   static const char* const kOnRelation[] = {"OBJECT_COLUMN", "OBJECT_TRIGGER", "OBJECT_RULE",
                                             "OBJECT_POLICY", "OBJECT_TABCONSTRAINT"};
   for (const char* r : kRelations)
-    if (type == r) return dotted_name(items);
+    if (type == r) return {dotted_name(items), LockLevel::kShareUpdateExclusive};
   for (const char* r : kOnRelation) {
     if (type != r || items.size() < 2) continue;
     Json table = items;
     table.erase(table.size() - 1);
-    return dotted_name(table);
+    return {dotted_name(table),
+            type == "OBJECT_COLUMN" ? LockLevel::kShareUpdateExclusive : LockLevel::kAccessShare};
   }
   return {};
 }
@@ -412,7 +414,8 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "LockStmt") {
     all(lock_mode(child(node, "mode").is_number() ? child(node, "mode").get<int>() : 8));
   } else if (t == "CommentStmt") {
-    lock(a, commented_relation(node), LockLevel::kShareUpdateExclusive);
+    const RelationLock commented = commented_relation(node);
+    lock(a, commented.relation, commented.level);
   } else if (t == "CreateStatsStmt") {
     all(LockLevel::kShareUpdateExclusive);
   } else if (t == "SelectStmt" || t == "ExplainStmt") {

@@ -174,6 +174,7 @@ const std::vector<LockCase> kCases = {
     {"COMMENT ON COLUMN solo.v IS 'x'"},
     {"COMMENT ON INDEX child_c_idx IS 'x'"},
     {"COMMENT ON TRIGGER child_touch ON child IS 'x'"},
+    {"COMMENT ON CONSTRAINT n_positive ON child IS 'x'"},
     {"GRANT SELECT ON solo TO PUBLIC"},
     {"REVOKE SELECT ON solo FROM PUBLIC"},
     {"ALTER TYPE mood ADD VALUE 'calm'"},
@@ -209,9 +210,10 @@ const std::vector<LockCase> kCases = {
     {"UPDATE solo SET v = 'z'"},
     {"UPDATE solo SET v = parent.name FROM parent WHERE parent.id = solo.id"},
     {"DELETE FROM solo USING parent WHERE parent.id = solo.id"},
-    {"DELETE FROM parent"},
-    {"MERGE INTO solo USING parent ON parent.id = solo.id WHEN MATCHED THEN UPDATE SET v = "
-     "parent.name"},
+    // The foreign key check reads the referenced table FOR KEY SHARE (ROW SHARE, not named).
+    {"UPDATE child SET parent_id = 1"},
+    {"MERGE INTO orphan USING parent ON parent.id = orphan.id WHEN MATCHED THEN UPDATE SET id = "
+     "parent.id"},
     {"COPY solo FROM '/dev/null'"},
     {"COPY solo TO '/dev/null'"},
     {"EXPLAIN SELECT * FROM solo"},
@@ -234,7 +236,7 @@ LockLevel level_of_mode(const std::string& mode) {
 
 // One relation as pg_locks shows it: the strongest mode held or asked for by the backend.
 struct ServerLock {
-  std::string name;  // pg_class.relname at the time of the query
+  std::string name;  // pg_class.relname at the time of the query; the oid once dropped
   char relkind = 0;
   LockLevel level = LockLevel::kNone;
 };
@@ -242,13 +244,15 @@ using ServerLocks = std::map<std::string, ServerLock>;  // by oid
 
 // The relation locks of backend `pid` on this database's own (non-catalog) relations.
 std::string locks_query(int pid) {
-  return "SELECT l.relation::oid::text, c.relname, c.relkind, l.mode FROM pg_locks l "
-         "JOIN pg_class c ON c.oid = l.relation "
+  // A relation the statement dropped has no pg_class row left, only its oid.
+  return "SELECT l.relation::oid::text, coalesce(c.relname::text, l.relation::oid::text), "
+         "coalesce(c.relkind, '?'), l.mode FROM pg_locks l "
+         "LEFT JOIN pg_class c ON c.oid = l.relation "
          "WHERE l.locktype = 'relation' AND l.pid = " +
          std::to_string(pid) +
          " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-         "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace, "
-         "'information_schema'::regnamespace)";
+         "AND (c.oid IS NULL OR c.relnamespace NOT IN ('pg_catalog'::regnamespace, "
+         "'pg_toast'::regnamespace, 'information_schema'::regnamespace))";
 }
 
 template <typename Transaction>
