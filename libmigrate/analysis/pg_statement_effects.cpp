@@ -276,7 +276,10 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
     } else if (subtype == "AT_DetachPartition") {
       level = flag(child(def, "PartitionCmd"), "concurrent") ? LockLevel::kShareUpdateExclusive
                                                              : LockLevel::kAccessExclusive;
-      lock(a, relation_name(child(child(def, "PartitionCmd"), "name")), level);  // the partition
+      // The partition: ACCESS EXCLUSIVE, with CONCURRENTLY too, where the second transaction
+      // takes it once the transactions that saw the partition are gone (ATExecDetachPartition).
+      lock(a, relation_name(child(child(def, "PartitionCmd"), "name")),
+           LockLevel::kAccessExclusive);
       cls = MigrationClass::kBreaking;
     } else if (subtype == "AT_AddInherit") {
       lock(a, relation_name(def), LockLevel::kShareUpdateExclusive);  // the new parent

@@ -95,8 +95,10 @@ const std::vector<LockCase> kCases = {
     {"ALTER TABLE solo ALTER COLUMN v SET DEFAULT 'x'"},
     {"ALTER TABLE solo ALTER COLUMN w DROP DEFAULT"},
     {"ALTER TABLE events DETACH PARTITION events_1"},
+    // Its second transaction takes ACCESS EXCLUSIVE on the partition once older transactions on
+    // the parent are gone; a reader of the partition makes it wait there.
     {"ALTER TABLE events DETACH PARTITION events_1 CONCURRENTLY",
-     "LOCK TABLE events IN ROW EXCLUSIVE MODE"},
+     "LOCK TABLE events_1 IN ACCESS SHARE MODE"},
     {"ALTER TABLE events ATTACH PARTITION events_2 FOR VALUES FROM (100) TO (200)"},
     {"ALTER TABLE solo SET TABLESPACE pg_default"},
     {"ALTER TABLE solo SET UNLOGGED"},
@@ -393,6 +395,8 @@ TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
     for (const auto& [oid, l] : server) {
       if (compared.count(oid) > 0 || c.catalog_only.count(l.name) > 0) continue;
       if (l.relkind == 'i' || l.relkind == 'I') continue;  // indexes follow their table
+      // Gone when pg_locks was read: a rewrite's transient heap, a dropped index or TOAST table.
+      if (l.relkind == '?') continue;
       if (static_cast<int>(l.level) >= static_cast<int>(LockLevel::kShare))
         mismatches.push_back(std::string(c.sql) + ": " + l.name + ": analyzer names it not, " +
                              "PostgreSQL " + to_string(l.level));
