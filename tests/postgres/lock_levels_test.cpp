@@ -404,8 +404,8 @@ TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
   }
   std::string all;
   for (const auto& m : mismatches) all += "  " + m + "\n";
-  EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " of " << kCases.size()
-                                  << " statement kinds disagree with pg_locks:\n"
+  EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " disagreement(s) with pg_locks over "
+                                  << kCases.size() << " statements:\n"
                                   << all;
 }
 
