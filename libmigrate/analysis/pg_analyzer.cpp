@@ -83,6 +83,7 @@ std::string created_relation(const PgStatementInfo& info) {
   if (info.node_type == "CreateStmt" || info.node_type == "ViewStmt")
     return relation_name(child(n, info.node_type == "ViewStmt" ? "view" : "relation"));
   if (info.node_type == "CreateTableAsStmt") return relation_name(child(child(n, "into"), "rel"));
+  if (info.node_type == "CreateSeqStmt") return relation_name(child(n, "sequence"));
   if (info.node_type == "IndexStmt") {
     std::string name = text(n, "idxname");
     std::string schema = text(child(n, "relation"), "schemaname");

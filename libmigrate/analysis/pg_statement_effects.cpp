@@ -112,6 +112,91 @@ LockLevel lock_mode(int mode) {
   }
 }
 
+// Reads and writes inside a statement (a query, a view or rule body, a policy expression):
+// ACCESS SHARE on what it reads, ROW SHARE on what SELECT ... FOR UPDATE/SHARE locks, ROW
+// EXCLUSIVE on what INSERT/UPDATE/DELETE/MERGE write, wherever they nest (data-modifying WITH,
+// rule actions, EXPLAIN). Only names of `named` are locked: a WITH query is no relation.
+void collect_range_vars(const Json& j, std::vector<std::string>& out) {
+  if (j.is_array()) {
+    for (const auto& e : j) collect_range_vars(e, out);
+  } else if (j.is_object()) {
+    if (j.contains("relname")) {
+      out.push_back(relation_name(j));
+      return;
+    }
+    for (const auto& [k, v] : j.items()) collect_range_vars(v, out);
+  }
+}
+
+void data_access_locks(const Json& j, const std::vector<std::string>& named, StatementAnalysis& a) {
+  auto lock_named = [&](const std::string& relation, LockLevel level) {
+    if (std::find(named.begin(), named.end(), relation) != named.end()) lock(a, relation, level);
+  };
+  if (j.is_array()) {
+    for (const auto& e : j) data_access_locks(e, named, a);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_object()) continue;
+    if (key == "InsertStmt" || key == "UpdateStmt" || key == "DeleteStmt" || key == "MergeStmt")
+      lock_named(relation_name(child(value, "relation")), LockLevel::kRowExclusive);
+    if (key == "SelectStmt") {
+      for (const auto& clause : child(value, "lockingClause")) {
+        std::vector<std::string> locked;
+        const Json& rels = child(child(clause, "LockingClause"), "lockedRels");
+        collect_range_vars(rels.is_array() && !rels.empty() ? rels : child(value, "fromClause"),
+                           locked);
+        for (const auto& r : locked) lock_named(r, LockLevel::kRowShare);
+      }
+    }
+  }
+  for (const auto& [key, value] : j.items()) data_access_locks(value, named, a);
+}
+
+// Every named relation read, then the stronger locks of writes and row locks inside `node`, a
+// statement of type `type`.
+void data_statement_locks(const std::string& type, const Json& node,
+                          const std::vector<std::string>& named, StatementAnalysis& a) {
+  for (const auto& r : named) lock(a, r, LockLevel::kAccessShare);
+  data_access_locks(Json{{type, node}}, named, a);
+}
+
+// The referenced tables of every FOREIGN KEY / REFERENCES inside `node`.
+void foreign_key_targets(const Json& j, std::vector<std::string>& out) {
+  if (j.is_array()) {
+    for (const auto& e : j) foreign_key_targets(e, out);
+  } else if (j.is_object()) {
+    if (text(j, "contype") == "CONSTR_FOREIGN") out.push_back(relation_name(child(j, "pktable")));
+    for (const auto& [k, v] : j.items()) foreign_key_targets(v, out);
+  }
+}
+
+// The relation a COMMENT locks and how: the relation itself or a column's table, SHARE UPDATE
+// EXCLUSIVE; the table of a trigger, rule, policy or table constraint, ACCESS SHARE
+// (get_object_address_relobject). Empty for objects that are not on a relation.
+RelationLock commented_relation(const Json& node) {
+  const std::string type = text(node, "objtype");
+  const Json& object = child(node, "object");
+  const Json& items = child(object.contains("List") ? object["List"] : object, "items");
+  if (!items.is_array() || items.empty()) return {};
+  static const char* const kRelations[] = {"OBJECT_TABLE",    "OBJECT_INDEX",
+                                           "OBJECT_VIEW",     "OBJECT_MATVIEW",
+                                           "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"};
+  static const char* const kOnRelation[] = {"OBJECT_COLUMN", "OBJECT_TRIGGER", "OBJECT_RULE",
+                                            "OBJECT_POLICY", "OBJECT_TABCONSTRAINT"};
+  for (const char* r : kRelations)
+    if (type == r) return {dotted_name(items), LockLevel::kShareUpdateExclusive};
+  for (const char* r : kOnRelation) {
+    if (type != r || items.size() < 2) continue;
+    Json table = items;
+    table.erase(table.size() - 1);
+    return {dotted_name(table),
+            type == "OBJECT_COLUMN" ? LockLevel::kShareUpdateExclusive : LockLevel::kAccessShare};
+  }
+  return {};
+}
+
 // Functions whose value differs per row: a column default calling one rewrites the table.
 bool is_volatile_call(const Json& expr) {
   if (expr.is_object()) {
@@ -191,7 +276,15 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
     } else if (subtype == "AT_DetachPartition") {
       level = flag(child(def, "PartitionCmd"), "concurrent") ? LockLevel::kShareUpdateExclusive
                                                              : LockLevel::kAccessExclusive;
+      // The partition: ACCESS EXCLUSIVE, with CONCURRENTLY too, where the second transaction
+      // takes it once the transactions that saw the partition are gone (ATExecDetachPartition).
+      lock(a, relation_name(child(child(def, "PartitionCmd"), "name")),
+           LockLevel::kAccessExclusive);
       cls = MigrationClass::kBreaking;
+    } else if (subtype == "AT_AddInherit") {
+      lock(a, relation_name(def), LockLevel::kShareUpdateExclusive);  // the new parent
+    } else if (subtype == "AT_DropInherit") {
+      lock(a, relation_name(def), LockLevel::kAccessShare);  // the old parent
     } else if (subtype == "AT_AttachPartition") {
       level = LockLevel::kShareUpdateExclusive;
       lock(a, relation_name(child(child(def, "PartitionCmd"), "name")),
@@ -233,14 +326,38 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     lock(a, relation_name(child(node, "relation")),
          flag(node, "concurrent") ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
     a.scans_table = true;
-  } else if (t == "CreateStmt" || t == "CreateTableAsStmt" || t == "ViewStmt" ||
-             t == "CreateSeqStmt") {
-    // The new relation is invisible to others until commit; a REFERENCES clause locks the parent.
-    all(LockLevel::kShareRowExclusive);
-    if (t == "CreateStmt")
-      lock(a, relation_name(child(node, "relation")), LockLevel::kAccessExclusive);
+  } else if (t == "CreateStmt") {
+    // The new relation (invisible to others until commit) is ACCESS EXCLUSIVE; LIKE sources are
+    // read; REFERENCES adds triggers to the referenced table (SHARE ROW EXCLUSIVE, as CREATE
+    // TRIGGER); INHERITS takes SHARE UPDATE EXCLUSIVE on the parent, PARTITION OF ACCESS
+    // EXCLUSIVE (DefineRelation).
+    all(LockLevel::kAccessShare);
+    std::vector<std::string> referenced;
+    foreign_key_targets(node, referenced);
+    for (const auto& r : referenced) lock(a, r, LockLevel::kShareRowExclusive);
+    std::vector<std::string> parents;
+    collect_range_vars(child(node, "inhRelations"), parents);
+    for (const auto& p : parents)
+      lock(a, p,
+           node.contains("partbound") ? LockLevel::kAccessExclusive
+                                      : LockLevel::kShareUpdateExclusive);
+    lock(a, relation_name(child(node, "relation")), LockLevel::kAccessExclusive);
+  } else if (t == "CreateTableAsStmt" || t == "ViewStmt") {
+    // CREATE TABLE AS, CREATE MATERIALIZED VIEW, CREATE [OR REPLACE] VIEW: the sources are only
+    // read; the new (or replaced) relation is ACCESS EXCLUSIVE.
+    data_statement_locks(t, node, info.relations, a);
+    const Json& into = child(node, "into");
+    lock(a,
+         relation_name(t == "ViewStmt"
+                           ? child(node, "view")
+                           : child(into.contains("IntoClause") ? into["IntoClause"] : into, "rel")),
+         LockLevel::kAccessExclusive);
     if (t == "ViewStmt" && flag(node, "replace"))
       a.migration_class = MigrationClass::kBackwardCompatible;
+  } else if (t == "CreateSeqStmt") {
+    all(LockLevel::kAccessExclusive);
+  } else if (t == "AlterSeqStmt") {
+    all(LockLevel::kShareRowExclusive);  // AlterSequence: readers and nextval() go on
   } else if (t == "DropStmt") {
     std::string type = text(node, "removeType");
     bool concurrent = flag(node, "concurrent");
@@ -249,12 +366,14 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     a.migration_class =
         type == "OBJECT_INDEX" ? MigrationClass::kBackwardCompatible : MigrationClass::kBreaking;
   } else if (t == "RenameStmt") {
-    all(LockLevel::kAccessExclusive);
+    // ALTER INDEX ... RENAME takes SHARE UPDATE EXCLUSIVE since PostgreSQL 12 (RenameRelation).
+    all(text(node, "renameType") == "OBJECT_INDEX" && ctx.server_version() >= 120000
+            ? LockLevel::kShareUpdateExclusive
+            : LockLevel::kAccessExclusive);
     a.migration_class = MigrationClass::kBreaking;
   } else if (t == "InsertStmt" || t == "UpdateStmt" || t == "DeleteStmt" || t == "MergeStmt") {
-    all(LockLevel::kAccessShare);
+    data_statement_locks(t, node, info.relations, a);
     std::string target = relation_name(child(node, "relation"));
-    lock(a, target, LockLevel::kRowExclusive);
     a.migration_class = ctx.created_in_this_migration(target) ? MigrationClass::kAdditive
                                                               : MigrationClass::kDataBackfill;
   } else if (t == "CopyStmt") {
@@ -266,6 +385,14 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "CreateTrigStmt") {
     all(LockLevel::kShareRowExclusive);
     a.migration_class = MigrationClass::kBackwardCompatible;
+  } else if (t == "RuleStmt") {
+    // The rule's table is ACCESS EXCLUSIVE; its actions are parsed, which locks what they read
+    // and write as running them would.
+    data_statement_locks(t, node, info.relations, a);
+    lock(a, relation_name(child(node, "relation")), LockLevel::kAccessExclusive);
+  } else if (t == "CreatePolicyStmt" || t == "AlterPolicyStmt") {
+    data_statement_locks(t, node, info.relations, a);
+    lock(a, relation_name(child(node, "table")), LockLevel::kAccessExclusive);
   } else if (t == "RefreshMatViewStmt") {
     all(flag(node, "concurrent") ? LockLevel::kExclusive : LockLevel::kAccessExclusive);
     a.scans_table = true;
@@ -280,15 +407,24 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     all(LockLevel::kAccessExclusive);
     a.rewrites_table = true;
   } else if (t == "ReindexStmt") {
+    // REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on each index it rebuilds, which
+    // blocks the reads planned with that index; CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on both.
     bool concurrent = info.non_transactional_reason == "REINDEX CONCURRENTLY";
-    all(concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
+    all(concurrent                                     ? LockLevel::kShareUpdateExclusive
+        : text(node, "kind") == "REINDEX_OBJECT_INDEX" ? LockLevel::kAccessExclusive
+                                                       : LockLevel::kShare);
     a.scans_table = true;
   } else if (t == "LockStmt") {
     all(lock_mode(child(node, "mode").is_number() ? child(node, "mode").get<int>() : 8));
-  } else if (t == "CommentStmt" || t == "CreateStatsStmt") {
+  } else if (t == "CommentStmt") {
+    const RelationLock commented = commented_relation(node);
+    lock(a, commented.relation, commented.level);
+  } else if (t == "CreateStatsStmt") {
     all(LockLevel::kShareUpdateExclusive);
-  } else if (t == "SelectStmt") {
-    all(LockLevel::kAccessShare);
+  } else if (t == "SelectStmt" || t == "ExplainStmt") {
+    data_statement_locks(t, node, info.relations, a);
+  } else if (t == "GrantStmt") {
+    // GRANT/REVOKE on a table look it up without locking it (objectNamesToOids).
   } else if (t == "AlterEnumStmt") {
     if (!text(node, "oldVal").empty())
       a.migration_class = MigrationClass::kBreaking;  // RENAME VALUE
