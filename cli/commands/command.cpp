@@ -20,8 +20,11 @@ int finish(const Invocation& inv, json body, const std::optional<Error>& error,
              {"ok", !error},
              {"exit_code", code},
              {"error", error ? to_json(*error) : json(nullptr)}};
-    for (auto& [k, v] : body.items()) out[k] = v;
-    std::cout << out.dump(2) << "\n";
+    // Moved, not copied: the body of `lint` or `status` over many migrations is large.
+    for (auto& [k, v] : body.items()) out[k] = std::move(v);
+    std::string document = out.dump(2);
+    document += '\n';
+    std::cout.write(document.data(), static_cast<std::streamsize>(document.size()));
   } else {
     std::cout << text;
     if (error) std::cerr << render_error_text(*error);

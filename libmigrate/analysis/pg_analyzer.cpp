@@ -8,6 +8,7 @@
 #include "libmigrate/analysis/analysis_internal.hpp"
 #include "libmigrate/analysis/pg_rule.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/sql/postgres_file_parse.hpp"
 
 namespace migrate {
 
@@ -122,20 +123,8 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, Mig
   ctx.begin_migration();
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   std::deque<PgStatementInfo> infos;  // the context keeps pointers to earlier statements
-  for (const auto& s : split_postgres_statements(m.up.sql, file)) {
-    try {
-      infos.push_back(describe_postgres_statement(s.sql));
-    } catch (const Failure& f) {
-      Error e = f.error();
-      e.where.file = file.file;
-      e.where.version = file.version;
-      e.where.statement = s.index;
-      if (e.where.line > 0) {
-        e.where.column = e.where.line == 1 ? s.column + e.where.column - 1 : e.where.column;
-        e.where.line = s.line + e.where.line - 1;
-      }
-      throw Failure(e);
-    }
+  for_each_postgres_statement(m.up.sql, file, [&](SqlStatement&& s, PgStatementInfo&& parsed) {
+    infos.push_back(std::move(parsed));
     const PgStatementInfo& info = infos.back();
     StatementAnalysis sa = pg_statement_effects(info, ctx);
     sa.index = s.index;
@@ -162,7 +151,7 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, Mig
     if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" ||
         type == "SelectStmt")
       infos.back().node = nullptr;
-  }
+  });
 }
 
 }  // namespace migrate

@@ -10,13 +10,16 @@ namespace migrate {
 
 std::string normalize_sql_text(std::string raw) {
   if (raw.size() >= 3 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.erase(0, 3);
-  std::string out;
-  out.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
+  // In place: most files have no CR and are returned as read, without a copy.
+  auto cr = raw.find('\r');
+  if (cr == std::string::npos) return raw;
+  std::size_t kept = cr;
+  for (std::size_t i = cr; i < raw.size(); ++i) {
     if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') continue;
-    out += raw[i];
+    raw[kept++] = raw[i];
   }
-  return out;
+  raw.resize(kept);
+  return raw;
 }
 
 std::string checksum_v1(const std::string& normalized) {
@@ -26,10 +29,14 @@ std::string checksum_v1(const std::string& normalized) {
                  nullptr) != 1) {
     fail(ErrorCode::kInternal, "OpenSSL could not compute SHA-256");
   }
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return "sha256:v1:" + hex;
+  constexpr char kHexDigits[] = "0123456789abcdef";
+  std::string out = "sha256:v1:";
+  out.reserve(out.size() + length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHexDigits[digest[i] >> 4];
+    out += kHexDigits[digest[i] & 0x0F];
+  }
+  return out;
 }
 
 }  // namespace migrate

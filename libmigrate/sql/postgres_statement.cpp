@@ -1,11 +1,14 @@
 #include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/source/sql_text.hpp"
+#include "libmigrate/sql/postgres_file_parse.hpp"
 
 #include <pg_query.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
@@ -455,6 +458,104 @@ std::optional<ConcurrentIndexAction> concurrent_index_of(const std::string& type
   return std::nullopt;
 }
 
+// The extent [begin, end) in `sql` of the statement a RawStmt covers (stmt_location, stmt_len,
+// with `input_end` the end of the text the parser read): from its first significant character
+// (leading whitespace and comments skipped) through its terminating ';', or, without one, to
+// the end of the input minus trailing whitespace. Nullopt for an empty statement.
+std::optional<std::pair<std::size_t, std::size_t>> statement_extent(const std::string& sql,
+                                                                    std::size_t location,
+                                                                    std::size_t length,
+                                                                    std::size_t input_end) {
+  auto begin = std::min(location, input_end);
+  // A zero length means "to the end of the input" in PostgreSQL's RawStmt.
+  auto end = length == 0 ? input_end : std::min(begin + length, input_end);
+  begin = skip_sql_trivia(sql, begin, end, BlockComments::kNested);
+  if (begin == end) return std::nullopt;
+  if (end < sql.size() && sql[end] == ';') {
+    ++end;  // the terminator belongs to the statement
+  } else {
+    while (end > begin && is_space(sql[end - 1])) --end;
+  }
+  return std::pair{begin, end};
+}
+
+// The rules' copy of a parse node: nlohmann::json (what PgStatementInfo::node is), built by
+// moving strings out of the parser's ordered tree rather than copying them, with every
+// "location" made relative to the statement's first character (`base` in the parsed text), as
+// a parse of the statement alone gives it: one that becomes 0 is left out, as libpg_query
+// leaves out zero values; -1 ("unknown") stays.
+nlohmann::json rule_tree(Json&& node, long long base) {
+  switch (node.type()) {
+    case Json::value_t::object: {
+      nlohmann::json out(nlohmann::json::value_t::object);
+      auto& fields = out.get_ref<nlohmann::json::object_t&>();
+      for (auto& [key, value] : node.get_ref<Json::object_t&>()) {
+        if (key == "location" && value.is_number_integer()) {
+          const auto location = value.get<long long>();
+          if (location >= 0) {
+            if (location == base) continue;
+            fields.emplace(key, static_cast<std::uint64_t>(location - base));
+            continue;
+          }
+        }
+        fields.emplace(key, rule_tree(std::move(value), base));
+      }
+      return out;
+    }
+    case Json::value_t::array: {
+      nlohmann::json out(nlohmann::json::value_t::array);
+      auto& items = out.get_ref<nlohmann::json::array_t&>();
+      auto& from = node.get_ref<Json::array_t&>();
+      items.reserve(from.size());
+      for (auto& item : from) items.push_back(rule_tree(std::move(item), base));
+      return out;
+    }
+    case Json::value_t::string:
+      return nlohmann::json(std::move(node.get_ref<std::string&>()));
+    case Json::value_t::boolean:
+      return nlohmann::json(node.get<bool>());
+    case Json::value_t::number_integer:
+      return nlohmann::json(node.get<std::int64_t>());
+    case Json::value_t::number_unsigned:
+      return nlohmann::json(node.get<std::uint64_t>());
+    case Json::value_t::number_float:
+      return nlohmann::json(node.get<double>());
+    default:
+      return nlohmann::json(nullptr);
+  }
+}
+
+// What the parser says of one statement, from its {"stmt": {<type>: node}, ...} entry of a
+// parse tree whose locations count from `base` bytes before the statement's first character.
+// Consumes the node.
+PgStatementInfo describe_raw_statement(Json& raw, long long base) {
+  Json& wrapper = raw["stmt"];
+  if (!wrapper.is_object() || wrapper.empty()) {
+    fail(ErrorCode::kInternal, "the PostgreSQL parse tree has an unexpected shape");
+  }
+  PgStatementInfo info;
+  info.node_type = wrapper.begin().key();
+  Json& node = wrapper.begin().value();
+  info.non_transactional_reason = non_transactional_reason(info.node_type, node);
+  info.can_run_in_transaction = info.non_transactional_reason.empty();
+  info.recovery = recovery_of(info.non_transactional_reason);
+  // Relations are ordered by location; a shift of every location by `base` keeps that order.
+  info.relations = relations_of(info.node_type, node);
+  info.takes_relation_lock = takes_relation_lock(info.node_type, node, !info.relations.empty());
+  info.concurrent_index = concurrent_index_of(info.node_type, node);
+  // SET TRANSACTION (and SET SESSION CHARACTERISTICS AS TRANSACTION) parse as settings, but they
+  // change the transactions libmigrate opens: refused with BEGIN and COMMIT.
+  const std::string set_name =
+      info.node_type == "VariableSetStmt" && node.contains("name") && node["name"].is_string()
+          ? node["name"].get<std::string>()
+          : std::string();
+  info.is_transaction_control = info.node_type == "TransactionStmt" ||
+                                set_name == "TRANSACTION" ||
+                                set_name == "SESSION CHARACTERISTICS";
+  info.node = rule_tree(std::move(node), base);
+  return info;
+}
+
 }  // namespace
 
 std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
@@ -476,21 +577,12 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
   LineColumnCursor position(sql);  // statements come in file order: one pass for all positions
   for (int i = 0; i < split.result.n_stmts; ++i) {
     const auto* s = split.result.stmts[i];
-    auto begin = std::min(static_cast<std::size_t>(s->stmt_location), sql.size());
-    // A zero length means "to the end of the input" in PostgreSQL's RawStmt.
-    auto end = s->stmt_len == 0
-                   ? sql.size()
-                   : std::min(begin + static_cast<std::size_t>(s->stmt_len), sql.size());
-    begin = skip_sql_trivia(sql, begin, end, BlockComments::kNested);
-    if (begin == end) continue;
-    if (end < sql.size() && sql[end] == ';') {
-      ++end;  // the terminator belongs to the statement
-    } else {
-      while (end > begin && is_space(sql[end - 1])) --end;
-    }
-    auto [line, column] = position.at(begin);
-    out.push_back(SqlStatement{static_cast<int>(out.size()) + 1, begin, line, column,
-                               sql.substr(begin, end - begin)});
+    auto extent = statement_extent(sql, static_cast<std::size_t>(s->stmt_location),
+                                   static_cast<std::size_t>(s->stmt_len), sql.size());
+    if (!extent) continue;
+    auto [line, column] = position.at(extent->first);
+    out.push_back(SqlStatement{static_cast<int>(out.size()) + 1, extent->first, line, column,
+                               sql.substr(extent->first, extent->second - extent->first)});
   }
   return out;
 }
@@ -510,44 +602,138 @@ PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
 
   Json tree;
   try {
-    tree = Json::parse(parsed.result.parse_tree);
+    tree = Json::parse(std::string_view(parsed.result.parse_tree));
   } catch (const nlohmann::json::parse_error&) {
     // The parser passes bytes through; the JSON reader insists on UTF-8, as the server does.
     fail(ErrorCode::kSourceInvalid, "the statement is not valid UTF-8",
          "save the migration file as UTF-8");
   }
-  const Json& stmts = child(tree, "stmts");
+  Json& stmts = tree.is_object() ? tree["stmts"] : tree;
   if (!stmts.is_array() || stmts.size() != 1) {
     fail(ErrorCode::kInternal,
          fmt::format("describe_postgres_statement expects one statement, got {}",
                      stmts.is_array() ? stmts.size() : 0),
          "pass the statements that split_postgres_statements returns, one at a time");
   }
-  const Json& wrapper = child(stmts.front(), "stmt");
-  if (!wrapper.is_object() || wrapper.empty()) {
-    fail(ErrorCode::kInternal, "the PostgreSQL parse tree has an unexpected shape");
-  }
+  return describe_raw_statement(stmts.front(), 0);
+}
 
-  PgStatementInfo info;
-  info.node_type = wrapper.begin().key();
-  const Json& node = wrapper.begin().value();
-  info.non_transactional_reason = non_transactional_reason(info.node_type, node);
-  info.can_run_in_transaction = info.non_transactional_reason.empty();
-  info.recovery = recovery_of(info.non_transactional_reason);
-  info.relations = relations_of(info.node_type, node);
-  info.takes_relation_lock = takes_relation_lock(info.node_type, node, !info.relations.empty());
-  info.concurrent_index = concurrent_index_of(info.node_type, node);
-  // SET TRANSACTION (and SET SESSION CHARACTERISTICS AS TRANSACTION) parse as settings, but they
-  // change the transactions libmigrate opens: refused with BEGIN and COMMIT.
-  const std::string set_name =
-      info.node_type == "VariableSetStmt" && node.contains("name") && node["name"].is_string()
-          ? node["name"].get<std::string>()
-          : std::string();
-  info.is_transaction_control = info.node_type == "TransactionStmt" ||
-                                set_name == "TRANSACTION" ||
-                                set_name == "SESSION CHARACTERISTICS";
-  info.node = node;
-  return info;
+namespace {
+
+// describe_postgres_statement for a statement of a file: errors point into the file.
+PgStatementInfo describe_file_statement(const SqlStatement& s, const SourceLocation& file) {
+  try {
+    return describe_postgres_statement(s.sql);
+  } catch (const Failure& f) {
+    Error e = f.error();
+    e.where.file = file.file;
+    e.where.version = file.version;
+    e.where.statement = s.index;
+    if (e.where.line > 0) {
+      e.where.column = e.where.line == 1 ? s.column + e.where.column - 1 : e.where.column;
+      e.where.line = s.line + e.where.line - 1;
+    }
+    throw Failure(e);
+  }
+}
+
+// The parse tree of [begin, end) of `sql`, or nullopt when it does not parse or is not UTF-8
+// (the caller then takes the statement-by-statement path, which says where and why).
+std::optional<Json> parse_tree_of(const std::string& sql, std::size_t begin, std::size_t end) {
+  // pg_query_parse reads a NUL-terminated string: the whole file needs no copy.
+  std::string copy;
+  const char* text = sql.c_str();
+  if (begin != 0 || end != sql.size()) {
+    copy = sql.substr(begin, end - begin);
+    text = copy.c_str();
+  }
+  ParseGuard parsed{pg_query_parse(text)};
+  if (parsed.result.error != nullptr) return std::nullopt;
+  try {
+    return Json::parse(std::string_view(parsed.result.parse_tree));
+  } catch (const nlohmann::json::parse_error&) {
+    return std::nullopt;
+  }
+}
+
+std::size_t size_field(const Json& raw, const char* key) {
+  auto it = raw.find(key);
+  return it != raw.end() && it->is_number_unsigned() ? it->get<std::size_t>() : 0;
+}
+
+// Files up to this size are parsed in one piece; larger ones in pieces of whole statements of
+// about this size, so the parse tree in memory stays bounded (a 50 MB file of INSERTs).
+constexpr std::size_t kParseBatchBytes = std::size_t{1} << 20;
+
+}  // namespace
+
+void for_each_postgres_statement(
+    const std::string& sql, const SourceLocation& file,
+    const std::function<void(SqlStatement&&, PgStatementInfo&&)>& visit) {
+  refuse_nul(sql, file);
+  if (sql.size() <= kParseBatchBytes) {
+    if (auto tree = parse_tree_of(sql, 0, sql.size())) {
+      Json* stmts = tree->is_object() ? &(*tree)["stmts"] : nullptr;
+      if (stmts != nullptr && (stmts->is_array() || stmts->is_null())) {
+        LineColumnCursor position(sql);
+        int index = 0;
+        if (stmts->is_array()) {
+          for (auto& raw : *stmts) {
+            auto extent = statement_extent(sql, size_field(raw, "stmt_location"),
+                                           size_field(raw, "stmt_len"), sql.size());
+            if (!extent) continue;
+            auto [line, column] = position.at(extent->first);
+            SqlStatement s{++index, extent->first, line, column,
+                           sql.substr(extent->first, extent->second - extent->first)};
+            PgStatementInfo info =
+                describe_raw_statement(raw, static_cast<long long>(extent->first));
+            visit(std::move(s), std::move(info));
+          }
+        }
+        return;
+      }
+    }
+    // A syntax error or bytes that are not UTF-8: the split and the parse of each statement
+    // report it as they always have (file, statement, line and column).
+  }
+  std::vector<SqlStatement> statements = split_postgres_statements(sql, file);
+  std::size_t first = 0;
+  while (first < statements.size()) {
+    // A batch: statements first..last-1, at most kParseBatchBytes of text unless one alone is
+    // larger.
+    const std::size_t batch_begin = statements[first].offset;
+    std::size_t last = first + 1;
+    while (last < statements.size() &&
+           statements[last].offset + statements[last].sql.size() - batch_begin <= kParseBatchBytes)
+      ++last;
+    const std::size_t batch_end = statements[last - 1].offset + statements[last - 1].sql.size();
+    auto tree = parse_tree_of(sql, batch_begin, batch_end);
+    Json* stmts = tree && tree->is_object() ? &(*tree)["stmts"] : nullptr;
+    if (stmts != nullptr && stmts->is_array() && stmts->size() == last - first) {
+      for (std::size_t i = first; i < last; ++i) {
+        Json& raw = (*stmts)[i - first];
+        // The batch starts at a statement's first character: the statement begins at its
+        // stmt_location unless comments precede it.
+        auto extent = statement_extent(sql, batch_begin + size_field(raw, "stmt_location"),
+                                       size_field(raw, "stmt_len"), batch_end);
+        SqlStatement& s = statements[i];
+        if (!extent || extent->first != s.offset) {
+          PgStatementInfo info = describe_file_statement(s, file);
+          visit(std::move(s), std::move(info));
+          continue;
+        }
+        PgStatementInfo info =
+            describe_raw_statement(raw, static_cast<long long>(s.offset - batch_begin));
+        visit(std::move(s), std::move(info));
+      }
+    } else {
+      for (std::size_t i = first; i < last; ++i) {
+        PgStatementInfo info = describe_file_statement(statements[i], file);
+        visit(std::move(statements[i]), std::move(info));
+      }
+    }
+    first = last;
+  }
 }
 
 }  // namespace migrate
