@@ -88,6 +88,11 @@ class Migrator {
   // Checks files and history against each other: the refusals `apply` would make.
   Result<std::vector<VersionStatus>> validate() const;
 
+  // The analyzer's options with the facts `plan` reads from the live catalog (server version,
+  // row estimates of `relations`, extensions, materialized views), for `lint --db`. Reads only
+  // the catalog, never the history; probes run under a short lock_timeout.
+  Result<AnalysisOptions> catalog_analysis_options(const std::vector<std::string>& relations) const;
+
   // What `apply` would do up to `target` (all pending if absent). Executes nothing. Fails with
   // the same refusal errors as apply.
   Result<Plan> plan_apply(const std::optional<std::string>& target) const;

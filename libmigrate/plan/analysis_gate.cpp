@@ -16,22 +16,9 @@ void say(const AnalysisPolicy& policy, LogLevel level, const std::string& messag
 
 }  // namespace
 
-// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
-// what exists) with facts from the live catalog, and attaches each apply step's analysis.
-void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
-                  const AnalysisPolicy& policy) {
-  std::optional<Version> last;
-  std::set<std::string> seen;
-  std::vector<std::string> relations;
-  for (const auto& step : plan.steps) {
-    if (step.kind != StepKind::kApply) continue;
-    auto v = *Version::parse(step.version);
-    if (!last || *last < v) last = v;
-    for (const auto& st : step.statements)
-      for (const auto& r : st.relations)
-        if (seen.insert(r).second) relations.push_back(r);
-  }
-  if (!last) return;
+AnalysisOptions catalog_analysis_options(Backend& backend,
+                                         const std::vector<std::string>& relations,
+                                         const AnalysisPolicy& policy) {
   AnalysisOptions ao;
   ao.dialect = backend.dialect();
   auto facts = backend.catalog_facts(relations, policy.probe_lock_timeout);
@@ -50,6 +37,30 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   ao.table_rows = std::move(facts.table_rows);
   ao.extension_requires = std::move(facts.extension_requires);
   ao.installed_extensions = std::move(facts.installed_extensions);
+  ao.materialized_views = std::move(facts.materialized_views);
+  return ao;
+}
+
+// Runs the analyzer over every migration up to the plan's last apply step (earlier ones teach it
+// what exists) with facts from the live catalog, and attaches each apply step's analysis.
+void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
+                  const AnalysisPolicy& policy) {
+  std::optional<Version> last;
+  std::set<std::string> seen;
+  std::vector<std::string> relations;
+  for (const auto& step : plan.steps) {
+    if (step.kind != StepKind::kApply) continue;
+    auto v = *Version::parse(step.version);
+    if (!last || *last < v) last = v;
+    for (const auto& st : step.statements)
+      for (const auto& r : st.relations)
+        if (seen.insert(r).second) relations.push_back(r);
+  }
+  if (!last) return;
+  AnalysisOptions ao = catalog_analysis_options(backend, relations, policy);
+  ao.pending_versions.emplace();
+  for (const auto& step : plan.steps)
+    if (step.kind == StepKind::kApply) ao.pending_versions->insert(step.version);
   std::vector<const Migration*> migrations;
   for (const auto& m : source.migrations)
     if (!(*last < m.version)) migrations.push_back(&m);
