@@ -271,8 +271,10 @@ std::string rules_markdown() {
       "Severity: `error` findings make `apply` refuse the migration unless suppressed; `warning` "
       "and `info` are\n"
       "shown by `plan` and `lint`. Lock rules do not fire for tables created earlier in the same "
-      "migration, and\n"
-      "drop to `info` on tables the catalog says are small (when connected).\n\n"
+      "migration, or by an\n"
+      "earlier migration of the same run (`plan`, `apply`); `lint`, which cannot tell, reports "
+      "them as warnings.\nThey drop to `info` on tables the catalog says are small (when "
+      "connected).\n\n"
       "| id | dialect | severity | class | lock |\n|---|---|---|---|---|\n";
   for (const auto& r : rule_catalog())
     out += fmt::format("| [`{}`](#{}) | {} | {} | {} | {} |\n", r.id, r.id, dialect_name(r),
