@@ -136,10 +136,9 @@ TEST(LintCatalog, ADatabaseUrlFromTheEnvironmentDoesNotMakeLintConnect) {
   auto r = run_migrate({"--output", "json", "lint", ws.migrations().string()}, ws.root(),
                        {"DATABASE_URL=postgres://app@127.0.0.1:1/app"}, [] { alarm(60); });
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  auto flag = run_migrate(
-      {"--db", "postgres://app@127.0.0.1:1/app", "--output", "json", "lint",
-       ws.migrations().string()},
-      ws.root(), {}, [] { alarm(60); });
+  auto flag = run_migrate({"--db", "postgres://app@127.0.0.1:1/app", "--output", "json", "lint",
+                           ws.migrations().string()},
+                          ws.root(), {}, [] { alarm(60); });
   EXPECT_EQ(flag.exit_code, 11) << flag.out << flag.err;
 }
 
