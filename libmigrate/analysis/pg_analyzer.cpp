@@ -66,6 +66,23 @@ void PgMigrationContext::begin_migration(const std::string& version, bool transa
 
 void PgMigrationContext::after_statement(const PgStatementInfo& info, bool standalone) {
   in_migration_.push_back(&info);
+  // A renamed table is the same table: it keeps the creator of its old name (new in this
+  // migration, or made by an earlier migration of the set), so rules judge it the same way.
+  if (info.node_type == "RenameStmt" && pgtree::text(info.node, "renameType") == "OBJECT_TABLE") {
+    const auto& relation = pgtree::child(info.node, "relation");
+    const std::string old_name = pgtree::relation_name(relation);
+    const std::string schema =
+        pgtree::text(relation.contains("RangeVar") ? pgtree::child(relation, "RangeVar") : relation,
+                     "schemaname");
+    const std::string new_name = pgtree::text(info.node, "newname");
+    const std::string renamed = schema.empty() ? new_name : schema + "." + new_name;
+    if (created_in_this_migration(old_name)) {
+      created_here_.insert(renamed);
+      created_in_set_[renamed] = version_;
+    } else if (auto by = created_by_earlier_migration(old_name)) {
+      created_in_set_[renamed] = *by;
+    }
+  }
   if (standalone)
     in_transaction_.clear();
   else
