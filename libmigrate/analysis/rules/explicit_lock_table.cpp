@@ -43,7 +43,9 @@ class ExplicitLockTable final : public PgRule {
     if (tables.empty()) return;  // ROW EXCLUSIVE and weaker do not block the application
     // Tables created earlier in this migration are dropped by the sink (nobody sees them).
     sink.report(info(),
-                fmt::format("LOCK TABLE {} IN {} MODE blocks {} until the transaction commits",
+                fmt::format("LOCK TABLE {} IN {} MODE: until the transaction commits it blocks "
+                            "{}, and while it waits for running transactions every later query "
+                            "on the table queues behind it",
                             tables, to_string(level), blocks_what(level)));
   }
 };
