@@ -232,6 +232,26 @@ int run_lint(const CommandContext& ctx, const LintFlags& flags) {
   for (const auto& m : inputs->migrations) list.push_back(&m);
   auto analyses = analyze_migrations(list, ao);
   if (!analyses) return finish(inv, json::object(), analyses.error(), "");
+  // With --db on the command line, the same catalog facts as `plan` (row estimates, installed
+  // extensions, materialized views, server version), then analyse again with them. A URL from
+  // the environment or migrate.toml does not count: lint stays offline in CI unless asked.
+  if (find_setting(ctx.settings, "database_url").source.starts_with("flag")) {
+    std::vector<std::string> relations;
+    for (const auto& a : *analyses)
+      for (const auto& s : a.statements)
+        for (const auto& l : s.locks)
+          if (std::find(relations.begin(), relations.end(), l.relation) == relations.end())
+            relations.push_back(l.relation);
+    auto catalog = ctx.migrator.catalog_analysis_options(relations);
+    if (!catalog) return finish(inv, json::object(), catalog.error(), "");
+    AnalysisOptions connected = std::move(catalog).value();
+    connected.dialect = ao.dialect;
+    if (flags.pg_version) connected.server_version_num = *flags.pg_version;
+    connected.require_qualified_names = ao.require_qualified_names;
+    ao = std::move(connected);
+    analyses = analyze_migrations(list, ao);
+    if (!analyses) return finish(inv, json::object(), analyses.error(), "");
+  }
   std::size_t blocking = 0;
   for (const auto& a : *analyses) blocking += a.blocking().size();
   std::optional<Error> error;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,14 @@ struct MigrationAnalysis {
   std::vector<const Finding*> blocking() const;
 };
 
+// A materialized view of the connected database (pg_matviews), for REFRESH ... CONCURRENTLY.
+struct MaterializedViewFacts {
+  bool populated = true;
+  // A valid, immediate, unique B-tree index on plain columns without WHERE: the one kind
+  // REFRESH MATERIALIZED VIEW CONCURRENTLY can use.
+  bool usable_unique_index = false;
+};
+
 struct AnalysisOptions {
   Dialect dialect = Dialect::kPostgres;
   int server_version_num = 150000;  // PostgreSQL, e.g. 150004; gates version-dependent rules
@@ -106,6 +115,14 @@ struct AnalysisOptions {
   bool require_qualified_names = false;
   // Extensions already installed in the database (pg_extension), when connected.
   std::vector<std::string> installed_extensions;
+  // Materialized views of the database by "schema.name", when connected: a view the analysed
+  // migrations do not create is checked against these.
+  std::map<std::string, MaterializedViewFacts> materialized_views;
+  // The versions the run will apply (`plan`, `apply`): a table created by one of them is new,
+  // and invisible to the running application, when the later ones run in the same run, so lock
+  // rules skip it as they skip tables created earlier in the same migration. nullopt (`lint`):
+  // unknown, so lock findings on tables created by an earlier migration of the set are warnings.
+  std::optional<std::set<std::string>> pending_versions;
 };
 
 // Analyzes the migrations in version order (objects created by earlier migrations of the set

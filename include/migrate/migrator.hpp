@@ -98,6 +98,11 @@ class Migrator {
   // findings) come back in Validation::refusal with the statuses.
   Result<Validation> validate() const;
 
+  // The analyzer's options with the facts `plan` reads from the live catalog (server version,
+  // row estimates of `relations`, extensions, materialized views), for `lint --db`. Reads only
+  // the catalog, never the history; probes run under a short lock_timeout.
+  Result<AnalysisOptions> catalog_analysis_options(const std::vector<std::string>& relations) const;
+
   // What `apply` would do up to `target` (all pending if absent), analyzed. Executes nothing.
   // Fails with the refusals apply makes before and while planning; the ones it makes after
   // (transaction control, unsafe findings under the same allow_unsafe) are in Plan::refusal.

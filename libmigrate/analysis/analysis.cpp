@@ -201,11 +201,34 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_
   }
   if (m.directives.declared_class &&
       static_cast<int>(*m.directives.declared_class) < static_cast<int>(a.inferred_class)) {
+    // Name the first statement that makes the class this severe, and the findings that did, so
+    // the author knows what to split off or why the class is what it is.
+    const StatementAnalysis* culprit = nullptr;
+    for (const auto& s : a.statements)
+      if (s.migration_class == a.inferred_class) {
+        culprit = &s;
+        break;
+      }
+    std::string because;
+    if (culprit) {
+      std::string rules;
+      for (const auto& f : culprit->findings)
+        if (f.severity != Severity::kInfo && class_of_rule(f.rule_id) == a.inferred_class &&
+            rules.find(f.rule_id) == std::string::npos)
+          rules += (rules.empty() ? "" : ", ") + f.rule_id;
+      because = fmt::format(": statement {} (line {}, {}) is {}{}", culprit->index, culprit->line,
+                            culprit->kind, to_string(a.inferred_class),
+                            rules.empty() ? "" : " (" + rules + ")");
+    }
     migration_finding(
         rule("declared-class-too-mild"),
-        fmt::format("declared class {} is milder than the inferred class {}",
-                    to_string(*m.directives.declared_class), to_string(a.inferred_class)),
-        0);
+        fmt::format("declared class {} is milder than the inferred class {}{}",
+                    to_string(*m.directives.declared_class), to_string(a.inferred_class), because),
+        culprit ? culprit->line : 0);
+    if (culprit) {
+      a.findings.back().where.statement = culprit->index;
+      a.findings.back().where.column = culprit->column;
+    }
   }
 }
 
@@ -366,8 +389,10 @@ std::string rules_markdown() {
       "Severity: `error` findings make `apply` refuse the migration unless suppressed; `warning` "
       "and `info` are\n"
       "shown by `plan` and `lint`. Lock rules do not fire for tables created earlier in the same "
-      "migration, and\n"
-      "drop to `info` on tables the catalog says are small (when connected).\n\n"
+      "migration, or by an\n"
+      "earlier migration of the same run (`plan`, `apply`); `lint`, which cannot tell, reports "
+      "them as warnings.\nThey drop to `info` on tables the catalog says are small (when "
+      "connected).\n\n"
       "| id | dialect | severity | class | lock |\n|---|---|---|---|---|\n";
   for (const auto& r : rule_catalog())
     out += fmt::format("| [`{}`](#{}) | {} | {} | {} | {} |\n", r.id, r.id, dialect_name(r),

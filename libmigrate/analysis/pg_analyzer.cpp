@@ -21,6 +21,34 @@ bool PgMigrationContext::created_in_this_migration(const std::string& relation) 
   return created_here_.count("public." + relation) > 0;
 }
 
+namespace {
+
+// "public.t" and "t" name the same table unless another schema is set: both spellings.
+std::vector<std::string> spellings_of(const std::string& relation) {
+  auto dot = relation.find('.');
+  if (dot == std::string::npos) return {relation, "public." + relation};
+  if (relation.substr(0, dot) == "public") return {relation, relation.substr(dot + 1)};
+  return {relation};
+}
+
+}  // namespace
+
+std::optional<std::string> PgMigrationContext::created_by_earlier_migration(
+    const std::string& relation) const {
+  for (const auto& name : spellings_of(relation)) {
+    auto it = created_in_set_.find(name);
+    if (it != created_in_set_.end() && it->second != version_) return it->second;
+  }
+  return std::nullopt;
+}
+
+bool PgMigrationContext::created_in_same_run(const std::string& relation) const {
+  const auto& pending = options_.pending_versions;
+  if (!pending || !pending->count(version_)) return false;
+  auto by = created_by_earlier_migration(relation);
+  return by && pending->count(*by) > 0;
+}
+
 std::optional<double> PgMigrationContext::rows(const std::string& relation) const {
   auto it = options_.table_rows.find(relation);
   if (it != options_.table_rows.end()) return it->second;
@@ -29,7 +57,9 @@ std::optional<double> PgMigrationContext::rows(const std::string& relation) cons
   return it != options_.table_rows.end() ? std::optional(it->second) : std::nullopt;
 }
 
-void PgMigrationContext::begin_migration() {
+void PgMigrationContext::begin_migration(const std::string& version, bool transactional) {
+  version_ = version;
+  migration_transactional_ = transactional;
   created_here_.clear();
   in_transaction_.clear();
   in_migration_.clear();
@@ -37,6 +67,23 @@ void PgMigrationContext::begin_migration() {
 
 void PgMigrationContext::after_statement(const PgStatementInfo& info, bool standalone) {
   in_migration_.push_back(&info);
+  // A renamed table is the same table: it keeps the creator of its old name (new in this
+  // migration, or made by an earlier migration of the set), so rules judge it the same way.
+  if (info.node_type == "RenameStmt" && pgtree::text(info.node, "renameType") == "OBJECT_TABLE") {
+    const auto& relation = pgtree::child(info.node, "relation");
+    const std::string old_name = pgtree::relation_name(relation);
+    const std::string schema =
+        pgtree::text(relation.contains("RangeVar") ? pgtree::child(relation, "RangeVar") : relation,
+                     "schemaname");
+    const std::string new_name = pgtree::text(info.node, "newname");
+    const std::string renamed = schema.empty() ? new_name : schema + "." + new_name;
+    if (created_in_this_migration(old_name)) {
+      created_here_.insert(renamed);
+      created_in_set_[renamed] = version_;
+    } else if (auto by = created_by_earlier_migration(old_name)) {
+      created_in_set_[renamed] = *by;
+    }
+  }
   if (standalone)
     in_transaction_.clear();
   else
@@ -45,6 +92,7 @@ void PgMigrationContext::after_statement(const PgStatementInfo& info, bool stand
 
 void PgMigrationContext::note_created(const std::string& relation) {
   created_here_.insert(relation);
+  created_in_set_[relation] = version_;
 }
 
 void FindingSink::report(const RuleInfo& rule, std::string message, std::string alternative) {
@@ -57,16 +105,35 @@ void FindingSink::report(const RuleInfo& rule, std::string message, std::string 
   const bool lock_rule = static_cast<int>(rule.lock) >= static_cast<int>(LockLevel::kShare) &&
                          rule.lock != LockLevel::kDatabaseWrite;
   if (lock_rule && !facts_.base.locks.empty()) {
-    bool counted = false, all_new = true, all_small = true;
+    bool counted = false, all_new = true, all_small = true, all_in_set = true;
+    std::string creators;  // versions that created the tables, when not known to be pending
     for (const auto& l : facts_.base.locks) {
       if (static_cast<int>(l.level) < static_cast<int>(LockLevel::kShare)) continue;
       counted = true;
-      all_new = all_new && ctx_.created_in_this_migration(l.relation);
+      const bool is_new =
+          ctx_.created_in_this_migration(l.relation) || ctx_.created_in_same_run(l.relation);
+      all_new = all_new && is_new;
+      if (!is_new) {
+        auto by = ctx_.created_by_earlier_migration(l.relation);
+        all_in_set = all_in_set && by.has_value() && !ctx_.options().pending_versions;
+        if (by && creators.find(*by) == std::string::npos)
+          creators += (creators.empty() ? "" : ", ") + *by;
+      }
       auto rows = ctx_.rows(l.relation);
       all_small = all_small && rows && *rows < ctx_.options().small_table_rows;
     }
     if (counted && all_new)
       return;  // nobody else can see a table created earlier in this migration
+    if (counted && all_in_set && f.severity == Severity::kError) {
+      // lint does not know what production has: when version V (which created the table) runs
+      // in the same `apply`, the table is new and this is safe; when V is already applied, the
+      // lock blocks. In doubt, a warning; `plan` knows and keeps the error or drops the finding.
+      f.severity = Severity::kWarning;
+      f.message += fmt::format(
+          " (the table was created by migration {} of this set: safe when both run in the same "
+          "apply, blocking when {} is already applied; `plan` knows which)",
+          creators, creators);
+    }
     if (counted && all_small && f.severity != Severity::kInfo) {
       f.severity = Severity::kInfo;
       f.message += fmt::format(" (the catalog says the table is small: below {:.0f} rows)",
@@ -120,13 +187,19 @@ void note_table_changes(const PgStatementInfo& info, int position, TableChanges&
 
 void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, MigrationAnalysis& out,
                                 TableChanges* changes) {
-  ctx.begin_migration();
+  ctx.begin_migration(m.version.str(), m.directives.transactional);
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   std::deque<PgStatementInfo> infos;  // the context keeps pointers to earlier statements
   for_each_postgres_statement(m.up.sql, file, [&](SqlStatement&& s, PgStatementInfo&& parsed) {
     infos.push_back(std::move(parsed));
     const PgStatementInfo& info = infos.back();
     StatementAnalysis sa = pg_statement_effects(info, ctx);
+    // ALTER TABLE of a table created earlier in this migration (row level security, constraints,
+    // columns) changes nothing the running application can see: additive. Findings still raise it.
+    if (info.node_type == "AlterTableStmt" &&
+        pgtree::text(info.node, "objtype") == "OBJECT_TABLE" &&
+        ctx.created_in_this_migration(pgtree::relation_name(pgtree::child(info.node, "relation"))))
+      sa.migration_class = MigrationClass::kAdditive;
     sa.index = s.index;
     sa.line = s.line;
     sa.column = s.column;

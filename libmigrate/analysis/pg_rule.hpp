@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -36,6 +37,11 @@ class PgMigrationContext {
   // Created earlier in this migration (exempt from lock rules) or by an earlier migration of
   // the analysed set (not exempt: it exists in production when this one runs).
   bool created_in_this_migration(const std::string& relation) const;
+  // The version of the earlier migration of the analysed set that created `relation`, if one did.
+  std::optional<std::string> created_by_earlier_migration(const std::string& relation) const;
+  // Created by an earlier migration that runs in the same run as this one (both pending): the
+  // table is new when this migration runs, like one created earlier in the same migration.
+  bool created_in_same_run(const std::string& relation) const;
   // Rows, when a connection gave catalog statistics.
   std::optional<double> rows(const std::string& relation) const;
 
@@ -44,6 +50,8 @@ class PgMigrationContext {
   const std::vector<const PgStatementInfo*>& earlier_in_transaction() const {
     return in_transaction_;
   }
+  // False for a `-- migrate:transaction off` migration: each statement runs on its own.
+  bool migration_transactional() const { return migration_transactional_; }
   // Every statement before this one in this migration.
   const std::vector<const PgStatementInfo*>& earlier_in_migration() const { return in_migration_; }
 
@@ -54,13 +62,16 @@ class PgMigrationContext {
   std::set<std::string>& plan_facts() const { return plan_facts_; }
 
   // Maintained by the analyzer.
-  void begin_migration();
+  void begin_migration(const std::string& version, bool transactional);
   void after_statement(const PgStatementInfo& info, bool standalone);
   void note_created(const std::string& relation);
 
  private:
   const AnalysisOptions& options_;
   std::set<std::string> created_here_;
+  std::map<std::string, std::string> created_in_set_;  // relation -> version that created it
+  std::string version_;
+  bool migration_transactional_ = true;
   std::vector<const PgStatementInfo*> in_transaction_;
   std::vector<const PgStatementInfo*> in_migration_;
   mutable std::set<std::string> plan_facts_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "libmigrate/sql/sql_statement.hpp"
+#include "migrate/analysis.hpp"
 #include "migrate/database_url.hpp"
 #include "migrate/dialect.hpp"
 #include "migrate/history.hpp"
@@ -86,6 +87,7 @@ class Backend {
     std::vector<std::string> never_analyzed;
     std::map<std::string, std::vector<std::string>> extension_requires;
     std::vector<std::string> installed_extensions;
+    std::map<std::string, MaterializedViewFacts> materialized_views;  // PostgreSQL only
   };
   virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations,
                                      std::chrono::milliseconds lock_timeout) = 0;

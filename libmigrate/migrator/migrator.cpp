@@ -340,6 +340,14 @@ Result<Validation> Migrator::validate() const {
   });
 }
 
+Result<AnalysisOptions> Migrator::catalog_analysis_options(
+    const std::vector<std::string>& relations) const {
+  return as_result(options_, [&] {
+    auto backend = open(options_, true);
+    return migrate::catalog_analysis_options(*backend, relations, analysis_policy(options_));
+  });
+}
+
 Result<Plan> Migrator::plan_apply(const std::optional<std::string>& target) const {
   return as_result(options_, [&] {
     auto view = read_only_view(options_);

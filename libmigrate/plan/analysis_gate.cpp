@@ -16,6 +16,31 @@ void say(const AnalysisPolicy& policy, LogLevel level, const std::string& messag
 
 }  // namespace
 
+AnalysisOptions catalog_analysis_options(Backend& backend,
+                                         const std::vector<std::string>& relations,
+                                         const AnalysisPolicy& policy) {
+  AnalysisOptions ao;
+  ao.dialect = backend.dialect();
+  auto facts = backend.catalog_facts(relations, policy.probe_lock_timeout);
+  for (const auto& t : facts.never_analyzed) {
+    auto it = facts.table_rows.find(t);
+    say(policy, LogLevel::kInfo,
+        it == facts.table_rows.end()
+            ? fmt::format("catalog: {} was never analyzed and its size could not be read: no row "
+                          "estimate; ANALYZE {} for one",
+                          t, t)
+            : fmt::format("catalog: {} was never analyzed; about {:.0f} rows estimated from its "
+                          "size; ANALYZE {} for a better estimate",
+                          t, it->second, t));
+  }
+  if (facts.server_version_num > 0) ao.server_version_num = facts.server_version_num;
+  ao.table_rows = std::move(facts.table_rows);
+  ao.extension_requires = std::move(facts.extension_requires);
+  ao.installed_extensions = std::move(facts.installed_extensions);
+  ao.materialized_views = std::move(facts.materialized_views);
+  return ao;
+}
+
 // Runs the analyzer over every migration up to the plan's last step (earlier ones teach it what
 // exists) with facts from the live catalog, and attaches each step's analysis: an apply step's
 // of its up file, a revert step's of its down file (run after every up file up to the newest
@@ -36,24 +61,12 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
         if (seen.insert(r).second) relations.push_back(r);
   }
   if (!last) return;
-  AnalysisOptions ao;
-  ao.dialect = backend.dialect();
-  auto facts = backend.catalog_facts(relations, policy.probe_lock_timeout);
-  for (const auto& t : facts.never_analyzed) {
-    auto it = facts.table_rows.find(t);
-    say(policy, LogLevel::kInfo,
-        it == facts.table_rows.end()
-            ? fmt::format("catalog: {} was never analyzed and its size could not be read: no row "
-                          "estimate; ANALYZE {} for one",
-                          t, t)
-            : fmt::format("catalog: {} was never analyzed; about {:.0f} rows estimated from its "
-                          "size; ANALYZE {} for a better estimate",
-                          t, it->second, t));
-  }
-  if (facts.server_version_num > 0) ao.server_version_num = facts.server_version_num;
-  ao.table_rows = std::move(facts.table_rows);
-  ao.extension_requires = std::move(facts.extension_requires);
-  ao.installed_extensions = std::move(facts.installed_extensions);
+  AnalysisOptions ao = catalog_analysis_options(backend, relations, policy);
+  // Versions this run applies: the tables they create do not exist in production yet. Empty for
+  // a rollback, where every migration up to the reverted ones is applied.
+  ao.pending_versions.emplace();
+  for (const auto& step : plan.steps)
+    if (step.kind == StepKind::kApply) ao.pending_versions->insert(step.version);
   std::vector<const Migration*> migrations;
   for (const auto& m : source.migrations)
     if (!(*last < m.version)) migrations.push_back(&m);

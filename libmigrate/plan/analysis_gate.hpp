@@ -20,6 +20,12 @@ struct AnalysisPolicy {
   LogSink log;
 };
 
+// Analysis options with what the live catalog says: server version, row estimates of
+// `relations`, extensions, materialized views. `plan` and `lint --db` use the same facts.
+AnalysisOptions catalog_analysis_options(Backend& backend,
+                                         const std::vector<std::string>& relations,
+                                         const AnalysisPolicy& policy);
+
 // Runs the analyzer over every migration up to the plan's last step (earlier ones teach it what
 // exists) and attaches each step's analysis: of the up file for an apply step, of the down file
 // for a revert step. A failure of the analysis itself is logged, never fatal: the executor

@@ -1,8 +1,9 @@
 // The rules, driven by data: sql_fixtures/rules/<rule-id>/ holds bad*.sql files with the
 // findings of that rule expected next to them (bad*.expected: one "line:column severity" per
 // line) and good*.sql files where the rule must stay silent. An optional options.json sets
-// server_version_num and table_rows for version- and size-dependent rules. A new case is a new
-// file, not new C++.
+// server_version_num, table_rows and the other catalog facts (materialized_views,
+// installed_extensions, extension_requires) for rules that use a connection's facts. A new case is
+// a new file, not new C++.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,12 @@ AnalysisOptions options_for(const RuleInfo& rule, const std::filesystem::path& d
       o.require_qualified_names = j["require_qualified_names"].get<bool>();
     if (j.contains("table_rows"))
       for (auto& [k, v] : j["table_rows"].items()) o.table_rows[k] = v.get<double>();
+    if (j.contains("materialized_views"))
+      for (auto& [k, v] : j["materialized_views"].items())
+        o.materialized_views[k] = MaterializedViewFacts{v.value("populated", true),
+                                                        v.value("usable_unique_index", false)};
+    if (j.contains("installed_extensions"))
+      o.installed_extensions = j["installed_extensions"].get<std::vector<std::string>>();
     if (j.contains("extension_requires"))
       for (auto& [k, v] : j["extension_requires"].items())
         o.extension_requires[k] = v.get<std::vector<std::string>>();
@@ -46,30 +53,44 @@ AnalysisOptions options_for(const RuleInfo& rule, const std::filesystem::path& d
 }
 
 // Findings of `rule_id` in `file`, as "line:column severity", in order. A file may start with
-// `-- setup: <file>` lines naming sibling files analysed first, as earlier migrations, and with
-// `-- down of: <file>`: then `file` is the down file of a migration whose up file is that
-// sibling, analysed as a rollback plan analyses it (after the up files).
+// `-- setup: <file>` lines naming sibling files analysed first, as earlier migrations already
+// applied (as `plan` sees them), `-- setup-pending: <file>` for earlier migrations that run in
+// the same run as the file, `-- pending: unknown` to analyse as `lint` does, not knowing which
+// migrations are applied, and `-- down of: <file>`: then `file` is the down file of a migration
+// whose up file is that sibling, analysed as a rollback plan analyses it (after the up files).
 std::vector<std::string> findings_of(const std::string& rule_id, const std::filesystem::path& file,
-                                     const AnalysisOptions& options) {
+                                     AnalysisOptions options) {
   std::vector<Migration> migrations;
   std::istringstream lines(slurp(file));
   std::string line;
   int n = 0;
   std::optional<std::filesystem::path> down_of;
+  options.pending_versions.emplace();
+  bool pending_unknown = false;
   while (std::getline(lines, line)) {
     if (line.starts_with("-- down of: ")) {
       down_of = file.parent_path() / line.substr(12);
       continue;
     }
-    if (!line.starts_with("-- setup: ")) break;
-    auto setup = file.parent_path() / line.substr(10);
+    if (line.starts_with("-- pending: unknown")) {
+      pending_unknown = true;
+      continue;
+    }
+    if (!line.starts_with("-- setup")) break;
+    const bool pending = line.starts_with("-- setup-pending: ");
+    auto setup = file.parent_path() / line.substr(pending ? 18 : 10);
     migrations.push_back(testing::make_migration(std::to_string(++n), "setup", slurp(setup)));
+    if (pending) options.pending_versions->insert(migrations.back().version.str());
   }
-  if (down_of)
+  if (down_of) {
+    // A rollback reverts an applied migration: not pending.
     migrations.push_back(
         testing::make_migration(std::to_string(++n), rule_id, slurp(*down_of), slurp(file)));
-  else
+  } else {
     migrations.push_back(testing::make_migration(std::to_string(++n), rule_id, slurp(file)));
+    options.pending_versions->insert(migrations.back().version.str());
+  }
+  if (pending_unknown) options.pending_versions.reset();
   std::vector<const Migration*> ptrs;
   for (auto& m : migrations) ptrs.push_back(&m);
   auto result =

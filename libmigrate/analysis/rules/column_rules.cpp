@@ -18,6 +18,7 @@ std::unique_ptr<PgRule> make_json_type();
 std::unique_ptr<PgRule> make_prefer_text_over_varchar();
 std::unique_ptr<PgRule> make_prefer_timestamptz();
 std::unique_ptr<PgRule> make_prefer_bigint();
+std::unique_ptr<PgRule> make_prefer_identity();
 std::unique_ptr<PgRule> make_default_change();
 
 void append_column_rules(std::vector<std::unique_ptr<PgRule>>& rules) {
@@ -31,7 +32,8 @@ void append_column_rules(std::vector<std::unique_ptr<PgRule>>& rules) {
   rules.push_back(make_prefer_text_over_varchar());     // PG-COL-08
   rules.push_back(make_prefer_timestamptz());           // PG-COL-08
   rules.push_back(make_prefer_bigint());                // PG-COL-08
-  rules.push_back(make_default_change());               // PG-COL-09
+  rules.push_back(make_prefer_identity());
+  rules.push_back(make_default_change());  // PG-COL-09
 }
 
 namespace column_rules {

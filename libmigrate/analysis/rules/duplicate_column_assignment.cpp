@@ -25,9 +25,11 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 
-// Target columns of an UPDATE SET list or INSERT column list. Assignments to different array
-// elements or fields of one column (a[1] = ..., a[2] = ...) are allowed; a plain assignment
-// clashes with any other assignment to the same column.
+// Target columns of an UPDATE SET list or INSERT column list, as PostgreSQL 15 decides (checked
+// on a server): assignments to array elements or fields of one column (a[1] = ..., a[2] = ...,
+// even a[1] twice, c.x and c.y) are allowed; a plain assignment clashes with any other
+// assignment to the same column, before or after it. Names compare as the parser folded them:
+// A and a are the same column, "A" and a are not.
 std::vector<std::string> clashing_targets(const Json& list) {
   std::map<std::string, std::pair<int, bool>> seen;  // name -> (count, any plain assignment)
   std::vector<std::string> out;
@@ -46,6 +48,51 @@ std::vector<std::string> clashing_targets(const Json& list) {
     }
   }
   return out;
+}
+
+// An UPDATE SET list or INSERT column list found in a statement's tree.
+struct ColumnList {
+  std::string what;  // "UPDATE orders", "INSERT INTO orders ... ON CONFLICT DO UPDATE"
+  bool insert = false;
+  const Json* targets = nullptr;
+};
+
+void column_lists(const std::string& key, const Json& value, std::string merge_target,
+                  std::vector<ColumnList>& out);
+
+// Every member of an object, every element of an array.
+void column_lists_in(const Json& node, const std::string& merge_target,
+                     std::vector<ColumnList>& out) {
+  if (node.is_array()) {
+    for (const auto& v : node) column_lists_in(v, merge_target, out);
+  } else if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) column_lists(key, value, merge_target, out);
+  }
+}
+
+// `key` is the node type when `value` is a parse node ({"UpdateStmt": {...}}).
+void column_lists(const std::string& key, const Json& value, std::string merge_target,
+                  std::vector<ColumnList>& out) {
+  if (!value.is_object()) {
+    column_lists_in(value, merge_target, out);
+    return;
+  }
+  const std::string table = pgtree::relation_name(pgtree::child(value, "relation"));
+  if (key == "UpdateStmt") {
+    out.push_back({"UPDATE " + table, false, &pgtree::child(value, "targetList")});
+  } else if (key == "InsertStmt") {
+    out.push_back({"INSERT INTO " + table, true, &pgtree::child(value, "cols")});
+    const Json& conflict = pgtree::child(pgtree::child(value, "onConflictClause"), "targetList");
+    if (!conflict.is_null())
+      out.push_back({"INSERT INTO " + table + " ... ON CONFLICT DO UPDATE", false, &conflict});
+  } else if (key == "MergeStmt") {
+    merge_target = table;
+  } else if (key == "MergeWhenClause") {
+    const bool insert = pgtree::text(value, "commandType") == "CMD_INSERT";
+    out.push_back({"MERGE INTO " + merge_target + (insert ? " ... INSERT" : " ... UPDATE"), insert,
+                   &pgtree::child(value, "targetList")});
+  }
+  column_lists_in(value, merge_target, out);
 }
 
 // The output column name PostgreSQL gives a select-list entry, when the parse tree alone says
@@ -124,15 +171,23 @@ class DuplicateColumnAssignment final : public PgRule {
     const std::string& t = facts.info.node_type;
     const Json& node = facts.info.node;
     const std::string table = pgtree::relation_name(pgtree::child(node, "relation"));
-    if (t == "UpdateStmt" || t == "InsertStmt") {
-      auto dup = clashing_targets(pgtree::child(node, t == "UpdateStmt" ? "targetList" : "cols"));
-      if (dup.empty()) return;
-      sink.report(info(),
-                  std::string(t == "UpdateStmt" ? "UPDATE" : "INSERT INTO") + " " + table +
-                      " assigns column " + quoted_list(dup) +
-                      " more than once: PostgreSQL rejects it (multiple assignments to same "
-                      "column)",
-                  "keep one assignment to " + quoted_list(dup));
+    if (t == "UpdateStmt" || t == "InsertStmt" || t == "MergeStmt" || t == "SelectStmt" ||
+        t == "RuleStmt" || t == "DeleteStmt") {
+      // Column lists at any depth: writable WITH queries, rule actions, ON CONFLICT DO UPDATE,
+      // MERGE's WHEN clauses.
+      std::vector<ColumnList> lists;
+      column_lists(t, node, "", lists);
+      for (const auto& l : lists) {
+        auto dup = clashing_targets(*l.targets);
+        if (dup.empty()) continue;
+        sink.report(info(),
+                    l.what + " assigns column " + quoted_list(dup) +
+                        " more than once: " + "PostgreSQL rejects it (" +
+                        (l.insert ? "column specified more than once"
+                                  : "multiple assignments to same column") +
+                        ")",
+                    "keep one assignment to " + quoted_list(dup));
+      }
       return;
     }
     std::vector<std::string> names;

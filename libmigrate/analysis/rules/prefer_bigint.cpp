@@ -1,6 +1,10 @@
 // prefer-bigint (catalog PG-COL-08, part): an integer or smallint primary key runs out (2^31-1,
 // 32767), and widening it later rewrites the table, its indexes and every referencing column.
+// Every other new integer or smallint column gets the same advice as hygiene (counters, foreign
+// keys and amounts outgrow them too); one finding per column, the key message first.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "libmigrate/analysis/rules/column_rules.hpp"
 
@@ -41,10 +45,14 @@ class PreferBigint final : public PgRule {
         LockLevel::kNone,
         "An integer (or smallint, serial, smallserial) primary key runs out at 2147483647 (or "
         "32767) and inserts start failing; widening it to bigint then rewrites the table, its "
-        "indexes and every foreign key column that references it, under ACCESS EXCLUSIVE.",
+        "indexes and every foreign key column that references it, under ACCESS EXCLUSIVE. Any "
+        "other new integer or smallint column (CREATE TABLE, ADD COLUMN) is reported too, as "
+        "hygiene: foreign keys to bigint keys, counters and amounts outgrow them the same way. "
+        "Info, on by default; silence it per migration with `-- migrate:allow prefer-bigint "
+        "reason \"...\"`.",
         "Declare primary keys bigint, and generated keys bigint GENERATED ALWAYS AS IDENTITY "
-        "(identity rather than serial). The 4 extra bytes per row cost far less than the "
-        "migration.",
+        "(identity rather than serial); other integer columns bigint unless the domain is "
+        "bounded by design. The 4 extra bytes per row cost far less than the migration.",
         "CREATE TABLE orders (id serial PRIMARY KEY, total numeric);",
         "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total "
         "numeric);"};
@@ -97,9 +105,11 @@ class PreferBigint final : public PgRule {
           table_constraint(table, pgtree::child(pgtree::child(*cmd, "def"), "Constraint"));
     }
 
+    std::vector<std::string> reported;  // "table.column" already reported as a key
     for (const auto& k : keys) {
       const char* max = narrow_max(k.type.name);
       if (max == nullptr || k.type.array || !(k.single || k.generated)) continue;
+      reported.push_back(k.table + "." + k.column);
       sink.report(info(),
                   fmt::format("primary key column {}.{} is {}: it runs out at {}, and widening it "
                               "to bigint later rewrites {}, its indexes and every foreign key "
@@ -107,6 +117,23 @@ class PreferBigint final : public PgRule {
                               k.table, k.column, column_rules::type_sql(k.type), max, k.table),
                   fmt::format("declare {} as {}", k.column,
                               k.generated ? "bigint GENERATED ALWAYS AS IDENTITY" : "bigint"));
+    }
+    for (const auto& d : defs) {
+      if (d.kind == ColumnDefinition::Kind::kAlterType) continue;  // an existing column
+      const auto type = column_rules::column_type(pgtree::child(*d.def, "typeName"));
+      const char* max = narrow_max(type.name);
+      if (max == nullptr || type.array) continue;
+      if (std::find(reported.begin(), reported.end(), d.table + "." + d.column) != reported.end())
+        continue;
+      // Key columns of a composite key (a join table's) are reported too, as plain columns.
+      const bool serial = is_serial(type.name);
+      sink.report(
+          info(),
+          fmt::format("{} {}: it runs out at {}, and widening it to bigint later "
+                      "rewrites {} under ACCESS EXCLUSIVE",
+                      column_rules::column_is(d), column_rules::type_sql(type), max, d.table),
+          fmt::format("declare {} as {}", d.column,
+                      serial ? "bigint GENERATED ALWAYS AS IDENTITY" : "bigint"));
     }
   }
 };

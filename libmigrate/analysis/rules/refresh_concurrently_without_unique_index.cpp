@@ -22,6 +22,16 @@ void forget(const PgMigrationContext& ctx, const std::string& prefix, const std:
   for (const auto& n : spellings(name)) ctx.plan_facts().erase(prefix + n);
 }
 
+// The connected database's materialized view of that name, nullptr when not connected or absent.
+const MaterializedViewFacts* catalog_view(const PgMigrationContext& ctx, const std::string& name) {
+  const auto& views = ctx.options().materialized_views;
+  for (const auto& n : spellings(name)) {
+    auto it = views.find(n.find('.') == std::string::npos ? "public." + n : n);
+    if (it != views.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 // A unique index REFRESH ... CONCURRENTLY can use: no WHERE clause, only plain columns.
 bool usable_unique_index(const nlohmann::json& index_stmt) {
   if (!pgtree::flag(index_stmt, "unique") || index_stmt.contains("whereClause")) return false;
@@ -44,7 +54,8 @@ class RefreshConcurrentlyWithoutUniqueIndex final : public PgRule {
         "REFRESH MATERIALIZED VIEW CONCURRENTLY needs a unique index on the view that uses only "
         "column names and has no WHERE clause, and a view that has been populated; otherwise "
         "it fails at run time. Checked for materialized views created in the analysed "
-        "migrations; others are unknown without a connection.",
+        "migrations and, when connected (`plan`, `lint --db`), for the database's own views "
+        "(pg_matviews and their indexes).",
         "CREATE UNIQUE INDEX CONCURRENTLY on the view's key columns before refreshing it "
         "concurrently (and populate a view created WITH NO DATA with one plain REFRESH first).",
         "CREATE MATERIALIZED VIEW daily_sales AS SELECT day, sum(total) AS total FROM orders "
@@ -57,7 +68,9 @@ class RefreshConcurrentlyWithoutUniqueIndex final : public PgRule {
 
   // Facts: "matview:<name>" for every materialized view the set creates, "unique-index-on:<name>"
   // for every relation given a unique index on plain columns without WHERE, and
-  // "matview-unpopulated:<name>" while a view created or refreshed WITH NO DATA is unpopulated.
+  // "matview-unpopulated:<name>" while a view created or refreshed WITH NO DATA is unpopulated,
+  // "matview-populated:<name>" once a plain REFRESH populated it. Views the set does not create
+  // are looked up in the connected catalog (AnalysisOptions::materialized_views).
   void check(const PgStatementFacts& facts, const PgMigrationContext& ctx,
              FindingSink& sink) const override {
     const auto& node = facts.info.node;
@@ -69,6 +82,7 @@ class RefreshConcurrentlyWithoutUniqueIndex final : public PgRule {
       ctx.plan_facts().insert("matview:" + view);
       forget(ctx, "unique-index-on:", view);  // a new view has no indexes
       forget(ctx, "matview-unpopulated:", view);
+      forget(ctx, "matview-populated:", view);
       if (pgtree::flag(into, "skipData")) ctx.plan_facts().insert("matview-unpopulated:" + view);
     } else if (t == "IndexStmt") {
       if (usable_unique_index(node))
@@ -83,18 +97,48 @@ class RefreshConcurrentlyWithoutUniqueIndex final : public PgRule {
         forget(ctx, "matview:", view);
         forget(ctx, "unique-index-on:", view);
         forget(ctx, "matview-unpopulated:", view);
+        forget(ctx, "matview-populated:", view);
       }
     } else if (t == "RefreshMatViewStmt") {
       const std::string view = pgtree::relation_name(pgtree::child(node, "relation"));
       if (!pgtree::flag(node, "concurrent")) {
-        if (pgtree::flag(node, "skipData"))
+        if (pgtree::flag(node, "skipData")) {
           ctx.plan_facts().insert("matview-unpopulated:" + view);
-        else
+          forget(ctx, "matview-populated:", view);
+        } else {
           forget(ctx, "matview-unpopulated:", view);
+          ctx.plan_facts().insert("matview-populated:" + view);
+        }
         return;
       }
-      if (!known(ctx, "matview:", view)) return;  // not created here: unknown without a catalog
-      if (!known(ctx, "unique-index-on:", view)) {
+      const MaterializedViewFacts* existing = catalog_view(ctx, view);
+      if (!known(ctx, "matview:", view)) {
+        // Not created by the analysed migrations: the connected catalog knows it, or nobody does.
+        if (existing == nullptr) return;
+        if (!existing->usable_unique_index && !known(ctx, "unique-index-on:", view)) {
+          sink.report(info(),
+                      "REFRESH MATERIALIZED VIEW CONCURRENTLY " + view +
+                          " fails: the database's materialized view has no unique index on "
+                          "plain columns without WHERE (pg_matviews, pg_index)",
+                      "CREATE UNIQUE INDEX CONCURRENTLY " + view.substr(view.rfind('.') + 1) +
+                          "_key ON " + view +
+                          " (<columns that identify a row>); before refreshing it concurrently");
+        } else if (!existing->populated && !known(ctx, "matview-populated:", view)) {
+          sink.report(info(),
+                      "REFRESH MATERIALIZED VIEW CONCURRENTLY " + view +
+                          " fails: the database's materialized view is not populated (created "
+                          "or refreshed WITH NO DATA)",
+                      "REFRESH MATERIALIZED VIEW " + view +
+                          "; once (without CONCURRENTLY) to populate it, then refresh "
+                          "concurrently");
+        }
+        return;
+      }
+      // Created by an earlier migration of the set but given its unique index outside the
+      // migrations: the catalog has it (a view created in this migration has none yet).
+      const bool catalog_index = existing != nullptr && existing->usable_unique_index &&
+                                 !ctx.created_in_this_migration(view);
+      if (!known(ctx, "unique-index-on:", view) && !catalog_index) {
         sink.report(info(),
                     "REFRESH MATERIALIZED VIEW CONCURRENTLY " + view +
                         " fails: the materialized view has no unique index on plain columns "

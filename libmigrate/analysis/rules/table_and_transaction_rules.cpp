@@ -17,9 +17,11 @@ std::unique_ptr<PgRule> make_disabled_lock_timeout();         // PG-TX-01
 std::unique_ptr<PgRule> make_disabled_statement_timeout();    // PG-TX-02
 std::unique_ptr<PgRule> make_work_while_holding_ae();         // PG-TX-03
 std::unique_ptr<PgRule> make_backfill_in_schema_migration();  // PG-TX-04
-std::unique_ptr<PgRule> make_transaction_control();           // PG-TX-05
-std::unique_ptr<PgRule> make_non_idempotent_nontxn();         // PG-TX-06
-std::unique_ptr<PgRule> make_opaque_sql();                    // PG-TX-07
+std::unique_ptr<PgRule> make_unbatched_data_change();
+std::unique_ptr<PgRule> make_explicit_lock_table();
+std::unique_ptr<PgRule> make_transaction_control();    // PG-TX-05
+std::unique_ptr<PgRule> make_non_idempotent_nontxn();  // PG-TX-06
+std::unique_ptr<PgRule> make_opaque_sql();             // PG-TX-07
 std::unique_ptr<PgRule> make_unnamed_concurrent_index();
 std::unique_ptr<PgRule> make_identifier_too_long();          // HYG-01
 std::unique_ptr<PgRule> make_unqualified_relation();         // HYG-02
@@ -39,6 +41,8 @@ void append_table_and_transaction_rules(std::vector<std::unique_ptr<PgRule>>& ru
   rules.push_back(make_disabled_statement_timeout());
   rules.push_back(make_work_while_holding_ae());
   rules.push_back(make_backfill_in_schema_migration());
+  rules.push_back(make_unbatched_data_change());
+  rules.push_back(make_explicit_lock_table());
   rules.push_back(make_transaction_control());
   rules.push_back(make_non_idempotent_nontxn());
   rules.push_back(make_opaque_sql());

@@ -73,6 +73,16 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
             facts.table_rows[row[0].as<std::string>()] = n;
         }
       }
+      // The test REFRESH ... CONCURRENTLY makes (is_usable_unique_index() in matview.c).
+      for (const auto& row :
+           q.exec("SELECT n.nspname || '.' || c.relname, c.relispopulated, EXISTS (SELECT 1 FROM "
+                  "pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = "
+                  "ic.relam WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate AND "
+                  "i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND am.amname = "
+                  "'btree' AND i.indnatts > 0 AND NOT 0 = ANY (i.indkey::int2[])) FROM pg_class c "
+                  "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm'"))
+        facts.materialized_views[row[0].as<std::string>()] =
+            MaterializedViewFacts{row[1].as<bool>(), row[2].as<bool>()};
       for (const auto& row : q.exec("SELECT extname FROM pg_extension"))
         facts.installed_extensions.push_back(row[0].as<std::string>());
       for (const auto& row :

@@ -1,6 +1,8 @@
 CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric);
 CREATE TABLE customers (id bigserial, CONSTRAINT customers_pkey PRIMARY KEY (id));
--- A join table's integer key columns follow the tables they reference.
-CREATE TABLE order_tags (order_id integer, tag_id integer, PRIMARY KEY (order_id, tag_id));
--- Integer columns that are not keys.
-CREATE TABLE line_items (id bigint PRIMARY KEY, quantity integer NOT NULL);
+CREATE TABLE line_items (id bigint PRIMARY KEY, quantity bigint NOT NULL, flags int8);
+ALTER TABLE line_items ADD COLUMN position bigint;
+-- Arrays and other numeric types are not integer columns.
+CREATE TABLE stats (samples integer[], ratio real, amount numeric(12, 2));
+-- An existing column's type change is the business of alter-column-type-rewrite.
+ALTER TABLE line_items ALTER COLUMN quantity TYPE integer;

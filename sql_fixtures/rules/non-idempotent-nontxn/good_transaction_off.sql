@@ -1,0 +1,17 @@
+-- migrate:transaction off
+CREATE TABLE IF NOT EXISTS audit (id bigint);
+CREATE SCHEMA IF NOT EXISTS reporting;
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS audit_id_idx ON audit (id);
+CREATE OR REPLACE VIEW audit_view AS SELECT id FROM audit;
+CREATE MATERIALIZED VIEW IF NOT EXISTS audit_mv AS SELECT id FROM audit;
+CREATE OR REPLACE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS note text, DROP COLUMN IF EXISTS legacy;
+ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_chk, ALTER COLUMN note SET NOT NULL;
+DROP TABLE IF EXISTS old_orders;
+ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'archived';
+-- No IF [NOT] EXISTS form: nothing to propose.
+ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;
+UPDATE orders SET note = '' WHERE id = 1;
+COMMENT ON TABLE orders IS 'orders';
