@@ -62,7 +62,8 @@ std::string option_names(const CLI::App& app) {
   std::vector<std::string> names;
   for (const CLI::Option* o : app.get_options()) {
     if (!o->nonpositional()) continue;
-    for (const auto& l : o->get_lnames()) names.push_back("--" + l);
+    for (const auto& l : o->get_lnames())
+      if (l != "help") names.push_back("--" + l);  // the hint ends with `--help` anyway
   }
   return fmt::format("{}", fmt::join(names, ", "));
 }
