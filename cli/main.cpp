@@ -80,23 +80,22 @@ std::optional<CommandLineMisuse> find_command_line_misuse(const CLI::App& app,
   if (!command) {
     for (const auto& e : extras) {
       if (!e.starts_with("-"))
-        return CommandLineMisuse{fmt::format("unknown command '{}'", e),
-                                 fmt::format("the commands are {}; see `migrate --help`",
-                                             command_names(commands))};
+        return CommandLineMisuse{
+            fmt::format("unknown command '{}'", e),
+            fmt::format("the commands are {}; see `migrate --help`", command_names(commands))};
     }
     if (!extras.empty())
-      return CommandLineMisuse{fmt::format("unknown option '{}'", extras.front()),
-                               fmt::format("the global options are {}; see `migrate --help`",
-                                           global_options)};
+      return CommandLineMisuse{
+          fmt::format("unknown option '{}'", extras.front()),
+          fmt::format("the global options are {}; see `migrate --help`", global_options)};
     if (show_version) return std::nullopt;
-    return CommandLineMisuse{
-        "no command given",
-        fmt::format("give one of {}; see `migrate --help`", command_names(commands))};
+    return CommandLineMisuse{"no command given", fmt::format("give one of {}; see `migrate --help`",
+                                                             command_names(commands))};
   }
   const std::string name = command->subcommand->get_name();
-  const std::string takes = fmt::format(
-      "`migrate {}` takes {} and the global options ({}); see `migrate {} --help`", name,
-      option_names(*command->subcommand), global_options, name);
+  const std::string takes =
+      fmt::format("`migrate {}` takes {} and the global options ({}); see `migrate {} --help`",
+                  name, option_names(*command->subcommand), global_options, name);
   if (show_version)
     return CommandLineMisuse{
         fmt::format("'--version' is not an option of `migrate {}`", name),
@@ -106,8 +105,8 @@ std::optional<CommandLineMisuse> find_command_line_misuse(const CLI::App& app,
   if (first.starts_with("-"))
     return CommandLineMisuse{fmt::format("unknown option '{}' for `migrate {}`", first, name),
                              takes};
-  return CommandLineMisuse{
-      fmt::format("unexpected argument '{}' for `migrate {}`", first, name), takes};
+  return CommandLineMisuse{fmt::format("unexpected argument '{}' for `migrate {}`", first, name),
+                           takes};
 }
 
 }  // namespace
@@ -180,7 +179,8 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     const CLI::App* given = app.get_subcommands().empty() ? nullptr : app.get_subcommands().back();
-    return fail_usage(inv, given ? fmt::format("migrate {}: {}", given->get_name(), e.what()) : e.what(),
+    return fail_usage(inv,
+                      given ? fmt::format("migrate {}: {}", given->get_name(), e.what()) : e.what(),
                       given ? fmt::format("see `migrate {} --help`", given->get_name())
                             : std::string("see `migrate --help`"));
   }

@@ -191,8 +191,7 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
     out += fmt::format("{} pid {} ({}, from {}, connected since {}, {}): {}\n",
                        h.role == "run lock holder" ? std::string("migration lock held by")
                                                    : h.role + " of that run:",
-                       h.pid, h.application_name, h.client_addr, h.backend_start, h.state,
-                       h.query);
+                       h.pid, h.application_name, h.client_addr, h.backend_start, h.state, h.query);
   }
   return out;
 }

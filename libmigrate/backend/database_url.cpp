@@ -449,8 +449,8 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptio
     // libpq's PG* variables are not a URL, but the URL `postgresql://` with every part left out
     // takes each of them from there: say so to whoever set them and expected them to be used.
     std::vector<std::string> pg_set;
-    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER",
-                             "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSSLMODE"}) {
+    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+                             "PGPASSFILE", "PGSERVICE", "PGSSLMODE"}) {
       const char* v = std::getenv(name);
       if (v && *v) pg_set.emplace_back(name);
     }
@@ -463,9 +463,10 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptio
                        "pass --db sqlite:app.db",
                        fmt::join(pg_set, ", "), pg_set.size() == 1 ? "is" : "are", where));
     }
-    fail(ErrorCode::kUsage, "no database URL given",
-         "pass --db sqlite:app.db for SQLite or --db postgresql://USER@HOST/DBNAME for PostgreSQL " +
-             where);
+    fail(
+        ErrorCode::kUsage, "no database URL given",
+        "pass --db sqlite:app.db for SQLite or --db postgresql://USER@HOST/DBNAME for PostgreSQL " +
+            where);
   }
   if (url.starts_with("sqlite:")) {
     std::string path = url.substr(7);

@@ -237,7 +237,8 @@ TEST_F(CliTest, ASqliteBusyWriteLockInsideATransactionOffMigrationAdvisesLockWai
   EXPECT_NE(r.err.find("LOCK_TIMEOUT"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--lock-wait"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("--lock-timeout"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("fix m"), std::string::npos) << "nothing in the file needs fixing\n" << r.err;
+  EXPECT_EQ(r.err.find("fix m"), std::string::npos) << "nothing in the file needs fixing\n"
+                                                    << r.err;
 }
 
 TEST_F(CliTest, AnUnreachablePostgresServerIsAConnectionErrorWithThePasswordRedacted) {
@@ -408,11 +409,12 @@ TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIg
 TEST_F(CliTest, AMissingDatabaseUrlSaysHowToUseThePgEnvironmentVariablesWhenTheyAreSet) {
   // PGHOST and the like are set in the child only when the test says so.
   auto without_pg = [] {
-    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER",
-                             "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSSLMODE"})
+    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+                             "PGPASSFILE", "PGSERVICE", "PGSSLMODE"})
       unsetenv(name);
   };
-  auto plain = run_migrate({"--dir", ws.migrations().string(), "status"}, ws.root(), {}, without_pg);
+  auto plain =
+      run_migrate({"--dir", ws.migrations().string(), "status"}, ws.root(), {}, without_pg);
   EXPECT_EQ(plain.exit_code, 2);
   EXPECT_NE(plain.err.find("no database URL given"), std::string::npos) << plain.err;
   EXPECT_NE(plain.err.find("--db sqlite:app.db"), std::string::npos) << plain.err;
@@ -497,8 +499,8 @@ TEST_F(CliTest, EveryOptionOfEveryCommandIsDocumentedInCliMd) {
     read_help(help.out, options, none);
     for (const auto& o : options) {
       if (o == "--help") continue;  // one entry for every command, in Global options
-      EXPECT_TRUE(mentions(text, o)) << "migrate " << c << " " << o
-                                     << " is not in docs/cli.md's section ## " << c;
+      EXPECT_TRUE(mentions(text, o))
+          << "migrate " << c << " " << o << " is not in docs/cli.md's section ## " << c;
     }
   }
 }

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <map>
 #include <thread>
 
 #include "migrate/migrator.hpp"
@@ -336,8 +336,7 @@ TEST(PostgresExecution, StatusShowsTheRunningMigrationItsStepAndTheLockHolder) {
   std::map<std::string, nlohmann::json> by_role;
   for (const auto& h : j["lock_holders"]) by_role[h["role"].get<std::string>()] = h;
   ASSERT_EQ(by_role.size(), 3u) << status.out;
-  EXPECT_NE(by_role["statement session"]["application_name"].get<std::string>().find(
-                " migrations"),
+  EXPECT_NE(by_role["statement session"]["application_name"].get<std::string>().find(" migrations"),
             std::string::npos);
   EXPECT_NE(by_role["statement session"]["query"].get<std::string>().find("pg_sleep"),
             std::string::npos);
