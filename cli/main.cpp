@@ -63,7 +63,9 @@ std::string option_names(const CLI::App& app) {
   for (const CLI::Option* o : app.get_options()) {
     if (!o->nonpositional()) continue;
     for (const auto& l : o->get_lnames())
-      if (l != "help") names.push_back("--" + l);  // the hint ends with `--help` anyway
+      // --help: the hint ends with it anyway; --version: only valid alone, never next to a
+      // command.
+      if (l != "help" && l != "version") names.push_back("--" + l);
   }
   return fmt::format("{}", fmt::join(names, ", "));
 }
@@ -93,9 +95,11 @@ std::optional<CommandLineMisuse> find_command_line_misuse(const CLI::App& app,
                                                              command_names(commands))};
   }
   const std::string name = command->subcommand->get_name();
+  const std::string own = option_names(*command->subcommand);
   const std::string takes =
-      fmt::format("`migrate {}` takes {} and the global options ({}); see `migrate {} --help`",
-                  name, option_names(*command->subcommand), global_options, name);
+      fmt::format("`migrate {}` takes {} the global options ({}); see `migrate {} --help`", name,
+                  own.empty() ? std::string("no options of its own, only") : own + " and",
+                  global_options, name);
   if (show_version)
     return CommandLineMisuse{
         fmt::format("'--version' is not an option of `migrate {}`", name),
