@@ -221,26 +221,6 @@ TEST_F(CliTest, LockTimeoutExitsFive) {
   EXPECT_EQ(hint.find("--lock-timeout"), std::string::npos) << hint;
 }
 
-TEST_F(CliTest, ASqliteBusyWriteLockInsideATransactionOffMigrationAdvisesLockWait) {
-  ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
-  ASSERT_EQ(migrate({"apply"}).exit_code, 0);
-  ws.write_migration("V2__b.up.sql",
-                     "-- migrate:transaction off\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES "
-                     "(2);\n");
-  sqlite3* holder = nullptr;
-  ASSERT_EQ(sqlite3_open(ws.database().c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto r = migrate({"apply", "--lock-wait", "300ms"});
-  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(holder);
-  EXPECT_EQ(r.exit_code, 5) << r.err;
-  EXPECT_NE(r.err.find("LOCK_TIMEOUT"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("--lock-wait"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("--lock-timeout"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("fix m"), std::string::npos) << "nothing in the file needs fixing\n"
-                                                    << r.err;
-}
-
 TEST_F(CliTest, AnUnreachablePostgresServerIsAConnectionErrorWithThePasswordRedacted) {
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   // Port 1 on loopback: refused at once, no server there.
