@@ -14,7 +14,7 @@ inline int exit_code_for(ErrorCode code) {
     case ErrorCode::kUsage:
       return 2;
     case ErrorCode::kTargetNotFound:
-      return 2;
+      return 24;  // its own code: a script can tell a typo in the command from a missing version
     case ErrorCode::kSourceInvalid:
       return 3;
     case ErrorCode::kStatementFailed:

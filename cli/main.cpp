@@ -1,6 +1,7 @@
 // `migrate`: app setup, global options and configuration layering, then dispatch to the command
 // given (cli/commands/, one file per command). All migration logic is in libmigrate.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@
 #include "cli/commands/rollback_command.hpp"
 #include "cli/commands/status_command.hpp"
 #include "cli/commands/validate_command.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
 #include "migrate/library_version.hpp"
@@ -44,14 +46,91 @@ bool json_requested(int argc, char** argv) {
   return env && std::string_view(env) == "json";
 }
 
+struct CommandLineMisuse {
+  std::string message;
+  std::string hint;
+};
+
+std::string command_names(const std::vector<Command>& commands) {
+  std::vector<std::string> names;
+  for (const auto& c : commands) names.push_back(c.subcommand->get_name());
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// The options a command takes, as `--target, --steps, ...`, for the hint of an unknown option.
+std::string option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app.get_options()) {
+    if (!o->nonpositional()) continue;
+    for (const auto& l : o->get_lnames())
+      // --help: the hint ends with it anyway; --version: only valid alone, never next to a
+      // command.
+      if (l != "help" && l != "version") names.push_back("--" + l);
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// What CLI11 accepted but no command can run: no command, an unknown one, --version next to a
+// command, or arguments neither the command nor the global options know (allow_extras + fallthrough
+// collect them in app.remaining()).
+std::optional<CommandLineMisuse> find_command_line_misuse(const CLI::App& app,
+                                                          const std::vector<Command>& commands,
+                                                          const Command* command,
+                                                          bool show_version) {
+  const std::vector<std::string> extras = app.remaining(true);
+  const std::string global_options = option_names(app);
+  if (!command) {
+    for (const auto& e : extras) {
+      if (!e.starts_with("-"))
+        return CommandLineMisuse{
+            fmt::format("unknown command '{}'", e),
+            fmt::format("the commands are {}; see `migrate --help`", command_names(commands))};
+    }
+    if (!extras.empty())
+      return CommandLineMisuse{
+          fmt::format("unknown option '{}'", extras.front()),
+          fmt::format("the global options are {}; see `migrate --help`", global_options)};
+    if (show_version) return std::nullopt;
+    return CommandLineMisuse{"no command given", fmt::format("give one of {}; see `migrate --help`",
+                                                             command_names(commands))};
+  }
+  const std::string name = command->subcommand->get_name();
+  const std::string own = option_names(*command->subcommand);
+  const std::string takes =
+      fmt::format("`migrate {}` takes {} the global options ({}); see `migrate {} --help`", name,
+                  own.empty() ? std::string("no options of its own, only") : own + " and",
+                  global_options, name);
+  if (show_version)
+    return CommandLineMisuse{
+        fmt::format("'--version' is not an option of `migrate {}`", name),
+        fmt::format("`migrate --version` alone prints the version; {}", takes)};
+  if (extras.empty()) return std::nullopt;
+  const std::string& first = extras.front();
+  if (first.starts_with("-"))
+    return CommandLineMisuse{fmt::format("unknown option '{}' for `migrate {}`", first, name),
+                             takes};
+  return CommandLineMisuse{fmt::format("unexpected argument '{}' for `migrate {}`", first, name),
+                           takes};
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{
       "migrate: safe schema migrations for PostgreSQL and SQLite from plain up/down SQL files"};
-  app.set_version_flag("--version", std::string("migrate ") + kLibraryVersion);
-  app.require_subcommand(1);
+  // --version is a plain flag checked after parsing rather than CLI11's version flag, which prints
+  // the version wherever it appears: `migrate rollback --version 99 --yes` (meaning --target)
+  // printed it and exited 0 having done nothing.
+  bool show_version = false;
+  app.add_flag("--version", show_version, "print the version and exit (alone, without a command)");
+  // At most one command; none at all and an unknown one are reported below with the command list
+  // (CLI11 would say "A subcommand is required" for both).
+  app.require_subcommand(0, 1);
   app.fallthrough();  // global options may follow the command: `migrate status --output json`
+  // What neither the command nor the global options know lands in app.remaining(), reported below
+  // naming the command and its options (CLI11 would say "The following arguments were not
+  // expected").
+  app.allow_extras();
   std::map<std::string, std::string> flags;
   std::optional<std::string> config_path;
   auto flag = [&](CLI::App& on, const std::string& names, const std::string& setting,
@@ -102,13 +181,23 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    return fail_usage(inv, e.what(), "see `migrate --help`");
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    const CLI::App* given = app.get_subcommands().empty() ? nullptr : app.get_subcommands().back();
+    return fail_usage(inv,
+                      given ? fmt::format("migrate {}: {}", given->get_name(), e.what()) : e.what(),
+                      given ? fmt::format("see `migrate {} --help`", given->get_name())
+                            : std::string("see `migrate --help`"));
   }
-  for (auto* sub : app.get_subcommands()) inv.command = sub->get_name();
   const Command* command = nullptr;
   for (const auto& c : commands)
     if (*c.subcommand) command = &c;
+  if (auto misuse = find_command_line_misuse(app, commands, command, show_version))
+    return fail_usage(inv, misuse->message, misuse->hint);
+  if (show_version) {
+    std::cout << "migrate " << kLibraryVersion << "\n";
+    return kExitOk;
+  }
+  inv.command = command->subcommand->get_name();
 
   auto settings = resolve_settings(flags, config_path,
                                    [](const std::string& name) -> std::optional<std::string> {
@@ -212,7 +301,6 @@ int run(int argc, char** argv) {
 
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
 
-  if (!command) return fail_usage(inv, "no command given", "see `migrate --help`");
   return command->run({inv, output, *settings, options, migrator, observer});
 }
 

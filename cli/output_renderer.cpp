@@ -127,7 +127,8 @@ json to_json(const DatabaseSession& s) {
               {"backend_start", s.backend_start},
               {"xact_start", s.xact_start},
               {"transaction_age_s", s.transaction_age_s},
-              {"query", s.query}};
+              {"query", s.query},
+              {"role", s.role}};
 }
 
 std::string render_status_text(const std::vector<VersionStatus>& statuses,
@@ -184,8 +185,12 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
                        to_string(s.state), at, note);
   }
   out += fmt::format("\n{} applied, {} pending, {} need attention\n", applied, pending, problems);
+  // Only the first session of a run holds the migration lock; the others are its statement session
+  // and blocker monitor, labelled so that nobody ends the wrong one.
   for (const auto& h : lock_holders) {
-    out += fmt::format("migration lock held by pid {} ({}, from {}, connected since {}, {}): {}\n",
+    out += fmt::format("{} pid {} ({}, from {}, connected since {}, {}): {}\n",
+                       h.role == "run lock holder" ? std::string("migration lock held by")
+                                                   : h.role + " of that run:",
                        h.pid, h.application_name, h.client_addr, h.backend_start, h.state, h.query);
   }
   return out;

@@ -76,6 +76,9 @@ struct DatabaseSession {
   double transaction_age_s = 0;  // seconds since xact_start
   std::string query;             // cut short
   std::string lock;              // "AccessShareLock on public.users (granted)" where known
+  // For a session of a migration run (status, RUN_IN_PROGRESS): which of its connections this is,
+  // "run lock holder", "statement session" or "monitor" (docs/cli.md, status); empty otherwise.
+  std::string role;
 };
 
 enum class State {

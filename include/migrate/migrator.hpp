@@ -39,7 +39,8 @@ struct Options {
   // statements that run on their own (CREATE INDEX CONCURRENTLY, VACUUM). A directive wins.
   std::optional<std::chrono::milliseconds> statement_timeout;
   // Retries after a lock timeout (SQLSTATE 55P03): the transaction is rolled back (releasing its
-  // locks) and retried after a capped exponential backoff with full jitter.
+  // locks) and retried after sleeping the statement's lock_timeout plus full jitter, uniform in
+  // [0, min(retry_cap, retry_base * 2^(retry - 1))]: the cap bounds the jitter, not the sleep.
   int lock_retries = 8;
   std::chrono::milliseconds retry_base{200};
   std::chrono::milliseconds retry_cap{10'000};

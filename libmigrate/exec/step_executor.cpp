@@ -72,6 +72,22 @@ Error explain_failure(Error e, const PlannedStep& step, int completed) {
       apply ? fmt::format("fix {}, then run `migrate apply --retry-failed`", step.file.string())
             : "remove the cause in the database (the down file must stay as applied), then run the "
               "rollback again with --retry-failed";
+  const char* command = apply ? "apply" : "rollback";
+  if (e.code == ErrorCode::kLockTimeout && e.sqlstate == sqlstate::kLockNotAvailable) {
+    // The planner resumes a PostgreSQL lock timeout (55P03) by itself (resumes_by_itself), and a
+    // failed down attempt leaves the version applied: a plain rerun is all it takes.
+    next = fmt::format(
+        "nothing in {} needs fixing: run `migrate {}` again (without --retry-failed), at a "
+        "quieter time, or with a higher --lock-timeout or --lock-retries",
+        step.file.string(), command);
+  } else if (e.code == ErrorCode::kLockTimeout) {
+    // SQLite's write lock: the attempt is recorded as LOCK_TIMEOUT, which the planner does not
+    // resume without --retry-failed; --lock-timeout is PostgreSQL's and does not apply here.
+    next = fmt::format(
+        "nothing in {} needs fixing: once the other writer is done, run `migrate {} "
+        "--retry-failed`, or raise --lock-wait (SQLite's busy timeout)",
+        step.file.string(), command);
+  }
   e.hint = fmt::format("{}{}; {}", e.hint.empty() ? "" : e.hint + "; ", state, next);
   return e;
 }

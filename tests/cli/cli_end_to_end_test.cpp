@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <fstream>
+#include <sstream>
 
 #include "support/test_workspace.hpp"
 
@@ -212,6 +214,11 @@ TEST_F(CliTest, LockTimeoutExitsFive) {
   sqlite3_close(holder);
   EXPECT_EQ(r.exit_code, 5);
   EXPECT_EQ(parse(r)["error"]["code"], "LOCK_TIMEOUT");
+  // SQLite's wait is --lock-wait (its busy timeout); --lock-timeout is PostgreSQL's and does
+  // nothing here, so the advice must not send anyone there.
+  const std::string hint = parse(r)["error"]["hint"].get<std::string>();
+  EXPECT_NE(hint.find("--lock-wait"), std::string::npos) << hint;
+  EXPECT_EQ(hint.find("--lock-timeout"), std::string::npos) << hint;
 }
 
 TEST_F(CliTest, AnUnreachablePostgresServerIsAConnectionErrorWithThePasswordRedacted) {
@@ -275,9 +282,11 @@ TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
   EXPECT_EQ(migrate({"--lock-wait", "soon", "status"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-retries", "-1", "status"}).exit_code, 2);
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  // TARGET_NOT_FOUND has its own exit code: a script can tell it from a mistyped command line.
   auto target = migrate({"apply", "--target", "V9", "--output", "json"});
-  EXPECT_EQ(target.exit_code, 2);
+  EXPECT_EQ(target.exit_code, 24);
   EXPECT_EQ(parse(target)["error"]["code"], "TARGET_NOT_FOUND");
+  EXPECT_EQ(parse(target)["exit_code"], 24);
   EXPECT_EQ(run_migrate({"--dir", ws.migrations().string(), "status"}, ws.root()).exit_code,
             2);  // no database
 }
@@ -286,6 +295,10 @@ TEST_F(CliTest, UsageAndConfigurationErrorsAreJsonWhenJsonWasAskedFor) {
   auto parse_error = migrate({"apply", "--no-such-flag", "--output", "json"});
   EXPECT_EQ(parse_error.exit_code, 2);
   EXPECT_EQ(parse(parse_error)["error"]["code"], "USAGE");
+  EXPECT_EQ(parse(parse_error)["error"]["message"],
+            "unknown option '--no-such-flag' for `migrate apply`");
+  EXPECT_NE(parse(parse_error)["error"]["hint"].get<std::string>().find("--allow-unsafe"),
+            std::string::npos);
   auto via_env = run_migrate({"frobnicate"}, ws.root(), {"MIGRATE_OUTPUT=json"});
   EXPECT_EQ(via_env.exit_code, 2);
   EXPECT_EQ(parse(via_env)["ok"], false);
@@ -322,6 +335,154 @@ TEST_F(CliTest, NewCreatesTheNextVersionPaddedLikeTheRest) {
   EXPECT_TRUE(std::filesystem::exists(ws.migrations() / "V020__add_due_dates.down.sql"));
   EXPECT_EQ(migrate({"validate"}).exit_code, 0);
   EXPECT_EQ(migrate({"new", "bad name"}).exit_code, 2);
+}
+
+TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIgnored) {
+  ws.copy_migrations_from(kDemo);
+  ASSERT_EQ(migrate({"apply", "--target", "3"}).exit_code, 0);
+  // --version after a command printed the version and exited 0 having done nothing: a script
+  // that meant --target would believe the rollback happened.
+  auto version = migrate({"rollback", "--version", "99", "--yes"});
+  EXPECT_EQ(version.exit_code, 2) << version.out << version.err;
+  EXPECT_EQ(version.out.find("migrate 0."), std::string::npos) << version.out;
+  EXPECT_NE(version.err.find("error[USAGE]: '--version' is not an option of `migrate rollback`"),
+            std::string::npos)
+      << version.err;
+  EXPECT_NE(version.err.find("--target, --steps, --yes"), std::string::npos) << version.err;
+  EXPECT_NE(version.err.find("`migrate rollback --help`"), std::string::npos) << version.err;
+
+  auto unknown = migrate({"rollback", "--verison", "2", "--yes"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown option '--verison' for `migrate rollback`"),
+            std::string::npos)
+      << unknown.err;
+  auto stray = migrate({"status", "--target", "3"});
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_NE(stray.err.find("unknown option '--target' for `migrate status`"), std::string::npos)
+      << stray.err;
+  auto argument = migrate({"status", "now"});
+  EXPECT_EQ(argument.exit_code, 2);
+  EXPECT_NE(argument.err.find("unexpected argument 'now' for `migrate status`"), std::string::npos)
+      << argument.err;
+  EXPECT_NE(migrate({"status"}).out.find("3 applied"), std::string::npos) << "nothing reverted";
+
+  auto command = migrate({"frobnicate"});
+  EXPECT_EQ(command.exit_code, 2);
+  EXPECT_NE(command.err.find("unknown command 'frobnicate'"), std::string::npos) << command.err;
+  EXPECT_NE(command.err.find("plan, apply, status, rollback, resolve, validate, new, config, lint, "
+                             "rules"),
+            std::string::npos)
+      << command.err;
+  auto none = run_migrate({}, ws.root());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no command given"), std::string::npos) << none.err;
+  auto json_command = run_migrate({"frobnicate", "--output", "json"}, ws.root());
+  EXPECT_EQ(json_command.exit_code, 2);
+  EXPECT_EQ(parse(json_command)["error"]["message"], "unknown command 'frobnicate'");
+  EXPECT_EQ(parse(json_command)["command"], "");
+
+  auto alone = run_migrate({"--version"}, ws.root());
+  EXPECT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(alone.out, "migrate 0.1.0\n");
+}
+
+TEST_F(CliTest, AMissingDatabaseUrlSaysHowToUseThePgEnvironmentVariablesWhenTheyAreSet) {
+  // PGHOST and the like are set in the child only when the test says so.
+  auto without_pg = [] {
+    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+                             "PGPASSFILE", "PGSERVICE", "PGSSLMODE"})
+      unsetenv(name);
+  };
+  auto plain =
+      run_migrate({"--dir", ws.migrations().string(), "status"}, ws.root(), {}, without_pg);
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.err.find("no database URL given"), std::string::npos) << plain.err;
+  EXPECT_NE(plain.err.find("--db sqlite:app.db"), std::string::npos) << plain.err;
+  EXPECT_EQ(plain.err.find("PGHOST"), std::string::npos) << plain.err;
+
+  auto with_pg =
+      run_migrate({"--dir", ws.migrations().string(), "--output", "json", "status"}, ws.root(),
+                  {"PGHOST=db.internal", "PGDATABASE=app"}, [] {
+                    for (const char* name : {"PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD",
+                                             "PGPASSFILE", "PGSERVICE", "PGSSLMODE"})
+                      unsetenv(name);
+                  });
+  EXPECT_EQ(with_pg.exit_code, 2);
+  const std::string hint = parse(with_pg)["error"]["hint"].get<std::string>();
+  EXPECT_NE(hint.find("PGHOST, PGDATABASE are set"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("--db postgresql://"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("postgresql:///DBNAME"), std::string::npos) << hint;
+}
+
+TEST_F(CliTest, EveryOptionOfEveryCommandIsDocumentedInCliMd) {
+  // Read from `--help`, the CLI11 App itself, so a new option cannot go undocumented.
+  std::ifstream in(std::filesystem::path(MIGRATE_SOURCE_DIR) / "docs/cli.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(doc.empty());
+  // The text of docs/cli.md from `heading` to the next heading of the same level.
+  auto section = [&](const std::string& heading) {
+    auto at = doc.find("\n" + heading + "\n");
+    if (at == std::string::npos) return std::string();
+    auto end = doc.find("\n## ", at + heading.size() + 2);
+    return doc.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  };
+  // "--target" as a whole option name: not followed by more of a name (--target-x).
+  auto mentions = [](const std::string& text, const std::string& option) {
+    for (auto at = text.find(option); at != std::string::npos; at = text.find(option, at + 1)) {
+      char next = at + option.size() < text.size() ? text[at + option.size()] : ' ';
+      if (!std::isalnum(static_cast<unsigned char>(next)) && next != '-') return true;
+    }
+    return false;
+  };
+  // The long option names in the "Options:" part of a --help text, and the commands in its
+  // "Subcommands:" part.
+  auto read_help = [](const std::string& help, std::vector<std::string>& options,
+                      std::vector<std::string>& commands) {
+    std::istringstream lines(help);
+    std::string line, part;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line[0] != ' ') {
+        part = line;
+        continue;
+      }
+      std::istringstream words(line);
+      std::string first;
+      if (!(words >> first)) continue;
+      if (part.starts_with("Options") && first.starts_with("-")) {
+        std::istringstream names(first);
+        std::string name;
+        while (std::getline(names, name, ','))
+          if (name.starts_with("--")) options.push_back(name);
+      } else if (part.starts_with("Subcommands")) {
+        commands.push_back(first);
+      }
+    }
+  };
+  auto top = run_migrate({"--help"}, ws.root());
+  ASSERT_EQ(top.exit_code, 0);
+  std::vector<std::string> global_options, commands;
+  read_help(top.out, global_options, commands);
+  ASSERT_GE(global_options.size(), 10u) << top.out;
+  ASSERT_EQ(commands.size(), 10u) << top.out;
+  const std::string globals = section("## Global options");
+  for (const auto& o : global_options)
+    EXPECT_TRUE(mentions(globals, "`" + o)) << o << " is not in docs/cli.md's Global options";
+  const std::string command_list = doc.substr(0, doc.find("\n## "));
+  for (const auto& c : commands) {
+    EXPECT_NE(command_list.find("[`" + c + "`](#" + c + ")"), std::string::npos)
+        << c << " is not in docs/cli.md's list of commands";
+    const std::string text = section("## " + c);
+    ASSERT_FALSE(text.empty()) << "docs/cli.md has no section ## " << c;
+    auto help = run_migrate({c, "--help"}, ws.root());
+    ASSERT_EQ(help.exit_code, 0) << c;
+    std::vector<std::string> options, none;
+    read_help(help.out, options, none);
+    for (const auto& o : options) {
+      if (o == "--help") continue;  // one entry for every command, in Global options
+      EXPECT_TRUE(mentions(text, o))
+          << "migrate " << c << " " << o << " is not in docs/cli.md's section ## " << c;
+    }
+  }
 }
 
 TEST_F(CliTest, HelpListsEveryCommandAndRollbackExplainsTheTargetRule) {

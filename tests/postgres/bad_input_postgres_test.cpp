@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <pqxx/pqxx>
 #include <random>
 
@@ -223,6 +224,31 @@ TEST(PostgresBadInput, AWrongPasswordIsConnectionFailedWithoutThePassword) {
   EXPECT_TRUE(has(r.err, "password authentication failed")) << r.err;
   EXPECT_FALSE(has(r.err, "wr0ng")) << r.err;
   EXPECT_TRUE(has(r.err, "fix:")) << r.err;
+}
+
+}  // namespace
+}  // namespace migrate
+
+namespace migrate {
+namespace {
+
+// What the USAGE hint for a missing URL promises when PG* variables are set: `postgresql://`
+// with every part left out connects where they say.
+TEST(PostgresBadInput, TheEmptyPostgresqlUrlConnectsWithLibpqsPgVariables) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  if (!std::getenv("PGHOST") && !std::getenv("PGPORT"))
+    GTEST_SKIP() << "the server is configured by MIGRATE_TEST_PG_URL, not by PG* variables";
+  TestWorkspace ws;
+  ws.write_migration("V1__a.up.sql", "CREATE TABLE from_pg_variables (id int);\n");
+  auto r = run_migrate({"--db", "postgresql://", "--dir", ws.migrations().string(), "apply"},
+                       ws.root(), {"PGDATABASE=" + db->name()}, [] { alarm(60); });
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(db->query("SELECT count(*) FROM from_pg_variables"), std::vector<std::string>{"0"});
+  auto named = run_migrate({"--db", "postgresql:///" + db->name(), "--dir",
+                            ws.migrations().string(), "--output", "json", "status"},
+                           ws.root(), {"PGDATABASE=postgres"}, [] { alarm(60); });
+  EXPECT_EQ(named.exit_code, 0) << named.out << named.err;
+  EXPECT_EQ(parse(named)["migrations"][0]["state"], "applied") << named.out;
 }
 
 }  // namespace

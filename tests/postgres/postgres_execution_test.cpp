@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -272,9 +273,19 @@ TEST(PostgresExecution, TheMigrationLockTimesOutNamingItsHolder) {
   EXPECT_NE(r.error->message.find("holder-service/"), std::string::npos) << r.error->message;
   EXPECT_NE(r.error->message.find("pid "), std::string::npos);
   ASSERT_TRUE(holders);
-  ASSERT_EQ(holders->size(), 2u);  // the lock connection and the run's statement connection
+  // The lock connection first, then the run's statement connection and its blocker monitor,
+  // each named by its role: only the first holds the migration lock.
+  ASSERT_EQ(holders->size(), 3u);
   EXPECT_NE((*holders)[0].application_name.find("holder-service"), std::string::npos);
-  EXPECT_NE((*holders)[1].query.find("pg_sleep"), std::string::npos);
+  EXPECT_EQ((*holders)[0].role, "run lock holder");
+  std::map<std::string, DatabaseSession> by_role;
+  for (const auto& h : *holders) by_role[h.role] = h;
+  ASSERT_EQ(by_role.size(), 3u);
+  EXPECT_NE(by_role["statement session"].query.find("pg_sleep"), std::string::npos);
+  EXPECT_TRUE(by_role["statement session"].application_name.ends_with(" migrations"));
+  EXPECT_TRUE(by_role["monitor"].application_name.ends_with(" monitor"));
+  EXPECT_NE(r.error->message.find("with its statement session pid"), std::string::npos)
+      << r.error->message;
   EXPECT_FALSE(held.error);
 }
 
@@ -316,15 +327,28 @@ TEST(PostgresExecution, StatusShowsTheRunningMigrationItsStepAndTheLockHolder) {
   auto j = nlohmann::json::parse(status.out);
   EXPECT_EQ(j["migrations"][1]["state"], "running");
   EXPECT_EQ(j["migrations"][1]["last_attempt"]["statement_index"], 1);
-  // The lock connection, then the run's statement connection (where its work runs).
-  ASSERT_EQ(j["lock_holders"].size(), 2u);
+  // The lock connection, then the run's other connections, each with its role: the statement
+  // session (where its work runs) and the blocker monitor hold no migration lock.
+  ASSERT_EQ(j["lock_holders"].size(), 3u) << status.out;
   EXPECT_NE(j["lock_holders"][0]["application_name"].get<std::string>().find("deploy-job/"),
             std::string::npos);
-  EXPECT_NE(j["lock_holders"][1]["application_name"].get<std::string>().find(" migrations"),
+  EXPECT_EQ(j["lock_holders"][0]["role"], "run lock holder");
+  std::map<std::string, nlohmann::json> by_role;
+  for (const auto& h : j["lock_holders"]) by_role[h["role"].get<std::string>()] = h;
+  ASSERT_EQ(by_role.size(), 3u) << status.out;
+  EXPECT_NE(by_role["statement session"]["application_name"].get<std::string>().find(" migrations"),
             std::string::npos);
-  EXPECT_NE(j["lock_holders"][1]["query"].get<std::string>().find("pg_sleep"), std::string::npos);
+  EXPECT_NE(by_role["statement session"]["query"].get<std::string>().find("pg_sleep"),
+            std::string::npos);
+  EXPECT_NE(by_role["monitor"]["application_name"].get<std::string>().find(" monitor"),
+            std::string::npos);
   EXPECT_NE(text.out.find("running now, 1 statement(s) done"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("migration lock held by pid"), std::string::npos) << text.out;
+  // One "migration lock held by" line, for the lock connection only.
+  const auto held_by = text.out.find("migration lock held by pid");
+  ASSERT_NE(held_by, std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("migration lock held by", held_by + 1), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("statement session of that run: pid"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("monitor of that run: pid"), std::string::npos) << text.out;
   EXPECT_FALSE(r.error);
 }
 

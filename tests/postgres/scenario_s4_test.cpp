@@ -206,6 +206,22 @@ TEST(ScenarioS4, TheCliExitsFiveWithLockTimeoutWhileTheBlockerHoldsItsLock) {
       << r.out;
   EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2'"),
             std::vector<std::string>{"f|55P03"});
+  // Nothing in the file needs fixing and the planner resumes a 55P03 attempt by itself: the
+  // advice is a plain rerun (or more patience), never "fix the file" or --retry-failed.
+  const std::string hint = j["error"]["hint"].get<std::string>();
+  EXPECT_NE(hint.find("needs fixing: run `migrate apply` again (without --retry-failed)"),
+            std::string::npos)
+      << hint;
+  EXPECT_NE(hint.find("--lock-retries"), std::string::npos) << hint;
+  EXPECT_EQ(hint.find("fix "), std::string::npos) << hint;
+  EXPECT_EQ(hint.find("then run `migrate apply --retry-failed`"), std::string::npos) << hint;
+  // And following it works: the same command, without --retry-failed, once the blocker is gone.
+  auto rerun = testing::run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "apply"},
+                                    ws.root());
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2' "
+                      "ORDER BY id"),
+            (std::vector<std::string>{"f|55P03", "t|"}));
 }
 
 }  // namespace

@@ -137,6 +137,13 @@ DatabaseSession session_from(const pqxx::row& r, const std::string& lock) {
   return s;
 }
 
+std::string session_role(const std::string& application_name) {
+  if (application_name.ends_with(" lock")) return "run lock holder";
+  if (application_name.ends_with(" migrations")) return "statement session";
+  if (application_name.ends_with(" monitor")) return "monitor";
+  return "connection of the run";  // its application_name was cut at 63 characters
+}
+
 PostgresBackend::PostgresBackend(std::string url, const BackendOptions& options)
     : url_(std::move(url)),
       schema_(options.history_schema),

@@ -31,6 +31,9 @@ std::string first_message_line(const std::string& what);
 // The columns session_from() reads, for `SELECT {kSessionColumns} FROM pg_stat_activity a`.
 extern const char* const kSessionColumns;
 DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
+// The role of one of a run's connections, from the end of its application_name (connect() puts
+// the role there): "run lock holder", "statement session", "monitor".
+std::string session_role(const std::string& application_name);
 
 // postgres_pooler_check.cpp: whether a libpq/libpqxx error text is a pooler's own refusal
 // (pgbouncer: "... not allowed in statement pooling mode"), and kPoolerUnsupported when it is.

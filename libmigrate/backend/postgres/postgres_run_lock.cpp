@@ -34,7 +34,7 @@ void PostgresBackend::acquire_run_lock(std::chrono::milliseconds wait) {
       std::string who =
           holders.empty() ? std::string("a session that has just released it") : std::string();
       for (const auto& h : holders)
-        who += (who.empty() ? "" : ", with its statements on ") + describe_holder(h);
+        who += (who.empty() ? "" : fmt::format(", with its {} ", h.role)) + describe_holder(h);
       fail(ErrorCode::kRunInProgress,
            fmt::format("a migration run is in progress: the migration lock of {}.{} is held by {}; "
                        "waited {} ms",
@@ -66,8 +66,10 @@ void PostgresBackend::release_run_lock() noexcept {
 }
 
 std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
-  // The holder is a run's lock connection; its statements run on the sibling connection whose
-  // application_name ends in " migrations" instead of " lock" (see connect()).
+  // The holder is a run's lock connection. Its sibling connections carry the same
+  // "application/version host:pid " prefix with another role at the end (see connect()): the
+  // statements run on " migrations", the blocker watch polls on " monitor". Only the first one
+  // holds the migration lock; each is labelled with its role so nobody takes the others for it.
   auto rows = with_transaction([&](pqxx::transaction_base& q) {
     return q.exec_params(
         fmt::format(
@@ -75,18 +77,23 @@ std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
             "WHERE l.locktype = 'advisory' AND l.classid = ($1::int)::oid AND l.objid = "
             "($2::int)::oid "
             "AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())) "
-            "SELECT {}, 'migration lock' FROM holder a UNION ALL "
-            "SELECT {}, 'statements of the run holding the migration lock' FROM pg_stat_activity "
-            "a "
-            "WHERE a.application_name IN (SELECT regexp_replace(application_name, ' lock$', ' "
-            "migrations') "
-            "FROM holder) ORDER BY 9",
+            "WHERE datname = current_database())), "
+            "run AS (SELECT regexp_replace(application_name, 'lock$', '') AS prefix FROM holder "
+            "WHERE application_name LIKE '% lock') "
+            "SELECT {}, 'migration lock', 0 FROM holder a UNION ALL "
+            "SELECT {}, '', 1 FROM pg_stat_activity a, run "
+            "WHERE a.pid NOT IN (SELECT pid FROM holder) "
+            "AND left(a.application_name, length(run.prefix)) = run.prefix "
+            "ORDER BY 10, 1",
             kSessionColumns, kSessionColumns),
         keys_.first, keys_.second);
   });
   std::vector<DatabaseSession> out;
-  for (const auto& r : rows) out.push_back(session_from(r, r[8].as<std::string>()));
+  for (const auto& r : rows) {
+    DatabaseSession s = session_from(r, r[8].as<std::string>());
+    s.role = r[9].as<int>() == 0 ? "run lock holder" : session_role(s.application_name);
+    out.push_back(std::move(s));
+  }
   return out;
 }
 
@@ -107,7 +114,11 @@ std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string&
         host_pid, lock_conn_ ? lock_conn_->backendpid() : 0);
   });
   std::vector<DatabaseSession> out;
-  for (const auto& r : rows) out.push_back(session_from(r, "connection of an interrupted run"));
+  for (const auto& r : rows) {
+    DatabaseSession s = session_from(r, "connection of an interrupted run");
+    s.role = session_role(s.application_name);
+    out.push_back(std::move(s));
+  }
   return out;
 }
 

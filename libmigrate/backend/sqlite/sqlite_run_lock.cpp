@@ -44,6 +44,7 @@ DatabaseSession parse_holder(const std::string& text) {
   }
   s.state = "running";
   s.lock = "migration lock";
+  s.role = "run lock holder";
   return s;
 }
 
