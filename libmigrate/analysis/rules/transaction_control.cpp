@@ -1,7 +1,7 @@
 // transaction-control (catalog PG-TX-05): BEGIN, COMMIT, ROLLBACK, SAVEPOINT in a migration file.
-// libmigrate owns the transactions and records the history inside them; the executor refuses
-// these statements (STATEMENT_FAILED, nothing applied), and lint says so before a deploy finds
-// out. A warning, not an error: the refusal is the executor's, the same on both backends.
+// libmigrate owns the transactions and records the history inside them; apply, rollback, plan and
+// validate refuse a file holding one before anything runs (SOURCE_INVALID, nothing recorded), so
+// the finding is an error: lint says so before a deploy finds out.
 #include "libmigrate/analysis/pg_rule.hpp"
 
 namespace migrate {
@@ -13,15 +13,15 @@ class TransactionControl final : public PgRule {
     static const RuleInfo rule{
         "transaction-control",
         Dialect::kPostgres,
-        Severity::kWarning,
+        Severity::kError,
         MigrationClass::kAdditive,
         LockLevel::kNone,
         "libmigrate runs each migration in transactions of its own (statements that cannot run in "
         "one run on "
         "their own) and writes the history inside them. A BEGIN, COMMIT, ROLLBACK or SAVEPOINT in "
         "the file "
-        "would end or nest those transactions, so apply refuses the statement with "
-        "STATEMENT_FAILED.",
+        "would end or nest those transactions, so apply refuses the whole run before anything runs "
+        "(SOURCE_INVALID; nothing applied, nothing recorded).",
         "Remove the statement. To commit between steps, put them in separate migrations; "
         "statements that cannot "
         "run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM) are split out automatically.",
@@ -36,7 +36,8 @@ class TransactionControl final : public PgRule {
     const std::string kind = pgtree::text(facts.info.node, "kind");  // TRANS_STMT_BEGIN, ...
     sink.report(info(),
                 "transaction control (" + (kind.empty() ? std::string("TransactionStmt") : kind) +
-                    ") in a migration: apply refuses it, because libmigrate owns the transactions");
+                    ") in a migration: apply refuses the run before anything runs, because libmigrate owns "
+                    "the transactions");
   }
 };
 
