@@ -16,9 +16,28 @@ bool PgMigrationContext::created_in_this_migration(const std::string& relation) 
   if (created_here_.count(relation)) return true;
   // "public.t" and "t" name the same table unless another schema is set; accept both spellings.
   auto dot = relation.find('.');
-  if (dot != std::string::npos && relation.substr(0, dot) == "public")
-    return created_here_.count(relation.substr(dot + 1)) > 0;
-  return created_here_.count("public." + relation) > 0;
+  if (dot != std::string::npos && relation.substr(0, dot) == "public") {
+    if (created_here_.count(relation.substr(dot + 1)) > 0) return true;
+  } else if (created_here_.count("public." + relation) > 0) {
+    return true;
+  }
+  // A down file undoes its own up file: what that up file created (a table, an index) is this
+  // migration's, and only code that needs this migration uses it, so the rollback that removes
+  // it is judged like the up file that made it. (In an up file, created_in_set_ names this
+  // version only for what created_here_ already holds.)
+  for (const auto& name :
+       {relation, dot == std::string::npos              ? "public." + relation
+                  : relation.substr(0, dot) == "public" ? relation.substr(dot + 1)
+                                                        : relation}) {
+    auto it = created_in_set_.find(name);
+    if (it == created_in_set_.end() || it->second != version_) continue;
+    // An index is this migration's to remove only when its table is too: dropping it otherwise
+    // locks a table that existed before the migration.
+    auto index = index_table_.find(name);
+    return index == index_table_.end() || index->second.empty() ||
+           created_in_this_migration(index->second);
+  }
+  return false;
 }
 
 namespace {
@@ -90,9 +109,10 @@ void PgMigrationContext::after_statement(const PgStatementInfo& info, bool stand
     in_transaction_.push_back(&info);
 }
 
-void PgMigrationContext::note_created(const std::string& relation) {
+void PgMigrationContext::note_created(const std::string& relation, const std::string& table) {
   created_here_.insert(relation);
   created_in_set_[relation] = version_;
+  if (!table.empty()) index_table_[relation] = table;
 }
 
 void FindingSink::report(const RuleInfo& rule, std::string message, std::string alternative) {
@@ -214,7 +234,10 @@ void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, Mig
     }
     sa.findings = std::move(findings);
     ctx.after_statement(info, !info.can_run_in_transaction || !m.directives.transactional);
-    if (auto created = created_relation(info); !created.empty()) ctx.note_created(created);
+    if (auto created = created_relation(info); !created.empty())
+      ctx.note_created(created, info.node_type == "IndexStmt"
+                                    ? pgtree::relation_name(pgtree::child(info.node, "relation"))
+                                    : std::string());
     if (changes) note_table_changes(info, static_cast<int>(out.statements.size()), *changes);
     out.statements.push_back(std::move(sa));
     // Rules look back at earlier statements' trees only for DDL (CREATE TYPE, DROP, ALTER

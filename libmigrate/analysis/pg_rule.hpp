@@ -64,12 +64,15 @@ class PgMigrationContext {
   // Maintained by the analyzer.
   void begin_migration(const std::string& version, bool transactional);
   void after_statement(const PgStatementInfo& info, bool standalone);
-  void note_created(const std::string& relation);
+  // `table` is the table of a created index (empty for other relations): a down file removing
+  // an index its up file built is judged by that table.
+  void note_created(const std::string& relation, const std::string& table = {});
 
  private:
   const AnalysisOptions& options_;
   std::set<std::string> created_here_;
   std::map<std::string, std::string> created_in_set_;  // relation -> version that created it
+  std::map<std::string, std::string> index_table_;     // index created in the set -> its table
   std::string version_;
   bool migration_transactional_ = true;
   std::vector<const PgStatementInfo*> in_transaction_;
