@@ -549,8 +549,7 @@ PgStatementInfo describe_raw_statement(Json& raw, long long base) {
       info.node_type == "VariableSetStmt" && node.contains("name") && node["name"].is_string()
           ? node["name"].get<std::string>()
           : std::string();
-  info.is_transaction_control = info.node_type == "TransactionStmt" ||
-                                set_name == "TRANSACTION" ||
+  info.is_transaction_control = info.node_type == "TransactionStmt" || set_name == "TRANSACTION" ||
                                 set_name == "SESSION CHARACTERISTICS";
   info.node = rule_tree(std::move(node), base);
   return info;

@@ -34,10 +34,11 @@ class TransactionControl final : public PgRule {
              FindingSink& sink) const override {
     if (!facts.info.is_transaction_control) return;
     const std::string kind = pgtree::text(facts.info.node, "kind");  // TRANS_STMT_BEGIN, ...
-    sink.report(info(),
-                "transaction control (" + (kind.empty() ? std::string("TransactionStmt") : kind) +
-                    ") in a migration: apply refuses the run before anything runs, because libmigrate owns "
-                    "the transactions");
+    sink.report(
+        info(),
+        "transaction control (" + (kind.empty() ? std::string("TransactionStmt") : kind) +
+            ") in a migration: apply refuses the run before anything runs, because libmigrate owns "
+            "the transactions");
   }
 };
 
