@@ -12,34 +12,6 @@
 
 namespace migrate {
 
-bool PgMigrationContext::created_in_this_migration(const std::string& relation) const {
-  if (created_here_.count(relation)) return true;
-  // "public.t" and "t" name the same table unless another schema is set; accept both spellings.
-  auto dot = relation.find('.');
-  if (dot != std::string::npos && relation.substr(0, dot) == "public") {
-    if (created_here_.count(relation.substr(dot + 1)) > 0) return true;
-  } else if (created_here_.count("public." + relation) > 0) {
-    return true;
-  }
-  // A down file undoes its own up file: what that up file created (a table, an index) is this
-  // migration's, and only code that needs this migration uses it, so the rollback that removes
-  // it is judged like the up file that made it. (In an up file, created_in_set_ names this
-  // version only for what created_here_ already holds.)
-  for (const auto& name :
-       {relation, dot == std::string::npos              ? "public." + relation
-                  : relation.substr(0, dot) == "public" ? relation.substr(dot + 1)
-                                                        : relation}) {
-    auto it = created_in_set_.find(name);
-    if (it == created_in_set_.end() || it->second != version_) continue;
-    // An index is this migration's to remove only when its table is too: dropping it otherwise
-    // locks a table that existed before the migration.
-    auto index = index_table_.find(name);
-    return index == index_table_.end() || index->second.empty() ||
-           created_in_this_migration(index->second);
-  }
-  return false;
-}
-
 namespace {
 
 // "public.t" and "t" name the same table unless another schema is set: both spellings.
@@ -51,6 +23,26 @@ std::vector<std::string> spellings_of(const std::string& relation) {
 }
 
 }  // namespace
+
+bool PgMigrationContext::created_in_this_migration(const std::string& relation) const {
+  const std::vector<std::string> names = spellings_of(relation);
+  for (const auto& name : names)
+    if (created_here_.count(name)) return true;
+  // A down file undoes its own up file: what that up file created (a table, an index) is this
+  // migration's, and only code that needs this migration uses it, so the rollback that removes
+  // it is judged like the up file that made it. (In an up file, created_in_set_ names this
+  // version only for what created_here_ already holds.)
+  for (const auto& name : names) {
+    auto it = created_in_set_.find(name);
+    if (it == created_in_set_.end() || it->second != version_) continue;
+    // An index is this migration's to remove only when its table is too: dropping it otherwise
+    // locks a table that existed before the migration.
+    auto index = index_table_.find(name);
+    return index == index_table_.end() || index->second.empty() ||
+           created_in_this_migration(index->second);
+  }
+  return false;
+}
 
 std::optional<std::string> PgMigrationContext::created_by_earlier_migration(
     const std::string& relation) const {

@@ -128,29 +128,36 @@ void collect_range_vars(const Json& j, std::vector<std::string>& out) {
   }
 }
 
-void data_access_locks(const Json& j, const std::vector<std::string>& named, StatementAnalysis& a) {
+void data_access_locks(const Json& j, const std::vector<std::string>& named, StatementAnalysis& a);
+
+// The lock a node `key` (a statement type inside the tree) takes by itself: writes take ROW
+// EXCLUSIVE on their target, SELECT ... FOR UPDATE/SHARE takes ROW SHARE on what it locks.
+void data_access_node(const std::string& key, const Json& value,
+                      const std::vector<std::string>& named, StatementAnalysis& a) {
+  if (!value.is_object()) return;
   auto lock_named = [&](const std::string& relation, LockLevel level) {
     if (std::find(named.begin(), named.end(), relation) != named.end()) lock(a, relation, level);
   };
+  if (key == "InsertStmt" || key == "UpdateStmt" || key == "DeleteStmt" || key == "MergeStmt")
+    lock_named(relation_name(child(value, "relation")), LockLevel::kRowExclusive);
+  if (key == "SelectStmt") {
+    for (const auto& clause : child(value, "lockingClause")) {
+      std::vector<std::string> locked;
+      const Json& rels = child(child(clause, "LockingClause"), "lockedRels");
+      collect_range_vars(rels.is_array() && !rels.empty() ? rels : child(value, "fromClause"),
+                         locked);
+      for (const auto& r : locked) lock_named(r, LockLevel::kRowShare);
+    }
+  }
+}
+
+void data_access_locks(const Json& j, const std::vector<std::string>& named, StatementAnalysis& a) {
   if (j.is_array()) {
     for (const auto& e : j) data_access_locks(e, named, a);
     return;
   }
   if (!j.is_object()) return;
-  for (const auto& [key, value] : j.items()) {
-    if (!value.is_object()) continue;
-    if (key == "InsertStmt" || key == "UpdateStmt" || key == "DeleteStmt" || key == "MergeStmt")
-      lock_named(relation_name(child(value, "relation")), LockLevel::kRowExclusive);
-    if (key == "SelectStmt") {
-      for (const auto& clause : child(value, "lockingClause")) {
-        std::vector<std::string> locked;
-        const Json& rels = child(child(clause, "LockingClause"), "lockedRels");
-        collect_range_vars(rels.is_array() && !rels.empty() ? rels : child(value, "fromClause"),
-                           locked);
-        for (const auto& r : locked) lock_named(r, LockLevel::kRowShare);
-      }
-    }
-  }
+  for (const auto& [key, value] : j.items()) data_access_node(key, value, named, a);
   for (const auto& [key, value] : j.items()) data_access_locks(value, named, a);
 }
 
@@ -159,7 +166,9 @@ void data_access_locks(const Json& j, const std::vector<std::string>& named, Sta
 void data_statement_locks(const std::string& type, const Json& node,
                           const std::vector<std::string>& named, StatementAnalysis& a) {
   for (const auto& r : named) lock(a, r, LockLevel::kAccessShare);
-  data_access_locks(Json{{type, node}}, named, a);
+  // The statement's own node, then everything inside it, without copying the tree.
+  data_access_node(type, node, named, a);
+  data_access_locks(node, named, a);
 }
 
 // The referenced tables of every FOREIGN KEY / REFERENCES inside `node`.

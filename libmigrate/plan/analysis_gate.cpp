@@ -136,9 +136,8 @@ void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy) {
   if (count == 0) return;
   if (policy.allow_unsafe) {
     say(policy, LogLevel::kWarn,
-        fmt::format("{} despite {} unsafe finding(s) (--allow-unsafe):{}",
-                    plan.steps.front().kind == StepKind::kApply ? "applying" : "rolling back",
-                    count, list));
+        fmt::format("{} unsafe finding(s) accepted by --allow-unsafe for the {}:{}", count,
+                    plan.steps.front().kind == StepKind::kApply ? "apply" : "rollback", list));
     return;
   }
   fail(ErrorCode::kUnsafeMigration,

@@ -111,6 +111,8 @@ StatementTraits describe_in_file(const Backend& backend, const SqlStatement& s,
   try {
     return backend.describe(s);
   } catch (const Failure& f) {
+    // Only an error in the SQL points into the file; an internal failure keeps its own text.
+    if (f.error().code != ErrorCode::kSourceInvalid) throw;
     Error e = f.error();
     e.where.file = file.path.string();
     e.where.version = version.str();

@@ -111,8 +111,9 @@ std::string read_file(const std::filesystem::path& path) {
                      path.string()),
          "replace it with a regular file", {path.string()});
   }
-  // Read straight into the string, sized as fstat says (a file that grows meanwhile, or one
-  // whose size stat does not know, is read on to its end).
+  // Read straight into the string, sized as fstat says, and stop there: a file that grows
+  // meanwhile is read as it was when stat'ed (its checksum is of those bytes). One whose size stat
+  // does not know (0) is read on to its end.
   const std::size_t expected = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
   out.resize(expected);
   std::size_t got = 0;

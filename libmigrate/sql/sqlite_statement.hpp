@@ -56,7 +56,8 @@ struct SqliteSyntax {
   // Byte offset in the statement of the token SQLite stopped at; -1 when SQLite does not say.
   int error_offset = -1;
   // BEGIN, COMMIT, ROLLBACK, END, SAVEPOINT, RELEASE: the action as SQLite's authorizer names it
-  // ("BEGIN", "SAVEPOINT RELEASE"); empty for every other statement.
+  // ("BEGIN", "SAVEPOINT <name>", "RELEASE <name>", "ROLLBACK TO <name>"); empty for every other
+  // statement.
   std::string transaction_control;
 };
 

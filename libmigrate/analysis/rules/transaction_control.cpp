@@ -33,7 +33,11 @@ class TransactionControl final : public PgRule {
   void check(const PgStatementFacts& facts, const PgMigrationContext&,
              FindingSink& sink) const override {
     if (!facts.info.is_transaction_control) return;
-    const std::string kind = pgtree::text(facts.info.node, "kind");  // TRANS_STMT_BEGIN, ...
+    // TRANS_STMT_BEGIN, ... for a TransactionStmt; SET TRANSACTION and SET SESSION
+    // CHARACTERISTICS AS TRANSACTION are VariableSetStmt nodes named by `name`.
+    const std::string kind = facts.info.node_type == "VariableSetStmt"
+                                 ? "SET " + pgtree::text(facts.info.node, "name")
+                                 : pgtree::text(facts.info.node, "kind");
     sink.report(
         info(),
         "transaction control (" + (kind.empty() ? std::string("TransactionStmt") : kind) +
