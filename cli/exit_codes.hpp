@@ -57,6 +57,10 @@ inline int exit_code_for(ErrorCode code) {
       return 22;
     case ErrorCode::kStorageFull:
       return 23;
+    case ErrorCode::kBackfillNoKey:
+      return 25;
+    case ErrorCode::kBackfillIncomplete:
+      return 26;
   }
   return 1;
 }

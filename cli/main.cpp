@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/backfill_progress_bar.hpp"
 #include "cli/commands/apply_command.hpp"
 #include "cli/commands/command.hpp"
 #include "cli/commands/config_command.hpp"
@@ -257,6 +258,14 @@ int run(int argc, char** argv) {
           inv, fmt::format("invalid --wait-for-quiet '{}'", *migrator_flags.wait_for_quiet),
           "write a duration such as 2min");
   }
+  std::optional<std::chrono::milliseconds> max_replica_lag;
+  if (migrator_flags.max_replica_lag) {
+    max_replica_lag = parse_duration(*migrator_flags.max_replica_lag);
+    if (!max_replica_lag || max_replica_lag->count() == 0)
+      return fail_usage(
+          inv, fmt::format("invalid --max-replica-lag '{}'", *migrator_flags.max_replica_lag),
+          "write a duration above zero such as 5s or 500ms");
+  }
   std::optional<std::chrono::milliseconds> reconnect;
   if (migrator_flags.reconnect) {
     reconnect = parse_duration(*migrator_flags.reconnect);
@@ -280,6 +289,7 @@ int run(int argc, char** argv) {
   options.lock_retries = lock_retries;
   if (wait_for_quiet) options.wait_for_quiet = *wait_for_quiet;
   if (reconnect) options.reconnect = *reconnect;
+  if (max_replica_lag) options.max_replica_lag = *max_replica_lag;
   options.allow_out_of_order = migrator_flags.allow_out_of_order;
   options.retry_failed = migrator_flags.retry_failed;
   options.allow_unsafe = migrator_flags.allow_unsafe;
@@ -300,6 +310,10 @@ int run(int argc, char** argv) {
   Migrator migrator(options);
 
   Observer observer;  // progress goes to the log (stderr); stdout gets the result
+  // A backfill's progress: a bar redrawn in place on a terminal; otherwise the engine's log lines.
+  auto bar = std::make_shared<BackfillProgressBar>(stderr, BackfillProgressBar::colour_on_stderr());
+  if (BackfillProgressBar::wanted_on_stderr())
+    observer.backfill_progress = [bar](const BackfillProgress& p) { bar->draw(p); };
 
   return command->run({inv, output, *settings, options, migrator, observer});
 }

@@ -66,6 +66,63 @@ json to_json(const VersionStatus& s) {
               {"last_attempt", s.last_attempt ? attempt_json(*s.last_attempt) : json(nullptr)}};
 }
 
+json to_json(const PlannedBackfill& b) {
+  auto ms = [](const std::optional<std::chrono::milliseconds>& d) {
+    return d ? json(d->count()) : json(nullptr);
+  };
+  return json{{"form", to_string(b.form)},
+              {"table", b.table.empty() ? json(nullptr) : json(b.table)},
+              {"key", b.key},
+              {"key_types", b.key_types},
+              {"batch_sql", b.batch_sql.empty() ? json(nullptr) : json(b.batch_sql)},
+              {"first_batch_sql", b.first_batch_sql.empty() ? json(nullptr) : json(b.first_batch_sql)},
+              {"last_batch_sql", b.last_batch_sql.empty() ? json(nullptr) : json(b.last_batch_sql)},
+              {"rows_estimated", b.rows_estimated ? json(*b.rows_estimated) : json(nullptr)},
+              {"batch_size", b.batch_size},
+              {"adaptive", b.adaptive},
+              {"target_batch_time_ms", b.target_batch_time.count()},
+              {"pause_ms", ms(b.pause)},
+              {"max_replica_lag_ms", b.max_replica_lag.count()},
+              {"expected_batches", b.expected_batches ? json(*b.expected_batches) : json(nullptr)},
+              {"resume_after", b.resume_after},
+              {"rows_done", b.rows_done},
+              {"batches_done", b.batches_done}};
+}
+
+// One indented paragraph about a backfill statement: what `plan` promises the walk will be.
+std::string render_backfill_text(const PlannedBackfill& b) {
+  std::string out;
+  if (b.table.empty()) {
+    out += "       backfill: table and key resolved when the step runs (the table does not exist "
+           "yet)\n";
+  } else {
+    out += fmt::format("       backfill ({} form): table {}, key ({}){}\n", to_string(b.form),
+                       b.table, fmt::join(b.key, ", "),
+                       b.key_types.empty() ? "" : fmt::format(" {}", fmt::join(b.key_types, ", ")));
+    out += fmt::format(
+        "       rows estimated: {}; batch size {}{}; expected batches: {}\n",
+        b.rows_estimated ? fmt::format("{:.0f}", *b.rows_estimated)
+                         : std::string("unknown (the table was never analyzed: ANALYZE it)"),
+        b.batch_size,
+        b.adaptive ? fmt::format(", adapting toward {} ms per batch", b.target_batch_time.count())
+                   : std::string(" (fixed)"),
+        b.expected_batches ? std::to_string(*b.expected_batches) : std::string("unknown"));
+  }
+  out += fmt::format("       pause between batches: {}{}\n",
+                     b.pause ? fmt::format("{} ms", b.pause->count())
+                             : std::string("a twentieth of each batch's time"),
+                     b.max_replica_lag.count() > 0
+                         ? fmt::format("; waits while a replica lags over {} ms",
+                                       b.max_replica_lag.count())
+                         : std::string());
+  if (!b.batch_sql.empty()) out += fmt::format("       each batch runs: {}\n", b.batch_sql);
+  if (!b.resume_after.empty() || b.rows_done > 0)
+    out += fmt::format("       resumes after key ({}): {} rows in {} batches already done\n",
+                       fmt::join(b.resume_after, ", "), b.rows_done, b.batches_done);
+  if (b.finished) out += "       its last batch already committed\n";
+  return out;
+}
+
 json to_json(const Plan& p) {
   json steps = json::array();
   for (const auto& s : p.steps) {
@@ -79,7 +136,8 @@ json to_json(const Plan& p) {
                             {"standalone_reason", st.standalone_reason},
                             {"autocommit", st.autocommit},
                             {"takes_relation_lock", st.takes_relation_lock},
-                            {"relations", st.relations}});
+                            {"relations", st.relations},
+                            {"backfill", st.backfill ? to_json(*st.backfill) : json(nullptr)}});
     steps.push_back(
         {{"kind", s.kind == StepKind::kApply ? "apply" : "revert"},
          {"version", s.version},
@@ -93,6 +151,7 @@ json to_json(const Plan& p) {
          {"resume_from", s.resume_from},
          {"uncertain_statement", s.uncertain_statement},
          {"statements", statements},
+         {"backfill_check", s.backfill_check ? json(*s.backfill_check) : json(nullptr)},
          {"history_writes", s.history_writes},
          {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)}});
   }
@@ -238,7 +297,9 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
       else if (sql.size() < st.sql.size())
         sql += " ...";
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
+      if (st.backfill) out += render_backfill_text(*st.backfill);
     }
+    if (s.backfill_check) out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
     if (s.analysis) out += render_analysis_text(*s.analysis, "  ");
     for (const auto& w : s.history_writes) out += "  history: " + w + "\n";

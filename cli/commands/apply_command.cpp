@@ -43,6 +43,10 @@ Command add_apply_command(CLI::App& app, MigratorFlags& migrator_flags) {
                   "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");
   cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
                 "apply even with unsuppressed error-level findings (they are logged)");
+  cmd->add_option("--max-replica-lag", migrator_flags.max_replica_lag,
+                  "PostgreSQL backfills: before each batch, wait while a streaming replica's "
+                  "replay lag exceeds this, e.g. 5s (default: off; with the directive's "
+                  "max-replica-lag, the smaller applies)");
   cmd->add_flag("--new-history", migrator_flags.new_history,
                 "start a new history table although the database has another libmigrate history "
                 "table (default: refuse, it is most likely a mistyped --history-table)");

@@ -37,6 +37,7 @@ struct MigratorFlags {
   bool new_history = false;
   std::optional<std::string> wait_for_quiet;  // a duration, checked by main.cpp
   std::optional<std::string> reconnect;       // a duration, checked by main.cpp
+  std::optional<std::string> max_replica_lag;  // a duration, checked by main.cpp
 };
 
 // Everything a command's handler may use, all resolved and checked before it runs.

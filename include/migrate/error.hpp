@@ -36,6 +36,8 @@ enum class ErrorCode {
   kPermissionDenied,   // the role lacks a privilege the run needs
   kPoolerUnsupported,  // a transaction- or statement-pooling pooler sits between us and the server
   kStorageFull,        // the database's disk (or SQLite's file size limit) is full
+  kBackfillNoKey,      // a backfill's table has no key to walk in batches (refused up front)
+  kBackfillIncomplete,  // a backfill's check query still found rows after the last batch
 };
 
 // "CHECKSUM_MISMATCH" etc.

@@ -63,6 +63,10 @@ struct Options {
   // by its columns) and this one's does not exist. Off: apply refuses (kHistoryIncompatible)
   // before anything runs, since a mistyped history table name would apply every migration again.
   bool new_history = false;
+  // PostgreSQL backfills (docs/backfills.md) wait before each batch while a streaming replica's
+  // replay lag (pg_stat_replication.replay_lag) exceeds this. Zero: off. With the directive's
+  // max-replica-lag too, the smaller of the two applies.
+  std::chrono::milliseconds max_replica_lag{0};
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional

@@ -2,6 +2,8 @@
 // `migrate plan` and consumed by the executor. Plain values; building one touches no database.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,6 +16,44 @@
 #include "migrate/statement_outcome.hpp"
 
 namespace migrate {
+
+// How a backfill statement names its batches (docs/backfills.md).
+enum class BackfillForm {
+  kAutomatic,  // PostgreSQL: a plain UPDATE/DELETE; the engine adds the key range to its WHERE
+  kExplicit,   // the statement names :batch_start (exclusive) and :batch_end (inclusive)
+};
+const char* to_string(BackfillForm f) noexcept;  // "automatic", "explicit"
+
+// A data statement of a `-- migrate:backfill` migration, run as a keyset walk over `key` in
+// short transactions, each committing its checkpoint into the history.
+struct PlannedBackfill {
+  BackfillForm form = BackfillForm::kAutomatic;
+  std::string key_option;              // `key=` as the directive gives it; empty when absent
+  std::string table;                   // the table walked, as SQL ("public"."orders")
+  std::vector<std::string> key;        // its key's columns, in order
+  std::vector<std::string> key_types;  // PostgreSQL types of those columns; empty on SQLite
+  // What a batch runs. Automatic form: the statement with the key range added (PostgreSQL's
+  // deparser), $1.. the previous batch's last key, then this batch's last key; the first batch
+  // bounds only from above, the last only from below. Explicit form: the statement as written
+  // (PostgreSQL: with $1 for :batch_start and $2 for :batch_end), in batch_sql only.
+  std::string batch_sql;
+  std::string first_batch_sql;
+  std::string last_batch_sql;
+  std::optional<double> rows_estimated;  // the table's rows, from the catalog
+  std::int64_t batch_size = 1000;        // first batch's size
+  bool adaptive = true;                  // size adapts toward target_batch_time
+  std::chrono::milliseconds target_batch_time{200};
+  std::optional<std::chrono::milliseconds> pause;  // unset: a tenth of each batch's duration
+  std::chrono::milliseconds max_replica_lag{0};    // 0: replicas are not watched
+  std::optional<std::int64_t> expected_batches;    // rows_estimated / batch_size, rounded up
+  // Resuming a backfill an earlier attempt left: the last key it committed (empty: none), and
+  // its rows, batches and time so far.
+  std::vector<std::string> resume_after;
+  std::int64_t rows_done = 0;
+  std::int64_t batches_done = 0;
+  std::int64_t elapsed_ms_done = 0;
+  bool finished = false;  // its last batch committed; only the statement's record is missing
+};
 
 // One statement as the planner split it.
 struct PlannedStatement {
@@ -40,6 +80,8 @@ struct PlannedStatement {
   bool autocommit = false;
   // How that outcome is found after a run died while it ran.
   OutcomeRecovery recovery = OutcomeRecovery::kUnknown;
+  // Set for the data statements of a `-- migrate:backfill` migration: run in batches.
+  std::optional<PlannedBackfill> backfill;
 };
 
 enum class StepKind { kApply, kRevert };
@@ -65,6 +107,8 @@ struct PlannedStep {
   // needs, e.g. the table's indexes before an unnamed concurrent index build.
   std::string uncertain_checkpoint;
   std::vector<PlannedStatement> statements;
+  // `-- migrate:backfill-check`: after the backfills, a query that must return no rows.
+  std::optional<std::string> backfill_check;
   std::vector<std::string> history_writes;  // what the run will record, in words
   // What the analyzer says about the step's file (the up file of an apply step, the down file
   // of a revert step): class, locks, findings.

@@ -27,12 +27,27 @@ struct RunReport {
   std::optional<Error> error;      // set when the run stopped early
 };
 
+// Where a backfill stands, after each committed batch (docs/backfills.md).
+struct BackfillProgress {
+  std::string version;
+  int statement = 0;  // 1-based index in its file
+  std::string table;
+  std::int64_t rows_done = 0;  // rows the batches changed so far, earlier attempts included
+  std::optional<double> rows_estimated;  // the table's rows, from the catalog
+  std::int64_t batches = 0;
+  std::int64_t batch_size = 0;  // of the next batch
+  double rows_per_second = 0;
+  std::optional<double> eta_seconds;  // from rows_estimated and the rate; unknown without both
+  bool finished = false;              // the last batch committed
+};
+
 // Progress callbacks, called on the calling thread. All are optional. They must not call back
 // into the Migrator that runs them.
 struct Observer {
   std::function<void(const PlannedStep&)> before_step;
   std::function<void(const PlannedStep&, const PlannedStatement&)> before_statement;
   std::function<void(const StepOutcome&)> after_step;
+  std::function<void(const BackfillProgress&)> backfill_progress;
 };
 
 }  // namespace migrate

@@ -35,6 +35,23 @@ struct Suppression {
   int line = 0;        // of the directive, in the up file
 };
 
+// `-- migrate:backfill [key=value ...]`: the migration's data statements run in batches
+// (docs/backfills.md). Unset options take the engine's defaults.
+struct BackfillOptions {
+  // Rows per batch. Given without target-batch-time: every batch has this size. Otherwise the
+  // first batch's size, adapted toward the target (default 1000).
+  std::optional<std::int64_t> batch_size;
+  // Batch duration the size adapts toward (default 200ms on PostgreSQL, 50ms on SQLite).
+  std::optional<std::chrono::milliseconds> target_batch_time;
+  // Sleep between batches (default: a tenth of the batch's duration).
+  std::optional<std::chrono::milliseconds> pause;
+  // The key column to walk: `column`, or `table.column` for the explicit form. Default: the
+  // table's primary key.
+  std::optional<std::string> key;
+  // PostgreSQL: wait before each batch while a streaming replica's replay lag exceeds this.
+  std::optional<std::chrono::milliseconds> max_replica_lag;
+};
+
 // Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
 struct Directives {
   std::optional<MigrationClass> declared_class;                // class
@@ -44,6 +61,8 @@ struct Directives {
   bool transactional = true;                                   // transaction on|off
   std::optional<ForeignKeyMode> foreign_keys;                  // foreign-keys check|enforce
   std::vector<Suppression> allows;                             // allow <rule-id> reason "..."
+  std::optional<BackfillOptions> backfill;                     // backfill [key=value ...]
+  std::optional<std::string> backfill_check;                   // backfill-check <query>
 };
 
 // Raw bytes of one migration file after normalization (BOM stripped, CRLF -> LF).

@@ -116,8 +116,11 @@ class Backend {
   // says. Throws kStatementFailed with the file's line and column of the error, kLockTimeout
   // (55P03) when lock_timeout expired (last_blockers() then names who blocked), or
   // kConnectionFailed when the connection is lost.
+  // `params` bind a backfill batch's bounds: PostgreSQL's $1.. in order; SQLite binds the first
+  // to :batch_start and the second to :batch_end (an integer-looking value as an integer).
   virtual std::optional<std::int64_t> execute(const SqlStatement& statement,
-                                              const StepSession& session) = 0;
+                                              const StepSession& session,
+                                              const std::vector<SqlValue>& params = {}) = 0;
   // The statement just run may have changed session settings itself (a SET in the migration):
   // the next execute() sets the timeouts again instead of trusting what it set last.
   virtual void forget_session_settings() noexcept {}

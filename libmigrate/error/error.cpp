@@ -56,6 +56,10 @@ const char* to_string(ErrorCode code) noexcept {
       return "POOLER_UNSUPPORTED";
     case ErrorCode::kStorageFull:
       return "STORAGE_FULL";
+    case ErrorCode::kBackfillNoKey:
+      return "BACKFILL_NO_KEY";
+    case ErrorCode::kBackfillIncomplete:
+      return "BACKFILL_INCOMPLETE";
   }
   return "INTERNAL";
 }

@@ -7,6 +7,7 @@
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/exec/preflight.hpp"
 #include "libmigrate/exec/step_executor.hpp"
+#include "libmigrate/plan/backfill_plan.hpp"
 
 namespace migrate {
 namespace {
@@ -74,6 +75,7 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     }
     backend.rollback();  // ends the read transaction; nothing was written
     plan.dialect = backend.dialect();
+    plan_backfills(plan, backend);
     // Apply and rollback alike: a file that controls transactions, or an unsafe finding in an up
     // file (apply) or a down file (rollback), is refused before the history is touched.
     analyze_plan(request.source, plan, backend, request.analysis_policy);

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/exec/backfill_runner.hpp"
 #include "libmigrate/exec/concurrent_index.hpp"
 #include "libmigrate/exec/outcome_readback.hpp"
+#include "libmigrate/history/backfill_checkpoint.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
@@ -21,6 +25,9 @@ using Clock = std::chrono::steady_clock;
 // Statements in a transaction hold their locks until commit: bounded by default. Statements that
 // run on their own (concurrent index builds, VACUUM) block nobody and may take long.
 constexpr std::chrono::milliseconds kTransactionalStatementTimeout{5 * 60 * 1000};
+// A backfill batch lasts about its target (200 ms): one that runs for a minute is far off, and
+// is retried smaller rather than left holding its rows' locks.
+constexpr std::chrono::milliseconds kBatchStatementTimeout{60 * 1000};
 
 std::int64_t elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
@@ -259,8 +266,10 @@ void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOu
   attempt.error_message = e.message;
   attempt.error_code = e.sqlstate.empty() ? to_string(e.code) : e.sqlstate;
   attempt.error_statement = e.where.statement;
-  // The statement in flight failed, so its outcome is known, unless that is the failure.
-  if (e.code != ErrorCode::kOutcomeUnknown) attempt.checkpoint.reset();
+  // The statement in flight failed, so its outcome is known, unless that is the failure. A
+  // backfill's checkpoint stays: its committed batches are where a retry resumes.
+  if (e.code != ErrorCode::kOutcomeUnknown && !read_backfill_checkpoint(attempt))
+    attempt.checkpoint.reset();
   last_ = outcome;
   if (observer_.after_step) observer_.after_step(outcome);
 }
@@ -324,6 +333,46 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
   return outcome;
 }
 
+void StepExecutor::finish_backfills(const PlannedStep& step, const StepSession& session,
+                                    const std::vector<std::string>& tables) {
+  if (step.backfill_check) {
+    const auto left = backend_.query(*step.backfill_check);
+    if (!left.empty()) {
+      std::string sample;
+      for (const auto& v : left.front()) sample += (sample.empty() ? "" : ", ") + v.value_or("NULL");
+      throw Failure(Error{
+          ErrorCode::kBackfillIncomplete,
+          fmt::format("the backfill check of version {} still finds rows after the last batch "
+                      "(first: {}): `{}`",
+                      step.version, sample, *step.backfill_check),
+          "rows the backfill did not reach were written while it ran (by code that does not yet "
+          "write the new form) or the statement's WHERE does not cover them; fix the cause, then "
+          "run `migrate apply --retry-failed` (the batches done stay done: only the check runs "
+          "again)",
+          SourceLocation{step.file.string(), step.version, 0, 0, 0},
+          {}});
+    }
+  }
+  // Fresh statistics for the rows the backfill rewrote, so the planner's estimates follow; they
+  // are advice, and a lock timeout here does not fail the migration.
+  std::vector<std::string> analyzed;
+  for (const auto& table : tables) {
+    if (std::find(analyzed.begin(), analyzed.end(), table) != analyzed.end()) continue;
+    analyzed.push_back(table);
+    StepSession autocommit = session;
+    autocommit.transactional = false;
+    autocommit.lock_timeout = policy_.lock_timeout;
+    try {
+      backend_.execute(SqlStatement{0, 0, 0, 0, "ANALYZE " + table}, autocommit);
+    } catch (const Failure& f) {
+      if (f.error().code == ErrorCode::kConnectionLost) throw;
+      policy_.say(LogLevel::kWarn, fmt::format("version {}: ANALYZE {} after its backfill did not "
+                                               "run: {}; run it later by hand",
+                                               step.version, table, f.error().message));
+    }
+  }
+}
+
 StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration& migration,
                                         const StepSession& session) {
   Attempt attempt = new_attempt(step, migration);
@@ -382,11 +431,42 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
     sent.checkpoint = step.uncertain_checkpoint;
     uncertain = read_statement_checkpoint(sent);
   }
+  std::vector<std::string> backfilled;  // tables, for the final check and ANALYZE
   try {
     std::size_t i = 0;
     const auto& all = step.statements;
     while (i < all.size()) {
       if (all[i].index <= step.resume_from) {
+        if (all[i].backfill && !all[i].backfill->table.empty())
+          backfilled.push_back(all[i].backfill->table);
+        ++i;
+        continue;
+      }
+      if (all[i].backfill) {
+        const PlannedStatement& s = all[i];
+        if (observer_.before_statement) observer_.before_statement(step, s);
+        StepSession batch = session_for(session, s, migration, step.kind);
+        batch.transactional = true;
+        if (batch.statement_timeout.count() == 0) batch.statement_timeout = kBatchStatementTimeout;
+        StatementRecord record;
+        record.statement_index = s.index;
+        record.started_at = utc_timestamp();
+        const auto started = Clock::now();
+        BackfillRunner runner(backend_, history_, policy_, observer_,
+                              [&](const std::function<void()>& body,
+                                  const std::function<void()>& undo) {
+                                with_lock_retries(step, body, undo);
+                              });
+        const BackfillRunner::Result done = runner.run(step, s, attempt, batch);
+        record.rows_affected = done.rows;
+        record.duration_ms = elapsed_ms(started);
+        if (auto it = lock_waits_.find(s.index); it != lock_waits_.end()) {
+          record.lock_wait_ms = it->second.ms;
+          record.lock_retries = it->second.retries;
+        }
+        backfilled.push_back(done.table);
+        ++outcome.statements_run;
+        record_done(s, {record});
         ++i;
         continue;
       }
@@ -466,6 +546,10 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       outcome.statements_run += static_cast<int>(end - i);
       i = end;
     }
+    if (std::any_of(all.begin(), all.end(), [](const PlannedStatement& st) {
+          return st.backfill.has_value();
+        }))
+      finish_backfills(step, session, backfilled);
     // Nothing can be rolled back here, but a violation must still fail the step.
     backend_.verify(session);
   } catch (const Failure& f) {

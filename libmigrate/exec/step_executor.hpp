@@ -63,6 +63,10 @@ class StepExecutor {
   template <typename Body, typename Undo>
   void with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo);
   void remember(const Attempt& attempt);
+  // After a step's backfills: its `-- migrate:backfill-check` query must find nothing
+  // (kBackfillIncomplete otherwise), then each table walked is ANALYZEd.
+  void finish_backfills(const PlannedStep& step, const StepSession& session,
+                        const std::vector<std::string>& tables);
 
   Backend& backend_;
   HistoryStore& history_;

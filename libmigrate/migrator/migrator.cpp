@@ -22,6 +22,7 @@
 #include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
 #include "libmigrate/plan/analysis_gate.hpp"
+#include "libmigrate/plan/backfill_plan.hpp"
 #include "libmigrate/plan/planner.hpp"
 #include "migrate/library_version.hpp"
 
@@ -102,7 +103,7 @@ RunIdentity identity_for(Backend& backend, const Options& options) {
 }
 
 PlanPolicy plan_policy(const Options& o) {
-  return PlanPolicy{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys};
+  return PlanPolicy{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys, o.max_replica_lag};
 }
 
 ExecPolicy exec_policy(const Options& o) {
@@ -302,11 +303,19 @@ Plan analyzed_plan(const Options& options, ReadOnlyView& view,
   view.backend->rollback();
   plan.dialect = view.backend->dialect();
   const AnalysisPolicy policy = analysis_policy(options);
+  try {
+    plan_backfills(plan, *view.backend);
+  } catch (const Failure& f) {
+    // What apply would refuse with before running anything: shown with the plan.
+    if (f.error().code != ErrorCode::kBackfillNoKey && f.error().code != ErrorCode::kSourceInvalid)
+      throw;
+    plan.refusal = without_secrets(f.error(), options.database_url);
+  }
   analyze_plan(view.source, plan, *view.backend, policy);
   try {
     refuse_before_running(plan, policy);
   } catch (const Failure& f) {
-    plan.refusal = without_secrets(f.error(), options.database_url);
+    if (!plan.refusal) plan.refusal = without_secrets(f.error(), options.database_url);
   }
   return plan;
 }

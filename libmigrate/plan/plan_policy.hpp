@@ -1,6 +1,8 @@
 // The options that change what the planner chooses: the Migrator fills it from Options.
 #pragma once
 
+#include <chrono>
+
 #include "migrate/source.hpp"
 
 namespace migrate {
@@ -10,6 +12,9 @@ struct PlanPolicy {
   // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
   bool retry_failed = false;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // a directive wins
+  // PostgreSQL backfills wait while a replica lags more than this (0: off); with the directive's
+  // max-replica-lag too, the smaller of the two.
+  std::chrono::milliseconds max_replica_lag{0};
 };
 
 }  // namespace migrate

@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/history/backfill_checkpoint.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
+#include "libmigrate/sql/batch_placeholders.hpp"
+#include "libmigrate/sql/postgres_batch_rewrite.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
 
 namespace migrate {
@@ -128,6 +132,58 @@ StatementTraits describe_in_file(const Backend& backend, const SqlStatement& s,
   }
 }
 
+// The first word of a statement (it starts at its first significant character), upper-cased.
+std::string first_keyword(const std::string& sql) {
+  std::string word;
+  for (char c : sql) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) break;
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return word;
+}
+
+// The batched form of statement `st` of a `-- migrate:backfill` file, or nullopt when it runs
+// as written (DDL, small INSERTs...). The table, key and batch SQL are resolved against the
+// catalog later (plan_backfills); here only the file decides.
+std::optional<PlannedBackfill> backfill_form(const PlanContext& ctx, const PlannedStatement& st,
+                                             const BackfillOptions& options,
+                                             const MigrationFile& file, const Version& version) {
+  const Dialect dialect = ctx.backend.dialect();
+  const bool placeholders =
+      st.sql.find(":batch_") != std::string::npos && !find_batch_placeholders(st.sql, dialect).empty();
+  PlannedBackfill b;
+  if (placeholders) {
+    b.form = BackfillForm::kExplicit;
+  } else {
+    const bool data_change = dialect == Dialect::kPostgres
+                                 ? pg_batch_target(st.sql).has_value()
+                                 : (first_keyword(st.sql) == "UPDATE" ||
+                                    first_keyword(st.sql) == "DELETE");
+    if (!data_change) return std::nullopt;
+    if (dialect != Dialect::kPostgres) {
+      fail(ErrorCode::kSourceInvalid,
+           fmt::format("version {}: statement {} of a `-- migrate:backfill` migration has no "
+                       "batch bounds: on SQLite a backfill names them itself",
+                       version.str(), st.index),
+           "add `WHERE <key> > :batch_start AND <key> <= :batch_end` to the statement "
+           "(docs/backfills.md, explicit form)",
+           {file.path.string(), version.str(), st.index, st.line, st.column});
+    }
+    b.form = BackfillForm::kAutomatic;
+  }
+  b.key_option = options.key.value_or("");
+  if (options.batch_size) b.batch_size = *options.batch_size;
+  // A batch size given alone is kept; with a target (or with neither) the size adapts.
+  b.adaptive = !options.batch_size || options.target_batch_time.has_value();
+  b.target_batch_time = options.target_batch_time.value_or(
+      dialect == Dialect::kPostgres ? std::chrono::milliseconds(200) : std::chrono::milliseconds(50));
+  b.pause = options.pause;
+  b.max_replica_lag = options.max_replica_lag.value_or(ctx.policy.max_replica_lag);
+  if (ctx.policy.max_replica_lag.count() > 0 && ctx.policy.max_replica_lag < b.max_replica_lag)
+    b.max_replica_lag = ctx.policy.max_replica_lag;
+  return b;
+}
+
 PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
                       const VersionStatus& status) {
   const bool down = kind == StepKind::kRevert;
@@ -153,7 +209,23 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     st.may_change_settings = traits.may_change_settings;
     st.autocommit = traits.autocommit_only;
     st.recovery = traits.recovery;
-    if (!directives.transactional) {
+    if (directives.backfill)
+      st.backfill = backfill_form(ctx, st, *directives.backfill, file, m.version);
+    if (!directives.backfill && st.sql.find(":batch_") != std::string::npos &&
+        !find_batch_placeholders(st.sql, ctx.backend.dialect()).empty()) {
+      fail(ErrorCode::kSourceInvalid,
+           fmt::format("version {}: statement {} names :batch_start or :batch_end, but its file "
+                       "is not a backfill",
+                       m.version.str(), st.index),
+           "add `-- migrate:backfill` to the file's leading comment block (docs/backfills.md)",
+           {file.path.string(), m.version.str(), st.index, st.line, st.column});
+    }
+    if (st.backfill) {
+      // Each batch is a transaction of its own, with its checkpoint.
+      st.standalone = true;
+      st.standalone_reason = "-- migrate:backfill (batched)";
+      step.transactional = false;
+    } else if (!directives.transactional) {
       st.standalone = true;
       st.standalone_reason = "-- migrate:transaction off";
     } else if (!traits.can_run_in_transaction) {
@@ -180,6 +252,24 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     }
   }
   if (step.uncertain_statement > 0) refuse_unknown_outcome(step, status);
+  step.backfill_check = directives.backfill_check;
+  // A backfill an earlier attempt of this direction left part-way resumes after its last
+  // committed batch.
+  if (const auto& last = status.last_attempt;
+      last && last->direction == (down ? Direction::kDown : Direction::kUp) &&
+      !last->success.value_or(false) && !last->transactional) {
+    if (auto done = read_backfill_checkpoint(*last);
+        done && done->statement == last->statement_index + 1) {
+      for (auto& st : step.statements) {
+        if (st.index != done->statement || !st.backfill) continue;
+        st.backfill->resume_after = done->after;
+        st.backfill->rows_done = done->rows;
+        st.backfill->batches_done = done->batches;
+        st.backfill->elapsed_ms_done = done->elapsed_ms;
+        st.backfill->finished = done->finished;
+      }
+    }
+  }
   // Statements that already ran stay applied: what is left runs in groups after them, even if
   // the file now asks for one transaction.
   if (step.resume_from > 0 || step.uncertain_statement > 0) step.transactional = false;

@@ -57,8 +57,56 @@ bool parse_allow(Directives& d, std::string_view v) {
   return true;
 }
 
-const std::array<DirectiveKey, 7>& directive_keys() {
-  static const std::array<DirectiveKey, 7> keys{{
+// `[batch-size=N] [target-batch-time=D] [pause=D] [key=column] [max-replica-lag=D]`, in any
+// order, each at most once.
+bool parse_backfill(Directives& d, std::string_view v) {
+  BackfillOptions o;
+  std::vector<std::string_view> seen;
+  while (!(v = trim(v)).empty()) {
+    const auto space = v.find_first_of(" \t");
+    const std::string_view item = v.substr(0, space);
+    v = space == std::string_view::npos ? std::string_view{} : v.substr(space);
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size()) return false;
+    const std::string_view name = item.substr(0, eq);
+    const std::string_view value = item.substr(eq + 1);
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) return false;
+    seen.push_back(name);
+    if (name == "batch-size") {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || end != value.data() + value.size() || n < 1 || n > 10'000'000)
+        return false;
+      o.batch_size = n;
+    } else if (name == "target-batch-time" || name == "pause" || name == "max-replica-lag") {
+      auto duration = parse_duration(value);
+      if (!duration) return false;
+      if (name == "target-batch-time") {
+        if (duration->count() == 0) return false;
+        o.target_batch_time = duration;
+      } else if (name == "pause") {
+        o.pause = duration;
+      } else {
+        o.max_replica_lag = duration;
+      }
+    } else if (name == "key") {
+      // An identifier, optionally qualified: letters, digits, _ and one dot.
+      if (value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") !=
+              std::string_view::npos ||
+          value.front() == '.' || value.back() == '.' ||
+          std::count(value.begin(), value.end(), '.') > 1)
+        return false;
+      o.key = std::string(value);
+    } else {
+      return false;
+    }
+  }
+  d.backfill = std::move(o);
+  return true;
+}
+
+const std::array<DirectiveKey, 9>& directive_keys() {
+  static const std::array<DirectiveKey, 9> keys{{
       {"class", "additive|backward-compatible|data-backfill|breaking",
        [](Directives& d, std::string_view v) {
          d.declared_class = parse_enum(
@@ -94,6 +142,16 @@ const std::array<DirectiveKey, 7>& directive_keys() {
          return d.foreign_keys.has_value();
        }},
       {"allow", "<rule-id> reason \"why it is safe here\"", parse_allow},
+      {"backfill",
+       "[batch-size=N] [target-batch-time=200ms] [pause=50ms] [key=column] "
+       "[max-replica-lag=5s]",
+       parse_backfill},
+      {"backfill-check", "<query that returns no rows once the backfill is complete>",
+       [](Directives& d, std::string_view v) {
+         if (v.empty()) return false;
+         d.backfill_check = std::string(v);
+         return true;
+       }},
   }};
   return keys;
 }

@@ -1,6 +1,7 @@
 #include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/source/sql_text.hpp"
 #include "libmigrate/sql/postgres_file_parse.hpp"
+#include "libmigrate/sql/batch_placeholders.hpp"
 
 #include <pg_query.h>
 
@@ -560,7 +561,8 @@ PgStatementInfo describe_raw_statement(Json& raw, long long base) {
 std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
                                                     const SourceLocation& file) {
   refuse_nul(sql, file);
-  SplitGuard split{pg_query_split_with_parser(sql.c_str())};
+  const std::string parsed = with_postgres_batch_parameters(sql);
+  SplitGuard split{pg_query_split_with_parser(parsed.c_str())};
   if (const PgQueryError* e = split.result.error) {
     std::size_t offset = e->cursorpos > 0 ? byte_offset_of_cursor(sql, e->cursorpos) : 0;
     int index = e->cursorpos > 0 ? statement_index_at(sql, offset) : 0;
@@ -588,7 +590,7 @@ std::vector<SqlStatement> split_postgres_statements(const std::string& sql,
 
 PgStatementInfo describe_postgres_statement(const std::string& statement_sql) {
   refuse_nul(statement_sql, {});
-  ParseGuard parsed{pg_query_parse(statement_sql.c_str())};
+  ParseGuard parsed{pg_query_parse(with_postgres_batch_parameters(statement_sql).c_str())};
   if (const PgQueryError* e = parsed.result.error) {
     auto [line, column] =
         e->cursorpos > 0
@@ -644,6 +646,11 @@ std::optional<Json> parse_tree_of(const std::string& sql, std::size_t begin, std
   const char* text = sql.c_str();
   if (begin != 0 || end != sql.size()) {
     copy = sql.substr(begin, end - begin);
+    text = copy.c_str();
+  }
+  // A backfill's :batch_start / :batch_end parse as the parameters they are bound as.
+  if (std::string_view(text).find(":batch_") != std::string_view::npos) {
+    copy = with_postgres_batch_parameters(text);
     text = copy.c_str();
   }
   ParseGuard parsed{pg_query_parse(text)};

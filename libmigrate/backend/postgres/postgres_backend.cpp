@@ -249,7 +249,15 @@ void PostgresBackend::apply_timeouts(const StepSession& session, pqxx::transacti
 }
 
 std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& statement,
-                                                     const StepSession& session) {
+                                                     const StepSession& session,
+                                                     const std::vector<SqlValue>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  auto run = [&](pqxx::transaction_base& q) {
+    return params.empty() ? q.exec(statement.sql)
+                          : q.exec_params(statement.sql, pqxx::prepare::make_dynamic_params(values));
+  };
   last_blockers_.clear();
   const bool watched = session.lock_timeout.count() > 0;
   if (watched) {
@@ -264,11 +272,11 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
     pqxx::result r;
     if (tx_) {
       apply_timeouts(session, *tx_);
-      r = tx_->exec(statement.sql);
+      r = run(*tx_);
     } else {
       pqxx::nontransaction q(*work_);
       apply_timeouts(session, q);
-      r = q.exec(statement.sql);
+      r = run(q);
     }
     if (watched) watch_->stop();
     return r.affected_rows();

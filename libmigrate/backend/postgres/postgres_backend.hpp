@@ -78,8 +78,8 @@ class PostgresBackend final : public Backend {
   void rollback() noexcept override;
   bool in_transaction() const noexcept override { return tx_ != nullptr; }
 
-  std::optional<std::int64_t> execute(const SqlStatement& statement,
-                                      const StepSession& session) override;
+  std::optional<std::int64_t> execute(const SqlStatement& statement, const StepSession& session,
+                                      const std::vector<SqlValue>& params = {}) override;
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   void forget_session_settings() noexcept override {
     session_timeouts_.reset();

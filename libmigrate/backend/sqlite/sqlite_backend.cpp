@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -151,6 +152,22 @@ int migration_authorizer(void* user, int action, const char* arg1, const char*, 
     return SQLITE_DENY;
   }
   return SQLITE_OK;
+}
+
+// A batch bound: an integer key's value binds as an integer, so it compares as one whatever the
+// column's affinity; anything else as text.
+void bind_value(sqlite3_stmt* stmt, int n, const SqlValue& value) {
+  if (!value) {
+    sqlite3_bind_null(stmt, n);
+    return;
+  }
+  std::int64_t number = 0;
+  const char* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, number);
+  if (ec == std::errc{} && ptr == end && !value->empty())
+    sqlite3_bind_int64(stmt, n, number);
+  else
+    sqlite3_bind_text(stmt, n, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
 }
 
 class SqliteBackend final : public Backend {
@@ -376,8 +393,8 @@ class SqliteBackend final : public Backend {
 
   bool in_transaction() const noexcept override { return db_ && !sqlite3_get_autocommit(db_); }
 
-  std::optional<std::int64_t> execute(const SqlStatement& statement,
-                                      const StepSession& session) override {
+  std::optional<std::int64_t> execute(const SqlStatement& statement, const StepSession& session,
+                                      const std::vector<SqlValue>& params = {}) override {
     require_writable();
     AuthorizerState auth{session.transactional, {}};
     sqlite3_set_authorizer(db_, migration_authorizer, &auth);
@@ -395,6 +412,11 @@ class SqliteBackend final : public Backend {
                           ? ""
                           : "remove the statement; split the work into separate migrations, "
                             "or choose `-- migrate:foreign-keys check|enforce`");
+    }
+    for (std::size_t i = 0; stmt && i < params.size() && i < 2; ++i) {
+      const int n = sqlite3_bind_parameter_index(stmt, i == 0 ? ":batch_start" : ":batch_end");
+      if (n == 0) continue;
+      bind_value(stmt, n, params[i]);
     }
     const sqlite3_int64 changes_before = sqlite3_total_changes64(db_);
     while (stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {

@@ -1,0 +1,289 @@
+#include "libmigrate/exec/backfill_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <thread>
+
+#include "libmigrate/error/failure.hpp"
+#include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/history/backfill_checkpoint.hpp"
+#include "libmigrate/plan/backfill_plan.hpp"
+#include "libmigrate/sql/batch_placeholders.hpp"
+
+namespace migrate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Bounds of an adapting batch size: large enough that per-batch overhead stays small, small
+// enough that one batch never holds many row locks for long.
+constexpr std::int64_t kMinAdaptiveBatch = 10;
+constexpr std::int64_t kMaxAdaptiveBatch = 100'000;
+// A batch that hits statement_timeout is retried this many times, a quarter the size each time.
+constexpr int kTimeoutShrinks = 4;
+// How often progress is logged.
+constexpr std::chrono::seconds kLogEvery{5};
+
+std::int64_t ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string columns_of(const PlannedBackfill& b, Backend& backend) {
+  std::string out;
+  for (std::size_t i = 0; i < b.key.size(); ++i)
+    out += (i ? ", " : "") + backend.quote_identifier(b.key[i]);
+  return out;
+}
+
+// The query that finds a batch's last key: the `offset`-th key after `after` (or from the first
+// key when `after` is empty). Parameters: the after values, then the offset.
+std::string bound_query(const PlannedBackfill& b, Backend& backend, bool from_start) {
+  const bool postgres = backend.dialect() == Dialect::kPostgres;
+  const std::string columns = columns_of(b, backend);
+  const std::size_t n = b.key.size();
+  std::string where;
+  if (!from_start) {
+    std::string values;
+    for (std::size_t i = 0; i < n; ++i)
+      values += (i ? ", " : "") +
+                (postgres ? fmt::format("${}::{}", i + 1, b.key_types[i])
+                          : fmt::format("CAST(?{} AS INTEGER)", i + 1));
+    where = n == 1 ? fmt::format(" WHERE {} > {}", columns, values)
+                   : fmt::format(" WHERE ({}) > ({})", columns, values);
+  }
+  const std::size_t offset_param = from_start ? 1 : n + 1;
+  return fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}", columns, b.table, where,
+                     columns,
+                     postgres ? fmt::format("${}::bigint", offset_param)
+                              : fmt::format("CAST(?{} AS INTEGER)", offset_param));
+}
+
+std::optional<std::int64_t> as_integer(const std::string& text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::string describe_rows(std::int64_t rows, const std::optional<double>& estimated) {
+  if (!estimated || *estimated <= 0) return fmt::format("{} rows", rows);
+  return fmt::format("{} of ~{:.0f} rows ({:.0f}%)", rows, *estimated,
+                     std::min(100.0, 100.0 * static_cast<double>(rows) / *estimated));
+}
+
+}  // namespace
+
+BackfillRunner::BackfillRunner(Backend& backend, HistoryStore& history, const ExecPolicy& policy,
+                               const Observer& observer, Retry retry)
+    : backend_(backend),
+      history_(history),
+      policy_(policy),
+      observer_(observer),
+      retry_(std::move(retry)) {}
+
+void BackfillRunner::wait_for_replicas(const PlannedStep& step, const PlannedBackfill& b) {
+  if (b.max_replica_lag.count() <= 0 || backend_.dialect() != Dialect::kPostgres) return;
+  auto logged = Clock::now() - kLogEvery;
+  for (;;) {
+    // replay_lag is NULL for a replica that has caught up and idles, and for roles without
+    // pg_monitor, who see no replication columns at all: `hidden` tells the two apart.
+    auto rows = backend_.query(
+        "SELECT COALESCE(max(EXTRACT(epoch FROM replay_lag)) * 1000, 0)::bigint, "
+        "count(*) FILTER (WHERE state IS NULL) FROM pg_stat_replication");
+    const std::int64_t lag = rows.empty() ? 0 : as_integer(rows[0][0].value_or("0")).value_or(0);
+    const std::int64_t hidden = rows.empty() ? 0 : as_integer(rows[0][1].value_or("0")).value_or(0);
+    if (hidden > 0) {
+      fail(ErrorCode::kPermissionDenied,
+           fmt::format("version {}: max-replica-lag is set, but this role cannot read the "
+                       "replicas' lag in pg_stat_replication",
+                       step.version),
+           "GRANT pg_monitor TO <the migration role>, or drop max-replica-lag");
+    }
+    if (lag <= b.max_replica_lag.count()) return;
+    if (ms_since(logged) >= std::chrono::duration_cast<std::chrono::milliseconds>(kLogEvery).count()) {
+      policy_.say(LogLevel::kInfo,
+                  fmt::format("version {}: backfill of {} waits: a replica's replay lag is {} ms, "
+                              "above max-replica-lag {} ms",
+                              step.version, b.table, lag, b.max_replica_lag.count()));
+      logged = Clock::now();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+BackfillRunner::Result BackfillRunner::run(const PlannedStep& step,
+                                           const PlannedStatement& planned, Attempt& attempt,
+                                           const StepSession& batch) {
+  PlannedStatement s = planned;
+  if (s.backfill->table.empty()) resolve_backfill(step, s, backend_, true);
+  const PlannedBackfill& b = *s.backfill;
+  Result result;
+
+  BackfillCheckpoint done;
+  done.statement = s.index;
+  done.table = b.table;
+  done.after = b.resume_after;
+  done.rows = b.rows_done;
+  done.batches = b.batches_done;
+  done.elapsed_ms = b.elapsed_ms_done;
+  done.rows_estimated = b.rows_estimated;
+  done.finished = b.finished;
+  if (done.finished) {
+    result.table = b.table;
+    return result;
+  }
+  if (!done.after.empty())
+    policy_.say(LogLevel::kInfo,
+                fmt::format("version {}: backfill of {} resumes after key ({}), {} so far",
+                            step.version, b.table, fmt::join(done.after, ", "),
+                            describe_rows(done.rows, done.rows_estimated)));
+
+  const SqlStatement located{s.index, 0, s.line, s.column, {}};
+  std::int64_t size = b.batch_size;
+  const std::int64_t min_size = std::min<std::int64_t>(kMinAdaptiveBatch, b.batch_size);
+  auto logged = Clock::now();
+  auto report = [&](bool final) {
+    const double seconds = static_cast<double>(done.elapsed_ms) / 1000.0;
+    BackfillProgress p;
+    p.version = step.version;
+    p.statement = s.index;
+    p.table = b.table;
+    p.rows_done = done.rows;
+    p.rows_estimated = b.rows_estimated;
+    p.batches = done.batches;
+    p.batch_size = size;
+    p.rows_per_second = seconds > 0 ? static_cast<double>(done.rows) / seconds : 0;
+    if (b.rows_estimated && p.rows_per_second > 0)
+      p.eta_seconds =
+          std::max(0.0, (*b.rows_estimated - static_cast<double>(done.rows)) / p.rows_per_second);
+    p.finished = final;
+    if (observer_.backfill_progress) observer_.backfill_progress(p);
+    // Without a progress callback (a terminal's bar), a log line every few seconds.
+    if (final || (!observer_.backfill_progress && Clock::now() - logged >= kLogEvery)) {
+      logged = Clock::now();
+      policy_.say(LogLevel::kInfo,
+                  fmt::format("version {}: backfill of {}: {}, {} batches, {:.0f} rows/s{}{}",
+                              step.version, b.table, describe_rows(done.rows, b.rows_estimated),
+                              done.batches, p.rows_per_second,
+                              p.eta_seconds && !final ? fmt::format(", ETA {:.0f} s", *p.eta_seconds)
+                                                      : std::string(),
+                              final ? ", done" : ""));
+    }
+  };
+
+  int shrinks = 0;
+  for (;;) {
+    wait_for_replicas(step, b);
+    const auto started = Clock::now();
+    BackfillCheckpoint next;
+    std::int64_t changed = 0;
+    try {
+      retry_(
+          [&] {
+            next = done;
+            changed = 0;
+            backend_.begin(batch, policy_.lock_wait);
+            std::vector<SqlValue> params(done.after.begin(), done.after.end());
+            std::string sql;
+            std::vector<SqlValue> bound_params = params;
+            bound_params.emplace_back(std::to_string(size - 1));
+            auto bound = backend_.query(bound_query(b, backend_, done.after.empty()), bound_params);
+            if (b.form == BackfillForm::kAutomatic) {
+              if (!bound.empty()) {
+                sql = done.after.empty() ? b.first_batch_sql : b.batch_sql;
+                next.after.clear();
+                for (const auto& v : bound[0]) next.after.push_back(v.value_or(""));
+                for (const auto& v : next.after) params.emplace_back(v);
+              } else {
+                sql = done.after.empty() ? s.sql : b.last_batch_sql;
+                next.finished = true;
+              }
+            } else {
+              // :batch_start is exclusive: before the first batch, one below the smallest key.
+              std::string start;
+              if (done.after.empty()) {
+                auto first = backend_.query(fmt::format("SELECT min({0}) - 1 FROM {1}",
+                                                        columns_of(b, backend_), b.table));
+                if (first.empty() || !first[0][0]) {
+                  next.finished = true;  // an empty table: nothing to backfill
+                } else {
+                  start = *first[0][0];
+                }
+              } else {
+                start = done.after.front();
+              }
+              std::optional<std::string> end;
+              if (!next.finished && !bound.empty() && bound[0][0]) {
+                end = bound[0][0];
+              } else if (!next.finished) {
+                // Fewer keys than a batch are left: the last batch runs through the largest key.
+                auto last = backend_.query(
+                    fmt::format("SELECT max({0}) FROM {1}", columns_of(b, backend_), b.table));
+                if (!last.empty() && last[0][0]) end = last[0][0];
+                next.finished = true;
+              }
+              const auto end_value = end ? as_integer(*end) : std::nullopt;
+              const auto start_value = as_integer(start);
+              if (end_value && start_value && *end_value > *start_value) {
+                sql = b.batch_sql;
+                params = {start, *end};
+                next.after = {*end};
+              }
+            }
+            if (!sql.empty()) {
+              SqlStatement statement = located;
+              statement.sql = sql;
+              changed = backend_.execute(statement, batch, params).value_or(0);
+            }
+            next.rows = done.rows + changed;
+            next.batches = done.batches + 1;
+            next.elapsed_ms = done.elapsed_ms + ms_since(started);
+            Attempt updated = attempt;
+            updated.checkpoint = write_backfill_checkpoint(next);
+            history_.update(updated);
+            // Integrity checks run once, after the step: a batch commits without them.
+            backend_.commit(StepSession{false, batch.foreign_keys, batch.where});
+            attempt = std::move(updated);
+          },
+          [&] { backend_.rollback(); });
+    } catch (const Failure& f) {
+      backend_.rollback();
+      // A batch too large for statement_timeout: a smaller one, from the same key.
+      if (f.error().sqlstate == sqlstate::kQueryCanceled && size > 1 && shrinks < kTimeoutShrinks) {
+        ++shrinks;
+        const std::int64_t smaller = std::max<std::int64_t>(1, size / 4);
+        policy_.say(LogLevel::kWarn,
+                    fmt::format("version {}: a backfill batch of {} rows of {} hit "
+                                "statement_timeout; trying {} rows",
+                                step.version, size, b.table, smaller));
+        size = smaller;
+        continue;
+      }
+      throw;
+    }
+    shrinks = 0;
+    const std::int64_t took = ms_since(started);
+    done = next;
+    result.rows += changed;
+    ++result.batches;
+    report(done.finished);
+    if (done.finished) break;
+    if (b.adaptive) {
+      const double factor = std::clamp(static_cast<double>(b.target_batch_time.count()) /
+                                           static_cast<double>(std::max<std::int64_t>(took, 1)),
+                                       0.5, 2.0);
+      size = std::clamp(static_cast<std::int64_t>(std::llround(static_cast<double>(size) * factor)),
+                        min_size, std::max(kMaxAdaptiveBatch, b.batch_size));
+    }
+    // The pause lets replicas, autovacuum and the workload's own writes to the same rows in.
+    const auto pause = b.pause.value_or(std::chrono::milliseconds(took / 20));
+    if (pause.count() > 0) std::this_thread::sleep_for(pause);
+  }
+  result.table = b.table;
+  return result;
+}
+
+}  // namespace migrate

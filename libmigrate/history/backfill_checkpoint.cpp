@@ -1,0 +1,45 @@
+#include "libmigrate/history/backfill_checkpoint.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace migrate {
+
+std::optional<BackfillCheckpoint> read_backfill_checkpoint(const Attempt& attempt) {
+  if (!attempt.checkpoint || attempt.checkpoint->find("\"backfill\"") == std::string::npos)
+    return std::nullopt;
+  const auto json = nlohmann::json::parse(*attempt.checkpoint, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  const auto b = json.find("backfill");
+  if (b == json.end() || !b->is_object()) return std::nullopt;
+  BackfillCheckpoint out;
+  auto integer = [&](const char* key) -> std::int64_t {
+    auto it = b->find(key);
+    return it != b->end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+  };
+  out.statement = static_cast<int>(integer("statement"));
+  if (out.statement < 1) return std::nullopt;
+  if (auto t = b->find("table"); t != b->end() && t->is_string()) out.table = t->get<std::string>();
+  if (auto a = b->find("after"); a != b->end() && a->is_array()) {
+    for (const auto& v : *a) {
+      if (!v.is_string()) return std::nullopt;
+      out.after.push_back(v.get<std::string>());
+    }
+  }
+  out.rows = integer("rows");
+  out.batches = integer("batches");
+  out.elapsed_ms = integer("elapsed_ms");
+  if (auto e = b->find("rows_estimated"); e != b->end() && e->is_number())
+    out.rows_estimated = e->get<double>();
+  if (auto f = b->find("finished"); f != b->end() && f->is_boolean()) out.finished = f->get<bool>();
+  return out;
+}
+
+std::string write_backfill_checkpoint(const BackfillCheckpoint& c) {
+  nlohmann::json b{{"statement", c.statement}, {"table", c.table},     {"after", c.after},
+                   {"rows", c.rows},           {"batches", c.batches}, {"elapsed_ms", c.elapsed_ms},
+                   {"finished", c.finished}};
+  if (c.rows_estimated) b["rows_estimated"] = *c.rows_estimated;
+  return nlohmann::json{{"backfill", std::move(b)}}.dump();
+}
+
+}  // namespace migrate
