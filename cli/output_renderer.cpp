@@ -17,6 +17,38 @@ json optional_string(const std::optional<std::string>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+json backfill_json(const Attempt& a) {
+  auto b = backfill_status(a);
+  if (!b) return nullptr;
+  return json{{"statement", b->statement},
+              {"table", b->table},
+              {"after", b->after},
+              {"rows_done", b->rows_done},
+              {"rows_estimated", b->rows_estimated ? json(*b->rows_estimated) : json(nullptr)},
+              {"batches", b->batches},
+              {"elapsed_ms", b->elapsed_ms},
+              {"rows_per_second", b->rows_per_second},
+              {"eta_seconds", b->eta_seconds ? json(*b->eta_seconds) : json(nullptr)},
+              {"finished", b->finished}};
+}
+
+// "backfill of orders (statement 2): 120000 of ~500000 rows (24%), 8000 rows/s, ETA 48 s".
+std::string backfill_note(const Attempt& a) {
+  auto b = backfill_status(a);
+  if (!b) return {};
+  std::string rows = b->rows_estimated && *b->rows_estimated > 0
+                         ? fmt::format("{} of ~{:.0f} rows ({:.0f}%)", b->rows_done,
+                                       *b->rows_estimated,
+                                       std::min(100.0, 100.0 * static_cast<double>(b->rows_done) /
+                                                           *b->rows_estimated))
+                         : fmt::format("{} rows", b->rows_done);
+  return fmt::format("; backfill of {} (statement {}): {} in {} batches, {:.0f} rows/s{}", b->table,
+                     b->statement, rows, b->batches, b->rows_per_second,
+                     b->finished        ? ", last batch done"
+                     : b->eta_seconds ? fmt::format(", ETA {:.0f} s", *b->eta_seconds)
+                                        : std::string());
+}
+
 json attempt_json(const Attempt& a) {
   return json{{"id", a.id},
               {"run_id", a.run_id},
@@ -34,7 +66,8 @@ json attempt_json(const Attempt& a) {
               {"down_checksum", optional_string(a.down_checksum)},
               {"installed_by", a.installed_by},
               {"client", a.client},
-              {"tool_version", a.tool_version}};
+              {"tool_version", a.tool_version},
+              {"backfill", backfill_json(a)}};
 }
 
 std::string first_line(const std::string& s) {
@@ -233,6 +266,7 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
                                  s.last_attempt->statement_index, s.last_attempt->client)
                    : fmt::format("{}: {}", to_string(s.last_attempt->direction),
                                  describe_stop(*s.last_attempt));
+        note += backfill_note(*s.last_attempt);
         break;
     }
     if (s.state == State::kApplied && s.last_attempt &&

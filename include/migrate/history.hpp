@@ -108,6 +108,23 @@ struct VersionStatus {
 // commit: <error>", "interrupted after statement 2". Empty for a successful attempt.
 std::string describe_stop(const Attempt& attempt);
 
+// A backfill's progress as the attempt's checkpoint records it, batch by batch
+// (docs/backfills.md): for `status` while a backfill runs or after it was interrupted.
+struct BackfillStatus {
+  int statement = 0;  // 1-based index of the backfill statement in its file
+  std::string table;
+  std::vector<std::string> after;  // last key committed; empty before the first batch
+  std::int64_t rows_done = 0;
+  std::int64_t batches = 0;
+  std::int64_t elapsed_ms = 0;
+  std::optional<double> rows_estimated;
+  double rows_per_second = 0;          // rows_done over the time spent in batches
+  std::optional<double> eta_seconds;   // the rest of rows_estimated at that rate
+  bool finished = false;               // the last batch committed
+};
+// nullopt when the attempt is not inside a backfill.
+std::optional<BackfillStatus> backfill_status(const Attempt& attempt);
+
 // Sorted by version. Combines the files and the history; pure, no I/O.
 std::vector<VersionStatus> derive_status(const MigrationSet& source,
                                          const std::vector<Attempt>& history);

@@ -68,9 +68,11 @@ std::optional<double> PgMigrationContext::rows(const std::string& relation) cons
   return it != options_.table_rows.end() ? std::optional(it->second) : std::nullopt;
 }
 
-void PgMigrationContext::begin_migration(const std::string& version, bool transactional) {
+void PgMigrationContext::begin_migration(const std::string& version, bool transactional,
+                                         bool backfill) {
   version_ = version;
   migration_transactional_ = transactional;
+  migration_backfill_ = backfill;
   created_here_.clear();
   in_transaction_.clear();
   in_migration_.clear();
@@ -199,7 +201,7 @@ void note_table_changes(const PgStatementInfo& info, int position, TableChanges&
 
 void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, MigrationAnalysis& out,
                                 TableChanges* changes) {
-  ctx.begin_migration(m.version.str(), m.directives.transactional);
+  ctx.begin_migration(m.version.str(), m.directives.transactional, m.directives.backfill.has_value());
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   std::deque<PgStatementInfo> infos;  // the context keeps pointers to earlier statements
   for_each_postgres_statement(m.up.sql, file, [&](SqlStatement&& s, PgStatementInfo&& parsed) {

@@ -52,6 +52,9 @@ class PgMigrationContext {
   }
   // False for a `-- migrate:transaction off` migration: each statement runs on its own.
   bool migration_transactional() const { return migration_transactional_; }
+  // `-- migrate:backfill`: its UPDATE/DELETE statements and those naming :batch_start run in
+  // batches (docs/backfills.md).
+  bool migration_backfill() const { return migration_backfill_; }
   // Every statement before this one in this migration.
   const std::vector<const PgStatementInfo*>& earlier_in_migration() const { return in_migration_; }
 
@@ -62,7 +65,7 @@ class PgMigrationContext {
   std::set<std::string>& plan_facts() const { return plan_facts_; }
 
   // Maintained by the analyzer.
-  void begin_migration(const std::string& version, bool transactional);
+  void begin_migration(const std::string& version, bool transactional, bool backfill = false);
   void after_statement(const PgStatementInfo& info, bool standalone);
   // `table` is the table of a created index (empty for other relations): a down file removing
   // an index its up file built is judged by that table.
@@ -75,6 +78,7 @@ class PgMigrationContext {
   std::map<std::string, std::string> index_table_;     // index created in the set -> its table
   std::string version_;
   bool migration_transactional_ = true;
+  bool migration_backfill_ = false;
   std::vector<const PgStatementInfo*> in_transaction_;
   std::vector<const PgStatementInfo*> in_migration_;
   mutable std::set<std::string> plan_facts_;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace migrate {
 
 std::optional<BackfillCheckpoint> read_backfill_checkpoint(const Attempt& attempt) {
@@ -40,6 +42,26 @@ std::string write_backfill_checkpoint(const BackfillCheckpoint& c) {
                    {"finished", c.finished}};
   if (c.rows_estimated) b["rows_estimated"] = *c.rows_estimated;
   return nlohmann::json{{"backfill", std::move(b)}}.dump();
+}
+
+std::optional<BackfillStatus> backfill_status(const Attempt& attempt) {
+  auto c = read_backfill_checkpoint(attempt);
+  if (!c) return std::nullopt;
+  BackfillStatus s;
+  s.statement = c->statement;
+  s.table = c->table;
+  s.after = c->after;
+  s.rows_done = c->rows;
+  s.batches = c->batches;
+  s.elapsed_ms = c->elapsed_ms;
+  s.rows_estimated = c->rows_estimated;
+  s.finished = c->finished;
+  if (c->elapsed_ms > 0)
+    s.rows_per_second = static_cast<double>(c->rows) * 1000.0 / static_cast<double>(c->elapsed_ms);
+  if (c->rows_estimated && s.rows_per_second > 0)
+    s.eta_seconds =
+        std::max(0.0, (*c->rows_estimated - static_cast<double>(c->rows)) / s.rows_per_second);
+  return s;
 }
 
 }  // namespace migrate

@@ -3,6 +3,7 @@
 // waiting to happen. UPDATE, DELETE and MERGE of existing tables are unbatched-data-change's
 // (one finding per statement).
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/sql/batch_placeholders.hpp"
 
 namespace migrate {
 namespace {
@@ -30,14 +31,13 @@ class BackfillInSchemaMigration final : public PgRule {
         "transaction: the WAL burst lags replicas, and on a large source the statement runs "
         "into statement_timeout (or, inside the DDL's transaction, keeps its locks for the "
         "whole run). UPDATE, DELETE and MERGE are reported by unbatched-data-change.",
-        "Backfill in batches, outside the schema migration's DDL transaction: walk the primary "
-        "key in keyset batches of about 1000 rows, one short transaction per batch (for "
-        "example a migration with `-- migrate:transaction off` and one statement per batch, or "
-        "an application job), so each batch commits and releases its row locks.",
+        "Backfill in batches, outside the schema migration's DDL transaction: a migration of "
+        "its own with `-- migrate:backfill`, whose INSERT ... SELECT bounds its source by "
+        ":batch_start and :batch_end; the engine walks the key in short transactions that each "
+        "record a checkpoint, so a killed run resumes where it stopped (docs/backfills.md).",
         "INSERT INTO orders_archive (id, total) SELECT id, total FROM orders;",
-        "-- one short transaction per batch, next batch from the last id:\nINSERT INTO "
-        "orders_archive (id, total)\n SELECT id, total FROM orders WHERE id > 0 ORDER BY id "
-        "LIMIT 1000;"};
+        "-- migrate:backfill\nINSERT INTO orders_archive (id, total)\n SELECT id, total FROM "
+        "orders WHERE id > :batch_start AND id <= :batch_end;"};
     return rule;
   }
 
@@ -48,12 +48,16 @@ class BackfillInSchemaMigration final : public PgRule {
     const std::string target = pgtree::relation_name(pgtree::child(node, "relation"));
     if (target.empty() || ctx.created_in_this_migration(target)) return;
     if (t != "InsertStmt" || !inserts_from_query(node)) return;
+    // Batched by the engine: a backfill naming its batch bounds (docs/backfills.md).
+    if (ctx.migration_backfill() &&
+        !find_batch_placeholders(facts.statement.sql, Dialect::kPostgres).empty())
+      return;
     sink.report(
         info(),
         "INSERT ... SELECT copies a whole query result into " + target + " in one transaction",
-        "copy in keyset batches (INSERT INTO " + target +
-            " SELECT ... WHERE id > $last_id ORDER BY id LIMIT 1000), one short "
-            "transaction per batch, outside the DDL transaction");
+        "copy in batches: a `-- migrate:backfill` migration with INSERT INTO " + target +
+            " SELECT ... WHERE id > :batch_start AND id <= :batch_end runs one short "
+            "transaction per batch, resumable (docs/backfills.md)");
   }
 };
 

@@ -84,13 +84,11 @@ class UnbatchedDataChange final : public PgRule {
         "commit, the WAL burst lags replicas, dead rows bloat the table, and inside the "
         "migration's transaction any lock its DDL took is held for the whole run. A warning; an "
         "error without WHERE on a table the catalog says has more than 100000 rows.",
-        "Run it as a batched backfill (`-- migrate:backfill`, coming) or in batches by key "
-        "range: one short transaction per batch of about 1000 rows, outside the DDL "
-        "transaction.",
+        "Run it as a batched backfill: put `-- migrate:backfill` at the top of its own migration "
+        "file (docs/backfills.md); the engine walks the table's key in short transactions that "
+        "each record a checkpoint, so a killed run resumes where it stopped.",
         "UPDATE orders SET status = 'new' WHERE status IS NULL;",
-        "-- one short transaction per batch, next batch from the last id:\nUPDATE orders SET "
-        "status = 'new'\n WHERE id IN (SELECT id FROM orders WHERE id > 0 AND status IS NULL "
-        "ORDER BY id LIMIT 1000);"};
+        "-- migrate:backfill\nUPDATE orders SET status = 'new' WHERE status IS NULL;"};
     return rule;
   }
 
@@ -98,6 +96,8 @@ class UnbatchedDataChange final : public PgRule {
              FindingSink& sink) const override {
     const std::string& t = facts.info.node_type;
     if (t != "UpdateStmt" && t != "DeleteStmt" && t != "MergeStmt") return;
+    // Batched by the engine (docs/backfills.md).
+    if (ctx.migration_backfill() && t != "MergeStmt") return;
     const Json& node = facts.info.node;
     const std::string target = pgtree::relation_name(pgtree::child(node, "relation"));
     // A table created earlier in this migration, or by an earlier migration of the same run,
@@ -118,19 +118,18 @@ class UnbatchedDataChange final : public PgRule {
       if (whole_table && *rows > kLargeTableRows) rule.severity = Severity::kError;
       if (*rows < ctx.options().small_table_rows) rule.severity = Severity::kInfo;
     }
-    const std::string batch = t == "DeleteStmt"
-                                  ? "DELETE FROM " + target + " WHERE id IN (SELECT id FROM " +
-                                        target + " WHERE id > $last_id ... ORDER BY id LIMIT 1000)"
-                                  : "UPDATE " + target + " SET ... WHERE id IN (SELECT id FROM " +
-                                        target + " WHERE id > $last_id ... ORDER BY id LIMIT 1000)";
     sink.report(rule,
                 fmt::format("{} {} {} in one transaction ({}): every changed row stays locked "
                             "until it commits",
                             verb, target,
                             whole_table ? "changes every row" : "changes all matching rows", size),
-                "run it as a batched backfill (`-- migrate:backfill`, coming) or in batches by "
-                "key range, one short transaction each: " +
-                    batch);
+                t == "MergeStmt"
+                    ? "write it as an UPDATE/INSERT pair bounded by :batch_start and :batch_end "
+                      "in a `-- migrate:backfill` migration (docs/backfills.md)"
+                    : fmt::format("move it into a migration file of its own that starts with "
+                                  "`-- migrate:backfill`: the engine runs it in batches over {}'s "
+                                  "key, one short transaction each, resumable (docs/backfills.md)",
+                                  target));
   }
 };
 
