@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
-  libpqxx-dev libpq-dev libsqlite3-dev sqlite3 libpg-query-dev time
+  libpqxx-dev libpq-dev libsqlite3-dev sqlite3 libpg-query-dev libprotobuf-c-dev time
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   googletest libgtest-dev libgmock-dev
   postgresql-15 postgresql-contrib postgresql-common pgbouncer
