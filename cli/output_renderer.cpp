@@ -36,17 +36,17 @@ json backfill_json(const Attempt& a) {
 std::string backfill_note(const Attempt& a) {
   auto b = backfill_status(a);
   if (!b) return {};
-  std::string rows = b->rows_estimated && *b->rows_estimated > 0
-                         ? fmt::format("{} of ~{:.0f} rows ({:.0f}%)", b->rows_done,
-                                       *b->rows_estimated,
-                                       std::min(100.0, 100.0 * static_cast<double>(b->rows_done) /
-                                                           *b->rows_estimated))
-                         : fmt::format("{} rows", b->rows_done);
+  std::string rows =
+      b->rows_estimated && *b->rows_estimated > 0
+          ? fmt::format(
+                "{} of ~{:.0f} rows ({:.0f}%)", b->rows_done, *b->rows_estimated,
+                std::min(100.0, 100.0 * static_cast<double>(b->rows_done) / *b->rows_estimated))
+          : fmt::format("{} rows", b->rows_done);
   return fmt::format("; backfill of {} (statement {}): {} in {} batches, {:.0f} rows/s{}", b->table,
                      b->statement, rows, b->batches, b->rows_per_second,
-                     b->finished        ? ", last batch done"
+                     b->finished      ? ", last batch done"
                      : b->eta_seconds ? fmt::format(", ETA {:.0f} s", *b->eta_seconds)
-                                        : std::string());
+                                      : std::string());
 }
 
 json attempt_json(const Attempt& a) {
@@ -103,31 +103,33 @@ json to_json(const PlannedBackfill& b) {
   auto ms = [](const std::optional<std::chrono::milliseconds>& d) {
     return d ? json(d->count()) : json(nullptr);
   };
-  return json{{"form", to_string(b.form)},
-              {"table", b.table.empty() ? json(nullptr) : json(b.table)},
-              {"key", b.key},
-              {"key_types", b.key_types},
-              {"batch_sql", b.batch_sql.empty() ? json(nullptr) : json(b.batch_sql)},
-              {"first_batch_sql", b.first_batch_sql.empty() ? json(nullptr) : json(b.first_batch_sql)},
-              {"last_batch_sql", b.last_batch_sql.empty() ? json(nullptr) : json(b.last_batch_sql)},
-              {"rows_estimated", b.rows_estimated ? json(*b.rows_estimated) : json(nullptr)},
-              {"batch_size", b.batch_size},
-              {"adaptive", b.adaptive},
-              {"target_batch_time_ms", b.target_batch_time.count()},
-              {"pause_ms", ms(b.pause)},
-              {"max_replica_lag_ms", b.max_replica_lag.count()},
-              {"expected_batches", b.expected_batches ? json(*b.expected_batches) : json(nullptr)},
-              {"resume_after", b.resume_after},
-              {"rows_done", b.rows_done},
-              {"batches_done", b.batches_done}};
+  return json{
+      {"form", to_string(b.form)},
+      {"table", b.table.empty() ? json(nullptr) : json(b.table)},
+      {"key", b.key},
+      {"key_types", b.key_types},
+      {"batch_sql", b.batch_sql.empty() ? json(nullptr) : json(b.batch_sql)},
+      {"first_batch_sql", b.first_batch_sql.empty() ? json(nullptr) : json(b.first_batch_sql)},
+      {"last_batch_sql", b.last_batch_sql.empty() ? json(nullptr) : json(b.last_batch_sql)},
+      {"rows_estimated", b.rows_estimated ? json(*b.rows_estimated) : json(nullptr)},
+      {"batch_size", b.batch_size},
+      {"adaptive", b.adaptive},
+      {"target_batch_time_ms", b.target_batch_time.count()},
+      {"pause_ms", ms(b.pause)},
+      {"max_replica_lag_ms", b.max_replica_lag.count()},
+      {"expected_batches", b.expected_batches ? json(*b.expected_batches) : json(nullptr)},
+      {"resume_after", b.resume_after},
+      {"rows_done", b.rows_done},
+      {"batches_done", b.batches_done}};
 }
 
 // One indented paragraph about a backfill statement: what `plan` promises the walk will be.
 std::string render_backfill_text(const PlannedBackfill& b) {
   std::string out;
   if (b.table.empty()) {
-    out += "       backfill: table and key resolved when the step runs (the table does not exist "
-           "yet)\n";
+    out +=
+        "       backfill: table and key resolved when the step runs (the table does not exist "
+        "yet)\n";
   } else {
     out += fmt::format("       backfill ({} form): table {}, key ({}){}\n", to_string(b.form),
                        b.table, fmt::join(b.key, ", "),
@@ -141,13 +143,13 @@ std::string render_backfill_text(const PlannedBackfill& b) {
                    : std::string(" (fixed)"),
         b.expected_batches ? std::to_string(*b.expected_batches) : std::string("unknown"));
   }
-  out += fmt::format("       pause between batches: {}{}\n",
-                     b.pause ? fmt::format("{} ms", b.pause->count())
-                             : std::string("a twentieth of each batch's time"),
-                     b.max_replica_lag.count() > 0
-                         ? fmt::format("; waits while a replica lags over {} ms",
-                                       b.max_replica_lag.count())
-                         : std::string());
+  out += fmt::format(
+      "       pause between batches: {}{}\n",
+      b.pause ? fmt::format("{} ms", b.pause->count())
+              : std::string("a twentieth of each batch's time"),
+      b.max_replica_lag.count() > 0
+          ? fmt::format("; waits while a replica lags over {} ms", b.max_replica_lag.count())
+          : std::string());
   if (!b.batch_sql.empty()) out += fmt::format("       each batch runs: {}\n", b.batch_sql);
   if (!b.resume_after.empty() || b.rows_done > 0)
     out += fmt::format("       resumes after key ({}): {} rows in {} batches already done\n",
@@ -333,7 +335,8 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
       if (st.backfill) out += render_backfill_text(*st.backfill);
     }
-    if (s.backfill_check) out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);
+    if (s.backfill_check)
+      out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
     if (s.analysis) out += render_analysis_text(*s.analysis, "  ");
     for (const auto& w : s.history_writes) out += "  history: " + w + "\n";

@@ -35,8 +35,8 @@ struct MigratorFlags {
   bool retry_failed = false;
   bool allow_unsafe = false;
   bool new_history = false;
-  std::optional<std::string> wait_for_quiet;  // a duration, checked by main.cpp
-  std::optional<std::string> reconnect;       // a duration, checked by main.cpp
+  std::optional<std::string> wait_for_quiet;   // a duration, checked by main.cpp
+  std::optional<std::string> reconnect;        // a duration, checked by main.cpp
   std::optional<std::string> max_replica_lag;  // a duration, checked by main.cpp
 };
 

@@ -31,12 +31,12 @@ enum class ErrorCode {
   kUnsafeMigration,      // the analyzer found error-level findings that are not suppressed
   kRunInProgress,        // another run held the migration lock for the whole wait
   kConnectionLost,       // the connection broke mid-run (server restart, terminated backend)
-  kOutcomeUnknown,     // a statement outside a transaction ran, but whether it finished is unknown
-  kReadOnlyDatabase,   // the database (or the session) accepts no writes
-  kPermissionDenied,   // the role lacks a privilege the run needs
-  kPoolerUnsupported,  // a transaction- or statement-pooling pooler sits between us and the server
-  kStorageFull,        // the database's disk (or SQLite's file size limit) is full
-  kBackfillNoKey,      // a backfill's table has no key to walk in batches (refused up front)
+  kOutcomeUnknown,      // a statement outside a transaction ran, but whether it finished is unknown
+  kReadOnlyDatabase,    // the database (or the session) accepts no writes
+  kPermissionDenied,    // the role lacks a privilege the run needs
+  kPoolerUnsupported,   // a transaction- or statement-pooling pooler sits between us and the server
+  kStorageFull,         // the database's disk (or SQLite's file size limit) is full
+  kBackfillNoKey,       // a backfill's table has no key to walk in batches (refused up front)
   kBackfillIncomplete,  // a backfill's check query still found rows after the last batch
 };
 

@@ -118,9 +118,9 @@ struct BackfillStatus {
   std::int64_t batches = 0;
   std::int64_t elapsed_ms = 0;
   std::optional<double> rows_estimated;
-  double rows_per_second = 0;          // rows_done over the time spent in batches
-  std::optional<double> eta_seconds;   // the rest of rows_estimated at that rate
-  bool finished = false;               // the last batch committed
+  double rows_per_second = 0;         // rows_done over the time spent in batches
+  std::optional<double> eta_seconds;  // the rest of rows_estimated at that rate
+  bool finished = false;              // the last batch committed
 };
 // nullopt when the attempt is not inside a backfill.
 std::optional<BackfillStatus> backfill_status(const Attempt& attempt);

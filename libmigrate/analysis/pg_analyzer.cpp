@@ -201,7 +201,8 @@ void note_table_changes(const PgStatementInfo& info, int position, TableChanges&
 
 void analyze_postgres_migration(const Migration& m, PgMigrationContext& ctx, MigrationAnalysis& out,
                                 TableChanges* changes) {
-  ctx.begin_migration(m.version.str(), m.directives.transactional, m.directives.backfill.has_value());
+  ctx.begin_migration(m.version.str(), m.directives.transactional,
+                      m.directives.backfill.has_value());
   const SourceLocation file{m.up.path.string(), m.version.str(), 0, 0, 0};
   std::deque<PgStatementInfo> infos;  // the context keeps pointers to earlier statements
   for_each_postgres_statement(m.up.sql, file, [&](SqlStatement&& s, PgStatementInfo&& parsed) {

@@ -48,9 +48,8 @@ std::string bound_query(const PlannedBackfill& b, Backend& backend, bool from_st
   if (!from_start) {
     std::string values;
     for (std::size_t i = 0; i < n; ++i)
-      values += (i ? ", " : "") +
-                (postgres ? fmt::format("${}::{}", i + 1, b.key_types[i])
-                          : fmt::format("CAST(?{} AS INTEGER)", i + 1));
+      values += (i ? ", " : "") + (postgres ? fmt::format("${}::{}", i + 1, b.key_types[i])
+                                            : fmt::format("CAST(?{} AS INTEGER)", i + 1));
     where = n == 1 ? fmt::format(" WHERE {} > {}", columns, values)
                    : fmt::format(" WHERE ({}) > ({})", columns, values);
   }
@@ -103,7 +102,8 @@ void BackfillRunner::wait_for_replicas(const PlannedStep& step, const PlannedBac
            "GRANT pg_monitor TO <the migration role>, or drop max-replica-lag");
     }
     if (lag <= b.max_replica_lag.count()) return;
-    if (ms_since(logged) >= std::chrono::duration_cast<std::chrono::milliseconds>(kLogEvery).count()) {
+    if (ms_since(logged) >=
+        std::chrono::duration_cast<std::chrono::milliseconds>(kLogEvery).count()) {
       policy_.say(LogLevel::kInfo,
                   fmt::format("version {}: backfill of {} waits: a replica's replay lag is {} ms, "
                               "above max-replica-lag {} ms",
@@ -114,9 +114,8 @@ void BackfillRunner::wait_for_replicas(const PlannedStep& step, const PlannedBac
   }
 }
 
-BackfillRunner::Result BackfillRunner::run(const PlannedStep& step,
-                                           const PlannedStatement& planned, Attempt& attempt,
-                                           const StepSession& batch) {
+BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const PlannedStatement& planned,
+                                           Attempt& attempt, const StepSession& batch) {
   PlannedStatement s = planned;
   if (s.backfill->table.empty()) resolve_backfill(step, s, backend_, true);
   const PlannedBackfill& b = *s.backfill;
@@ -164,13 +163,14 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step,
     // Without a progress callback (a terminal's bar), a log line every few seconds.
     if (final || (!observer_.backfill_progress && Clock::now() - logged >= kLogEvery)) {
       logged = Clock::now();
-      policy_.say(LogLevel::kInfo,
-                  fmt::format("version {}: backfill of {}: {}, {} batches, {:.0f} rows/s{}{}",
-                              step.version, b.table, describe_rows(done.rows, b.rows_estimated),
-                              done.batches, p.rows_per_second,
-                              p.eta_seconds && !final ? fmt::format(", ETA {:.0f} s", *p.eta_seconds)
-                                                      : std::string(),
-                              final ? ", done" : ""));
+      policy_.say(
+          LogLevel::kInfo,
+          fmt::format("version {}: backfill of {}: {}, {} batches, {:.0f} rows/s{}{}", step.version,
+                      b.table, describe_rows(done.rows, b.rows_estimated), done.batches,
+                      p.rows_per_second,
+                      p.eta_seconds && !final ? fmt::format(", ETA {:.0f} s", *p.eta_seconds)
+                                              : std::string(),
+                      final ? ", done" : ""));
     }
   };
 
@@ -205,8 +205,8 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step,
               // :batch_start is exclusive: before the first batch, one below the smallest key.
               std::string start;
               if (done.after.empty()) {
-                auto first = backend_.query(fmt::format("SELECT min({0}) - 1 FROM {1}",
-                                                        columns_of(b, backend_), b.table));
+                auto first = backend_.query(
+                    fmt::format("SELECT min({0}) - 1 FROM {1}", columns_of(b, backend_), b.table));
                 if (first.empty() || !first[0][0]) {
                   next.finished = true;  // an empty table: nothing to backfill
                 } else {

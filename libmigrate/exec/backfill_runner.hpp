@@ -21,8 +21,8 @@ class BackfillRunner {
  public:
   // Runs `body` again after a lock timeout or deadlock, calling `undo` (which rolls back) before
   // each wait: the executor's retry policy.
-  using Retry = std::function<void(const std::function<void()>& body,
-                                   const std::function<void()>& undo)>;
+  using Retry =
+      std::function<void(const std::function<void()>& body, const std::function<void()>& undo)>;
 
   BackfillRunner(Backend& backend, HistoryStore& history, const ExecPolicy& policy,
                  const Observer& observer, Retry retry);

@@ -339,7 +339,8 @@ void StepExecutor::finish_backfills(const PlannedStep& step, const StepSession& 
     const auto left = backend_.query(*step.backfill_check);
     if (!left.empty()) {
       std::string sample;
-      for (const auto& v : left.front()) sample += (sample.empty() ? "" : ", ") + v.value_or("NULL");
+      for (const auto& v : left.front())
+        sample += (sample.empty() ? "" : ", ") + v.value_or("NULL");
       throw Failure(Error{
           ErrorCode::kBackfillIncomplete,
           fmt::format("the backfill check of version {} still finds rows after the last batch "
@@ -452,11 +453,11 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
         record.statement_index = s.index;
         record.started_at = utc_timestamp();
         const auto started = Clock::now();
-        BackfillRunner runner(backend_, history_, policy_, observer_,
-                              [&](const std::function<void()>& body,
-                                  const std::function<void()>& undo) {
-                                with_lock_retries(step, body, undo);
-                              });
+        BackfillRunner runner(
+            backend_, history_, policy_, observer_,
+            [&](const std::function<void()>& body, const std::function<void()>& undo) {
+              with_lock_retries(step, body, undo);
+            });
         const BackfillRunner::Result done = runner.run(step, s, attempt, batch);
         record.rows_affected = done.rows;
         record.duration_ms = elapsed_ms(started);
@@ -546,9 +547,8 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       outcome.statements_run += static_cast<int>(end - i);
       i = end;
     }
-    if (std::any_of(all.begin(), all.end(), [](const PlannedStatement& st) {
-          return st.backfill.has_value();
-        }))
+    if (std::any_of(all.begin(), all.end(),
+                    [](const PlannedStatement& st) { return st.backfill.has_value(); }))
       finish_backfills(step, session, backfilled);
     // Nothing can be rolled back here, but a violation must still fail the step.
     backend_.verify(session);

@@ -19,8 +19,7 @@ SourceLocation where_of(const PlannedStep& step, const PlannedStatement& s) {
 }
 
 [[noreturn]] void no_key(const PlannedStep& step, const PlannedStatement& s,
-                         const std::string& table, const std::string& why,
-                         const std::string& fix) {
+                         const std::string& table, const std::string& why, const std::string& fix) {
   fail(ErrorCode::kBackfillNoKey,
        fmt::format("version {}: the backfill of table {} (statement {}) cannot be batched: {}; "
                    "nothing was run",
@@ -86,13 +85,13 @@ PgBatchKey pg_key(Backend& backend, const PlannedStep& step, const PlannedStatem
       no_key(step, s, table, fmt::format("it has no column {}", key_column),
              "name an existing column in `-- migrate:backfill key=<column>`");
     if (!c->unique || !c->not_null)
-      no_key(step, s, table,
-             fmt::format("its column {} is {}", key_column,
-                         !c->unique ? "not unique (no valid unique index on it alone)"
-                                    : "nullable"),
-             fmt::format("walk the primary key (drop key=), or make {} unique and NOT NULL first "
-                         "(CREATE UNIQUE INDEX CONCURRENTLY, then a NOT NULL constraint)",
-                         key_column));
+      no_key(
+          step, s, table,
+          fmt::format("its column {} is {}", key_column,
+                      !c->unique ? "not unique (no valid unique index on it alone)" : "nullable"),
+          fmt::format("walk the primary key (drop key=), or make {} unique and NOT NULL first "
+                      "(CREATE UNIQUE INDEX CONCURRENTLY, then a NOT NULL constraint)",
+                      key_column));
     key.columns.push_back(key_column);
     key.types.push_back(c->type);
     return key;
@@ -161,12 +160,6 @@ bool resolve_postgres(const PlannedStep& step, PlannedStatement& s, Backend& bac
   b.key_types = std::move(key.types);
   b.rows_estimated = pg_rows(backend, table_sql);
   return true;
-}
-
-std::string sqlite_quote(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 // The identifier compared with the first :batch_start (`o.id > :batch_start`), read backwards
@@ -273,18 +266,18 @@ bool resolve_sqlite(const PlannedStep& step, PlannedStatement& s, Backend& backe
       if (sqlite_column(backend, r, column)) candidates.push_back(r);
     if (candidates.size() != 1) {
       if (s.relations.empty() && !table_must_exist) return false;
-      fail(ErrorCode::kSourceInvalid,
-           fmt::format("version {}: statement {} bounds its batches by {}, which {} of the tables "
-                       "it reads has",
-                       step.version, s.index, column,
-                       candidates.empty() ? "none" : "more than one"),
-           "name the table: `-- migrate:backfill key=<table>.<column>` (docs/backfills.md)",
-           where_of(step, s));
+      fail(
+          ErrorCode::kSourceInvalid,
+          fmt::format("version {}: statement {} bounds its batches by {}, which {} of the tables "
+                      "it reads has",
+                      step.version, s.index, column, candidates.empty() ? "none" : "more than one"),
+          "name the table: `-- migrate:backfill key=<table>.<column>` (docs/backfills.md)",
+          where_of(step, s));
     }
     table = candidates.front();
   }
-  auto exists = backend.query("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                              {table});
+  auto exists = backend.query(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", {table});
   if (exists.empty() || exists[0][0].value_or("0") == "0") {
     if (!table_must_exist) return false;
     no_key(step, s, table, "the table does not exist",
@@ -305,7 +298,7 @@ bool resolve_sqlite(const PlannedStep& step, PlannedStatement& s, Backend& backe
            fmt::format("its column {} is {}, and batches walk an integer key", column,
                        c->type.empty() ? "untyped" : c->type),
            "bound the batches by the INTEGER PRIMARY KEY or rowid");
-  b.table = sqlite_quote(table);
+  b.table = backend.quote_identifier(table);
   b.key = {column};
   b.key_types.clear();
   b.batch_sql = s.sql;
@@ -324,14 +317,13 @@ bool resolve_backfill(const PlannedStep& step, PlannedStatement& s, Backend& bac
                       bool table_must_exist) {
   if (!s.backfill) return true;
   const std::string& key_option = s.backfill->key_option;
-  const bool resolved =
-      backend.dialect() == Dialect::kPostgres
-          ? resolve_postgres(step, s, backend, table_must_exist, key_option)
-          : resolve_sqlite(step, s, backend, table_must_exist, key_option);
+  const bool resolved = backend.dialect() == Dialect::kPostgres
+                            ? resolve_postgres(step, s, backend, table_must_exist, key_option)
+                            : resolve_sqlite(step, s, backend, table_must_exist, key_option);
   if (resolved && s.backfill->rows_estimated)
     s.backfill->expected_batches = std::max<std::int64_t>(
-        1, static_cast<std::int64_t>(
-               std::ceil(*s.backfill->rows_estimated / static_cast<double>(s.backfill->batch_size))));
+        1, static_cast<std::int64_t>(std::ceil(*s.backfill->rows_estimated /
+                                               static_cast<double>(s.backfill->batch_size))));
   return resolved;
 }
 

@@ -10,9 +10,9 @@
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/history/backfill_checkpoint.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
+#include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/sql/batch_placeholders.hpp"
 #include "libmigrate/sql/postgres_batch_rewrite.hpp"
-#include "libmigrate/history/statement_checkpoint.hpp"
 
 namespace migrate {
 namespace {
@@ -149,16 +149,15 @@ std::optional<PlannedBackfill> backfill_form(const PlanContext& ctx, const Plann
                                              const BackfillOptions& options,
                                              const MigrationFile& file, const Version& version) {
   const Dialect dialect = ctx.backend.dialect();
-  const bool placeholders =
-      st.sql.find(":batch_") != std::string::npos && !find_batch_placeholders(st.sql, dialect).empty();
+  const bool placeholders = st.sql.find(":batch_") != std::string::npos &&
+                            !find_batch_placeholders(st.sql, dialect).empty();
   PlannedBackfill b;
   if (placeholders) {
     b.form = BackfillForm::kExplicit;
   } else {
-    const bool data_change = dialect == Dialect::kPostgres
-                                 ? pg_batch_target(st.sql).has_value()
-                                 : (first_keyword(st.sql) == "UPDATE" ||
-                                    first_keyword(st.sql) == "DELETE");
+    const bool data_change = dialect == Dialect::kPostgres ? pg_batch_target(st.sql).has_value()
+                                                           : (first_keyword(st.sql) == "UPDATE" ||
+                                                              first_keyword(st.sql) == "DELETE");
     if (!data_change) return std::nullopt;
     if (dialect != Dialect::kPostgres) {
       fail(ErrorCode::kSourceInvalid,
@@ -175,8 +174,9 @@ std::optional<PlannedBackfill> backfill_form(const PlanContext& ctx, const Plann
   if (options.batch_size) b.batch_size = *options.batch_size;
   // A batch size given alone is kept; with a target (or with neither) the size adapts.
   b.adaptive = !options.batch_size || options.target_batch_time.has_value();
-  b.target_batch_time = options.target_batch_time.value_or(
-      dialect == Dialect::kPostgres ? std::chrono::milliseconds(200) : std::chrono::milliseconds(50));
+  b.target_batch_time = options.target_batch_time.value_or(dialect == Dialect::kPostgres
+                                                               ? std::chrono::milliseconds(200)
+                                                               : std::chrono::milliseconds(50));
   b.pause = options.pause;
   b.max_replica_lag = options.max_replica_lag.value_or(ctx.policy.max_replica_lag);
   if (ctx.policy.max_replica_lag.count() > 0 && ctx.policy.max_replica_lag < b.max_replica_lag)

@@ -91,7 +91,8 @@ bool parse_backfill(Directives& d, std::string_view v) {
       }
     } else if (name == "key") {
       // An identifier, optionally qualified: letters, digits, _ and one dot.
-      if (value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") !=
+      if (value.find_first_not_of(
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") !=
               std::string_view::npos ||
           value.front() == '.' || value.back() == '.' ||
           std::count(value.begin(), value.end(), '.') > 1)

@@ -118,7 +118,8 @@ std::string with_postgres_batch_parameters(const std::string& sql) {
   std::string out = sql;
   for (const auto& p : found) {
     const std::size_t length = p.start ? kBatchStart.size() : kBatchEnd.size();
-    out.replace(p.offset, length, std::string(p.start ? "$1" : "$2") + std::string(length - 2, ' '));
+    out.replace(p.offset, length,
+                std::string(p.start ? "$1" : "$2") + std::string(length - 2, ' '));
   }
   return out;
 }

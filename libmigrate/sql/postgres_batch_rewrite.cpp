@@ -29,8 +29,8 @@ class ProtobufTree {
            fmt::format("the statement does not parse as PostgreSQL: {}", result_.error->message),
            "correct the SQL");
     }
-    tree_ = pg_query__parse_result__unpack(nullptr, result_.parse_tree.len,
-                                           reinterpret_cast<const uint8_t*>(result_.parse_tree.data));
+    tree_ = pg_query__parse_result__unpack(
+        nullptr, result_.parse_tree.len, reinterpret_cast<const uint8_t*>(result_.parse_tree.data));
     if (tree_ == nullptr)
       fail(ErrorCode::kInternal, "libpg_query's protobuf output did not unpack",
            "this is a bug in libmigrate; please report it");
@@ -45,7 +45,7 @@ class ProtobufTree {
   // The only statement, or nullptr when there is not exactly one.
   PgQuery__Node* statement() const {
     return tree_->n_stmts == 1 && tree_->stmts[0]->stmt != nullptr ? tree_->stmts[0]->stmt
-                                                                    : nullptr;
+                                                                   : nullptr;
   }
 
   // Deparsed SQL of the tree as it is now.
@@ -212,8 +212,9 @@ std::optional<PgPlaceholderKey> pg_placeholder_key(const std::string& statement_
       if (r != insert_target) read.push_back(r);
     } else if (m->descriptor == &pg_query__a__expr__descriptor && column == nullptr) {
       const auto* e = reinterpret_cast<const PgQuery__AExpr*>(m);
-      const PgQuery__Node* other = is_start(e->rexpr) ? e->lexpr : is_start(e->lexpr) ? e->rexpr
-                                                                                       : nullptr;
+      const PgQuery__Node* other = is_start(e->rexpr)   ? e->lexpr
+                                   : is_start(e->lexpr) ? e->rexpr
+                                                        : nullptr;
       if (other != nullptr && other->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
         column = other->column_ref;
     }

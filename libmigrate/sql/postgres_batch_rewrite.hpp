@@ -12,7 +12,7 @@ namespace migrate {
 struct PgRelationName {
   std::string schema;  // empty when unqualified (the search_path decides)
   std::string name;
-  std::string alias;   // empty when none
+  std::string alias;  // empty when none
   // The relation as SQL: "schema"."name", quoted.
   std::string sql() const;
 };

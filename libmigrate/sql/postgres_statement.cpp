@@ -1,7 +1,7 @@
 #include "libmigrate/sql/postgres_statement.hpp"
 #include "libmigrate/source/sql_text.hpp"
-#include "libmigrate/sql/postgres_file_parse.hpp"
 #include "libmigrate/sql/batch_placeholders.hpp"
+#include "libmigrate/sql/postgres_file_parse.hpp"
 
 #include <pg_query.h>
 

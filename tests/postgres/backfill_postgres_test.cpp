@@ -83,8 +83,9 @@ TEST(PostgresBackfill, AutomaticFormMatchesOneUpdateAndChangesEveryRowOnce) {
   EXPECT_TRUE(has(plan.out, "backfill (automatic form): table \"orders\", key (id) bigint"))
       << plan.out;
   EXPECT_TRUE(has(plan.out, "expected batches: 29")) << plan.out;
-  EXPECT_TRUE(has(plan.out, "(status IS NULL OR amount < 0) AND (orders.id > $1::bigint AND "
-                            "orders.id <= $2::bigint)"))
+  EXPECT_TRUE(has(plan.out,
+                  "(status IS NULL OR amount < 0) AND (orders.id > $1::bigint AND "
+                  "orders.id <= $2::bigint)"))
       << plan.out;
   EXPECT_FALSE(has(plan.out, "unbatched-data-change")) << plan.out;
 
@@ -95,8 +96,9 @@ TEST(PostgresBackfill, AutomaticFormMatchesOneUpdateAndChangesEveryRowOnce) {
                 "DISTINCT FROM f.status"),
             "0");
   EXPECT_EQ(one(*db, "SELECT min(touched) || '|' || max(touched) FROM orders"), "1|1");
-  EXPECT_EQ(one(*db, "SELECT success::text || '|' || coalesce(checkpoint, 'none') FROM "
-                     "migrate_history WHERE version = '1'"),
+  EXPECT_EQ(one(*db,
+                "SELECT success::text || '|' || coalesce(checkpoint, 'none') FROM "
+                "migrate_history WHERE version = '1'"),
             "true|none");
   EXPECT_EQ(one(*db, "SELECT rows_affected FROM migrate_history_statements"), "20000");
 }
@@ -116,8 +118,9 @@ TEST(PostgresBackfill, CompositeKeyAndAnOrInTheWhereClause) {
   ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
   EXPECT_TRUE(has(plan.out, "key (a, b) integer, integer")) << plan.out;
   // The OR stays inside its parentheses; the key compares as a row.
-  EXPECT_TRUE(has(plan.out, "((b % 3) = 0 OR a = 7) AND ((cells.a, cells.b) > ($1::int, $2::int) "
-                            "AND (cells.a, cells.b) <= ($3::int, $4::int))"))
+  EXPECT_TRUE(has(plan.out,
+                  "((b % 3) = 0 OR a = 7) AND ((cells.a, cells.b) > ($1::int, $2::int) "
+                  "AND (cells.a, cells.b) <= ($3::int, $4::int))"))
       << plan.out;
   auto r = migrate_on(ws, *db, {"apply"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -175,8 +178,9 @@ TEST(PostgresBackfill, AKilledBackfillResumesAtTheNextBatchEvenWithAnotherBatchS
   EXPECT_TRUE(has(r.err, "resumes after key")) << r.err;
   EXPECT_EQ(one(*db, "SELECT count(*) FROM orders WHERE status IS DISTINCT FROM 'new'"), "0");
   EXPECT_EQ(one(*db, "SELECT min(touched) || '|' || max(touched) FROM orders"), "1|1");
-  EXPECT_EQ(one(*db, "SELECT count(*) FILTER (WHERE success) || '|' || count(*) FILTER (WHERE "
-                     "error_code = 'INTERRUPTED') FROM migrate_history WHERE version = '1'"),
+  EXPECT_EQ(one(*db,
+                "SELECT count(*) FILTER (WHERE success) || '|' || count(*) FILTER (WHERE "
+                "error_code = 'INTERRUPTED') FROM migrate_history WHERE version = '1'"),
             "1|1");
 }
 
@@ -273,8 +277,9 @@ TEST(PostgresBackfill, ExplicitFormCopiesEveryRowInBatches) {
   auto r = migrate_on(ws, *db, {"apply"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(one(*db, "SELECT count(*) FROM orders_copy"), one(*db, "SELECT count(*) FROM orders"));
-  EXPECT_EQ(one(*db, "SELECT count(*) FROM orders o LEFT JOIN orders_copy c USING (id) WHERE "
-                     "c.id IS NULL"),
+  EXPECT_EQ(one(*db,
+                "SELECT count(*) FROM orders o LEFT JOIN orders_copy c USING (id) WHERE "
+                "c.id IS NULL"),
             "0");
 }
 

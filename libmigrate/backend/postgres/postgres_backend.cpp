@@ -255,8 +255,9 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   auto run = [&](pqxx::transaction_base& q) {
-    return params.empty() ? q.exec(statement.sql)
-                          : q.exec_params(statement.sql, pqxx::prepare::make_dynamic_params(values));
+    return params.empty()
+               ? q.exec(statement.sql)
+               : q.exec_params(statement.sql, pqxx::prepare::make_dynamic_params(values));
   };
   last_blockers_.clear();
   const bool watched = session.lock_timeout.count() > 0;
