@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "support/postgres_test_database.hpp"
@@ -88,6 +89,15 @@ TEST(PostgresBackfill, AutomaticFormMatchesOneUpdateAndChangesEveryRowOnce) {
                   "orders.id <= $2::bigint)"))
       << plan.out;
   EXPECT_FALSE(has(plan.out, "unbatched-data-change")) << plan.out;
+  auto json_plan = migrate_on(ws, *db, {"plan", "--output", "json"});
+  ASSERT_EQ(json_plan.exit_code, 0) << json_plan.err;
+  const auto backfill =
+      nlohmann::json::parse(json_plan.out)["plan"]["steps"][0]["statements"][0]["backfill"];
+  EXPECT_EQ(backfill["form"], "automatic");
+  EXPECT_EQ(backfill["key"], nlohmann::json::array({"id"}));
+  EXPECT_EQ(backfill["expected_batches"], 29);
+  EXPECT_EQ(backfill["batch_size"], 700);
+  EXPECT_EQ(backfill["adaptive"], false);
 
   auto r = migrate_on(ws, *db, {"apply"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
