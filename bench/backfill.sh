@@ -182,8 +182,10 @@ change_failed() {
   [ "$rc" -eq 0 ] && [ "$left" = 0 ] && return 0
   echo "$2: FAILED (exit $rc, $left rows still NULL); its stderr:" >&2
   head -n 40 "$dir/change.err" | cut -c1-240 | sed 's/^/    /' >&2
-  echo "its stdout:" >&2
-  tail -n 20 "$dir/change.out" | cut -c1-240 | sed 's/^/    /' >&2
+  if [ -s "$dir/change.out" ]; then
+    echo "its stdout:" >&2
+    tail -n 20 "$dir/change.out" | cut -c1-240 | sed 's/^/    /' >&2
+  fi
   exit 1
 }
 
