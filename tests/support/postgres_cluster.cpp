@@ -33,7 +33,7 @@ void chown_tree(const std::filesystem::path& root, uid_t uid, gid_t gid) {
 
 }  // namespace
 
-std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why) {
+std::unique_ptr<PostgresCluster> PostgresCluster::prepare(std::string& why) {
   std::unique_ptr<PostgresCluster> c(new PostgresCluster());
   const char* bin = std::getenv("MIGRATE_TEST_PG_BIN");
   c->bin_ = bin && *bin ? bin : "/usr/lib/postgresql/15/bin";
@@ -65,7 +65,33 @@ std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why) {
   std::filesystem::create_directory(c->root_ / "sock");
   // The server user must reach its directory: mkdtemp makes it 0700 and owned by us.
   if (owner) chown_tree(c->root_, owner->pw_uid, owner->pw_gid);
+  std::mt19937 rng(std::random_device{}());
+  for (int tries = 0; tries < 100; ++tries) {
+    c->port_ = 20000 + static_cast<int>(rng() % 20000);
+    if (!port_in_use(c->port_)) break;
+  }
+  return c;
+}
 
+bool PostgresCluster::launch(std::string& why, const std::string& extra_options) {
+  // fsync off: the tests restart the server many times and durability is not what they test.
+  std::string options = "-p " + std::to_string(port_) +
+                        " -c listen_addresses='' -c fsync=off -c unix_socket_directories='" +
+                        (root_ / "sock").string() + "' " + extra_options;
+  if (run_as_owner((bin_ / "pg_ctl").string() + " -D " + (root_ / "data").string() + " -l " +
+                       (root_ / "server.log").string() + " -w -t 60 -o \"" + options + "\" start",
+                   root_ / "pg_ctl.log") != 0) {
+    why = "the PostgreSQL server did not start: " + log_tail();
+    return false;
+  }
+  running_ = true;
+  return true;
+}
+
+std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why,
+                                                        const ClusterOptions& options) {
+  auto c = prepare(why);
+  if (!c) return nullptr;
   if (c->run_as_owner((c->bin_ / "initdb").string() + " -D " + (c->root_ / "data").string() +
                           " -U postgres -A trust -E UTF8 --locale=C --no-sync",
                       c->root_ / "initdb.log") != 0) {
@@ -75,24 +101,54 @@ std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why) {
     why = "initdb failed: " + s.str();
     return nullptr;
   }
-  std::mt19937 rng(std::random_device{}());
-  for (int tries = 0; tries < 100; ++tries) {
-    c->port_ = 20000 + static_cast<int>(rng() % 20000);
-    if (!port_in_use(c->port_)) break;
+  std::string extra;
+  if (options.allow_replication) {
+    // initdb -A trust writes this line today; stated here so that a replica does not depend on
+    // initdb's template.
+    std::ofstream hba(c->root_ / "data" / "pg_hba.conf", std::ios::app);
+    hba << "local replication all trust\n";
+    if (!hba.flush()) {
+      why = "cannot write " + (c->root_ / "data" / "pg_hba.conf").string();
+      return nullptr;
+    }
+    extra = "-c wal_level=replica -c max_wal_senders=10";
+    c->allows_replication_ = true;
   }
-  // fsync off: the tests restart the server many times and durability is not what they test.
-  std::string options = "-p " + std::to_string(c->port_) +
-                        " -c listen_addresses='' -c fsync=off -c unix_socket_directories='" +
-                        (c->root_ / "sock").string() + "'";
-  if (c->run_as_owner((c->bin_ / "pg_ctl").string() + " -D " + (c->root_ / "data").string() +
-                          " -l " + (c->root_ / "server.log").string() + " -w -t 60 -o \"" +
-                          options + "\" start",
-                      c->root_ / "pg_ctl.log") != 0) {
-    why = "the PostgreSQL server did not start: " + c->log_tail();
+  if (!c->launch(why, extra)) return nullptr;
+  return c;
+}
+
+std::unique_ptr<PostgresCluster> PostgresCluster::start_replica(
+    std::string& why, std::chrono::milliseconds min_apply_delay) const {
+  if (!allows_replication_) {
+    why = "start_replica needs a primary started with ClusterOptions::allow_replication";
     return nullptr;
   }
-  c->running_ = true;
-  return c;
+  auto r = prepare(why);
+  if (!r) return nullptr;
+  if (access((r->bin_ / "pg_basebackup").c_str(), X_OK) != 0) {
+    why = "no " + (r->bin_ / "pg_basebackup").string() +
+          " (apt-get install postgresql-15, or set MIGRATE_TEST_PG_BIN)";
+    return nullptr;
+  }
+  // -R: standby.signal and a primary_conninfo naming this cluster's socket and port;
+  // -c fast: do not wait for the next scheduled checkpoint.
+  if (r->run_as_owner((r->bin_ / "pg_basebackup").string() + " -D " + (r->root_ / "data").string() +
+                          " -R -X stream -c fast --no-sync -h " + (root_ / "sock").string() +
+                          " -p " + std::to_string(port_) + " -U postgres",
+                      r->root_ / "basebackup.log") != 0) {
+    std::ifstream log(r->root_ / "basebackup.log");
+    std::stringstream s;
+    s << log.rdbuf();
+    why = "pg_basebackup failed: " + s.str();
+    return nullptr;
+  }
+  // The standby otherwise reports its replay position only every 10 s, and replay_lag on the
+  // primary would lag behind the real delay by that much.
+  if (!r->launch(why, "-c recovery_min_apply_delay=" + std::to_string(min_apply_delay.count()) +
+                          "ms -c wal_receiver_status_interval=1s -c hot_standby=on"))
+    return nullptr;
+  return r;
 }
 
 PostgresCluster::~PostgresCluster() {
