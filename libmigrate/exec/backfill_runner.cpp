@@ -174,6 +174,10 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     }
   };
 
+  // Elapsed time is measured from the start of this run, not summed per batch: batches shorter
+  // than a millisecond would add up to nothing, and pauses and replica waits belong in it.
+  const auto run_started = Clock::now();
+  const std::int64_t elapsed_before = done.elapsed_ms;
   int shrinks = 0;
   for (;;) {
     wait_for_replicas(step, b);
@@ -240,7 +244,7 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
             }
             next.rows = done.rows + changed;
             next.batches = done.batches + 1;
-            next.elapsed_ms = done.elapsed_ms + ms_since(started);
+            next.elapsed_ms = elapsed_before + ms_since(run_started);
             Attempt updated = attempt;
             updated.checkpoint = write_backfill_checkpoint(next);
             history_.update(updated);
