@@ -177,6 +177,59 @@ TEST_F(SqliteBackfillTest, KilledMidwayResumesAtTheNextBatchAndChangesEachRowOnc
             "0,1");
 }
 
+TEST_F(SqliteBackfillTest, ResumesAfterTheBatchSizeChanged) {
+  const std::string update =
+      "UPDATE t SET v = v * 2 WHERE id > :batch_start AND id <= :batch_end;\n";
+  ws.write_migration("V2__double.up.sql",
+                     "-- migrate:backfill batch-size=50 pause=20ms\n" + update);
+  {
+    testing::MigrateProcess run(args({"apply"}), ws.root());
+    bool in_backfill = false;
+    for (int i = 0; i < 2400 && !in_backfill; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      auto rows = column_of(ws.database(),
+                            "SELECT json_extract(checkpoint, '$.backfill.rows') FROM "
+                            "migrate_history WHERE version = '2' AND success IS NULL");
+      in_backfill = !rows.empty() && rows[0] != "NULL" && rows[0] != "0";
+    }
+    run.kill_now();
+    ASSERT_TRUE(in_backfill) << "the run never committed a batch";
+  }
+  ws.write_migration("V2__double.up.sql", "-- migrate:backfill batch-size=3000\n" + update);
+  CommandResult again = migrate({"apply"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  expect_doubled_once();
+}
+
+TEST_F(SqliteBackfillTest, AnEmptyTableIsDoneAtOnce) {
+  write_sql(ws.database(), "DELETE FROM t;");
+  ws.write_migration("V2__double.up.sql",
+                     "-- migrate:backfill batch-size=10\n"
+                     "UPDATE t SET v = v * 2 WHERE id > :batch_start AND id <= :batch_end;\n");
+  CommandResult r = migrate({"apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count("SELECT success FROM migrate_history WHERE version = '2'"), "1");
+  EXPECT_EQ(count("SELECT count(*) FROM hits"), "0");
+}
+
+TEST_F(SqliteBackfillTest, AnAmbiguousColumnNeedsTheTableNamed) {
+  write_sql(ws.database(), "CREATE TABLE t_new (id INTEGER PRIMARY KEY, v INTEGER);");
+  const std::string insert =
+      "INSERT INTO t_new (id, v) SELECT id, v FROM t WHERE id > :batch_start AND id <= "
+      ":batch_end;\n";
+  ws.write_migration("V2__copy.up.sql", "-- migrate:backfill\n" + insert);
+  CommandResult r = migrate({"apply"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("key=<table>.<column>"), std::string::npos) << r.err;
+  EXPECT_EQ(history_rows_of("2"), "0");
+
+  ws.write_migration("V2__copy.up.sql", "-- migrate:backfill key=t.id\n" + insert);
+  CommandResult named = migrate({"apply"});
+  ASSERT_EQ(named.exit_code, 0) << named.out << named.err;
+  EXPECT_EQ(count("SELECT count(*) FROM t_new n JOIN t o USING (id) WHERE n.v IS o.v"),
+            std::to_string(kRows));
+}
+
 TEST_F(SqliteBackfillTest, InsertSelectThroughAnAliasCopiesEveryRow) {
   ws.write_migration("V2__copy.up.sql",
                      "-- migrate:backfill batch-size=700\n"
