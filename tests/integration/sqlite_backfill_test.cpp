@@ -256,6 +256,29 @@ TEST_F(SqliteBackfillTest, InsertSelectIntoAnExistingTableThroughAnAlias) {
             std::to_string(kRows));
 }
 
+TEST_F(SqliteBackfillTest, AJoinIsBoundByTheTableItsAliasNames) {
+  // Both tables have an id column; the alias says which one the batches walk.
+  ws.write_migration("V2__copy.up.sql",
+                     "-- migrate:backfill batch-size=900\n"
+                     "CREATE TABLE t_new (id INTEGER PRIMARY KEY, v INTEGER);\n"
+                     "INSERT INTO t_new (id, v) SELECT o.id, e.v FROM expected AS e JOIN \"t\" o "
+                     "ON e.id = o.id WHERE o.id > :batch_start AND o.id <= :batch_end;\n");
+  CommandResult r = migrate({"apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count("SELECT count(*) FROM t_new n JOIN expected e USING (id) WHERE n.v IS e.v"),
+            std::to_string(kRows));
+}
+
+TEST_F(SqliteBackfillTest, AnAliasedUpdateTarget) {
+  ws.write_migration("V2__double.up.sql",
+                     "-- migrate:backfill batch-size=1000\n"
+                     "UPDATE t AS o SET v = o.v * 2 WHERE o.id > :batch_start AND o.id <= "
+                     ":batch_end;\n");
+  CommandResult r = migrate({"apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_doubled_once();
+}
+
 TEST_F(SqliteBackfillTest, AStatementWithoutBoundsIsRefused) {
   ws.write_migration("V2__double.up.sql",
                      "-- migrate:backfill\n"
