@@ -243,7 +243,9 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
               changed = backend_.execute(statement, batch, params).value_or(0);
             }
             next.rows = done.rows + changed;
-            next.batches = done.batches + 1;
+            // The explicit form's last pass finds no key left after the previous batch (the
+            // rows divided evenly) and runs nothing: not a batch, as `plan` counted them.
+            next.batches = done.batches + (sql.empty() ? 0 : 1);
             next.elapsed_ms = elapsed_before + ms_since(run_started);
             Attempt updated = attempt;
             updated.checkpoint = write_backfill_checkpoint(next);
@@ -270,9 +272,9 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     }
     shrinks = 0;
     const std::int64_t took = ms_since(started);
+    result.batches += next.batches - done.batches;
     done = next;
     result.rows += changed;
-    ++result.batches;
     report(done.finished);
     if (done.finished) break;
     if (b.adaptive) {
