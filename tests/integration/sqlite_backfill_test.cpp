@@ -113,11 +113,15 @@ TEST_F(SqliteBackfillTest, ExplicitFormChangesEveryRowOnceInBatches) {
   CommandResult plan = migrate({"plan"});
   EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
   EXPECT_NE(plan.out.find("backfill (explicit form)"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("batch size 500"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("expected batches: 40"), std::string::npos) << plan.out;
 
   CommandResult r = migrate({"apply"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   expect_doubled_once();
-  EXPECT_NE(r.err.find("backfill of \"t\": 20000 of ~20000 rows (100%)"), std::string::npos)
+  // batch-size alone fixes the size: 40 batches of 500, as the plan says.
+  EXPECT_NE(r.err.find("backfill of \"t\": 20000 of ~20000 rows (100%), 40 batches"),
+            std::string::npos)
       << r.err;
   // The rows of the statement itself, not the trigger's inserts into hits.
   EXPECT_EQ(count("SELECT rows_affected FROM migrate_history_statements WHERE attempt_id = "
