@@ -174,6 +174,10 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     }
   };
 
+  // Elapsed time is measured from the start of this run, not summed per batch: batches shorter
+  // than a millisecond would add up to nothing, and pauses and replica waits belong in it.
+  const auto run_started = Clock::now();
+  const std::int64_t elapsed_before = done.elapsed_ms;
   int shrinks = 0;
   for (;;) {
     wait_for_replicas(step, b);
@@ -239,8 +243,10 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
               changed = backend_.execute(statement, batch, params).value_or(0);
             }
             next.rows = done.rows + changed;
-            next.batches = done.batches + 1;
-            next.elapsed_ms = done.elapsed_ms + ms_since(started);
+            // The explicit form's last pass finds no key left after the previous batch (the
+            // rows divided evenly) and runs nothing: not a batch, as `plan` counted them.
+            next.batches = done.batches + (sql.empty() ? 0 : 1);
+            next.elapsed_ms = elapsed_before + ms_since(run_started);
             Attempt updated = attempt;
             updated.checkpoint = write_backfill_checkpoint(next);
             history_.update(updated);
@@ -266,9 +272,9 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     }
     shrinks = 0;
     const std::int64_t took = ms_since(started);
+    result.batches += next.batches - done.batches;
     done = next;
     result.rows += changed;
-    ++result.batches;
     report(done.finished);
     if (done.finished) break;
     if (b.adaptive) {

@@ -203,6 +203,91 @@ std::vector<std::string> sqlite_compared_column(const std::string& sql) {
   return parts;
 }
 
+std::string ascii_lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The names, keywords and punctuation of `sql` in text order, lowercased, without strings,
+// comments and spaces: enough to read `FROM t AS o` back. A quoted name ("t", `t`, [t]) is one
+// token, without its quotes.
+std::vector<std::string> sqlite_tokens(const std::string& sql) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  auto word_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) || c == '_' || c == '$' || u >= 0x80;
+  };
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const auto nl = sql.find('\n', i);
+      i = nl == std::string::npos ? sql.size() : nl + 1;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const auto end = sql.find("*/", i + 2);
+      i = end == std::string::npos ? sql.size() : end + 2;
+    } else if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      const char close = c == '[' ? ']' : c;
+      std::string text;
+      std::size_t j = i + 1;
+      for (; j < sql.size(); ++j) {
+        if (sql[j] != close) {
+          text += sql[j];
+        } else if (close != ']' && j + 1 < sql.size() && sql[j + 1] == close) {
+          text += close;  // a doubled quote stands for itself
+          ++j;
+        } else {
+          break;
+        }
+      }
+      if (c != '\'') out.push_back(ascii_lower(text));
+      i = j + 1;
+    } else if (word_byte(c)) {
+      std::size_t j = i;
+      while (j < sql.size() && word_byte(sql[j])) ++j;
+      out.push_back(ascii_lower(sql.substr(i, j - i)));
+      i = j;
+    } else {
+      out.emplace_back(1, c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The relation `alias` stands for in `sql`: the one named right before it where a table is
+// named (`FROM t o`, `JOIN main.t AS o`, `UPDATE t AS o`, `INTO t AS o`, `, t o`); empty when
+// no relation or more than one is. SQLite prepares the statement but does not say which table an
+// alias is, so the text is read; the catalog then checks the column on the table found.
+std::string sqlite_aliased_relation(const std::string& sql,
+                                    const std::vector<std::string>& relations,
+                                    const std::string& alias) {
+  const std::vector<std::string> t = sqlite_tokens(sql);
+  const std::string a = ascii_lower(alias);
+  std::string found;
+  for (const auto& relation : relations) {
+    const std::string r = ascii_lower(relation);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (t[i] != r) continue;
+      std::size_t before = i;
+      if (before >= 2 && t[before - 1] == ".") before -= 2;  // schema.table
+      if (before == 0) continue;
+      const std::string& keyword = t[before - 1];
+      if (keyword != "from" && keyword != "join" && keyword != "update" && keyword != "into" &&
+          keyword != ",")
+        continue;
+      std::size_t next = i + 1;
+      if (next < t.size() && t[next] == "as") ++next;
+      if (next >= t.size() || t[next] != a) continue;
+      if (!found.empty() && found != relation) return {};
+      found = relation;
+    }
+  }
+  return found;
+}
+
 struct SqliteColumn {
   std::string type;
   bool not_null = false;
@@ -244,11 +329,17 @@ bool resolve_sqlite(const PlannedStep& step, PlannedStatement& s, Backend& backe
                     bool table_must_exist, const std::string& key_option) {
   PlannedBackfill& b = *s.backfill;
   auto [table, column] = split_key(key_option);
+  // A table made earlier in the same migration was unknown when the plan described the
+  // statement; once the step runs, SQLite can say what it touches.
+  std::vector<std::string> relations = s.relations;
+  if (relations.empty())
+    relations = backend.describe(SqlStatement{s.index, 0, s.line, s.column, s.sql}).relations;
   std::vector<std::string> written = sqlite_compared_column(s.sql);
   if (column.empty() && !written.empty()) column = written.back();
   if (table.empty() && written.size() == 2) {
-    for (const auto& r : s.relations)
-      if (r == written[0]) table = r;
+    for (const auto& r : relations)
+      if (ascii_lower(r) == ascii_lower(written[0])) table = r;
+    if (table.empty()) table = sqlite_aliased_relation(s.sql, relations, written[0]);
   }
   if (column.empty()) {
     fail(ErrorCode::kSourceInvalid,
@@ -262,10 +353,10 @@ bool resolve_sqlite(const PlannedStep& step, PlannedStatement& s, Backend& backe
   if (table.empty()) {
     // The one table the statement touches that has that column.
     std::vector<std::string> candidates;
-    for (const auto& r : s.relations)
+    for (const auto& r : relations)
       if (sqlite_column(backend, r, column)) candidates.push_back(r);
     if (candidates.size() != 1) {
-      if (s.relations.empty() && !table_must_exist) return false;
+      if (relations.empty() && !table_must_exist) return false;
       fail(
           ErrorCode::kSourceInvalid,
           fmt::format("version {}: statement {} bounds its batches by {}, which {} of the tables "

@@ -429,7 +429,11 @@ class SqliteBackend final : public Backend {
       statement_error(statement, session, message, ext, offset, "");
     }
     sqlite3_finalize(stmt);
-    return static_cast<std::int64_t>(sqlite3_total_changes64(db_) - changes_before);
+    // The rows the statement itself changed, as PostgreSQL counts them: sqlite3_changes64 leaves
+    // out what triggers, foreign key actions and REPLACE change, but keeps its value from an
+    // earlier statement across DDL, which changes no rows and so no total either.
+    if (sqlite3_total_changes64(db_) == changes_before) return 0;
+    return static_cast<std::int64_t>(sqlite3_changes64(db_));
   }
 
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
