@@ -15,6 +15,7 @@
 #
 # Usage: bench/backfill.sh [MIGRATE_BINARY]   (default: build/cli/migrate of this repository;
 # measure a Release build, e.g. build-rel/cli/migrate)
+# BACKFILL_OPTIONS="target-batch-time=80ms" adds options to the directive (docs/backfills.md).
 # ROWS=200000 shrinks the table for a quick check. DURATION (s) is the length of each pgbench
 # run (default: WARMUP + COOLDOWN + ROWS/50000, at least 10 s more than WARMUP + COOLDOWN); a
 # change still running when its pgbench run ends is reported, raise DURATION then.
@@ -136,7 +137,8 @@ run_case() {
   q -c "CHECKPOINT" 2>/dev/null || true  # needs superuser or pg_checkpoint; only for steadier runs
   if [ "$kind" = migrate ]; then
     mkdir "$dir/migrations"
-    printf -- '-- migrate:backfill\n%s;\n' "$change_sql" >"$dir/migrations/V1__backfill_status.up.sql"
+    printf -- '-- migrate:backfill%s\n%s;\n' "${BACKFILL_OPTIONS:+ $BACKFILL_OPTIONS}" "$change_sql" \
+      >"$dir/migrations/V1__backfill_status.up.sql"
   fi
 
   PGDATABASE=$db pgbench -n -f "$work/workload.sql" -R "$RATE" -c "$CLIENTS" -j "$THREADS" \
@@ -220,7 +222,7 @@ stats() {
 cases=(naive backfill)
 declare -A label
 label[naive]="(a) psql, one UPDATE"
-label[backfill]="(b) migrate apply, -- migrate:backfill"
+label[backfill]="(b) migrate apply, -- migrate:backfill${BACKFILL_OPTIONS:+ $BACKFILL_OPTIONS}"
 
 echo "2 runs of ${DURATION} s of workload each; the change starts at t=${WARMUP} s"
 # Each run's figures as soon as it is done, so that a failing (b) still leaves (a)'s.
