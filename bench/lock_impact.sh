@@ -59,34 +59,7 @@ HOLD=6             # seconds the blocker holds ACCESS SHARE on t
 ALTER_DELAY=0.5    # seconds between the blocker's start and the ALTER
 db=migrate_lock_impact
 
-work=$(mktemp -d)
-pids=()
-kill_tree() {  # a background job and its children, by pid
-  local p c
-  for p in "$@"; do
-    for c in $(pgrep -P "$p" 2>/dev/null); do kill_tree "$c"; done
-    kill "$p" 2>/dev/null || true
-  done
-}
-cleanup() {
-  [ "${#pids[@]}" -eq 0 ] || kill_tree "${pids[@]}"
-  wait 2>/dev/null || true
-  drop_db 2>/dev/null || true
-  if [ "${KEEP_LOGS:-}" = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A copy, so that a rebuild during the benchmark cannot swap the binary between (or during) runs.
-cp "$migrate" "$work/migrate"
-migrate="$work/migrate"
-
-now_ms() { date +%s%3N; }
-q() { PGDATABASE=$db psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-drop_db() {
-  PGDATABASE=postgres psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-}
+source "$(dirname "$self")/lib/bench_session.sh"
 
 # --- the database, the table and the workload -----------------------------------------------------
 drop_db
