@@ -97,5 +97,45 @@ TEST(PostgresBackfillReplica, NoBatchCommitsWhileAReplicaLagsMoreThanTheLimit) {
   EXPECT_EQ(one_value(db, "SELECT count(*) FROM orders WHERE status IS DISTINCT FROM 'new'"), "0");
 }
 
+// PostgreSQL shows a replica's lag only to superusers and pg_monitor: for any other role the
+// columns are NULL, which must not read as "no lag".
+TEST(PostgresBackfillReplica, ARoleThatCannotSeeTheLagIsStoppedNotWaved) {
+  std::string why;
+  auto primary = PostgresCluster::start(why, {.allow_replication = true});
+  if (!primary) {
+    if (testing::postgres_required()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  auto replica = primary->start_replica(why, milliseconds(0));
+  if (!replica) {
+    if (testing::postgres_required()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  primary->create_database("app");
+  pqxx::connection db(primary->url("app"));
+  one_value(db, "CREATE ROLE app_owner LOGIN");
+  one_value(db, "GRANT CREATE ON SCHEMA public TO app_owner");
+  one_value(db, "CREATE TABLE orders (id bigint PRIMARY KEY, status text)");
+  one_value(db, "ALTER TABLE orders OWNER TO app_owner");
+  one_value(db, "INSERT INTO orders SELECT g, NULL FROM generate_series(1, 100) g");
+  for (auto deadline = std::chrono::steady_clock::now() + kPatience;
+       std::chrono::steady_clock::now() < deadline &&
+       one_value(db, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "1";)
+    std::this_thread::sleep_for(milliseconds(100));
+
+  TestWorkspace ws;
+  ws.write_migration("V1__backfill_status.up.sql",
+                     "-- migrate:backfill max-replica-lag=1s\n"
+                     "UPDATE orders SET status = 'new' WHERE status IS NULL;\n");
+  MigrateProcess run(
+      {"--db", primary->url("app") + " user=app_owner", "--dir", ws.migrations().string(), "apply"},
+      ws.root());
+  ASSERT_TRUE(run.wait_for(std::chrono::duration_cast<milliseconds>(kPatience)));
+  auto r = run.result();
+  EXPECT_EQ(r.exit_code, 21) << r.out << r.err;
+  EXPECT_NE(r.err.find("GRANT pg_monitor"), std::string::npos) << r.err;
+  EXPECT_EQ(one_value(db, "SELECT count(*) FROM orders WHERE status IS NOT NULL"), "0");
+}
+
 }  // namespace
 }  // namespace migrate
