@@ -112,10 +112,10 @@ run_case() {
       echo "$rc $(( $(now_ms) - t0 ))" >"$dir/alter.rc" ) &
   else
     # Run from the work directory so no migrate.toml is picked up; a history table per run, since
-    # each run's V001 is a different file.
+    # each run's V001 is a different file (--new-history: the earlier run's table is not a typo).
     ( cd "$dir"; t0=$(now_ms); rc=0
       timeout 120 "$migrate" --db "dbname=$db" --dir "$dir/migrations" \
-        --history-table "lock_impact_history_$name" apply "$@" --log-level info \
+        --history-table "lock_impact_history_$name" apply --new-history "$@" --log-level info \
         >"$dir/alter.log" 2>&1 || rc=$?
       echo "$rc $(( $(now_ms) - t0 ))" >"$dir/alter.rc" ) &
   fi
