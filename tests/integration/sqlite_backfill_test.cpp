@@ -18,30 +18,11 @@
 namespace migrate {
 namespace {
 
+using testing::column_of;
 using testing::CommandResult;
 using testing::TestWorkspace;
 
 constexpr int kRows = 20000;
-
-// The first column of each row of `sql`, read through a read-only connection of its own (the
-// database may be in the middle of a run).
-std::vector<std::string> column_of(const std::filesystem::path& db, const std::string& sql) {
-  sqlite3* c = nullptr;
-  std::vector<std::string> out;
-  if (sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(c, 1000);
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(c, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char* v = sqlite3_column_text(s, 0);
-        out.emplace_back(v ? reinterpret_cast<const char*>(v) : "NULL");
-      }
-    }
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(c);
-  return out;
-}
 
 std::string value_of(const std::filesystem::path& db, const std::string& sql) {
   auto rows = column_of(db, sql);

@@ -141,6 +141,24 @@ CommandResult MigrateProcess::result() {
   return r;
 }
 
+std::vector<std::string> column_of(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* c = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(c, 1000);
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(c, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char* v = sqlite3_column_text(s, 0);
+        out.emplace_back(v ? reinterpret_cast<const char*>(v) : "NULL");
+      }
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(c);
+  return out;
+}
+
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                           const std::vector<std::string>& env,
                           const std::function<void()>& in_child) {

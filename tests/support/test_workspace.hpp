@@ -77,6 +77,11 @@ class MigrateProcess {
 };
 
 // Runs the built `migrate` to completion (see MigrateProcess).
+// The first column of each row of `sql` on the SQLite database `db`, NULL as "NULL", through a
+// read-only connection of its own (the database may be in the middle of a run); empty when it
+// cannot be read.
+std::vector<std::string> column_of(const std::filesystem::path& db, const std::string& sql);
+
 CommandResult run_migrate(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                           const std::vector<std::string>& env = {},
                           const std::function<void()>& in_child = {});
