@@ -145,7 +145,7 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
   const std::int64_t min_size = std::min<std::int64_t>(kMinAdaptiveBatch, b.batch_size);
   auto logged = Clock::now();
   auto report = [&](bool final) {
-    const double seconds = static_cast<double>(done.elapsed_ms) / 1000.0;
+    const BackfillStatus status = backfill_status(done);
     BackfillProgress p;
     p.version = step.version;
     p.statement = s.index;
@@ -154,10 +154,8 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     p.rows_estimated = b.rows_estimated;
     p.batches = done.batches;
     p.batch_size = size;
-    p.rows_per_second = seconds > 0 ? static_cast<double>(done.rows) / seconds : 0;
-    if (b.rows_estimated && p.rows_per_second > 0)
-      p.eta_seconds =
-          std::max(0.0, (*b.rows_estimated - static_cast<double>(done.rows)) / p.rows_per_second);
+    p.rows_per_second = status.rows_per_second;
+    p.eta_seconds = status.eta_seconds;
     p.finished = final;
     if (observer_.backfill_progress) observer_.backfill_progress(p);
     // Without a progress callback (a terminal's bar), a log line every few seconds.

@@ -47,20 +47,26 @@ std::string write_backfill_checkpoint(const BackfillCheckpoint& c) {
 std::optional<BackfillStatus> backfill_status(const Attempt& attempt) {
   auto c = read_backfill_checkpoint(attempt);
   if (!c) return std::nullopt;
+  return backfill_status(*c);
+}
+
+BackfillStatus backfill_status(const BackfillCheckpoint& checkpoint) {
   BackfillStatus s;
-  s.statement = c->statement;
-  s.table = c->table;
-  s.after = c->after;
-  s.rows_done = c->rows;
-  s.batches = c->batches;
-  s.elapsed_ms = c->elapsed_ms;
-  s.rows_estimated = c->rows_estimated;
-  s.finished = c->finished;
-  if (c->elapsed_ms > 0)
-    s.rows_per_second = static_cast<double>(c->rows) * 1000.0 / static_cast<double>(c->elapsed_ms);
-  if (c->rows_estimated && s.rows_per_second > 0)
+  s.statement = checkpoint.statement;
+  s.table = checkpoint.table;
+  s.after = checkpoint.after;
+  s.rows_done = checkpoint.rows;
+  s.batches = checkpoint.batches;
+  s.elapsed_ms = checkpoint.elapsed_ms;
+  s.rows_estimated = checkpoint.rows_estimated;
+  s.finished = checkpoint.finished;
+  if (checkpoint.elapsed_ms > 0)
+    s.rows_per_second =
+        static_cast<double>(checkpoint.rows) * 1000.0 / static_cast<double>(checkpoint.elapsed_ms);
+  if (checkpoint.rows_estimated && s.rows_per_second > 0)
     s.eta_seconds =
-        std::max(0.0, (*c->rows_estimated - static_cast<double>(c->rows)) / s.rows_per_second);
+        std::max(0.0, (*checkpoint.rows_estimated - static_cast<double>(checkpoint.rows)) /
+                          s.rows_per_second);
   return s;
 }
 

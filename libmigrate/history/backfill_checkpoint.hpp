@@ -32,4 +32,8 @@ std::optional<BackfillCheckpoint> read_backfill_checkpoint(const Attempt& attemp
 
 std::string write_backfill_checkpoint(const BackfillCheckpoint& checkpoint);
 
+// What `status` says of a backfill at this checkpoint: rate over the time spent, ETA from the
+// estimate (migrate::backfill_status reads the attempt's checkpoint into this).
+BackfillStatus backfill_status(const BackfillCheckpoint& checkpoint);
+
 }  // namespace migrate
