@@ -401,10 +401,10 @@ TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
   EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
                           "history_format = 3"),
             std::vector<std::string>{"upgraded from format 2"});
-  EXPECT_EQ(target->query("SELECT attempt_id || '|' || statement_index || '|' || duration_ms || "
-                          "'|' || coalesce(estimate_p50_ms, -1) FROM migrate_history_statements "
-                          "s JOIN migrate_history h ON h.id = s.attempt_id WHERE h.version = '1' "
-                          "ORDER BY 1"),
+  EXPECT_EQ(target->query("SELECT s.attempt_id || '|' || s.statement_index || '|' || "
+                          "s.duration_ms || '|' || coalesce(s.estimate_p50_ms, -1) FROM "
+                          "migrate_history_statements s JOIN migrate_history h ON h.id = "
+                          "s.attempt_id WHERE h.version = '1' ORDER BY 1"),
             (std::vector<std::string>{before[0] + "|-1", before[1] + "|-1"}));
   // Version 2's statement was estimated before it ran, and the estimate was kept beside it.
   EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN migrate_history "
