@@ -98,10 +98,8 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   const double median = sorted[sorted.size() / 2];
   const double p90 = sorted[std::min(sorted.size() - 1, (sorted.size() * 9) / 10)];
   Rate r;
-  r.point = {1, median * growth_of(1, g), g};
-  r.point.units = 1;
   // One unit of growth: scaled_ms(point, n) = median * growth(n) / growth(1).
-  r.point.elapsed_ms = median * growth_of(1, g);
+  r.point = {1, median * growth_of(1, g), g};
   r.source = RateSource::kHistory;
   // The recorded spread, and never tighter than calibration's: one or two runs say little.
   r.p90_factor = std::max(1.5, p90 / median);
@@ -245,7 +243,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     e.basis = why + "; " + source_words(r, inputs);
   };
   if (w.kind == WorkKind::kCatalogOnly && !facts.backfill) {
-    catalog_only("catalog only");
+    catalog_only("catalog only: no existing row read or rewritten");
     return e;
   }
   if (!t && !facts.backfill && !(w.kind == WorkKind::kDataChange && facts.planned_rows)) {
