@@ -50,6 +50,9 @@ struct TableStatistics {
   std::vector<bool> index_variable_width;
   std::map<std::string, bool> column_variable_width;    // column (lower case) -> variable-width
   std::map<std::string, std::string> constraint_kinds;  // name -> "check", "foreign key", ...
+  // Set when the table exists but its statistics could not be read (a lock held on it outlasted
+  // the probe's lock_timeout): why, in words; the other fields are then empty.
+  std::string unavailable;
 };
 
 class Backend {

@@ -255,6 +255,10 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
                              name));
     return e;
   }
+  if (t && !t->unavailable.empty()) {
+    e.basis = fmt::format("no basis: the catalog did not answer for {} ({})", name, t->unavailable);
+    return e;
+  }
   if (t && !t->rows && t->heap_bytes > 0) {
     e.basis = fmt::format("catalog never analyzed: ANALYZE {} for an estimate", name);
     return e;

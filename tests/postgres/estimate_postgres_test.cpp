@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <vector>
@@ -254,6 +255,33 @@ TEST(PostgresEstimates, ApplyKeepsEachEstimateBesideItsDurationAndTheNextPlanLea
                                   "migrate_history_statements WHERE work = 'rewrite'")
                             .at(0)),
               1.0);
+}
+
+// Estimating never queues behind a lock: a table someone holds ACCESS EXCLUSIVE on is reported
+// as unreadable after the probe's lock_timeout, and the other tables are estimated all the same.
+TEST(PostgresEstimates, ALockedTableCostsOnlyItsOwnEstimate) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  make_orders(*db);
+  db->execute("CREATE TABLE busy (id bigint PRIMARY KEY, v int)");
+  db->execute("INSERT INTO busy SELECT g, g FROM generate_series(1, 1000) g");
+  db->execute("ANALYZE busy");
+  TestWorkspace ws;
+  ws.write_migration("V1__both.up.sql",
+                     "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n"
+                     "ALTER TABLE busy ALTER COLUMN v SET NOT NULL;\n");
+  pqxx::connection holder(db->url());
+  pqxx::work hold(holder);
+  hold.exec("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE");
+  Options o = options_for(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(100);
+  auto plan = Migrator(o).plan_apply(std::nullopt);
+  ASSERT_TRUE(plan.ok()) << plan.error().describe();
+  const auto& statements = plan.value().steps.at(0).statements;
+  EXPECT_TRUE(statements.at(0).estimate.p50_ms) << statements.at(0).estimate.basis;
+  EXPECT_FALSE(statements.at(1).estimate.p50_ms);
+  EXPECT_TRUE(has(statements.at(1).estimate.basis, "no basis: the catalog did not answer for busy"))
+      << statements.at(1).estimate.basis;
+  hold.abort();
 }
 
 }  // namespace
