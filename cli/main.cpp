@@ -12,6 +12,7 @@
 
 #include "cli/backfill_progress_bar.hpp"
 #include "cli/commands/apply_command.hpp"
+#include "cli/commands/calibrate_command.hpp"
 #include "cli/commands/command.hpp"
 #include "cli/commands/config_command.hpp"
 #include "cli/commands/lint_command.hpp"
@@ -170,6 +171,7 @@ int run(int argc, char** argv) {
       add_status_command(app),
       add_rollback_command(app, migrator_flags),
       add_resolve_command(app),
+      add_calibrate_command(app),
       add_validate_command(app, migrator_flags),
       add_new_command(app),
       add_config_command(app),

@@ -6,6 +6,7 @@
 
 #include "cli/commands/lint_command.hpp"
 #include "migrate/database_url.hpp"
+#include "migrate/estimate.hpp"
 
 namespace migrate::cli {
 
@@ -158,6 +159,27 @@ std::string render_backfill_text(const PlannedBackfill& b) {
   return out;
 }
 
+json to_json(const Estimate& e) {
+  auto number = [](const std::optional<double>& v) {
+    return v ? json(std::round(*v * 10) / 10) : json(nullptr);
+  };
+  return {{"p50_ms", number(e.p50_ms)}, {"p90_ms", number(e.p90_ms)},
+          {"lock", to_string(e.lock)},   {"lock_ms", number(e.lock_ms)},
+          {"rows", number(e.rows)},      {"basis", e.basis}};
+}
+
+// "1.2 s (p90 1.8 s), ACCESS EXCLUSIVE held 1.2 s, 1.2M rows": unknown parts are left out.
+std::string render_estimate_text(const Estimate& e) {
+  std::string out =
+      e.p50_ms ? fmt::format("{} (p90 {})", human_duration(*e.p50_ms), human_duration(*e.p90_ms))
+               : "unknown";
+  if (e.lock != LockLevel::kNone)
+    out += fmt::format(", {} held {}", to_string(e.lock),
+                       e.lock_ms ? human_duration(*e.lock_ms) : "for an unknown time");
+  if (e.rows) out += fmt::format(", {} rows", human_count(*e.rows));
+  return out;
+}
+
 json to_json(const Plan& p) {
   json steps = json::array();
   for (const auto& s : p.steps) {
@@ -172,7 +194,8 @@ json to_json(const Plan& p) {
                             {"autocommit", st.autocommit},
                             {"takes_relation_lock", st.takes_relation_lock},
                             {"relations", st.relations},
-                            {"backfill", st.backfill ? to_json(*st.backfill) : json(nullptr)}});
+                            {"backfill", st.backfill ? to_json(*st.backfill) : json(nullptr)},
+                            {"estimate", to_json(st.estimate)}});
     steps.push_back(
         {{"kind", s.kind == StepKind::kApply ? "apply" : "revert"},
          {"version", s.version},
@@ -188,12 +211,14 @@ json to_json(const Plan& p) {
          {"statements", statements},
          {"backfill_check", s.backfill_check ? json(*s.backfill_check) : json(nullptr)},
          {"history_writes", s.history_writes},
-         {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)}});
+         {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)},
+         {"estimate", to_json(s.estimate)}});
   }
   return json{{"dialect", to_string(p.dialect)},
               {"current_version", optional_string(p.current_version)},
               {"target_version", optional_string(p.target_version)},
-              {"steps", steps}};
+              {"steps", steps},
+              {"estimate", to_json(p.estimate)}};
 }
 
 json to_json(const RunReport& r) {
@@ -334,13 +359,22 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
         sql += " ...";
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
       if (st.backfill) out += render_backfill_text(*st.backfill);
+      out += fmt::format("       estimate: {}\n         basis: {}\n", render_estimate_text(st.estimate),
+                         st.estimate.basis);
     }
     if (s.backfill_check)
       out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
+    if (!s.statements.empty())
+      out += fmt::format("  estimate for version {}: {}{}\n", s.version,
+                         render_estimate_text(s.estimate),
+                         s.estimate.p50_ms ? "" : " (" + s.estimate.basis + ")");
     if (s.analysis) out += render_analysis_text(*s.analysis, "  ");
     for (const auto& w : s.history_writes) out += "  history: " + w + "\n";
   }
+  if (!plan.steps.empty())
+    out += fmt::format("\nEstimate for the plan: {}{}\n", render_estimate_text(plan.estimate),
+                       plan.estimate.p50_ms ? "" : " (" + plan.estimate.basis + ")");
   return out;
 }
 

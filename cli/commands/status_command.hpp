@@ -15,9 +15,10 @@ namespace migrate::cli {
 
 Command add_status_command(CLI::App& app);
 
-// Prints `statuses` and the current lock holders; `footer` follows the text report.
+// Prints `statuses` and the current lock holders; `footer` follows the text report. `verbose`
+// adds each shown attempt's statement records (duration beside estimate).
 int finish_status_report(const CommandContext& ctx,
                          const Result<std::vector<VersionStatus>>& statuses,
-                         const std::string& footer);
+                         const std::string& footer, bool verbose = false);
 
 }  // namespace migrate::cli

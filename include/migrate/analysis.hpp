@@ -67,6 +67,31 @@ struct Finding {
   std::string suppression_reason;
 };
 
+// What a statement does to the data already in a table: what its runtime scales with
+// (docs/estimates.md).
+enum class WorkKind {
+  kCatalogOnly,    // changes the catalog only: about as long as a round trip
+  kRewrite,        // writes a new copy of the table and rebuilds every index on it
+  kScan,           // reads every row once (SET NOT NULL, VALIDATE of a CHECK)
+  kForeignKeyScan, // checks every row against the referenced table (VALIDATE of a FOREIGN KEY)
+  kIndexBuild,     // sorts the table's rows into a new index
+  kDataChange,     // UPDATE, DELETE, INSERT ... SELECT, MERGE: per row touched
+  kUnknown,        // does work the estimator does not model (REINDEX, REFRESH, DO blocks...)
+};
+const char* to_string(WorkKind k) noexcept;  // "catalog-only", "rewrite", "scan", ...
+
+struct StatementWork {
+  WorkKind kind = WorkKind::kCatalogOnly;
+  std::string table;  // the relation worked on, as written; empty for catalog-only work
+  // Index builds: CONCURRENTLY, and the key columns ("" for an expression): the catalog says
+  // whether one is variable-width (text...), which sorts slower than fixed-width keys.
+  bool concurrent = false;
+  std::vector<std::string> key_columns;
+  // kScan and kForeignKeyScan from VALIDATE CONSTRAINT: the constraint, whose kind the catalog
+  // tells (a CHECK scans, a FOREIGN KEY joins).
+  std::string constraint;
+};
+
 struct StatementAnalysis {
   int index = 0;
   int line = 0;
@@ -77,6 +102,7 @@ struct StatementAnalysis {
   bool rewrites_table = false;
   bool scans_table = false;
   bool can_run_in_transaction = true;
+  StatementWork work;  // for runtime estimates
   std::vector<Finding> findings;
 };
 

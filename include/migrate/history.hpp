@@ -12,10 +12,11 @@
 namespace migrate {
 
 // The history's format. 1: the attempt table of 0.1.0. 2: adds per-statement records (a second
-// table) and a step checkpoint column. A format-1 table is upgraded in place by the next apply or
-// rollback (in a transaction, under the migration lock); a table of a newer format is refused,
-// never rewritten.
-inline constexpr int kHistoryFormatVersion = 2;
+// table) and a step checkpoint column. 3: adds each statement's estimate beside its actual
+// duration, and the calibration table (`migrate calibrate`). An older table is upgraded in place
+// by the next apply, rollback or calibrate (in a transaction, under the migration lock); a table
+// of a newer format is refused, never rewritten.
+inline constexpr int kHistoryFormatVersion = 3;
 
 enum class Direction { kUp, kDown, kInit };
 const char* to_string(Direction d) noexcept;  // "up", "down", "init"
@@ -63,6 +64,13 @@ struct StatementRecord {
   // succeeded.
   std::int64_t lock_wait_ms = 0;
   int lock_retries = 0;
+  // The plan's estimate for the statement (format 3; absent before, or when there was none):
+  // what it expected, and what the time scales with (Estimate::work and Estimate::scale), which
+  // later estimates on this database learn from.
+  std::optional<std::int64_t> estimate_p50_ms;
+  std::optional<std::int64_t> estimate_p90_ms;
+  std::string work;
+  std::optional<double> scale;
 };
 
 // Another database session, as PostgreSQL's pg_stat_activity describes it.

@@ -14,6 +14,7 @@
 
 #include "migrate/analysis.hpp"
 #include "migrate/error.hpp"
+#include "migrate/estimate.hpp"
 #include "migrate/history.hpp"
 #include "migrate/log.hpp"
 #include "migrate/plan.hpp"
@@ -136,6 +137,24 @@ class Migrator {
   // kChecksumMismatch when the statements before it changed in the file. Returns the attempt
   // written.
   Result<Attempt> resolve(const std::string& version, int statement, bool done);
+
+  // `migrate calibrate` (docs/estimates.md): measures this server's throughput for scans,
+  // rewrites, index builds, validations and row updates on a scratch table it creates and drops
+  // (PostgreSQL: in a schema of its own, migrate_calibration_<pid>; SQLite: in an in-memory
+  // database, never the target), then stores the rates in the history's database, where plans
+  // read them. Takes the migration lock (it waits for a running apply, and apply waits for it)
+  // and creates or upgrades the history tables. Fails with kStatementFailed naming the
+  // measurement that failed (nothing of the calibration is left behind), kRunInProgress, or the
+  // backend's errors. Takes a few seconds at the default size.
+  Result<Calibration> calibrate(const CalibrateOptions& options = {});
+
+  // The calibration plans use now; nullopt when the database was never calibrated. Reads only.
+  Result<std::optional<Calibration>> calibration() const;
+
+  // Every statement record of the history (history.md: per-statement records), by attempt and
+  // statement: durations beside the plan's estimates, for `status --verbose`. Reads only; empty
+  // without a history or for a format-1 history.
+  Result<std::vector<StatementRecord>> statement_records() const;
 
  private:
   Options options_;

@@ -11,6 +11,7 @@
 
 #include "migrate/analysis.hpp"
 #include "migrate/dialect.hpp"
+#include "migrate/estimate.hpp"
 #include "migrate/history.hpp"
 #include "migrate/source.hpp"
 #include "migrate/statement_outcome.hpp"
@@ -82,6 +83,7 @@ struct PlannedStatement {
   OutcomeRecovery recovery = OutcomeRecovery::kUnknown;
   // Set for the data statements of a `-- migrate:backfill` migration: run in batches.
   std::optional<PlannedBackfill> backfill;
+  Estimate estimate;  // filled by plan_apply / plan_rollback and by apply before it runs
 };
 
 enum class StepKind { kApply, kRevert };
@@ -113,6 +115,9 @@ struct PlannedStep {
   // What the analyzer says about the step's file (the up file of an apply step, the down file
   // of a revert step): class, locks, findings.
   std::optional<MigrationAnalysis> analysis;
+  // The statements' estimates summed; the lock is the strongest any statement holds, for as
+  // long as it is held.
+  Estimate estimate;
 };
 
 struct Plan {
@@ -125,6 +130,7 @@ struct Plan {
   // Migrator::plan_apply and plan_rollback, which still return the plan; apply and rollback
   // return it as their error.
   std::optional<Error> refusal;
+  Estimate estimate;  // the steps' estimates summed
 };
 
 struct RollbackTarget {

@@ -29,6 +29,26 @@ const char* to_string(Severity s) noexcept {
   return "warning";
 }
 
+const char* to_string(WorkKind k) noexcept {
+  switch (k) {
+    case WorkKind::kCatalogOnly:
+      return "catalog-only";
+    case WorkKind::kRewrite:
+      return "rewrite";
+    case WorkKind::kScan:
+      return "scan";
+    case WorkKind::kForeignKeyScan:
+      return "foreign-key-scan";
+    case WorkKind::kIndexBuild:
+      return "index-build";
+    case WorkKind::kDataChange:
+      return "data-change";
+    case WorkKind::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
 const char* to_string(LockLevel l) noexcept {
   switch (l) {
     case LockLevel::kNone:

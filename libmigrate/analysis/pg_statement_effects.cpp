@@ -72,6 +72,40 @@ namespace {
 using Json = nlohmann::json;
 using namespace pgtree;
 
+// A statement with several commands (ALTER TABLE a, b) does the costliest one's work; a rewrite
+// also rebuilds every index, so it covers a scan and an index build of the same table.
+int work_cost_rank(WorkKind k) {
+  switch (k) {
+    case WorkKind::kCatalogOnly:
+      return 0;
+    case WorkKind::kScan:
+      return 1;
+    case WorkKind::kForeignKeyScan:
+      return 2;
+    case WorkKind::kIndexBuild:
+      return 3;
+    case WorkKind::kDataChange:
+      return 4;
+    case WorkKind::kRewrite:
+      return 5;
+    case WorkKind::kUnknown:
+      return 6;
+  }
+  return 6;
+}
+
+void raise_work(StatementAnalysis& a, WorkKind kind, const std::string& table) {
+  if (work_cost_rank(kind) <= work_cost_rank(a.work.kind)) return;
+  a.work.kind = kind;
+  a.work.table = table;
+}
+
+// The key columns of an index build ("" for an expression), for the estimator's sort cost.
+void index_keys(StatementAnalysis& a, const std::vector<std::string>& columns) {
+  a.work.key_columns = columns;
+  if (a.work.key_columns.empty()) a.work.key_columns.push_back("");
+}
+
 LockLevel stronger(LockLevel a, LockLevel b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
@@ -249,16 +283,22 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
         if (t == "CONSTR_IDENTITY") identity = true;
         if (t == "CONSTR_FOREIGN")
           lock(a, relation_name(child(*c, "pktable")), LockLevel::kShareRowExclusive);
-        if (t == "CONSTR_UNIQUE" || t == "CONSTR_PRIMARY") a.scans_table = true;
+        if (t == "CONSTR_UNIQUE" || t == "CONSTR_PRIMARY") {
+          a.scans_table = true;
+          raise_work(a, WorkKind::kIndexBuild, table);
+          index_keys(a, {text(col, "colname")});
+        }
       }
       std::string type = dotted_name(child(child(col, "typeName"), "names"));
       bool serial = type == "serial" || type == "bigserial" || type == "smallserial";
       if (volatile_default || stored || identity || serial ||
           (has_default && ctx.server_version() < 110000)) {
         a.rewrites_table = true;
+        raise_work(a, WorkKind::kRewrite, table);
       }
     } else if (subtype == "AT_AlterColumnType") {
       a.rewrites_table = true;  // unless binary-coercible; the rule looks closer
+      raise_work(a, WorkKind::kRewrite, table);
       cls = MigrationClass::kBreaking;
     } else if (subtype == "AT_AddConstraint") {
       const Json& con = child(def, "Constraint");
@@ -268,16 +308,33 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
         level = LockLevel::kShareRowExclusive;
         lock(a, relation_name(child(con, "pktable")), LockLevel::kShareRowExclusive);
         a.scans_table = a.scans_table || !not_valid;
+        if (!not_valid) raise_work(a, WorkKind::kForeignKeyScan, table);
       } else if (t == "CONSTR_CHECK") {
         a.scans_table = a.scans_table || !not_valid;
+        if (!not_valid) {
+          raise_work(a, WorkKind::kScan, table);
+          a.work.constraint = text(con, "conname").empty() ? "check" : text(con, "conname");
+        }
       } else if (t == "CONSTR_UNIQUE" || t == "CONSTR_PRIMARY" || t == "CONSTR_EXCLUSION") {
-        a.scans_table = a.scans_table || text(con, "indexname").empty();  // USING INDEX: no build
+        const bool builds = text(con, "indexname").empty();  // USING INDEX: no build
+        a.scans_table = a.scans_table || builds;
+        if (builds) {
+          raise_work(a, WorkKind::kIndexBuild, table);
+          std::vector<std::string> keys;
+          for (const auto& k : child(con, "keys"))
+            keys.push_back(text(child(k, "String"), "sval"));
+          index_keys(a, keys);
+        }
       }
     } else if (subtype == "AT_ValidateConstraint") {
       level = LockLevel::kShareUpdateExclusive;
       a.scans_table = true;
+      // Which kind of constraint it is only the catalog knows: the estimator asks it.
+      raise_work(a, WorkKind::kScan, table);
+      a.work.constraint = text(*cmd, "name");
     } else if (subtype == "AT_SetNotNull") {
       a.scans_table = true;
+      raise_work(a, WorkKind::kScan, table);
     } else if (subtype == "AT_DropNotNull" || subtype == "AT_DropColumn") {
       cls = MigrationClass::kBreaking;
     } else if (subtype == "AT_DropConstraint" || subtype == "AT_ColumnDefault") {
@@ -299,9 +356,11 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
       lock(a, relation_name(child(child(def, "PartitionCmd"), "name")),
            LockLevel::kAccessExclusive);
       a.scans_table = true;
+      raise_work(a, WorkKind::kScan, table);
     } else if (subtype == "AT_SetTableSpace" || subtype == "AT_SetLogged" ||
                subtype == "AT_SetUnLogged") {
       a.rewrites_table = true;
+      raise_work(a, WorkKind::kRewrite, table);
     } else if (subtype == "AT_EnableTrig" || subtype == "AT_DisableTrig" ||
                subtype == "AT_EnableTrigAll" || subtype == "AT_DisableTrigAll" ||
                subtype == "AT_EnableTrigUser" || subtype == "AT_DisableTrigUser") {
@@ -335,6 +394,12 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     lock(a, relation_name(child(node, "relation")),
          flag(node, "concurrent") ? LockLevel::kShareUpdateExclusive : LockLevel::kShare);
     a.scans_table = true;
+    raise_work(a, WorkKind::kIndexBuild, relation_name(child(node, "relation")));
+    a.work.concurrent = flag(node, "concurrent");
+    std::vector<std::string> keys;
+    for (const auto& param : child(node, "indexParams"))
+      keys.push_back(text(child(param, "IndexElem"), "name"));  // "" for an expression
+    index_keys(a, keys);
   } else if (t == "CreateStmt") {
     // The new relation (invisible to others until commit) is ACCESS EXCLUSIVE; LIKE sources are
     // read; REFERENCES adds triggers to the referenced table (SHARE ROW EXCLUSIVE, as CREATE
@@ -363,6 +428,10 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
          LockLevel::kAccessExclusive);
     if (t == "ViewStmt" && flag(node, "replace"))
       a.migration_class = MigrationClass::kBackwardCompatible;
+    // CREATE TABLE AS / MATERIALIZED VIEW writes every row its query returns (the planner's
+    // estimate of the query, when connected).
+    if (t == "CreateTableAsStmt" && !flag(into.contains("IntoClause") ? into["IntoClause"] : into, "skipData"))
+      raise_work(a, WorkKind::kDataChange, "");
   } else if (t == "CreateSeqStmt") {
     all(LockLevel::kAccessExclusive);
   } else if (t == "AlterSeqStmt") {
@@ -385,9 +454,11 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     std::string target = relation_name(child(node, "relation"));
     a.migration_class = ctx.created_in_this_migration(target) ? MigrationClass::kAdditive
                                                               : MigrationClass::kDataBackfill;
+    raise_work(a, WorkKind::kDataChange, target);
   } else if (t == "CopyStmt") {
     all(flag(node, "is_from") ? LockLevel::kRowExclusive : LockLevel::kAccessShare);
     if (flag(node, "is_from")) a.migration_class = MigrationClass::kDataBackfill;
+    if (flag(node, "is_from")) raise_work(a, WorkKind::kUnknown, relation_name(child(node, "relation")));
   } else if (t == "TruncateStmt") {
     all(LockLevel::kAccessExclusive);
     a.migration_class = MigrationClass::kBreaking;
@@ -405,6 +476,7 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "RefreshMatViewStmt") {
     all(flag(node, "concurrent") ? LockLevel::kExclusive : LockLevel::kAccessExclusive);
     a.scans_table = true;
+    raise_work(a, WorkKind::kUnknown, relation_name(child(node, "relation")));
   } else if (t == "VacuumStmt") {
     bool full = false;
     for (const auto& opt : child(node, "options"))
@@ -412,9 +484,13 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
     all(full ? LockLevel::kAccessExclusive : LockLevel::kShareUpdateExclusive);
     a.rewrites_table = full;
     a.scans_table = true;
+    raise_work(a, full ? WorkKind::kRewrite : WorkKind::kScan,
+               info.relations.empty() ? std::string() : info.relations.front());
+    if (info.relations.empty()) raise_work(a, WorkKind::kUnknown, "");  // the whole database
   } else if (t == "ClusterStmt") {
     all(LockLevel::kAccessExclusive);
     a.rewrites_table = true;
+    raise_work(a, WorkKind::kRewrite, info.relations.empty() ? std::string() : info.relations.front());
   } else if (t == "ReindexStmt") {
     // REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on each index it rebuilds, which
     // blocks the reads planned with that index; CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on both.
@@ -423,6 +499,7 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
         : text(node, "kind") == "REINDEX_OBJECT_INDEX" ? LockLevel::kAccessExclusive
                                                        : LockLevel::kShare);
     a.scans_table = true;
+    raise_work(a, WorkKind::kUnknown, info.relations.empty() ? std::string() : info.relations.front());
   } else if (t == "LockStmt") {
     all(lock_mode(child(node, "mode").is_number() ? child(node, "mode").get<int>() : 8));
   } else if (t == "CommentStmt") {
@@ -440,6 +517,7 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "DoStmt" || t == "CallStmt" || t == "ExecuteStmt") {
     a.migration_class =
         MigrationClass::kBackwardCompatible;  // unknowable; the opaque-sql rule says so
+    raise_work(a, WorkKind::kUnknown, "");
   } else if (t == "DropdbStmt" || t == "DropTableSpaceStmt") {
     a.migration_class = MigrationClass::kBreaking;
   } else if (info.takes_relation_lock) {

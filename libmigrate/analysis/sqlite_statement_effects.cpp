@@ -324,9 +324,12 @@ StatementAnalysis sqlite_statement_effects(const SqliteStatementFacts& f,
   if (act.starts_with("CREATE TABLE") || act == "CREATE VIRTUAL TABLE" ||
       act == "CREATE TEMP TABLE") {
     lock(a, f.table);
+    if (act == "CREATE TABLE AS SELECT")  // copies its source's rows
+      a.work = {WorkKind::kDataChange, f.read_tables.front(), false, {}, ""};
   } else if (act == "CREATE INDEX" || act == "CREATE UNIQUE INDEX") {
     lock(a, f.table);
     a.scans_table = true;
+    a.work = {WorkKind::kIndexBuild, f.table, false, {""}, ""};
   } else if (act == "CREATE VIEW") {
     lock(a, f.table);
   } else if (act == "CREATE TRIGGER") {
@@ -351,19 +354,35 @@ StatementAnalysis sqlite_statement_effects(const SqliteStatementFacts& f,
       a.migration_class = MigrationClass::kBackwardCompatible;
   } else if (act.starts_with("ALTER TABLE")) {
     lock(a, f.table);
-    if (act == "ALTER TABLE DROP COLUMN") a.rewrites_table = true;
+    if (act == "ALTER TABLE DROP COLUMN") {
+      a.rewrites_table = true;
+      a.work = {WorkKind::kRewrite, f.table, false, {}, ""};
+    }
     if (act == "ALTER TABLE ADD COLUMN") {
       // A CHECK or NOT NULL generated column makes SQLite verify every existing row.
       for (const auto& x : f.actions)
         if (x.code == SQLITE_PRAGMA && sqlite_lower(x.arg1) == "quick_check") a.scans_table = true;
+      if (a.scans_table) a.work = {WorkKind::kScan, f.table, false, {}, ""};
     } else if (!new_table && act != "ALTER TABLE") {
       a.migration_class = MigrationClass::kBreaking;  // DROP COLUMN, RENAME COLUMN, RENAME TO
     }
   } else if (act == "INSERT" || act == "UPDATE" || act == "DELETE") {
     if (!new_table) a.migration_class = MigrationClass::kDataBackfill;
+    // An INSERT ... SELECT costs per row read from its source; a plain INSERT is a round trip.
+    const std::string& source =
+        act == "INSERT" ? (f.read_tables.empty() ? std::string() : f.read_tables.front()) : f.table;
+    if (!source.empty()) {
+      a.work = {WorkKind::kDataChange, source, false, {}, ""};
+    } else if (std::any_of(f.actions.begin(), f.actions.end(),
+                           [](const SqliteAction& x) { return x.code == SQLITE_RECURSIVE; })) {
+      // INSERT from a recursive CTE (a generator): rows nobody can count before it runs.
+      // INSERT ... VALUES stays catalog-only work: a round trip.
+      a.work = {WorkKind::kUnknown, "", false, {}, ""};
+    }
   } else if (act == "VACUUM") {
     a.can_run_in_transaction = false;
     a.rewrites_table = true;
+    a.work = {WorkKind::kUnknown, "", false, {}, ""};
   }
   for (const auto& t : f.written_tables) lock(a, t);
   return a;

@@ -40,6 +40,18 @@ struct StepSession {
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
 
+// What the catalog says about one table's size and shape, for runtime estimates.
+struct TableStatistics {
+  // Rows (pg_class.reltuples; SQLite: counted). nullopt: never analyzed, though not empty.
+  std::optional<double> rows;
+  double heap_bytes = 0;   // the table itself (pg_relation_size; SQLite: its pages, via dbstat)
+  double total_bytes = 0;  // with indexes and TOAST (pg_total_relation_size)
+  // One entry per index: true when a key is variable-width (text, an expression).
+  std::vector<bool> index_variable_width;
+  std::map<std::string, bool> column_variable_width;    // column (lower case) -> variable-width
+  std::map<std::string, std::string> constraint_kinds;  // name -> "check", "foreign key", ...
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -91,6 +103,17 @@ class Backend {
   };
   virtual CatalogFacts catalog_facts(const std::vector<std::string>& relations,
                                      std::chrono::milliseconds lock_timeout) = 0;
+
+  // Size and shape of each of `relations` that exists (keyed as given), for runtime estimates.
+  // Catalog reads only, never a scan; PostgreSQL probes under `lock_timeout` and gives up on a
+  // relation (leaving it out, with a warning) rather than wait.
+  virtual std::map<std::string, TableStatistics> table_statistics(
+      const std::vector<std::string>& relations, std::chrono::milliseconds lock_timeout) = 0;
+  // The planner's estimate of the rows a data statement (UPDATE, DELETE, INSERT ... SELECT,
+  // CREATE TABLE AS) touches: PostgreSQL's EXPLAIN, which plans but never executes. nullopt when
+  // it cannot say (a table it names does not exist yet, a parameter, SQLite).
+  virtual std::optional<double> planned_rows(const std::string& sql,
+                                             std::chrono::milliseconds lock_timeout) = 0;
 
   // The sessions that blocked the last statement that failed on lock_timeout.
   virtual std::vector<DatabaseSession> last_blockers() const = 0;

@@ -8,6 +8,7 @@
 #include "libmigrate/exec/preflight.hpp"
 #include "libmigrate/exec/step_executor.hpp"
 #include "libmigrate/plan/backfill_plan.hpp"
+#include "libmigrate/plan/plan_estimates.hpp"
 
 namespace migrate {
 namespace {
@@ -80,6 +81,9 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     // file (apply) or a down file (rollback), is refused before the history is touched.
     analyze_plan(request.source, plan, backend, request.analysis_policy);
     refuse_before_running(plan, request.analysis_policy);
+    // Estimated now so that each statement's record keeps its estimate beside its duration.
+    estimate_plan(plan, backend, read_estimate_inputs(history, plan.dialect),
+                  request.analysis_policy.probe_lock_timeout);
     preflight(backend, plan, policy);
 
     // Everything that could refuse has passed: create the history tables, or upgrade a table of

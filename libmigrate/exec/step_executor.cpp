@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <thread>
 
@@ -127,6 +128,21 @@ void StepExecutor::remember(const Attempt& attempt) {
   written_.push_back(attempt);
 }
 
+namespace {
+
+// The plan's estimate beside the actual duration, for a statement that really ran: later
+// estimates learn rates from these records (a statement skipped because its effect was already
+// there took no time and would teach a wrong one, so it gets no work kind).
+void record_estimate(StatementRecord& record, const PlannedStatement& s) {
+  const Estimate& e = s.estimate;
+  if (e.p50_ms) record.estimate_p50_ms = static_cast<std::int64_t>(std::llround(*e.p50_ms));
+  if (e.p90_ms) record.estimate_p90_ms = static_cast<std::int64_t>(std::llround(*e.p90_ms));
+  record.work = e.work;
+  record.scale = e.scale;
+}
+
+}  // namespace
+
 void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement& s,
                                  const StepSession& session,
                                  std::vector<StatementRecord>& records) {
@@ -164,6 +180,7 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
     } forget{backend_, s.may_change_settings};
     record.rows_affected = backend_.execute(statement, session);
     if (index) check_concurrent_index(backend_, *index, statement, session);
+    record_estimate(record, s);
   }
   record.duration_ms = elapsed_ms(start);
   if (auto it = lock_waits_.find(s.index); it != lock_waits_.end()) {
@@ -461,6 +478,8 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
         const BackfillRunner::Result done = runner.run(step, s, attempt, batch);
         record.rows_affected = done.rows;
         record.duration_ms = elapsed_ms(started);
+        // A resumed backfill's duration covers only the rest of its walk: not a whole run.
+        if (s.backfill->batches_done == 0) record_estimate(record, s);
         if (auto it = lock_waits_.find(s.index); it != lock_waits_.end()) {
           record.lock_wait_ms = it->second.ms;
           record.lock_retries = it->second.retries;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
@@ -54,8 +55,8 @@ constexpr std::array<const char*, 9> kAttemptOutcomeColumns{
     "finished_at",  "success",         "error_message",     "error_code", "statement_index",
     "execution_ms", "error_statement", "progress_checksum", "checkpoint"};
 
-// Per-statement records (format 2).
-constexpr std::array<Column, 7> kStatementColumns{{
+// Per-statement records (format 2; the estimate beside the actual since format 3).
+constexpr std::array<Column, 11> kStatementColumns{{
     {"attempt_id", Kind::kBigint, false, nullptr, 2},
     {"statement_index", Kind::kInteger, false, nullptr, 2},
     {"started_at", Kind::kTimestamp, false, nullptr, 2},
@@ -63,6 +64,22 @@ constexpr std::array<Column, 7> kStatementColumns{{
     {"rows_affected", Kind::kBigint, true, nullptr, 2},
     {"lock_wait_ms", Kind::kBigint, false, "0", 2},
     {"lock_retries", Kind::kInteger, false, "0", 2},
+    {"work", Kind::kText, false, "''", 3},
+    {"scale", Kind::kBigint, true, nullptr, 3},
+    {"estimate_p50_ms", Kind::kBigint, true, nullptr, 3},
+    {"estimate_p90_ms", Kind::kBigint, true, nullptr, 3},
+}};
+
+// What `migrate calibrate` measured (format 3): one row per operation and calibration, the
+// newest of each operation in force.
+constexpr std::array<Column, 7> kCalibrationColumns{{
+    {"measured_at", Kind::kTimestamp, false, nullptr, 3},
+    {"operation", Kind::kText, false, nullptr, 3},
+    {"unit", Kind::kText, false, nullptr, 3},
+    {"units", Kind::kBigint, false, nullptr, 3},
+    {"elapsed_us", Kind::kBigint, false, nullptr, 3},
+    {"server", Kind::kText, false, nullptr, 3},
+    {"tool_version", Kind::kText, false, nullptr, 3},
 }};
 
 // PostgreSQL sends at most 65535 parameters per statement; SQLite allows 32766.
@@ -199,14 +216,39 @@ Attempt attempt_from(const SqlRow& row) {
   return a;
 }
 
+SqlValue number(const std::optional<std::int64_t>& n) {
+  return n ? number(*n) : std::nullopt;
+}
+
 std::vector<SqlValue> statement_values(std::int64_t attempt_id, const StatementRecord& r) {
   return {number(attempt_id),
           number(r.statement_index),
           text(r.started_at),
           number(r.duration_ms),
-          r.rows_affected ? number(*r.rows_affected) : std::nullopt,
+          number(r.rows_affected),
           number(r.lock_wait_ms),
-          number(r.lock_retries)};
+          number(r.lock_retries),
+          text(r.work),
+          r.scale ? number(static_cast<std::int64_t>(std::llround(*r.scale))) : std::nullopt,
+          number(r.estimate_p50_ms),
+          number(r.estimate_p90_ms)};
+}
+
+// `row`: the kStatementColumns in order (NULL for columns newer than the table).
+StatementRecord to_statement_record(const SqlRow& r) {
+  StatementRecord s;
+  s.attempt_id = to_int(r[0]);
+  s.statement_index = static_cast<int>(to_int(r[1]));
+  s.started_at = to_text(r[2]);
+  s.duration_ms = to_int(r[3]);
+  if (r[4]) s.rows_affected = to_int(r[4]);
+  s.lock_wait_ms = to_int(r[5]);
+  s.lock_retries = static_cast<int>(to_int(r[6]));
+  s.work = to_text(r[7]);
+  if (r[8]) s.scale = static_cast<double>(to_int(r[8]));
+  if (r[9]) s.estimate_p50_ms = to_int(r[9]);
+  if (r[10]) s.estimate_p90_ms = to_int(r[10]);
+  return s;
 }
 
 // A failure reading or shaping the table is a sign of a table that is not ours, unless the
@@ -233,6 +275,7 @@ HistoryStore::HistoryStore(Backend& backend, HistoryTableName name)
   };
   attempts_ = qualify(name_.table);
   statements_ = qualify(name_.table + "_statements");
+  calibration_ = qualify(name_.table + "_calibration");
 }
 
 // Parameters are always numbered in the order they appear. SQLite gets plain `?`: numbered `?N`
@@ -275,7 +318,9 @@ int HistoryStore::format() {
          "choose another history table name with --history-table (and --history-schema on "
          "PostgreSQL), or rename the existing object");
   }
-  format_ = exists(name_.schema, name_.table + "_statements") ? 2 : 1;
+  format_ = exists(name_.schema, name_.table + "_calibration")  ? 3
+            : exists(name_.schema, name_.table + "_statements") ? 2
+                                                                : 1;
   try {
     int declared = static_cast<int>(
         to_int(backend_.query(fmt::format("SELECT max(history_format) FROM {}", attempts_))[0][0]));
@@ -348,6 +393,13 @@ void HistoryStore::create_statements() {
                   statements_, columns));
 }
 
+void HistoryStore::create_calibration() {
+  std::string columns;
+  for (const auto& c : kCalibrationColumns)
+    columns += (columns.empty() ? "  " : ",\n  ") + column_ddl(dialect_, c);
+  backend_.query(fmt::format("CREATE TABLE {} (\n{}\n)", calibration_, columns));
+}
+
 int HistoryStore::ensure_current() {
   const int found = format();
   if (found > kHistoryFormatVersion) {
@@ -362,17 +414,24 @@ int HistoryStore::ensure_current() {
     create_attempts();
     note = "created";
   } else {
-    // 0.1.0's table: the new column is nullable and the new table starts empty, so every row
-    // written before stays exactly as it was.
+    // Every column added is nullable or has a default and every new table starts empty, so
+    // every row written before stays exactly as it was.
     try {
-      backend_.query(fmt::format("ALTER TABLE {} ADD COLUMN {}", attempts_,
-                                 column_ddl(dialect_, kAttemptColumns.back())));
+      if (found < 2)
+        backend_.query(fmt::format("ALTER TABLE {} ADD COLUMN {}", attempts_,
+                                   column_ddl(dialect_, kAttemptColumns.back())));
+      if (found == 2)
+        for (const auto& c : kStatementColumns)
+          if (c.since_format == 3)
+            backend_.query(fmt::format("ALTER TABLE {} ADD COLUMN {}", statements_,
+                                       column_ddl(dialect_, c)));
     } catch (const Failure& f) {
       throw foreign_table(attempts_, f);
     }
     note = fmt::format("upgraded from format {}", found);
   }
-  create_statements();
+  if (found < 2) create_statements();
+  create_calibration();
   // An `init` row records when, by which release and to which format the table was brought.
   Attempt init;
   init.direction = Direction::kInit;
@@ -560,29 +619,94 @@ void HistoryStore::update(const Attempt& attempt, const std::vector<StatementRec
   insert_statement_rows(attempt.id, statements, 0);
 }
 
+std::string HistoryStore::statement_select() {
+  std::string select;
+  for (const auto& c : kStatementColumns)
+    select += (select.empty() ? "" : ", ") +
+              (c.since_format <= format_ ? result_expression(dialect_, c) : "NULL");
+  return select;
+}
+
 std::vector<StatementRecord> HistoryStore::read_statements(std::int64_t attempt_id) {
   if (format_ < 0) format();
   if (format_ < 2) return {};
-  std::string select;
-  for (const auto& c : kStatementColumns)
-    select += (select.empty() ? "" : ", ") + result_expression(dialect_, c);
   auto rows = backend_.query(
-      fmt::format("SELECT {} FROM {} WHERE attempt_id = {}{} ORDER BY statement_index", select,
-                  statements_, placeholder(1), dialect_ == Dialect::kPostgres ? "::bigint" : ""),
+      fmt::format("SELECT {} FROM {} WHERE attempt_id = {}{} ORDER BY statement_index",
+                  statement_select(), statements_, placeholder(1),
+                  dialect_ == Dialect::kPostgres ? "::bigint" : ""),
       {number(attempt_id)});
   std::vector<StatementRecord> out;
+  for (const auto& r : rows) out.push_back(to_statement_record(r));
+  return out;
+}
+
+std::vector<StatementRecord> HistoryStore::read_all_statements() {
+  if (format_ < 0) format();
+  if (format_ < 2) return {};
+  std::vector<StatementRecord> out;
+  for (const auto& r : backend_.query(fmt::format("SELECT {} FROM {} ORDER BY attempt_id, statement_index",
+                                                  statement_select(), statements_)))
+    out.push_back(to_statement_record(r));
+  return out;
+}
+
+std::vector<StatementRecord> HistoryStore::read_estimate_samples(std::size_t limit) {
+  if (format_ < 0) format();
+  if (format_ < 3) return {};
+  std::vector<StatementRecord> out;
+  for (const auto& r : backend_.query(
+           fmt::format("SELECT {} FROM {} WHERE work <> '' AND scale > 0 ORDER BY attempt_id DESC, "
+                       "statement_index DESC LIMIT {}",
+                       statement_select(), statements_, limit)))
+    out.push_back(to_statement_record(r));
+  return out;
+}
+
+std::optional<Calibration> HistoryStore::read_calibration() {
+  if (format_ < 0) format();
+  if (format_ < 3) return std::nullopt;
+  std::string select;
+  for (const auto& c : kCalibrationColumns)
+    select += (select.empty() ? "" : ", ") + result_expression(dialect_, c);
+  // The newest measurement of each operation.
+  auto rows = backend_.query(fmt::format(
+      "SELECT {} FROM {} c WHERE NOT EXISTS (SELECT 1 FROM {} n WHERE n.operation = c.operation "
+      "AND n.measured_at > c.measured_at) ORDER BY operation",
+      select, calibration_, calibration_));
+  if (rows.empty()) return std::nullopt;
+  Calibration out;
   for (const auto& r : rows) {
-    StatementRecord s;
-    s.attempt_id = to_int(r[0]);
-    s.statement_index = static_cast<int>(to_int(r[1]));
-    s.started_at = to_text(r[2]);
-    s.duration_ms = to_int(r[3]);
-    if (r[4]) s.rows_affected = to_int(r[4]);
-    s.lock_wait_ms = to_int(r[5]);
-    s.lock_retries = static_cast<int>(to_int(r[6]));
-    out.push_back(std::move(s));
+    out.measured_at = std::max(out.measured_at, to_text(r[0]));
+    out.server = to_text(r[5]);
+    out.rates.push_back({to_text(r[1]), to_text(r[2]), static_cast<double>(to_int(r[3])),
+                         static_cast<double>(to_int(r[4])) / 1000.0});
   }
   return out;
+}
+
+void HistoryStore::write_calibration(const Calibration& calibration) {
+  std::string names, values;
+  std::vector<SqlValue> params;
+  for (const auto& c : kCalibrationColumns) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  for (const auto& r : calibration.rates) {
+    const std::vector<SqlValue> row{text(calibration.measured_at),
+                                    text(r.operation),
+                                    text(r.unit),
+                                    number(static_cast<std::int64_t>(std::llround(r.units))),
+                                    number(static_cast<std::int64_t>(std::llround(r.elapsed_ms * 1000))),
+                                    text(calibration.server),
+                                    text(std::string(kLibraryVersion))};
+    values += values.empty() ? "(" : ", (";
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      params.push_back(row[k]);
+      values += (k ? ", " : "") + placeholder(static_cast<int>(params.size()));
+      if (dialect_ == Dialect::kPostgres)
+        values += fmt::format("::{}", type_name(dialect_, kCalibrationColumns[k].kind));
+    }
+    values += ")";
+  }
+  if (params.empty()) return;
+  backend_.query(fmt::format("INSERT INTO {} ({}) VALUES {}", calibration_, names, values), params);
 }
 
 }  // namespace migrate

@@ -4,7 +4,8 @@
 // UPDATE are all generated, so the two engines cannot drift apart.
 //
 // Formats: 1 is the attempt table of 0.1.0; 2 adds the `checkpoint` column and the
-// `<table>_statements` table. ensure_current() creates the tables or upgrades a format-1 table
+// `<table>_statements` table; 3 adds each statement's estimate and work to it, and the
+// `<table>_calibration` table. ensure_current() creates the tables or upgrades an older format
 // in place, inside the caller's transaction (with the migration lock held); a newer format is
 // refused with kHistoryIncompatible.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/error/failure.hpp"
+#include "migrate/estimate.hpp"
 #include "migrate/history.hpp"
 
 namespace migrate {
@@ -55,6 +57,15 @@ class HistoryStore {
 
   // The statement records of one attempt (format 2; empty for format 1).
   std::vector<StatementRecord> read_statements(std::int64_t attempt_id);
+  // Every statement record, by attempt and statement (`status --verbose`).
+  std::vector<StatementRecord> read_all_statements();
+  // The newest `limit` records with a work kind and scale (format 3): what estimates learn from.
+  std::vector<StatementRecord> read_estimate_samples(std::size_t limit = 2000);
+
+  // The newest calibration of each operation; nullopt when never calibrated (or format < 3).
+  std::optional<Calibration> read_calibration();
+  // Appends a calibration. Precondition: ensure_current() in the open transaction.
+  void write_calibration(const Calibration& calibration);
 
   // Other libmigrate attempt tables in the database (by their columns, under any name),
   // "schema.table" on PostgreSQL: when this store's table does not exist but one of these does,
@@ -73,6 +84,8 @@ class HistoryStore {
                            const std::string& grant);
   void create_attempts();
   void create_statements();
+  void create_calibration();
+  std::string statement_select();
   void insert_statement_rows(std::int64_t attempt_id, const std::vector<StatementRecord>& rows,
                              std::size_t from);
 
@@ -81,6 +94,7 @@ class HistoryStore {
   HistoryTableName name_;
   std::string attempts_;    // quoted, schema-qualified on PostgreSQL
   std::string statements_;  // quoted, schema-qualified on PostgreSQL
+  std::string calibration_;  // quoted, schema-qualified on PostgreSQL
   int format_ = -1;         // structure format, -1 until known
   // PostgreSQL: the quoted database and role, for the GRANT a refused CREATE needs.
   std::pair<std::string, std::string> grantee_{"<database>", "<role>"};

@@ -17,7 +17,9 @@
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/run_engine.hpp"
+#include "libmigrate/exec/calibration_runner.hpp"
 #include "libmigrate/history/history_store.hpp"
+#include "libmigrate/plan/plan_estimates.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
@@ -312,6 +314,9 @@ Plan analyzed_plan(const Options& options, ReadOnlyView& view,
     plan.refusal = without_secrets(f.error(), options.database_url);
   }
   analyze_plan(view.source, plan, *view.backend, policy);
+  HistoryStore history(*view.backend, history_name(options));
+  estimate_plan(plan, *view.backend, read_estimate_inputs(history, plan.dialect),
+                policy.probe_lock_timeout);
   try {
     refuse_before_running(plan, policy);
   } catch (const Failure& f) {
@@ -514,6 +519,55 @@ Result<Attempt> Migrator::resolve(const std::string& version, int statement, boo
       backend->rollback();
       throw;
     }
+  });
+}
+
+Result<Calibration> Migrator::calibrate(const CalibrateOptions& calibrate_options) {
+  return as_result(options_, [&] {
+    auto backend = open(options_, false);
+    backend->acquire_run_lock(options_.lock_wait);
+    HistoryStore history(*backend, history_name(options_));
+    const StepSession session{true, options_.sqlite_foreign_keys, {}};
+    auto in_transaction = [&](const std::function<void()>& body) {
+      backend->begin(session, options_.lock_wait);
+      try {
+        body();
+        backend->commit(StepSession{false, session.foreign_keys, {}});
+      } catch (...) {
+        backend->rollback();
+        throw;
+      }
+    };
+    // The history first: a database that refuses the table refuses before minutes of work.
+    in_transaction([&] { history.ensure_current(); });
+    Calibration measured;
+    if (backend->dialect() == Dialect::kPostgres) {
+      measured = run_calibration(*backend, calibrate_options, options_.log);
+    } else {
+      BackendOptions scratch_options;
+      scratch_options.log = options_.log;
+      auto scratch = open_backend("sqlite::memory:", scratch_options);
+      measured = run_calibration(*scratch, calibrate_options, options_.log);
+    }
+    in_transaction([&] { history.write_calibration(measured); });
+    backend->release_run_lock();
+    return measured;
+  });
+}
+
+Result<std::optional<Calibration>> Migrator::calibration() const {
+  return as_result(options_, [&] {
+    auto backend = open(options_, true);
+    HistoryStore history(*backend, history_name(options_));
+    return history.format() == 0 ? std::optional<Calibration>() : history.read_calibration();
+  });
+}
+
+Result<std::vector<StatementRecord>> Migrator::statement_records() const {
+  return as_result(options_, [&] {
+    auto backend = open(options_, true);
+    HistoryStore history(*backend, history_name(options_));
+    return history.format() == 0 ? std::vector<StatementRecord>() : history.read_all_statements();
   });
 }
 

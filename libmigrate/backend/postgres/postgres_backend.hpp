@@ -67,6 +67,10 @@ class PostgresBackend final : public Backend {
   [[noreturn]] void refuse_pooler(const std::string& evidence);
 
   // postgres_catalog.cpp
+  std::map<std::string, TableStatistics> table_statistics(
+      const std::vector<std::string>& relations, std::chrono::milliseconds lock_timeout) override;
+  std::optional<double> planned_rows(const std::string& sql,
+                                     std::chrono::milliseconds lock_timeout) override;
   CatalogFacts catalog_facts(const std::vector<std::string>& relations,
                              std::chrono::milliseconds lock_timeout) override;
 
@@ -91,6 +95,11 @@ class PostgresBackend final : public Backend {
   std::string installed_by() override;
 
  private:
+  // postgres_catalog.cpp: `body(transaction)` in a short read transaction under the catalog
+  // probes' lock_timeout and statement_timeout.
+  template <typename Body>
+  void probe(std::chrono::milliseconds lock_timeout, Body&& body);
+
   // Runs `f` in the open transaction, or in autocommit when none is open (pqxx allows one
   // transaction object per connection at a time).
   template <typename F>

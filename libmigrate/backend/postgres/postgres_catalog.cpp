@@ -10,6 +10,8 @@
 #include "libmigrate/backend/postgres/postgres_backend.hpp"
 #include "libmigrate/error/failure.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace migrate {
 namespace {
 
@@ -39,22 +41,25 @@ std::vector<std::string> split_list(const std::string& list) {
 
 }  // namespace
 
+// Runs `body` in a read transaction with the probe's timeouts (see the file comment).
+template <typename Body>
+void PostgresBackend::probe(std::chrono::milliseconds lock_timeout, Body&& body) {
+  pqxx::work q(*work_);
+  q.exec_params(
+      "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
+      // lock_timeout 0 means "wait forever" to PostgreSQL: a probe still must not, so it falls
+      // back to the default 500 ms.
+      fmt::format("{}ms", lock_timeout.count() > 0 ? lock_timeout.count() : 500),
+      fmt::format("{}ms", kProbeStatementTimeout.count()));
+  body(q);
+  q.commit();
+}
+
 Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::string>& relations,
                                                      std::chrono::milliseconds lock_timeout) {
   CatalogFacts facts;
   if (tx_) fail(ErrorCode::kInternal, "catalog_facts() called inside a step's transaction");
-  auto probe = [&](auto&& body) {
-    pqxx::work q(*work_);
-    q.exec_params(
-        "SELECT set_config('lock_timeout', $1, true), "
-        "set_config('statement_timeout', $2, true)",
-        // lock_timeout 0 means "wait forever" to PostgreSQL: a probe still
-        // must not, so it falls back to the default 500 ms.
-        fmt::format("{}ms", lock_timeout.count() > 0 ? lock_timeout.count() : 500),
-        fmt::format("{}ms", kProbeStatementTimeout.count()));
-    body(q);
-    q.commit();
-  };
+  auto probe = [&](auto&& body) { this->probe(lock_timeout, body); };
   try {
     probe([&](pqxx::transaction_base& q) {
       facts.server_version_num = q.exec("SHOW server_version_num")[0][0].as<int>();
@@ -115,6 +120,82 @@ Backend::CatalogFacts PostgresBackend::catalog_facts(const std::vector<std::stri
     }
   }
   return facts;
+}
+
+std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
+    const std::vector<std::string>& relations, std::chrono::milliseconds lock_timeout) {
+  std::map<std::string, TableStatistics> out;
+  if (tx_) fail(ErrorCode::kInternal, "table_statistics() called inside a step's transaction");
+  for (const auto& r : relations) {
+    // One probe per table: pg_relation_size() takes the table's ACCESS SHARE lock, and a table
+    // behind a lock queue must cost its own estimate only.
+    try {
+      probe(lock_timeout, [&](pqxx::transaction_base& q) {
+        auto rows = q.exec_params(
+            "SELECT c.oid::bigint, c.reltuples::float8, pg_relation_size(c.oid)::float8, "
+            "pg_total_relation_size(c.oid)::float8 FROM pg_class c WHERE c.oid = to_regclass($1) "
+            "AND c.relkind IN ('r', 'p', 'm')",
+            r);
+        if (rows.empty()) return;
+        TableStatistics t;
+        const auto oid = rows[0][0].as<std::int64_t>();
+        const double reltuples = rows[0][1].as<double>();
+        t.heap_bytes = rows[0][2].as<double>();
+        t.total_bytes = rows[0][3].as<double>();
+        // -1: never vacuumed or analyzed. An empty table is known to be empty all the same.
+        if (reltuples >= 0) t.rows = reltuples;
+        else if (t.heap_bytes == 0) t.rows = 0;
+        // typlen -1 (varlena) or -2 (cstring): variable width; attnum 0 in indkey: an expression.
+        for (const auto& row : q.exec_params(
+                 "SELECT i.indexrelid, bool_or(k.attnum = 0 OR t.typlen < 0) FROM pg_index i "
+                 "CROSS JOIN LATERAL unnest(i.indkey::int2[]) AS k(attnum) LEFT JOIN pg_attribute a "
+                 "ON a.attrelid = i.indrelid AND a.attnum = k.attnum LEFT JOIN pg_type t ON t.oid = "
+                 "a.atttypid WHERE i.indrelid = $1::oid GROUP BY i.indexrelid ORDER BY 1",
+                 oid))
+          t.index_variable_width.push_back(row[1].as<bool>(true));
+        for (const auto& row : q.exec_params(
+                 "SELECT lower(a.attname), t.typlen < 0 FROM pg_attribute a JOIN pg_type t ON t.oid "
+                 "= a.atttypid WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
+                 oid))
+          t.column_variable_width[row[0].as<std::string>()] = row[1].as<bool>();
+        for (const auto& row : q.exec_params(
+                 "SELECT conname, CASE contype WHEN 'c' THEN 'check' WHEN 'f' THEN 'foreign key' "
+                 "WHEN 'u' THEN 'unique' WHEN 'p' THEN 'primary key' WHEN 'x' THEN 'exclusion' "
+                 "ELSE contype::text END FROM pg_constraint WHERE conrelid = $1::oid",
+                 oid))
+          t.constraint_kinds[row[0].as<std::string>()] = row[1].as<std::string>();
+        out[r] = std::move(t);
+      });
+    } catch (const pqxx::sql_error& e) {
+      log(LogLevel::kWarn, fmt::format("no size for {}: {}; its estimate says so", r,
+                                       first_message_line(e.what())));
+    }
+  }
+  return out;
+}
+
+std::optional<double> PostgresBackend::planned_rows(const std::string& sql,
+                                                    std::chrono::milliseconds lock_timeout) {
+  if (tx_) fail(ErrorCode::kInternal, "planned_rows() called inside a step's transaction");
+  std::optional<double> rows;
+  try {
+    // EXPLAIN plans without executing; the probe's transaction is committed with nothing in it.
+    // A ModifyTable node's own row count is that of its RETURNING: its input says what it
+    // touches.
+    probe(lock_timeout, [&](pqxx::transaction_base& q) {
+      auto plan = nlohmann::json::parse(q.exec("EXPLAIN (FORMAT JSON) " + sql)[0][0].c_str());
+      const auto& top = plan.at(0).at("Plan");
+      const auto& node = top.value("Node Type", "") == "ModifyTable" && top.contains("Plans")
+                             ? top.at("Plans").at(0)
+                             : top;
+      rows = node.at("Plan Rows").get<double>();
+    });
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;  // a table created earlier in the plan, a parameter: no estimate
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  return rows;
 }
 
 }  // namespace migrate

@@ -324,6 +324,65 @@ class SqliteBackend final : public Backend {
     return facts;
   }
 
+  std::map<std::string, TableStatistics> table_statistics(const std::vector<std::string>& relations,
+                                                          std::chrono::milliseconds) override {
+    std::map<std::string, TableStatistics> out;
+    if (!db_) return out;
+    // SQLite's declared types: TEXT, CHAR, CLOB, BLOB or none hold variable-width values.
+    auto variable_width = [](std::string type) {
+      for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return type.empty() || type.find("CHAR") != std::string::npos ||
+             type.find("CLOB") != std::string::npos || type.find("TEXT") != std::string::npos ||
+             type.find("BLOB") != std::string::npos;
+    };
+    for (const auto& r : relations) {
+      Statement exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+      exists.bind(1, r);
+      if (!exists.step()) continue;
+      TableStatistics t;
+      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_sqlite_identifier(r)));
+      if (count.step()) t.rows = static_cast<double>(count.integer(0));
+      try {
+        // dbstat is compiled into most builds (Debian's included); without it, sizes stay 0.
+        Statement pages(db_,
+                        "SELECT coalesce(sum(pgsize), 0), (SELECT coalesce(sum(d.pgsize), 0) FROM "
+                        "dbstat d JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ?1) "
+                        "FROM dbstat WHERE name = ?1");
+        pages.bind(1, r);
+        if (pages.step()) {
+          t.heap_bytes = static_cast<double>(pages.integer(0));
+          t.total_bytes = static_cast<double>(pages.integer(1));
+        }
+      } catch (const Failure&) {
+      }
+      Statement columns(db_, "SELECT lower(name), type FROM pragma_table_info(?1)");
+      columns.bind(1, r);
+      while (columns.step()) t.column_variable_width[columns.text(0)] = variable_width(columns.text(1));
+      Statement indexes(db_,
+                        "SELECT il.name, ii.cid, lower(coalesce(ii.name, '')) FROM "
+                        "pragma_index_list(?1) il, pragma_index_xinfo(il.name) ii WHERE ii.key "
+                        "ORDER BY il.name, ii.seqno");
+      indexes.bind(1, r);
+      std::string last;
+      while (indexes.step()) {
+        if (indexes.text(0) != last) {
+          last = indexes.text(0);
+          t.index_variable_width.push_back(false);
+        }
+        const bool expression = indexes.integer(1) == -2;  // -1 is the rowid
+        auto it = t.column_variable_width.find(indexes.text(2));
+        if (expression || (it != t.column_variable_width.end() && it->second))
+          t.index_variable_width.back() = true;
+      }
+      out[r] = std::move(t);
+    }
+    return out;
+  }
+
+  std::optional<double> planned_rows(const std::string&, std::chrono::milliseconds) override {
+    return std::nullopt;  // SQLite's planner gives no row counts; the table's count stands in
+  }
+
   void begin(const StepSession& session, std::chrono::milliseconds wait) override {
     require_writable();
     schema_empty_ = false;

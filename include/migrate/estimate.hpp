@@ -1,0 +1,73 @@
+// Runtime and lock-hold estimates (docs/estimates.md): what `plan` shows for every statement,
+// migration and plan, computed before anything runs from the catalog's statistics, this
+// server's calibration (`migrate calibrate`) and the durations the history recorded on earlier
+// runs. Plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "migrate/analysis.hpp"
+
+namespace migrate {
+
+// How long something is expected to take, and the lock it holds meanwhile. A field the inputs
+// cannot support is absent (JSON null) and `basis` says why, e.g. "catalog never analyzed:
+// ANALYZE orders for an estimate".
+struct Estimate {
+  std::optional<double> p50_ms;  // the median expectation
+  std::optional<double> p90_ms;  // nine runs in ten take at most this long
+  LockLevel lock = LockLevel::kNone;  // the strongest table lock held
+  // How long that lock is held: a statement in a transaction holds its locks until the
+  // transaction commits; a backfill holds its row locks for one batch at a time.
+  std::optional<double> lock_ms;
+  std::optional<double> rows;  // rows the work reads or writes
+  std::string basis = "not estimated";  // the inputs, in words
+  // Recorded beside the actual duration in the history, so later estimates learn from it: what
+  // the time scales with ("rewrite", "index-build:fixed"...; empty when not modelled) and the
+  // size it was scaled by (bytes or rows, as the work kind measures it).
+  std::string work;
+  std::optional<double> scale;
+};
+
+// One throughput `migrate calibrate` measured: `units` of `unit` ("bytes", "rows" or
+// "statements") in `elapsed_ms`.
+struct CalibrationRate {
+  std::string operation;  // "seq-scan", "rewrite", "index-build:fixed", ... (docs/estimates.md)
+  std::string unit;
+  double units = 0;
+  double elapsed_ms = 0;
+  // units per second; 0 when nothing was measured.
+  double per_second() const noexcept {
+    return elapsed_ms > 0 ? units * 1000.0 / elapsed_ms : 0;
+  }
+};
+
+// This server's measured throughputs, as stored in the history's database.
+struct Calibration {
+  std::string measured_at;  // ISO-8601 UTC
+  std::string server;       // "PostgreSQL 15.4", "SQLite 3.40.1"
+  std::vector<CalibrationRate> rates;
+  // The rate of `operation`; nullptr when not measured.
+  const CalibrationRate* find(std::string_view operation) const noexcept {
+    for (const auto& r : rates)
+      if (r.operation == operation) return &r;
+    return nullptr;
+  }
+};
+
+struct CalibrateOptions {
+  // Rows of the scratch table; 0: the default (500,000 on PostgreSQL, 200,000 on SQLite), which
+  // takes a few seconds on current hardware.
+  long long rows = 0;
+};
+
+// How estimates spell their numbers, in `basis` and in `plan`'s text: "1.2M" rows, "180 MB",
+// "1.4 s".
+std::string human_count(double n);
+std::string human_bytes(double bytes);
+std::string human_duration(double ms);
+
+}  // namespace migrate

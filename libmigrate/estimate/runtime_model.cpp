@@ -1,0 +1,430 @@
+#include "libmigrate/estimate/runtime_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace migrate {
+namespace {
+
+// How a rate's time grows with the size of the work: linearly, or as a sort (n log n).
+enum class Growth { kLinear, kSort };
+
+// A measured (or assumed) data point: `units` of work took `elapsed_ms`.
+struct RatePoint {
+  double units = 0;
+  double elapsed_ms = 0;
+  Growth growth = Growth::kLinear;
+};
+
+double growth_of(double units, Growth g) {
+  units = std::max(units, 1.0);
+  return g == Growth::kSort ? units * std::log2(std::max(units, 2.0)) : units;
+}
+
+double scaled_ms(const RatePoint& p, double units) {
+  if (p.units <= 0 || p.elapsed_ms <= 0) return 0;
+  return p.elapsed_ms * growth_of(units, p.growth) / growth_of(p.units, p.growth);
+}
+
+// The documented defaults (docs/estimates.md), used until `migrate calibrate` ran: measured on a
+// 2-core virtual machine with PostgreSQL 15 and SQLite 3.40, rounded.
+struct DefaultRate {
+  const char* operation;
+  const char* unit;
+  double units;
+  double elapsed_ms;
+};
+constexpr DefaultRate kPostgresDefaults[] = {
+    {"catalog-only", "statements", 1, 5},
+    {"seq-scan", "bytes", 100e6, 250},
+    {"rewrite", "bytes", 100e6, 1600},
+    {"index-build:fixed", "rows", 1e6, 1200},
+    {"index-build:variable", "rows", 1e6, 3000},
+    {"index-build-concurrently:fixed", "rows", 1e6, 2000},
+    {"index-build-concurrently:variable", "rows", 1e6, 4500},
+    {"validate-check", "bytes", 100e6, 350},
+    {"set-not-null", "bytes", 100e6, 350},
+    {"validate-foreign-key", "rows", 1e6, 2000},
+    {"row-update", "rows", 1e6, 7000},
+    {"batched-update", "rows", 1e6, 10000},
+};
+constexpr DefaultRate kSqliteDefaults[] = {
+    {"catalog-only", "statements", 1, 1},
+    {"seq-scan", "rows", 1e6, 200},
+    {"rewrite", "rows", 1e6, 2000},
+    {"index-build:fixed", "rows", 1e6, 1000},
+    {"index-build:variable", "rows", 1e6, 2000},
+    {"row-update", "rows", 1e6, 2000},
+    {"batched-update", "rows", 1e6, 3000},
+};
+
+Growth growth_of_operation(const std::string& operation) {
+  return operation.starts_with("index-build") ? Growth::kSort : Growth::kLinear;
+}
+
+// Where a rate came from, best first.
+enum class RateSource { kHistory, kCalibration, kDefault };
+
+struct Rate {
+  RatePoint point;
+  RateSource source = RateSource::kDefault;
+  double p90_factor = 3.0;  // p90 = p50 * this (history: from the samples' spread)
+  int samples = 0;
+};
+
+// History samples of the same work at a similar size (within 8x either way): sizes far apart
+// are dominated by different costs (fixed overhead, caching).
+constexpr double kSimilarSize = 8.0;
+constexpr std::size_t kMaxSamples = 20;
+
+std::optional<Rate> history_rate(const std::string& work, double scale,
+                                 const EstimateInputs& inputs) {
+  const Growth g = growth_of_operation(work);
+  std::vector<double> per_unit;  // ms per growth unit
+  for (const auto& s : inputs.samples) {
+    if (s.work != work || !s.scale || *s.scale <= 0) continue;
+    if (scale > 0 && (*s.scale > scale * kSimilarSize || *s.scale * kSimilarSize < scale)) continue;
+    per_unit.push_back(std::max<double>(static_cast<double>(s.duration_ms), 0.5) /
+                       growth_of(*s.scale, g));
+    if (per_unit.size() == kMaxSamples) break;
+  }
+  if (per_unit.empty()) return std::nullopt;
+  std::vector<double> sorted = per_unit;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  const double p90 = sorted[std::min(sorted.size() - 1, (sorted.size() * 9) / 10)];
+  Rate r;
+  r.point = {1, median * growth_of(1, g), g};
+  r.point.units = 1;
+  // One unit of growth: scaled_ms(point, n) = median * growth(n) / growth(1).
+  r.point.elapsed_ms = median * growth_of(1, g);
+  r.source = RateSource::kHistory;
+  // The recorded spread, and never tighter than calibration's: one or two runs say little.
+  r.p90_factor = std::max(1.5, p90 / median);
+  r.samples = static_cast<int>(per_unit.size());
+  return r;
+}
+
+Rate rate_for(const std::string& operation, double scale, const EstimateInputs& inputs,
+              bool use_history) {
+  if (use_history)
+    if (auto h = history_rate(operation, scale, inputs)) return *h;
+  const Growth g = growth_of_operation(operation);
+  if (inputs.calibration) {
+    if (const CalibrationRate* c = inputs.calibration->find(operation))
+      if (c->units > 0 && c->elapsed_ms > 0) return {{c->units, c->elapsed_ms, g}, RateSource::kCalibration, 1.5, 0};
+  }
+  if (inputs.dialect == Dialect::kSqlite) {
+    for (const auto& d : kSqliteDefaults)
+      if (operation == d.operation) return {{d.units, d.elapsed_ms, g}, RateSource::kDefault, 3.0, 0};
+  }
+  for (const auto& d : kPostgresDefaults)
+    if (operation == d.operation) return {{d.units, d.elapsed_ms, g}, RateSource::kDefault, 3.0, 0};
+  return {{1, 5, Growth::kLinear}, RateSource::kDefault, 3.0, 0};
+}
+
+std::string source_words(const Rate& r, const EstimateInputs& inputs) {
+  switch (r.source) {
+    case RateSource::kHistory:
+      return fmt::format("history: {} earlier run(s) of this work at a similar size", r.samples);
+    case RateSource::kCalibration:
+      return fmt::format("calibrated {}", inputs.calibration->measured_at.substr(0, 10));
+    case RateSource::kDefault:
+      break;
+  }
+  return "default rates (no calibration: run `migrate calibrate`)";
+}
+
+LockLevel strongest_lock(const StatementAnalysis& a) {
+  LockLevel l = LockLevel::kNone;
+  for (const auto& rl : a.locks)
+    if (static_cast<int>(rl.level) > static_cast<int>(l)) l = rl.level;
+  return l;
+}
+
+bool variable_width_key(const StatementWork& w, const TableStatistics* t) {
+  for (const auto& c : w.key_columns) {
+    if (c.empty()) return true;  // an expression
+    if (!t) continue;
+    std::string lower = c;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (auto it = t->column_variable_width.find(lower);
+        it != t->column_variable_width.end() && it->second)
+      return true;
+  }
+  return false;
+}
+
+void set_times(Estimate& e, double p50, double p90_factor) {
+  e.p50_ms = std::max(p50, 0.0);
+  e.p90_ms = std::max(p50 * p90_factor, 0.0);
+  e.lock_ms = e.p50_ms;
+}
+
+}  // namespace
+
+std::string human_count(double n) {
+  if (n >= 1e9) return fmt::format("{:.1f}G", n / 1e9);
+  if (n >= 1e6) return fmt::format("{:.1f}M", n / 1e6);
+  if (n >= 1e4) return fmt::format("{:.0f}k", n / 1e3);
+  return fmt::format("{:.0f}", n);
+}
+
+std::string human_bytes(double b) {
+  if (b >= 1e9) return fmt::format("{:.1f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.0f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.0f} kB", b / 1e3);
+  return fmt::format("{:.0f} B", b);
+}
+
+std::string human_duration(double ms) {
+  if (ms >= 3'600'000) return fmt::format("{:.1f} h", ms / 3'600'000);
+  if (ms >= 60'000) return fmt::format("{:.1f} min", ms / 60'000);
+  if (ms >= 1'000) return fmt::format("{:.1f} s", ms / 1'000);
+  return fmt::format("{:.0f} ms", ms);
+}
+
+Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFacts& facts,
+                            const EstimateInputs& inputs) {
+  Estimate e;
+  const StatementWork& w = analysis.work;
+  e.lock = strongest_lock(analysis);
+  const bool postgres = inputs.dialect == Dialect::kPostgres;
+  const TableStatistics* t = facts.table;
+  const std::string& name = facts.table_name.empty() ? w.table : facts.table_name;
+
+  if (w.kind == WorkKind::kUnknown) {
+    e.basis = fmt::format("no basis: the work of {} is not modelled", analysis.kind);
+    return e;
+  }
+  auto catalog_only = [&](const std::string& why) {
+    const Rate r = rate_for("catalog-only", 1, inputs, true);
+    e.work = "catalog-only";
+    e.scale = 1;
+    e.rows = 0;
+    set_times(e, scaled_ms(r.point, 1), r.p90_factor);
+    e.basis = why + "; " + source_words(r, inputs);
+  };
+  if (w.kind == WorkKind::kCatalogOnly && !facts.backfill) {
+    catalog_only("catalog only");
+    return e;
+  }
+  if (!t && !facts.backfill && !(w.kind == WorkKind::kDataChange && facts.planned_rows)) {
+    if (w.table.empty() && w.kind == WorkKind::kDataChange) {
+      e.basis = "no basis: the rows its query returns are unknown (EXPLAIN failed)";
+      return e;
+    }
+    catalog_only(fmt::format("{}: not in the database yet (created by this plan), so empty",
+                             name));
+    return e;
+  }
+  if (t && !t->rows && t->heap_bytes > 0) {
+    e.basis = fmt::format("catalog never analyzed: ANALYZE {} for an estimate", name);
+    return e;
+  }
+  const double rows = t && t->rows ? *t->rows : 0;
+  const double bytes = t ? t->heap_bytes : 0;
+  // Scans and rewrites scale with the table's bytes on PostgreSQL (what the disk reads and
+  // writes); SQLite's catalog counts rows exactly and its pages are not split per table cheaply.
+  const double volume = postgres ? bytes : rows;
+  const std::string size_words =
+      t ? (postgres ? fmt::format("{}: {} rows, {}", name, human_count(rows), human_bytes(bytes))
+                    : fmt::format("{}: {} rows", name, human_count(rows)))
+        : name;
+
+  if (facts.backfill) {
+    const PlannedBackfill& b = *facts.backfill;
+    const double touched =
+        facts.planned_rows ? *facts.planned_rows : b.rows_estimated.value_or(rows);
+    const Rate r = rate_for("batched-update", touched, inputs, true);
+    double ms = scaled_ms(r.point, touched);
+    // The runner pauses a twentieth of each batch unless told otherwise (docs/backfills.md).
+    const double batch_ms = static_cast<double>(b.target_batch_time.count());
+    if (b.pause && batch_ms > 0) ms += ms / batch_ms * static_cast<double>(b.pause->count());
+    else if (!b.pause) ms *= 1.05;
+    e.work = "batched-update";
+    e.scale = touched;
+    e.rows = touched;
+    set_times(e, ms, r.p90_factor);
+    e.lock = LockLevel::kRowExclusive;
+    // Row locks last one batch; the table lock (ROW EXCLUSIVE) blocks no reader or writer.
+    e.lock_ms = std::min(*e.p50_ms, batch_ms);
+    e.basis = fmt::format("{}; batched: {} rows touched{}, batches of about {}; {}",
+                          t ? size_words : name, human_count(touched),
+                          facts.planned_rows ? " (planner estimate)" : "",
+                          human_duration(batch_ms), source_words(r, inputs));
+    return e;
+  }
+
+  switch (w.kind) {
+    case WorkKind::kRewrite: {
+      const Rate r = rate_for("rewrite", volume, inputs, true);
+      double ms = scaled_ms(r.point, volume);
+      std::string extra;
+      if (r.source != RateSource::kHistory && t) {
+        // A rewrite builds every index again, each a sort of the table's rows.
+        for (bool variable : t->index_variable_width) {
+          const Rate ir = rate_for(variable ? "index-build:variable" : "index-build:fixed", rows,
+                                   inputs, false);
+          ms += scaled_ms(ir.point, rows);
+        }
+        if (!t->index_variable_width.empty())
+          extra = fmt::format(" + {} index rebuild(s)", t->index_variable_width.size());
+      }
+      e.work = "rewrite";
+      e.scale = volume;
+      e.rows = rows;
+      set_times(e, ms, r.p90_factor);
+      e.basis = fmt::format("{}, full rewrite{}; {}", size_words, extra, source_words(r, inputs));
+      return e;
+    }
+    case WorkKind::kScan:
+    case WorkKind::kForeignKeyScan: {
+      std::string operation = "seq-scan";
+      const std::string kind =
+          w.constraint.empty() || !t ? std::string()
+          : t->constraint_kinds.count(w.constraint) ? t->constraint_kinds.at(w.constraint)
+                                                     : std::string();
+      const bool foreign = w.kind == WorkKind::kForeignKeyScan || kind == "foreign key";
+      if (postgres) {
+        if (foreign)
+          operation = "validate-foreign-key";
+        else if (!w.constraint.empty())
+          operation = "validate-check";  // VALIDATE CONSTRAINT, or ADD CONSTRAINT ... CHECK
+        else if (analysis.kind == "AlterTableStmt")
+          operation = "set-not-null";
+      }
+      const double units = operation == "validate-foreign-key" ? rows : volume;
+      const Rate r = rate_for(operation, units, inputs, true);
+      e.work = operation;
+      e.scale = units;
+      e.rows = rows;
+      set_times(e, scaled_ms(r.point, units), r.p90_factor);
+      e.basis = fmt::format("{}, {}; {}", size_words,
+                            operation == "validate-foreign-key" ? "every row checked against the referenced table"
+                                                                : "one full scan",
+                            source_words(r, inputs));
+      return e;
+    }
+    case WorkKind::kIndexBuild: {
+      const bool variable = variable_width_key(w, t);
+      const std::string operation =
+          fmt::format("{}:{}", w.concurrent && postgres ? "index-build-concurrently" : "index-build",
+                      variable ? "variable" : "fixed");
+      const Rate r = rate_for(operation, rows, inputs, true);
+      e.work = operation;
+      e.scale = rows;
+      e.rows = rows;
+      set_times(e, scaled_ms(r.point, rows), r.p90_factor);
+      e.basis = fmt::format("{}, index build{} on a {} key; {}", size_words,
+                            w.concurrent && postgres ? " (concurrently: two scans)" : "",
+                            variable ? "variable-width" : "fixed-width", source_words(r, inputs));
+      return e;
+    }
+    case WorkKind::kDataChange: {
+      const double touched = facts.planned_rows ? *facts.planned_rows : rows;
+      const Rate r = rate_for("row-update", touched, inputs, true);
+      e.work = "row-update";
+      e.scale = touched;
+      e.rows = touched;
+      set_times(e, scaled_ms(r.point, touched), r.p90_factor);
+      e.basis = fmt::format("{}; {} rows touched ({}); {}", t ? size_words : std::string("query"),
+                            human_count(touched),
+                            facts.planned_rows ? "planner estimate" : "every row, an upper bound",
+                            source_words(r, inputs));
+      return e;
+    }
+    case WorkKind::kCatalogOnly:
+    case WorkKind::kUnknown:
+      break;
+  }
+  return e;
+}
+
+void total_estimates(Plan& plan) {
+  Estimate total;
+  total.p50_ms = 0;
+  total.p90_ms = 0;
+  total.rows = 0;
+  std::string plan_unknown;
+  for (auto& step : plan.steps) {
+    Estimate& m = step.estimate;
+    m = Estimate{};
+    m.p50_ms = 0;
+    m.p90_ms = 0;
+    m.rows = 0;
+    std::string unknown;
+    const std::size_t n = step.statements.size();
+    // A statement's locks are held until its transaction ends: to the end of the step when the
+    // step is one transaction, else to the end of its group of non-standalone statements.
+    for (std::size_t i = 0; i < n; ++i) {
+      PlannedStatement& st = step.statements[i];
+      Estimate& e = st.estimate;
+      if (!st.backfill && e.p50_ms && !st.standalone) {
+        double held = 0;
+        bool known = true;
+        for (std::size_t k = i; k < n; ++k) {
+          const PlannedStatement& later = step.statements[k];
+          if (k > i && (later.standalone || later.backfill)) {
+            if (!step.transactional) break;
+          }
+          if (!later.estimate.p50_ms) {
+            known = false;
+            break;
+          }
+          held += *later.estimate.p50_ms;
+        }
+        if (known) e.lock_ms = held;
+        else e.lock_ms.reset();
+      }
+      if (e.p50_ms && m.p50_ms) {
+        *m.p50_ms += *e.p50_ms;
+        *m.p90_ms += *e.p90_ms;
+      } else if (!e.p50_ms) {
+        if (unknown.empty()) unknown = fmt::format("statement {}: {}", st.index, e.basis);
+        m.p50_ms.reset();
+        m.p90_ms.reset();
+      }
+      if (e.rows && m.rows) *m.rows += *e.rows;
+      if (static_cast<int>(e.lock) > static_cast<int>(m.lock)) {
+        m.lock = e.lock;
+        m.lock_ms = e.lock_ms;
+      } else if (e.lock == m.lock && e.lock_ms && m.lock_ms) {
+        m.lock_ms = std::max(*m.lock_ms, *e.lock_ms);
+      }
+    }
+    if (!unknown.empty()) {
+      m.basis = "incomplete: " + unknown;
+      m.rows.reset();
+    } else {
+      m.basis = fmt::format("{} statement(s)", n);
+    }
+    if (m.lock == LockLevel::kNone) m.lock_ms.reset();
+    if (total.p50_ms && m.p50_ms) {
+      *total.p50_ms += *m.p50_ms;
+      *total.p90_ms += *m.p90_ms;
+    } else {
+      total.p50_ms.reset();
+      total.p90_ms.reset();
+      if (plan_unknown.empty())
+        plan_unknown = fmt::format("version {}: {}", step.version, m.basis);
+    }
+    if (total.rows && m.rows) *total.rows += *m.rows;
+    else total.rows.reset();
+    if (static_cast<int>(m.lock) > static_cast<int>(total.lock)) {
+      total.lock = m.lock;
+      total.lock_ms = m.lock_ms;
+    } else if (m.lock == total.lock && m.lock_ms && total.lock_ms) {
+      total.lock_ms = std::max(*total.lock_ms, *m.lock_ms);
+    }
+  }
+  total.basis = plan_unknown.empty() ? fmt::format("{} migration(s)", plan.steps.size())
+                                     : "incomplete: " + plan_unknown;
+  if (total.lock == LockLevel::kNone) total.lock_ms.reset();
+  plan.estimate = total;
+}
+
+}  // namespace migrate

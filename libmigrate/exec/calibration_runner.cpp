@@ -1,0 +1,204 @@
+#include "libmigrate/exec/calibration_runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include "libmigrate/error/failure.hpp"
+#include "libmigrate/history/timestamp.hpp"
+
+namespace migrate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr long long kPostgresDefaultRows = 500'000;
+constexpr long long kSqliteDefaultRows = 200'000;
+// Batches of the batched-update measurement, like a backfill's once it has adapted.
+constexpr long long kBatchRows = 10'000;
+
+double number(const SqlValue& v) {
+  double d = 0;
+  if (v) std::from_chars(v->data(), v->data() + v->size(), d);
+  return d;
+}
+
+class Measurer {
+ public:
+  Measurer(Backend& backend, const LogSink& log) : backend_(backend), log_(log) {}
+
+  // Runs `sql` (all of it counts) and returns its wall time in milliseconds.
+  double time(const std::string& what, const std::string& sql) {
+    const auto start = Clock::now();
+    run(what, sql);
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+
+  std::vector<SqlRow> run(const std::string& what, const std::string& sql) {
+    try {
+      return backend_.query(sql);
+    } catch (const Failure& f) {
+      Error e = f.error();
+      e.code = ErrorCode::kStatementFailed;
+      e.message = fmt::format("calibration failed while measuring {}: {}", what, e.message);
+      if (e.hint.empty())
+        e.hint = "the role needs CREATE on the database for a scratch schema; nothing of the "
+                 "calibration is left behind";
+      throw Failure(e);
+    }
+  }
+
+  void add(const std::string& operation, const std::string& unit, double units, double ms) {
+    rates.push_back({operation, unit, units, std::max(ms, 0.001)});
+    if (log_)
+      log_(LogLevel::kInfo, fmt::format("calibrate: {} {:.0f} {} in {:.1f} ms", operation, units,
+                                        unit, ms));
+  }
+
+  std::vector<CalibrationRate> rates;
+
+ private:
+  Backend& backend_;
+  const LogSink& log_;
+};
+
+// The rewrite's own cost, without rebuilding the primary key that a rewrite also does: the index
+// build rate just measured accounts for that part. Never less than a third of the whole, in case
+// the index measurement ran in a warmer cache.
+double rewrite_heap_ms(double total_ms, double pk_ms) {
+  return std::max(total_ms - pk_ms, total_ms / 3);
+}
+
+Calibration calibrate_postgres(Measurer& m, long long rows) {
+  const std::string s = fmt::format("migrate_calibration_{}", ::getpid());
+  const std::string t = s + ".t";
+  Calibration c;
+  c.server = "PostgreSQL " + *m.run("the server version", "SHOW server_version")[0][0];
+  m.run("the scratch schema", fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", s));
+  m.run("the scratch schema", fmt::format("CREATE SCHEMA {}", s));
+  try {
+    m.run("the scratch table", fmt::format("CREATE TABLE {}.parent (id bigint PRIMARY KEY)", s));
+    m.run("the scratch table",
+          fmt::format("INSERT INTO {}.parent SELECT g FROM generate_series(1, 1000) g", s));
+    m.run("the scratch table",
+          fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, k integer NOT NULL, n bigint, s "
+                      "text, ts timestamptz, ref bigint)",
+                      t));
+    m.run("the scratch table",
+          fmt::format("INSERT INTO {} SELECT g, g, g % 1000, md5(g::text), now() - g * interval "
+                      "'1 second', g % 1000 + 1 FROM generate_series(1, {}) g",
+                      t, rows));
+    m.run("the scratch table", fmt::format("VACUUM ANALYZE {}", t));
+    const double heap =
+        number(m.run("the table size", fmt::format("SELECT pg_relation_size('{}')", t))[0][0]);
+    const double n = static_cast<double>(rows);
+    // sum(length(s)) needs every row: no index-only scan can answer it.
+    m.add("seq-scan", "bytes", heap, m.time("seq-scan", fmt::format("SELECT sum(length(s)) FROM {}", t)));
+    m.add("catalog-only", "statements", 1,
+          m.time("catalog-only", fmt::format("ALTER TABLE {} ADD COLUMN extra integer", t)));
+    for (const auto& [operation, column, concurrently] :
+         {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
+          std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
+          std::tuple{"index-build-concurrently:variable", "s", "CONCURRENTLY "}}) {
+      m.add(operation, "rows", n,
+            m.time(operation, fmt::format("CREATE INDEX {}calibration_idx ON {} ({})",
+                                          concurrently, t, column)));
+      m.run(operation, fmt::format("DROP INDEX {}.calibration_idx", s));
+    }
+    m.run("validate-check",
+          fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_check CHECK (n >= 0) NOT VALID", t));
+    m.add("validate-check", "bytes", heap,
+          m.time("validate-check",
+                 fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_check", t)));
+    m.run("validate-foreign-key",
+          fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_fk FOREIGN KEY (ref) REFERENCES "
+                      "{}.parent NOT VALID",
+                      t, s));
+    m.add("validate-foreign-key", "rows", n,
+          m.time("validate-foreign-key",
+                 fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_fk", t)));
+    m.add("set-not-null", "bytes", heap,
+          m.time("set-not-null", fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t)));
+    // A rewrite also rebuilds the table's one index (its primary key, fixed-width).
+    const double rewrite =
+        m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
+    double pk_ms = 0;
+    for (const auto& r : m.rates)
+      if (r.operation == "index-build:fixed") pk_ms = r.elapsed_ms;
+    m.add("rewrite", "bytes", heap, rewrite_heap_ms(rewrite, pk_ms));
+    m.run("the scratch table", fmt::format("VACUUM {}", t));
+    m.add("row-update", "rows", n,
+          m.time("row-update", fmt::format("UPDATE {} SET n = n + 1", t)));
+    m.run("the scratch table", fmt::format("VACUUM {}", t));
+    double batched = 0;
+    for (long long lo = 0; lo < rows; lo += kBatchRows)
+      batched += m.time("batched-update",
+                        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo,
+                                    lo + kBatchRows));
+    m.add("batched-update", "rows", n, batched);
+  } catch (...) {
+    try {
+      m.run("the scratch schema", fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", s));
+    } catch (...) {
+    }
+    throw;
+  }
+  m.run("the scratch schema", fmt::format("DROP SCHEMA {} CASCADE", s));
+  c.rates = std::move(m.rates);
+  return c;
+}
+
+Calibration calibrate_sqlite(Measurer& m, long long rows) {
+  Calibration c;
+  c.server = "SQLite " + *m.run("the library version", "SELECT sqlite_version()")[0][0];
+  const double n = static_cast<double>(rows);
+  m.run("the scratch table",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, n INTEGER, s TEXT, ts TEXT)");
+  m.run("the scratch table",
+        fmt::format("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {}) "
+                    "INSERT INTO t SELECT x, x, x % 1000, hex(randomblob(16)), "
+                    "datetime('now', '-' || x || ' seconds') FROM g",
+                    rows));
+  m.add("seq-scan", "rows", n, m.time("seq-scan", "SELECT sum(length(s)) FROM t"));
+  m.add("catalog-only", "statements", 1,
+        m.time("catalog-only", "ALTER TABLE t ADD COLUMN extra INTEGER"));
+  for (const auto& [operation, column] :
+       {std::pair{"index-build:fixed", "n"}, std::pair{"index-build:variable", "s"}}) {
+    m.add(operation, "rows", n,
+          m.time(operation, fmt::format("CREATE INDEX calibration_idx ON t ({})", column)));
+    m.run(operation, "DROP INDEX calibration_idx");
+  }
+  // DROP COLUMN writes every row again: SQLite's table rewrite.
+  m.add("rewrite", "rows", n, m.time("rewrite", "ALTER TABLE t DROP COLUMN extra"));
+  m.add("row-update", "rows", n, m.time("row-update", "UPDATE t SET n = n + 1"));
+  double batched = 0;
+  for (long long lo = 0; lo < rows; lo += kBatchRows)
+    batched += m.time("batched-update",
+                      fmt::format("UPDATE t SET n = n + 1 WHERE id > {} AND id <= {}", lo,
+                                  lo + kBatchRows));
+  m.add("batched-update", "rows", n, batched);
+  m.run("the scratch table", "DROP TABLE t");
+  c.rates = std::move(m.rates);
+  return c;
+}
+
+}  // namespace
+
+Calibration run_calibration(Backend& scratch, const CalibrateOptions& options,
+                            const LogSink& log) {
+  const bool postgres = scratch.dialect() == Dialect::kPostgres;
+  const long long rows =
+      options.rows > 0 ? options.rows : postgres ? kPostgresDefaultRows : kSqliteDefaultRows;
+  if (rows < 1000)
+    fail(ErrorCode::kUsage, fmt::format("calibration needs at least 1000 rows, not {}", rows),
+         "leave --rows out for the default, which takes a few seconds");
+  Measurer m(scratch, log);
+  Calibration c = postgres ? calibrate_postgres(m, rows) : calibrate_sqlite(m, rows);
+  c.measured_at = utc_timestamp();
+  return c;
+}
+
+}  // namespace migrate

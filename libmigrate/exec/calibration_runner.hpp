@@ -1,0 +1,20 @@
+// `migrate calibrate` (docs/estimates.md): measures this server's throughput for the work the
+// runtime model knows (scan, rewrite, index builds, validations, row updates) on a scratch table
+// that the calibration creates and drops itself. PostgreSQL: in a schema of its own, named
+// migrate_calibration_<pid>, dropped at the end, also after a failure; SQLite: in a scratch
+// in-memory database. Never touches user tables.
+#pragma once
+
+#include "libmigrate/backend/backend.hpp"
+#include "migrate/estimate.hpp"
+#include "migrate/log.hpp"
+
+namespace migrate {
+
+// `scratch`: the backend the measurements run on (PostgreSQL: the target database's work
+// connection, outside any transaction; SQLite: an in-memory database). Throws kStatementFailed
+// naming the measurement that failed, after dropping what it created.
+Calibration run_calibration(Backend& scratch, const CalibrateOptions& options,
+                            const LogSink& log);
+
+}  // namespace migrate
