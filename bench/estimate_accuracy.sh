@@ -178,8 +178,9 @@ prepare() {
   esac
 }
 
-# The estimate of the plan's only step: "p50 p90 lock lock_ms basis present", "null" for what is
-# missing, present "no" when the plan has no estimate object at all. One statement per
+# The estimate of the plan's only step, tab-separated (the basis is text with spaces): p50, p90,
+# lock, lock_ms, present, basis; "null" for what is missing, present "no" when the plan has no
+# estimate object at all. One statement per
 # migration, so the statement's estimate is the step's.
 read_estimate() {
   python3 - "$1" <<'PY'
@@ -198,9 +199,9 @@ def field(key):
         return "null"
     if isinstance(v, float):
         return f"{v:.0f}" if v >= 10 else f"{v:.1f}"
-    return str(v).replace(" ", "_")
-print(" ".join(field(k) for k in ("p50_ms", "p90_ms", "lock", "lock_ms", "basis")),
-      "yes" if present else "no")
+    return " ".join(str(v).split())  # no tabs or newlines in a field
+print("\t".join([field(k) for k in ("p50_ms", "p90_ms", "lock", "lock_ms")]
+                + ["yes" if present else "no", field("basis")]))
 PY
 }
 
@@ -239,7 +240,7 @@ for pass in $(seq "$PASSES"); do
       estimate=$(read_estimate "$work/log/$name.plan.out") ||
         { echo "pass $pass, $t, $op: cannot read the plan's estimate (plan in $work/log/$name.plan.out)" >&2
           KEEP_LOGS=1; exit 1; }
-      read -r p50 p90 lock lock_ms basis present <<<"$estimate"
+      IFS=$'\t' read -r p50 p90 lock lock_ms present basis <<<"$estimate"
 
       run_migrate "$name.apply" apply --allow-unsafe ||
         migrate_failed "$name.apply" "pass $pass, $t, $op: migrate apply"
@@ -258,7 +259,7 @@ for pass in $(seq "$PASSES"); do
       fi
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pass" "$n" "$op" "$p50" "$p90" "$actual" \
         "$source_of_actual" "$lock" "$basis" >>"$results"
-      echo "    $op: estimate p50 $p50 ms, p90 $p90 ms (lock $lock for $lock_ms ms, basis $basis); actual $actual ms (apply $wall ms)$note"
+      echo "    $op: estimate p50 $p50 ms, p90 $p90 ms (lock $lock for $lock_ms ms; basis: $basis); actual $actual ms (apply $wall ms)$note"
     done
     q -c "DROP TABLE $t"
   done
@@ -301,6 +302,7 @@ for p, n, op, p50, p90, actual, source, lock, basis in rows:
     mark = "" if source == "history" else "*"
     wall_used |= bool(mark)
     ratio_text = "null" if p50 is None else ("n/a" if ratio is None else f"{ratio:.2f}")
+    basis = basis.replace("|", "\\|")
     print(f"| {p} | {int(n):,} | {op} | {fmt(p50)} | {fmt(p90)} | {fmt(actual)}{mark} | "
           f"{ratio_text}{'' if in_range else ' (miss)'} | {'yes' if covers else 'no'} | {lock} | {basis} |")
 print()
