@@ -15,15 +15,15 @@
 # duration_ms in the history (migrate_history_statements), the apply's wall time if that is
 # missing. ratio = p50 / actual (estimate / actual): above 1 the estimate was too high.
 # Pass 2 drops and recreates the same tables and applies the same operations as new versions,
-# so its estimates can also use pass 1's history. It prints one line per operation as it goes,
+# so its estimates can also use pass 1's history. Within a pass, too, a size can use the history
+# of the smaller sizes before it, when the estimator finds them similar (the basis says so). It prints one line per operation as it goes,
 # then a markdown table and the goals: every ratio in [0.67, 1.5], every p90 >= actual, pass 2
 # no worse than pass 1 (ratios in range and p90s covering, counted).
 #
 # Usage: bench/estimate_accuracy.sh [BUILD_DIR]   (default build-rel: measure a Release build,
 # cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release && cmake --build build-rel --target migrate_cli)
-# SIZES="100000" for a quick check (default "100000 1000000 5000000"; on 2 cores the 1M table
-# takes about 25 s per pass, fill included, and the 5M one about 5 times that; the 5M table is
-# about 630 MB, twice that during the rewrite). OPERATIONS="rewrite cic" measures only those (default all six, in
+# SIZES="100000" for a quick check (default "100000 1000000 5000000": about 4 minutes on 2 cores,
+# most of it the 5M table, which is about 630 MB, twice that during the rewrite). OPERATIONS="rewrite cic" measures only those (default all six, in
 # the order above). PASSES=1 skips pass 2.
 # Without PGHOST it runs itself inside a throwaway cluster: pg_virtualenv -t -v 15 (Debian's
 # postgresql-common; apt-get install postgresql-15 postgresql-common). With PGHOST (and
