@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/output_renderer.hpp"
@@ -21,7 +22,8 @@ std::string rate_text(const CalibrationRate& r) {
   const double per_second = r.per_second();
   if (r.unit == "bytes") return human_bytes(per_second) + "/s";
   if (r.unit == "rows") return human_count(per_second) + " rows/s";
-  return fmt::format("{:.1f} ms per statement", r.elapsed_ms / std::max(r.units, 1.0));
+  return fmt::format("{:.1f} ms per {}", r.elapsed_ms / std::max(r.units, 1.0),
+                     r.unit == "batches" ? "batch" : "statement");
 }
 
 int run_calibrate(const CommandContext& ctx, const CalibrateFlags& flags) {
@@ -32,8 +34,9 @@ int run_calibrate(const CommandContext& ctx, const CalibrateFlags& flags) {
                                  c.server, c.measured_at);
   nlohmann::json rates = nlohmann::json::array();
   for (const auto& r : c.rates) {
-    text += fmt::format("  {:<36} {:>18}   ({} {} in {})\n", r.operation, rate_text(r),
-                        r.unit == "bytes" ? human_bytes(r.units) : human_count(r.units), r.unit,
+    text += fmt::format("  {:<36} {:>20}   ({} in {})\n", r.operation, rate_text(r),
+                        r.unit == "bytes" ? human_bytes(r.units)
+                                          : fmt::format("{} {}", human_count(r.units), r.unit),
                         human_duration(r.elapsed_ms));
     rates.push_back({{"operation", r.operation},
                      {"unit", r.unit},

@@ -38,6 +38,7 @@ struct DefaultRate {
 };
 constexpr DefaultRate kPostgresDefaults[] = {
     {"catalog-only", "statements", 1, 5},
+    {"backfill-batch", "batches", 1, 5},
     {"seq-scan", "bytes", 100e6, 250},
     {"rewrite", "bytes", 100e6, 1600},
     {"index-build:fixed", "rows", 1e6, 1200},
@@ -52,6 +53,7 @@ constexpr DefaultRate kPostgresDefaults[] = {
 };
 constexpr DefaultRate kSqliteDefaults[] = {
     {"catalog-only", "statements", 1, 1},
+    {"backfill-batch", "batches", 1, 1},
     {"seq-scan", "rows", 1e6, 200},
     {"rewrite", "rows", 1e6, 2000},
     {"index-build:fixed", "rows", 1e6, 1000},
@@ -96,10 +98,8 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   const double median = sorted[sorted.size() / 2];
   const double p90 = sorted[std::min(sorted.size() - 1, (sorted.size() * 9) / 10)];
   Rate r;
-  r.point = {1, median * growth_of(1, g), g};
-  r.point.units = 1;
   // One unit of growth: scaled_ms(point, n) = median * growth(n) / growth(1).
-  r.point.elapsed_ms = median * growth_of(1, g);
+  r.point = {1, median * growth_of(1, g), g};
   r.source = RateSource::kHistory;
   // The recorded spread, and never tighter than calibration's: one or two runs say little.
   r.p90_factor = std::max(1.5, p90 / median);
@@ -158,6 +158,40 @@ bool variable_width_key(const StatementWork& w, const TableStatistics* t) {
   return false;
 }
 
+// What every statement costs besides its work (round trips, the executor's session settings):
+// the calibrated (or learned) catalog-only statement.
+double statement_overhead_ms(const EstimateInputs& inputs) {
+  const Rate r = rate_for("catalog-only", 1, inputs, true);
+  return scaled_ms(r.point, 1);
+}
+
+// The backfill runner's walk (exec/backfill_runner.cpp), batch by batch: the first batch's size,
+// adapting by x0.5..x2 toward the target time within [10, 100k] rows, each batch costing its
+// fixed overhead plus its rows, and the pause after it.
+double simulated_backfill_ms(const PlannedBackfill& b, double keys, double ms_per_key,
+                             double batch_overhead_ms) {
+  double size = static_cast<double>(std::max<std::int64_t>(b.batch_size, 1));
+  const double min_size = std::min(10.0, size);
+  const double max_size = std::max(100'000.0, size);
+  const double target = static_cast<double>(b.target_batch_time.count());
+  double remaining = std::max(keys, 0.0), total = 0;
+  for (int i = 0; remaining > 0 && i < 10'000'000; ++i) {
+    const double n = std::min(size, remaining);
+    const double took = batch_overhead_ms + ms_per_key * n;
+    total += took;
+    remaining -= n;
+    if (remaining <= 0) break;
+    if (b.adaptive) size = std::clamp(std::round(size * std::clamp(target / std::max(took, 1.0), 0.5, 2.0)), min_size, max_size);
+    total += b.pause ? static_cast<double>(b.pause->count()) : std::floor(took / 20);
+  }
+  return total + batch_overhead_ms;  // the final pass that finds no key left
+}
+
+// A rate learned from the history measured whole statements; the others measured the work alone.
+double with_overhead(double ms, const Rate& r, const EstimateInputs& inputs) {
+  return r.source == RateSource::kHistory ? ms : ms + statement_overhead_ms(inputs);
+}
+
 void set_times(Estimate& e, double p50, double p90_factor) {
   e.p50_ms = std::max(p50, 0.0);
   e.p90_ms = std::max(p50 * p90_factor, 0.0);
@@ -209,7 +243,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     e.basis = why + "; " + source_words(r, inputs);
   };
   if (w.kind == WorkKind::kCatalogOnly && !facts.backfill) {
-    catalog_only("catalog only");
+    catalog_only("catalog only: no existing row read or rewritten");
     return e;
   }
   if (!t && !facts.backfill && !(w.kind == WorkKind::kDataChange && facts.planned_rows)) {
@@ -240,11 +274,18 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     const double touched =
         facts.planned_rows ? *facts.planned_rows : b.rows_estimated.value_or(rows);
     const Rate r = rate_for("batched-update", touched, inputs, true);
-    double ms = scaled_ms(r.point, touched);
-    // The runner pauses a twentieth of each batch unless told otherwise (docs/backfills.md).
+    double ms = 0;
+    if (r.source == RateSource::kHistory) {
+      ms = scaled_ms(r.point, touched);  // learned from whole backfills: overheads included
+    } else {
+      // The walk visits every key; only the matching rows are written.
+      const double keys = std::max(rows, touched);
+      const double per_row = scaled_ms(r.point, 1e6) / 1e6;
+      const double per_key = keys > 0 ? per_row * std::max(touched / keys, 0.05) : per_row;
+      const Rate overhead = rate_for("backfill-batch", 1, inputs, false);
+      ms = simulated_backfill_ms(b, keys, per_key, scaled_ms(overhead.point, 1));
+    }
     const double batch_ms = static_cast<double>(b.target_batch_time.count());
-    if (b.pause && batch_ms > 0) ms += ms / batch_ms * static_cast<double>(b.pause->count());
-    else if (!b.pause) ms *= 1.05;
     e.work = "batched-update";
     e.scale = touched;
     e.rows = touched;
@@ -277,7 +318,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.work = "rewrite";
       e.scale = volume;
       e.rows = rows;
-      set_times(e, ms, r.p90_factor);
+      set_times(e, with_overhead(ms, r, inputs), r.p90_factor);
       e.basis = fmt::format("{}, full rewrite{}; {}", size_words, extra, source_words(r, inputs));
       return e;
     }
@@ -302,7 +343,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.work = operation;
       e.scale = units;
       e.rows = rows;
-      set_times(e, scaled_ms(r.point, units), r.p90_factor);
+      set_times(e, with_overhead(scaled_ms(r.point, units), r, inputs), r.p90_factor);
       e.basis = fmt::format("{}, {}; {}", size_words,
                             operation == "validate-foreign-key" ? "every row checked against the referenced table"
                                                                 : "one full scan",
@@ -318,7 +359,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.work = operation;
       e.scale = rows;
       e.rows = rows;
-      set_times(e, scaled_ms(r.point, rows), r.p90_factor);
+      set_times(e, with_overhead(scaled_ms(r.point, rows), r, inputs), r.p90_factor);
       e.basis = fmt::format("{}, index build{} on a {} key; {}", size_words,
                             w.concurrent && postgres ? " (concurrently: two scans)" : "",
                             variable ? "variable-width" : "fixed-width", source_words(r, inputs));
@@ -330,7 +371,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.work = "row-update";
       e.scale = touched;
       e.rows = touched;
-      set_times(e, scaled_ms(r.point, touched), r.p90_factor);
+      set_times(e, with_overhead(scaled_ms(r.point, touched), r, inputs), r.p90_factor);
       e.basis = fmt::format("{}; {} rows touched ({}); {}", t ? size_words : std::string("query"),
                             human_count(touched),
                             facts.planned_rows ? "planner estimate" : "every row, an upper bound",

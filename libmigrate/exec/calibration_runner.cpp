@@ -51,6 +51,45 @@ class Measurer {
     }
   }
 
+  // A migration statement as the executor runs it, with a step's timeouts (set again each time,
+  // as for the first statement of every step): the overhead every estimate starts from.
+  double time_executed(const std::string& what, const std::string& sql, bool flip) {
+    StepSession session{true, ForeignKeyMode::kCheck, {}};
+    session.lock_timeout = std::chrono::milliseconds(flip ? 500 : 501);
+    session.statement_timeout = std::chrono::milliseconds(flip ? 300'000 : 300'001);
+    const auto start = Clock::now();
+    try {
+      backend_.begin(session, std::chrono::milliseconds(10'000));
+      backend_.execute(SqlStatement{1, 0, 1, 1, sql}, session);
+      backend_.commit(StepSession{false, ForeignKeyMode::kCheck, {}});
+    } catch (const Failure& f) {
+      backend_.rollback();
+      Error e = f.error();
+      e.code = ErrorCode::kStatementFailed;
+      e.message = fmt::format("calibration failed while measuring {}: {}", what, e.message);
+      throw Failure(e);
+    }
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+
+  // What a backfill batch costs besides its rows, as the runner does it: a transaction that finds
+  // the batch's bound, changes one row, writes a checkpoint row and commits.
+  double time_batch(const std::string& table, const std::string& checkpoint, long long key) {
+    const auto start = Clock::now();
+    try {
+      backend_.begin(StepSession{true, ForeignKeyMode::kCheck, {}}, std::chrono::milliseconds(10'000));
+      backend_.query(fmt::format("SELECT id FROM {} WHERE id > {} ORDER BY id LIMIT 1 OFFSET 0",
+                                 table, key));
+      backend_.query(fmt::format("UPDATE {} SET n = n WHERE id = {}", table, key + 1));
+      backend_.query(fmt::format("UPDATE {} SET at = {}", checkpoint, key));
+      backend_.commit(StepSession{false, ForeignKeyMode::kCheck, {}});
+    } catch (...) {
+      backend_.rollback();
+      throw;
+    }
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+
   void add(const std::string& operation, const std::string& unit, double units, double ms) {
     rates.push_back({operation, unit, units, std::max(ms, 0.001)});
     if (log_)
@@ -64,6 +103,27 @@ class Measurer {
   Backend& backend_;
   const LogSink& log_;
 };
+
+constexpr int kOverheadSamples = 9;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The per-statement and per-batch overheads, the median of a few: single round trips are noisy.
+void measure_overheads(Measurer& m, const std::string& table, const std::string& checkpoint) {
+  std::vector<double> statement, batch;
+  for (int i = 0; i < kOverheadSamples; ++i) {
+    // ADD COLUMN without a default changes the catalog only, on both engines.
+    statement.push_back(m.time_executed(
+        "catalog-only", fmt::format("ALTER TABLE {} ADD COLUMN overhead_{} integer", table, i),
+        i % 2 == 0));
+    batch.push_back(m.time_batch(table, checkpoint, i * 10));
+  }
+  m.add("catalog-only", "statements", 1, median(statement));
+  m.add("backfill-batch", "batches", 1, median(batch));
+}
 
 // The rewrite's own cost, without rebuilding the primary key that a rewrite also does: the index
 // build rate just measured accounts for that part. Never less than a third of the whole, in case
@@ -97,8 +157,9 @@ Calibration calibrate_postgres(Measurer& m, long long rows) {
     const double n = static_cast<double>(rows);
     // sum(length(s)) needs every row: no index-only scan can answer it.
     m.add("seq-scan", "bytes", heap, m.time("seq-scan", fmt::format("SELECT sum(length(s)) FROM {}", t)));
-    m.add("catalog-only", "statements", 1,
-          m.time("catalog-only", fmt::format("ALTER TABLE {} ADD COLUMN extra integer", t)));
+    m.run("the scratch table", fmt::format("CREATE TABLE {}.checkpoint (at bigint)", s));
+    m.run("the scratch table", fmt::format("INSERT INTO {}.checkpoint VALUES (0)", s));
+    measure_overheads(m, t, s + ".checkpoint");
     for (const auto& [operation, column, concurrently] :
          {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
           std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
@@ -163,8 +224,10 @@ Calibration calibrate_sqlite(Measurer& m, long long rows) {
                     "datetime('now', '-' || x || ' seconds') FROM g",
                     rows));
   m.add("seq-scan", "rows", n, m.time("seq-scan", "SELECT sum(length(s)) FROM t"));
-  m.add("catalog-only", "statements", 1,
-        m.time("catalog-only", "ALTER TABLE t ADD COLUMN extra INTEGER"));
+  m.run("the scratch table", "CREATE TABLE checkpoint (at INTEGER)");
+  m.run("the scratch table", "INSERT INTO checkpoint VALUES (0)");
+  measure_overheads(m, "t", "checkpoint");
+  m.run("the scratch table", "ALTER TABLE t ADD COLUMN extra INTEGER");
   for (const auto& [operation, column] :
        {std::pair{"index-build:fixed", "n"}, std::pair{"index-build:variable", "s"}}) {
     m.add(operation, "rows", n,

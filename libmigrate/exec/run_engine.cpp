@@ -122,7 +122,7 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
                            "version {} was not started",
                            now, known_last_id, step.version),
                "make sure every runner takes the migration lock (libmigrate writing history format "
-               "2), then run the command again");
+               "2 or later), then run the command again");
         }
       }
       const Migration& migration = *request.source.find(*Version::parse(step.version));

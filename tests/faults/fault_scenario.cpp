@@ -39,7 +39,8 @@ bool is_migration_file(const std::filesystem::path& p) {
   return std::regex_match(p.filename().string(), name);
 }
 
-const char* kExcludedTables = "'fault_log', 'migrate_history', 'migrate_history_statements'";
+const char* kExcludedTables =
+    "'fault_log', 'migrate_history', 'migrate_history_statements', 'migrate_history_calibration'";
 
 }  // namespace
 

@@ -345,6 +345,7 @@ TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
                             ("format1." + target->dialect() + ".sql")));
   ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
   // Make version 1 look as 0.1.0 wrote it: format 1, no statement records.
+  target->execute("DROP TABLE migrate_history_calibration");
   target->execute("DROP TABLE migrate_history_statements");
   target->execute("ALTER TABLE migrate_history DROP COLUMN checkpoint");
   target->execute("UPDATE migrate_history SET history_format = 1");
@@ -367,10 +368,11 @@ TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
                           "FROM migrate_history WHERE history_format = 1 ORDER BY id"),
             before);
   EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
-                          "history_format = 2"),
+                          "history_format = 3"),
             std::vector<std::string>{"upgraded from format 1"});
   EXPECT_EQ(target->query("SELECT history_format FROM migrate_history WHERE version = '2'"),
-            std::vector<std::string>{"2"});
+            std::vector<std::string>{"3"});
+  EXPECT_TRUE(target->table_exists("migrate_history_calibration"));
   EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN "
                           "migrate_history h ON h.id = s.attempt_id WHERE h.version = '2'"),
             std::vector<std::string>{"1"});
@@ -378,13 +380,47 @@ TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
   EXPECT_EQ(state_of("2"), State::kApplied);
 }
 
+// A format-2 history (0.1.0 after issue 8) gets the estimate columns and the calibration table;
+// its statement records keep their values, with no estimate.
+TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
+  target->execute("DROP TABLE migrate_history_calibration");
+  for (const char* column : {"work", "scale", "estimate_p50_ms", "estimate_p90_ms"})
+    target->execute(std::string("ALTER TABLE migrate_history_statements DROP COLUMN ") + column);
+  target->execute("UPDATE migrate_history SET history_format = 2");
+  const auto before = target->query(
+      "SELECT attempt_id || '|' || statement_index || '|' || duration_ms FROM "
+      "migrate_history_statements ORDER BY 1");
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(state_of("1"), State::kApplied);  // reading never upgrades
+  EXPECT_FALSE(target->table_exists("migrate_history_calibration"));
+
+  RunReport r = Migrator(target->options()).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_TRUE(target->table_exists("migrate_history_calibration"));
+  EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
+                          "history_format = 3"),
+            std::vector<std::string>{"upgraded from format 2"});
+  EXPECT_EQ(target->query("SELECT s.attempt_id || '|' || s.statement_index || '|' || "
+                          "s.duration_ms || '|' || coalesce(s.estimate_p50_ms, -1) FROM "
+                          "migrate_history_statements s JOIN migrate_history h ON h.id = "
+                          "s.attempt_id WHERE h.version = '1' ORDER BY 1"),
+            (std::vector<std::string>{before[0] + "|-1", before[1] + "|-1"}));
+  // Version 2's statement was estimated before it ran, and the estimate was kept beside it.
+  EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN migrate_history "
+                          "h ON h.id = s.attempt_id WHERE h.version = '2' AND s.estimate_p50_ms "
+                          "IS NOT NULL AND s.estimate_p90_ms >= s.estimate_p50_ms AND s.work <> ''"),
+            std::vector<std::string>{"1"});
+  EXPECT_EQ(state_of("2"), State::kApplied);
+}
+
 TEST_P(BackendConformance, AHistoryOfANewerFormatIsRefusedAndLeftAlone) {
   ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
-  target->execute("UPDATE migrate_history SET history_format = 3 WHERE version = '1'");
+  target->execute("UPDATE migrate_history SET history_format = 4 WHERE version = '1'");
   RunReport r = Migrator(target->options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kHistoryIncompatible) << r.error->describe();
-  EXPECT_NE(r.error->message.find("format 3"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("format 4"), std::string::npos) << r.error->message;
   EXPECT_FALSE(target->table_exists("notes"));
   auto status = Migrator(target->options()).status();
   ASSERT_FALSE(status);

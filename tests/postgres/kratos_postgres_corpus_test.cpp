@@ -33,7 +33,8 @@ std::string schema_dump(const std::string& url) {
   std::string command =
       "pg_dump --schema-only --no-owner --no-privileges --exclude-table=public.migrate_history "
       "--exclude-table=public.migrate_history_id_seq "
-      "--exclude-table=public.migrate_history_statements -d " +
+      "--exclude-table=public.migrate_history_statements "
+      "--exclude-table=public.migrate_history_calibration -d " +
       shell_quote(url);
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run pg_dump");

@@ -197,8 +197,8 @@ std::vector<std::string> schema_of(const std::filesystem::path& db,
   return query_sqlite(
       db,
       "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '" +
-          history_table + "' AND tbl_name <> '" + history_table +
-          "_statements' ORDER BY type, name");
+          history_table + "' AND tbl_name <> '" + history_table + "_statements' AND tbl_name <> '" +
+          history_table + "_calibration' ORDER BY type, name");
 }
 
 }  // namespace migrate::testing
