@@ -64,7 +64,7 @@ unset MIGRATE_DATABASE_URL DATABASE_URL MIGRATE_DIR MIGRATE_HISTORY_TABLE MIGRAT
   MIGRATE_OUTPUT MIGRATE_LOG_LEVEL MIGRATE_MAX_REPLICA_LAG PGOPTIONS
 
 SIZES=${SIZES:-"100000 1000000 5000000"}
-OPERATIONS=${OPERATIONS:-"rewrite cic validate_check validate_fk set_not_null backfill"}
+OPERATIONS=${OPERATIONS:-"validate_check validate_fk set_not_null cic rewrite backfill"}
 PASSES=${PASSES:-2}
 read -ra sizes <<<"$SIZES"
 read -ra operations <<<"$OPERATIONS"

@@ -32,16 +32,19 @@ struct Estimate {
   std::optional<double> scale;
 };
 
-// One throughput `migrate calibrate` measured: `units` of `unit` ("bytes", "rows" or
-// "statements") in `elapsed_ms`.
+// One throughput `migrate calibrate` measured: `units` of `unit` ("bytes", "rows", "statements"
+// or "batches") in `elapsed_ms`, of which `fixed_ms` does not grow with the size (fsyncing a
+// rewrite's new files, catalog updates, a concurrent index build's waits): measured on two
+// table sizes, it is what dominates small tables.
 struct CalibrationRate {
   std::string operation;  // "seq-scan", "rewrite", "index-build:fixed", ... (docs/estimates.md)
   std::string unit;
   double units = 0;
   double elapsed_ms = 0;
-  // units per second; 0 when nothing was measured.
+  double fixed_ms = 0;
+  // units per second of the part that grows with the size; 0 when nothing was measured.
   double per_second() const noexcept {
-    return elapsed_ms > 0 ? units * 1000.0 / elapsed_ms : 0;
+    return elapsed_ms > fixed_ms ? units * 1000.0 / (elapsed_ms - fixed_ms) : 0;
   }
 };
 

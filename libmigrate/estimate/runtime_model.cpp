@@ -11,11 +11,13 @@ namespace {
 // How a rate's time grows with the size of the work: linearly, or as a sort (n log n).
 enum class Growth { kLinear, kSort };
 
-// A measured (or assumed) data point: `units` of work took `elapsed_ms`.
+// A measured (or assumed) data point: `units` of work took `elapsed_ms`, `fixed_ms` of it
+// whatever the size.
 struct RatePoint {
   double units = 0;
   double elapsed_ms = 0;
   Growth growth = Growth::kLinear;
+  double fixed_ms = 0;
 };
 
 double growth_of(double units, Growth g) {
@@ -25,7 +27,8 @@ double growth_of(double units, Growth g) {
 
 double scaled_ms(const RatePoint& p, double units) {
   if (p.units <= 0 || p.elapsed_ms <= 0) return 0;
-  return p.elapsed_ms * growth_of(units, p.growth) / growth_of(p.units, p.growth);
+  const double fixed = std::clamp(p.fixed_ms, 0.0, p.elapsed_ms);
+  return fixed + (p.elapsed_ms - fixed) * growth_of(units, p.growth) / growth_of(p.units, p.growth);
 }
 
 // The documented defaults (docs/estimates.md), used until `migrate calibrate` ran: measured on a
@@ -84,12 +87,16 @@ constexpr std::size_t kMaxSamples = 20;
 std::optional<Rate> history_rate(const std::string& work, double scale,
                                  const EstimateInputs& inputs) {
   const Growth g = growth_of_operation(work);
+  // The calibrated fixed part of this work stays fixed; the samples teach the part that grows.
+  double fixed = 0;
+  if (inputs.calibration)
+    if (const CalibrationRate* c = inputs.calibration->find(work)) fixed = c->fixed_ms;
   std::vector<double> per_unit;  // ms per growth unit
   for (const auto& s : inputs.samples) {
     if (s.work != work || !s.scale || *s.scale <= 0) continue;
     if (scale > 0 && (*s.scale > scale * kSimilarSize || *s.scale * kSimilarSize < scale)) continue;
-    per_unit.push_back(std::max<double>(static_cast<double>(s.duration_ms), 0.5) /
-                       growth_of(*s.scale, g));
+    const double took = std::max<double>(static_cast<double>(s.duration_ms), 0.5);
+    per_unit.push_back(std::max(took - fixed, took / 10) / growth_of(*s.scale, g));
     if (per_unit.size() == kMaxSamples) break;
   }
   if (per_unit.empty()) return std::nullopt;
@@ -98,8 +105,8 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   const double median = sorted[sorted.size() / 2];
   const double p90 = sorted[std::min(sorted.size() - 1, (sorted.size() * 9) / 10)];
   Rate r;
-  // One unit of growth: scaled_ms(point, n) = median * growth(n) / growth(1).
-  r.point = {1, median * growth_of(1, g), g};
+  // One unit of growth: scaled_ms(point, n) = fixed + median * growth(n).
+  r.point = {1, fixed + median * growth_of(1, g), g, fixed};
   r.source = RateSource::kHistory;
   // The recorded spread, and never tighter than calibration's: one or two runs say little.
   r.p90_factor = std::max(1.5, p90 / median);
@@ -114,15 +121,18 @@ Rate rate_for(const std::string& operation, double scale, const EstimateInputs& 
   const Growth g = growth_of_operation(operation);
   if (inputs.calibration) {
     if (const CalibrationRate* c = inputs.calibration->find(operation))
-      if (c->units > 0 && c->elapsed_ms > 0) return {{c->units, c->elapsed_ms, g}, RateSource::kCalibration, 1.5, 0};
+      if (c->units > 0 && c->elapsed_ms > 0)
+        return {{c->units, c->elapsed_ms, g, c->fixed_ms}, RateSource::kCalibration, 1.5, 0};
   }
   if (inputs.dialect == Dialect::kSqlite) {
     for (const auto& d : kSqliteDefaults)
-      if (operation == d.operation) return {{d.units, d.elapsed_ms, g}, RateSource::kDefault, 3.0, 0};
+      if (operation == d.operation)
+        return {{d.units, d.elapsed_ms, g, 0}, RateSource::kDefault, 3.0, 0};
   }
   for (const auto& d : kPostgresDefaults)
-    if (operation == d.operation) return {{d.units, d.elapsed_ms, g}, RateSource::kDefault, 3.0, 0};
-  return {{1, 5, Growth::kLinear}, RateSource::kDefault, 3.0, 0};
+    if (operation == d.operation)
+      return {{d.units, d.elapsed_ms, g, 0}, RateSource::kDefault, 3.0, 0};
+  return {{1, 5, Growth::kLinear, 0}, RateSource::kDefault, 3.0, 0};
 }
 
 std::string source_words(const Rate& r, const EstimateInputs& inputs) {
@@ -284,7 +294,8 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     } else {
       // The walk visits every key; only the matching rows are written.
       const double keys = std::max(rows, touched);
-      const double per_row = scaled_ms(r.point, 1e6) / 1e6;
+      // The rate's slope: its fixed part is per statement, and the walk's statements are batches.
+      const double per_row = (scaled_ms(r.point, 2e6) - scaled_ms(r.point, 1e6)) / 1e6;
       const double per_key = keys > 0 ? per_row * std::max(touched / keys, 0.05) : per_row;
       const Rate overhead = rate_for("backfill-batch", 1, inputs, false);
       ms = simulated_backfill_ms(b, keys, per_key, scaled_ms(overhead.point, 1));

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <map>
+#include <tuple>
 
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/history/timestamp.hpp"
@@ -90,11 +93,12 @@ class Measurer {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   }
 
-  void add(const std::string& operation, const std::string& unit, double units, double ms) {
-    rates.push_back({operation, unit, units, std::max(ms, 0.001)});
+  void add(const std::string& operation, const std::string& unit, double units, double ms,
+           double fixed_ms = 0) {
+    rates.push_back({operation, unit, units, std::max(ms, 0.001), fixed_ms});
     if (log_)
-      log_(LogLevel::kInfo, fmt::format("calibrate: {} {:.0f} {} in {:.1f} ms", operation, units,
-                                        unit, ms));
+      log_(LogLevel::kInfo, fmt::format("calibrate: {} {:.0f} {} in {:.1f} ms ({:.1f} ms fixed)",
+                                        operation, units, unit, ms, fixed_ms));
   }
 
   std::vector<CalibrationRate> rates;
@@ -125,16 +129,101 @@ void measure_overheads(Measurer& m, const std::string& table, const std::string&
   m.add("backfill-batch", "batches", 1, median(batch));
 }
 
-// The rewrite's own cost, without rebuilding the primary key that a rewrite also does: the index
-// build rate just measured accounts for that part. Never less than a third of the whole, in case
-// the index measurement ran in a warmer cache.
-double rewrite_heap_ms(double total_ms, double pk_ms) {
-  return std::max(total_ms - pk_ms, total_ms / 3);
+// Each operation runs on two tables, of N/8 and N rows: the difference is the part that grows
+// with the size, the rest is fixed (fsyncing the new files of a rewrite or index build, catalog
+// updates, a concurrent build's waits for other transactions), which dominates small tables.
+constexpr long long kSmallTableDivisor = 8;
+
+struct Sample {
+  std::string unit;
+  double units = 0;
+  double ms = 0;
+};
+using Samples = std::map<std::string, Sample>;
+
+bool sorts(const std::string& operation) {
+  return operation.starts_with("index-build");
+}
+
+double growth(double units, bool sort) {
+  units = std::max(units, 2.0);
+  return sort ? units * std::log2(units) : units;
+}
+
+// The two tables' measurements of each operation as one rate: the large one's, with the fixed
+// part the line through both points gives (0 when the small one was not cheaper per unit, as
+// noise can make it).
+void add_rates(Measurer& m, const Samples& small, const Samples& large) {
+  for (const auto& [operation, big] : large) {
+    double fixed = 0;
+    if (auto it = small.find(operation); it != small.end()) {
+      const bool sort = sorts(operation);
+      const double span = growth(big.units, sort) - growth(it->second.units, sort);
+      const double slope = span > 0 ? (big.ms - it->second.ms) / span : 0;
+      if (slope > 0) fixed = std::clamp(big.ms - slope * growth(big.units, sort), 0.0, big.ms * 0.9);
+    }
+    m.add(operation, big.unit, big.units, big.ms, fixed);
+  }
+}
+
+// Fills `t` (with `rows` rows) and times each operation on it; `s` is the scratch schema.
+Samples measure_postgres_table(Measurer& m, const std::string& s, const std::string& t,
+                               long long rows) {
+  Samples out;
+  auto time = [&](const std::string& operation, const std::string& unit, double units,
+                  const std::string& sql) { out[operation] = {unit, units, m.time(operation, sql)}; };
+  m.run("the scratch table",
+        fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, k integer NOT NULL, n bigint, s "
+                    "text, ts timestamptz, ref bigint)",
+                    t));
+  m.run("the scratch table",
+        fmt::format("INSERT INTO {} SELECT g, g, g % 1000, md5(g::text), now() - g * interval "
+                    "'1 second', g % 1000 + 1 FROM generate_series(1, {}) g",
+                    t, rows));
+  // As a table that has been in use: statistics gathered, hint bits and visibility map set.
+  m.run("the scratch table", fmt::format("VACUUM ANALYZE {}", t));
+  const double heap =
+      number(m.run("the table size", fmt::format("SELECT pg_relation_size('{}')", t))[0][0]);
+  const double n = static_cast<double>(rows);
+  // sum(length(s)) needs every row: no index-only scan can answer it.
+  time("seq-scan", "bytes", heap, fmt::format("SELECT sum(length(s)) FROM {}", t));
+  for (const auto& [operation, column, concurrently] :
+       {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
+        std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
+        std::tuple{"index-build-concurrently:variable", "s", "CONCURRENTLY "}}) {
+    time(operation, "rows", n,
+         fmt::format("CREATE INDEX {}calibration_idx ON {} ({})", concurrently, t, column));
+    m.run(operation, fmt::format("DROP INDEX {}.calibration_idx", s));
+  }
+  m.run("validate-check",
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_check CHECK (n >= 0) NOT VALID", t));
+  time("validate-check", "bytes", heap,
+       fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_check", t));
+  m.run("validate-foreign-key",
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_fk FOREIGN KEY (ref) REFERENCES "
+                    "{}.parent NOT VALID",
+                    t, s));
+  time("validate-foreign-key", "rows", n,
+       fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_fk", t));
+  time("set-not-null", "bytes", heap, fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t));
+  // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
+  // build rate for each index, so the rewrite's own rate is what remains (at least a third, in
+  // case the index measurement ran in a warmer cache).
+  const double rewrite = m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
+  out["rewrite"] = {"bytes", heap, std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3)};
+  m.run("the scratch table", fmt::format("VACUUM {}", t));
+  time("row-update", "rows", n, fmt::format("UPDATE {} SET n = n + 1", t));
+  m.run("the scratch table", fmt::format("VACUUM {}", t));
+  double batched = 0;
+  for (long long lo = 0; lo < rows; lo += kBatchRows)
+    batched += m.time("batched-update", fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}",
+                                                    t, lo, lo + kBatchRows));
+  out["batched-update"] = {"rows", n, batched};
+  return out;
 }
 
 Calibration calibrate_postgres(Measurer& m, long long rows) {
   const std::string s = fmt::format("migrate_calibration_{}", ::getpid());
-  const std::string t = s + ".t";
   Calibration c;
   c.server = "PostgreSQL " + *m.run("the server version", "SHOW server_version")[0][0];
   m.run("the scratch schema", fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", s));
@@ -143,63 +232,12 @@ Calibration calibrate_postgres(Measurer& m, long long rows) {
     m.run("the scratch table", fmt::format("CREATE TABLE {}.parent (id bigint PRIMARY KEY)", s));
     m.run("the scratch table",
           fmt::format("INSERT INTO {}.parent SELECT g FROM generate_series(1, 1000) g", s));
-    m.run("the scratch table",
-          fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, k integer NOT NULL, n bigint, s "
-                      "text, ts timestamptz, ref bigint)",
-                      t));
-    m.run("the scratch table",
-          fmt::format("INSERT INTO {} SELECT g, g, g % 1000, md5(g::text), now() - g * interval "
-                      "'1 second', g % 1000 + 1 FROM generate_series(1, {}) g",
-                      t, rows));
-    m.run("the scratch table", fmt::format("VACUUM ANALYZE {}", t));
-    const double heap =
-        number(m.run("the table size", fmt::format("SELECT pg_relation_size('{}')", t))[0][0]);
-    const double n = static_cast<double>(rows);
-    // sum(length(s)) needs every row: no index-only scan can answer it.
-    m.add("seq-scan", "bytes", heap, m.time("seq-scan", fmt::format("SELECT sum(length(s)) FROM {}", t)));
     m.run("the scratch table", fmt::format("CREATE TABLE {}.checkpoint (at bigint)", s));
     m.run("the scratch table", fmt::format("INSERT INTO {}.checkpoint VALUES (0)", s));
-    measure_overheads(m, t, s + ".checkpoint");
-    for (const auto& [operation, column, concurrently] :
-         {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
-          std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
-          std::tuple{"index-build-concurrently:variable", "s", "CONCURRENTLY "}}) {
-      m.add(operation, "rows", n,
-            m.time(operation, fmt::format("CREATE INDEX {}calibration_idx ON {} ({})",
-                                          concurrently, t, column)));
-      m.run(operation, fmt::format("DROP INDEX {}.calibration_idx", s));
-    }
-    m.run("validate-check",
-          fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_check CHECK (n >= 0) NOT VALID", t));
-    m.add("validate-check", "bytes", heap,
-          m.time("validate-check",
-                 fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_check", t)));
-    m.run("validate-foreign-key",
-          fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_fk FOREIGN KEY (ref) REFERENCES "
-                      "{}.parent NOT VALID",
-                      t, s));
-    m.add("validate-foreign-key", "rows", n,
-          m.time("validate-foreign-key",
-                 fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_fk", t)));
-    m.add("set-not-null", "bytes", heap,
-          m.time("set-not-null", fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t)));
-    // A rewrite also rebuilds the table's one index (its primary key, fixed-width).
-    const double rewrite =
-        m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
-    double pk_ms = 0;
-    for (const auto& r : m.rates)
-      if (r.operation == "index-build:fixed") pk_ms = r.elapsed_ms;
-    m.add("rewrite", "bytes", heap, rewrite_heap_ms(rewrite, pk_ms));
-    m.run("the scratch table", fmt::format("VACUUM {}", t));
-    m.add("row-update", "rows", n,
-          m.time("row-update", fmt::format("UPDATE {} SET n = n + 1", t)));
-    m.run("the scratch table", fmt::format("VACUUM {}", t));
-    double batched = 0;
-    for (long long lo = 0; lo < rows; lo += kBatchRows)
-      batched += m.time("batched-update",
-                        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo,
-                                    lo + kBatchRows));
-    m.add("batched-update", "rows", n, batched);
+    const Samples small = measure_postgres_table(m, s, s + ".small", rows / kSmallTableDivisor);
+    const Samples large = measure_postgres_table(m, s, s + ".t", rows);
+    measure_overheads(m, s + ".t", s + ".checkpoint");
+    add_rates(m, small, large);
   } catch (...) {
     try {
       m.run("the scratch schema", fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", s));
@@ -212,38 +250,47 @@ Calibration calibrate_postgres(Measurer& m, long long rows) {
   return c;
 }
 
+Samples measure_sqlite_table(Measurer& m, const std::string& t, long long rows) {
+  Samples out;
+  auto time = [&](const std::string& operation, double units, const std::string& sql) {
+    out[operation] = {"rows", units, m.time(operation, sql)};
+  };
+  const double n = static_cast<double>(rows);
+  m.run("the scratch table",
+        fmt::format("CREATE TABLE {} (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, n INTEGER, s "
+                    "TEXT, ts TEXT, extra INTEGER)",
+                    t));
+  m.run("the scratch table",
+        fmt::format("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {}) "
+                    "INSERT INTO {} (id, k, n, s, ts) SELECT x, x, x % 1000, hex(randomblob(16)), "
+                    "datetime('now', '-' || x || ' seconds') FROM g",
+                    rows, t));
+  time("seq-scan", n, fmt::format("SELECT sum(length(s)) FROM {}", t));
+  for (const auto& [operation, column] :
+       {std::pair{"index-build:fixed", "n"}, std::pair{"index-build:variable", "s"}}) {
+    time(operation, n, fmt::format("CREATE INDEX {0}_idx ON {0} ({1})", t, column));
+    m.run(operation, fmt::format("DROP INDEX {}_idx", t));
+  }
+  // DROP COLUMN writes every row again: SQLite's table rewrite.
+  time("rewrite", n, fmt::format("ALTER TABLE {} DROP COLUMN extra", t));
+  time("row-update", n, fmt::format("UPDATE {} SET n = n + 1", t));
+  double batched = 0;
+  for (long long lo = 0; lo < rows; lo += kBatchRows)
+    batched += m.time("batched-update", fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}",
+                                                    t, lo, lo + kBatchRows));
+  out["batched-update"] = {"rows", n, batched};
+  return out;
+}
+
 Calibration calibrate_sqlite(Measurer& m, long long rows) {
   Calibration c;
   c.server = "SQLite " + *m.run("the library version", "SELECT sqlite_version()")[0][0];
-  const double n = static_cast<double>(rows);
-  m.run("the scratch table",
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, n INTEGER, s TEXT, ts TEXT)");
-  m.run("the scratch table",
-        fmt::format("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {}) "
-                    "INSERT INTO t SELECT x, x, x % 1000, hex(randomblob(16)), "
-                    "datetime('now', '-' || x || ' seconds') FROM g",
-                    rows));
-  m.add("seq-scan", "rows", n, m.time("seq-scan", "SELECT sum(length(s)) FROM t"));
   m.run("the scratch table", "CREATE TABLE checkpoint (at INTEGER)");
   m.run("the scratch table", "INSERT INTO checkpoint VALUES (0)");
+  const Samples small = measure_sqlite_table(m, "small", rows / kSmallTableDivisor);
+  const Samples large = measure_sqlite_table(m, "t", rows);
   measure_overheads(m, "t", "checkpoint");
-  m.run("the scratch table", "ALTER TABLE t ADD COLUMN extra INTEGER");
-  for (const auto& [operation, column] :
-       {std::pair{"index-build:fixed", "n"}, std::pair{"index-build:variable", "s"}}) {
-    m.add(operation, "rows", n,
-          m.time(operation, fmt::format("CREATE INDEX calibration_idx ON t ({})", column)));
-    m.run(operation, "DROP INDEX calibration_idx");
-  }
-  // DROP COLUMN writes every row again: SQLite's table rewrite.
-  m.add("rewrite", "rows", n, m.time("rewrite", "ALTER TABLE t DROP COLUMN extra"));
-  m.add("row-update", "rows", n, m.time("row-update", "UPDATE t SET n = n + 1"));
-  double batched = 0;
-  for (long long lo = 0; lo < rows; lo += kBatchRows)
-    batched += m.time("batched-update",
-                      fmt::format("UPDATE t SET n = n + 1 WHERE id > {} AND id <= {}", lo,
-                                  lo + kBatchRows));
-  m.add("batched-update", "rows", n, batched);
-  m.run("the scratch table", "DROP TABLE t");
+  add_rates(m, small, large);
   c.rates = std::move(m.rates);
   return c;
 }

@@ -72,12 +72,13 @@ constexpr std::array<Column, 11> kStatementColumns{{
 
 // What `migrate calibrate` measured (format 3): one row per operation and calibration, the
 // newest of each operation in force.
-constexpr std::array<Column, 7> kCalibrationColumns{{
+constexpr std::array<Column, 8> kCalibrationColumns{{
     {"measured_at", Kind::kTimestamp, false, nullptr, 3},
     {"operation", Kind::kText, false, nullptr, 3},
     {"unit", Kind::kText, false, nullptr, 3},
     {"units", Kind::kBigint, false, nullptr, 3},
     {"elapsed_us", Kind::kBigint, false, nullptr, 3},
+    {"fixed_us", Kind::kBigint, false, "0", 3},
     {"server", Kind::kText, false, nullptr, 3},
     {"tool_version", Kind::kText, false, nullptr, 3},
 }};
@@ -677,9 +678,10 @@ std::optional<Calibration> HistoryStore::read_calibration() {
   Calibration out;
   for (const auto& r : rows) {
     out.measured_at = std::max(out.measured_at, to_text(r[0]));
-    out.server = to_text(r[5]);
+    out.server = to_text(r[6]);
     out.rates.push_back({to_text(r[1]), to_text(r[2]), static_cast<double>(to_int(r[3])),
-                         static_cast<double>(to_int(r[4])) / 1000.0});
+                         static_cast<double>(to_int(r[4])) / 1000.0,
+                         static_cast<double>(to_int(r[5])) / 1000.0});
   }
   return out;
 }
@@ -694,6 +696,7 @@ void HistoryStore::write_calibration(const Calibration& calibration) {
                                     text(r.unit),
                                     number(static_cast<std::int64_t>(std::llround(r.units))),
                                     number(static_cast<std::int64_t>(std::llround(r.elapsed_ms * 1000))),
+                                    number(static_cast<std::int64_t>(std::llround(r.fixed_ms * 1000))),
                                     text(calibration.server),
                                     text(std::string(kLibraryVersion))};
     values += values.empty() ? "(" : ", (";

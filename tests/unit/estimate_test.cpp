@@ -106,6 +106,14 @@ TEST(StatementWork, SqliteStatementsSayWhatTheyDoToExistingRows) {
 // ---------------------------------------------------------------------------------------------
 // The model
 
+StatementRecord sample_of(const std::string& work, double scale, std::int64_t ms) {
+  StatementRecord r;
+  r.work = work;
+  r.scale = scale;
+  r.duration_ms = ms;
+  return r;
+}
+
 Calibration calibration() {
   Calibration c;
   c.measured_at = "2026-12-04T09:00:00.000Z";
@@ -199,6 +207,23 @@ TEST(RuntimeModel, IndexBuildsGrowAsASortAndPickTheirKeysRate) {
   EXPECT_NEAR(*cic.p50_ms, 1500 + 2, 1e-6);
 }
 
+TEST(RuntimeModel, TheCalibratedFixedPartDoesNotShrinkWithTheTable) {
+  // A 100 MB rewrite took 1000 ms, 100 ms of it whatever the size (fsyncing the new files).
+  EstimateInputs in = calibrated();
+  for (auto& r : in.calibration->rates)
+    if (r.operation == "rewrite") r.fixed_ms = 100;
+  TableStatistics t = orders(1e4, 1e6);
+  t.index_variable_width.clear();
+  const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
+  // 100 ms fixed + 900 ms * 1 MB / 100 MB + the statement's 2 ms.
+  EXPECT_NEAR(*e.p50_ms, 100 + 9 + 2, 1e-6);
+  // The history teaches the growing part only: one 10 MB rewrite took 190 ms, so 9 ms per MB.
+  in.samples = {sample_of("rewrite", 10e6, 190)};
+  t.heap_bytes = 20e6;
+  const Estimate learned = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
+  EXPECT_NEAR(*learned.p50_ms, 100 + 2 * 90, 1e-6);
+}
+
 TEST(RuntimeModel, ValidationsScanOrJoinByTheConstraintsKind) {
   const TableStatistics t = orders(1e6, 100e6);
   StatementAnalysis a = statement(WorkKind::kScan, LockLevel::kShareUpdateExclusive);
@@ -257,22 +282,14 @@ TEST(RuntimeModel, WithoutCalibrationTheDefaultsAreUsedAndSaySo) {
       << e.basis;
 }
 
-StatementRecord sample(const std::string& work, double scale, std::int64_t ms) {
-  StatementRecord r;
-  r.work = work;
-  r.scale = scale;
-  r.duration_ms = ms;
-  return r;
-}
-
 TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
   const TableStatistics t = orders(1e6, 200e6);
   EstimateInputs in = calibrated();
   // Three rewrites of about 100 MB took 1.5-1.7 s each on this database; one of 1 MB (too far
   // from 200 MB) and one of another kind of work are not used.
-  in.samples = {sample("rewrite", 100e6, 1500), sample("rewrite", 100e6, 1600),
-                sample("rewrite", 100e6, 1700), sample("rewrite", 1e6, 900),
-                sample("set-not-null", 200e6, 10)};
+  in.samples = {sample_of("rewrite", 100e6, 1500), sample_of("rewrite", 100e6, 1600),
+                sample_of("rewrite", 100e6, 1700), sample_of("rewrite", 1e6, 900),
+                sample_of("set-not-null", 200e6, 10)};
   const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
   EXPECT_NEAR(*e.p50_ms, 3200, 1e-6);  // the median rate, 16 ms per MB, for 200 MB
   EXPECT_NEAR(*e.p90_ms, 3200 * 1.5, 1e-6);
