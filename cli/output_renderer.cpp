@@ -163,9 +163,8 @@ json to_json(const Estimate& e) {
   auto number = [](const std::optional<double>& v) {
     return v ? json(std::round(*v * 10) / 10) : json(nullptr);
   };
-  return {{"p50_ms", number(e.p50_ms)}, {"p90_ms", number(e.p90_ms)},
-          {"lock", to_string(e.lock)},   {"lock_ms", number(e.lock_ms)},
-          {"rows", number(e.rows)},      {"basis", e.basis}};
+  return {{"p50_ms", number(e.p50_ms)},   {"p90_ms", number(e.p90_ms)}, {"lock", to_string(e.lock)},
+          {"lock_ms", number(e.lock_ms)}, {"rows", number(e.rows)},     {"basis", e.basis}};
 }
 
 // "1.2 s (p90 1.8 s), ACCESS EXCLUSIVE held 1.2 s, 1.2M rows": unknown parts are left out.
@@ -359,8 +358,8 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
         sql += " ...";
       out += fmt::format("  {:>3}. line {:<4} {}\n", st.index, st.line, sql);
       if (st.backfill) out += render_backfill_text(*st.backfill);
-      out += fmt::format("       estimate: {}\n         basis: {}\n", render_estimate_text(st.estimate),
-                         st.estimate.basis);
+      out += fmt::format("       estimate: {}\n         basis: {}\n",
+                         render_estimate_text(st.estimate), st.estimate.basis);
     }
     if (s.backfill_check)
       out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);

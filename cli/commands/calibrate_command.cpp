@@ -44,10 +44,10 @@ int run_calibrate(const CommandContext& ctx, const CalibrateFlags& flags) {
                      {"elapsed_ms", r.elapsed_ms},
                      {"per_second", r.per_second()}});
   }
-  return finish(ctx.inv,
-                {{"calibration",
-                  {{"measured_at", c.measured_at}, {"server", c.server}, {"rates", rates}}}},
-                std::nullopt, text);
+  return finish(
+      ctx.inv,
+      {{"calibration", {{"measured_at", c.measured_at}, {"server", c.server}, {"rates", rates}}}},
+      std::nullopt, text);
 }
 
 }  // namespace

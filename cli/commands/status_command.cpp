@@ -59,14 +59,15 @@ std::string records_text(const std::vector<VersionStatus>& statuses,
         out += fmt::format("  statement {}: took {}", r->statement_index,
                            human_duration(static_cast<double>(r->duration_ms)));
         if (r->estimate_p50_ms)
-          out += fmt::format("; estimated {} (p90 {})",
-                             human_duration(static_cast<double>(*r->estimate_p50_ms)),
-                             human_duration(static_cast<double>(r->estimate_p90_ms.value_or(
-                                 *r->estimate_p50_ms))));
+          out += fmt::format(
+              "; estimated {} (p90 {})", human_duration(static_cast<double>(*r->estimate_p50_ms)),
+              human_duration(
+                  static_cast<double>(r->estimate_p90_ms.value_or(*r->estimate_p50_ms))));
         else
           out += "; no estimate";
         if (!r->work.empty()) out += ", " + r->work;
-        if (r->rows_affected) out += fmt::format("; {} rows", human_count(static_cast<double>(*r->rows_affected)));
+        if (r->rows_affected)
+          out += fmt::format("; {} rows", human_count(static_cast<double>(*r->rows_affected)));
         if (r->lock_retries > 0)
           out += fmt::format("; {} lock retries, {} waiting", r->lock_retries,
                              human_duration(static_cast<double>(r->lock_wait_ms)));
@@ -96,9 +97,9 @@ int finish_status_report(const CommandContext& ctx,
   }
   // Only the form asked for is built: with thousands of versions either one costs.
   if (!ctx.inv.json_output)
-    return finish(ctx.inv, json::object(), std::nullopt,
-                  render_status_text(*statuses, *holders) + records_text(*statuses, records) +
-                      footer);
+    return finish(
+        ctx.inv, json::object(), std::nullopt,
+        render_status_text(*statuses, *holders) + records_text(*statuses, records) + footer);
   json list = json::array();
   for (const auto& s : *statuses) {
     json entry = to_json(s);

@@ -70,13 +70,13 @@ struct Finding {
 // What a statement does to the data already in a table: what its runtime scales with
 // (docs/estimates.md).
 enum class WorkKind {
-  kCatalogOnly,    // changes the catalog only: about as long as a round trip
-  kRewrite,        // writes a new copy of the table and rebuilds every index on it
-  kScan,           // reads every row once (SET NOT NULL, VALIDATE of a CHECK)
-  kForeignKeyScan, // checks every row against the referenced table (VALIDATE of a FOREIGN KEY)
-  kIndexBuild,     // sorts the table's rows into a new index
-  kDataChange,     // UPDATE, DELETE, INSERT ... SELECT, MERGE: per row touched
-  kUnknown,        // does work the estimator does not model (REINDEX, REFRESH, DO blocks...)
+  kCatalogOnly,     // changes the catalog only: about as long as a round trip
+  kRewrite,         // writes a new copy of the table and rebuilds every index on it
+  kScan,            // reads every row once (SET NOT NULL, VALIDATE of a CHECK)
+  kForeignKeyScan,  // checks every row against the referenced table (VALIDATE of a FOREIGN KEY)
+  kIndexBuild,      // sorts the table's rows into a new index
+  kDataChange,      // UPDATE, DELETE, INSERT ... SELECT, MERGE: per row touched
+  kUnknown,         // does work the estimator does not model (REINDEX, REFRESH, DO blocks...)
 };
 const char* to_string(WorkKind k) noexcept;  // "catalog-only", "rewrite", "scan", ...
 

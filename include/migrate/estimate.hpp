@@ -17,13 +17,13 @@ namespace migrate {
 // cannot support is absent (JSON null) and `basis` says why, e.g. "catalog never analyzed:
 // ANALYZE orders for an estimate".
 struct Estimate {
-  std::optional<double> p50_ms;  // the median expectation
-  std::optional<double> p90_ms;  // nine runs in ten take at most this long
+  std::optional<double> p50_ms;       // the median expectation
+  std::optional<double> p90_ms;       // nine runs in ten take at most this long
   LockLevel lock = LockLevel::kNone;  // the strongest table lock held
   // How long that lock is held: a statement in a transaction holds its locks until the
   // transaction commits; a backfill holds its row locks for one batch at a time.
   std::optional<double> lock_ms;
-  std::optional<double> rows;  // rows the work reads or writes
+  std::optional<double> rows;           // rows the work reads or writes
   std::string basis = "not estimated";  // the inputs, in words
   // Recorded beside the actual duration in the history, so later estimates learn from it: what
   // the time scales with ("rewrite", "index-build:fixed"...; empty when not modelled) and the

@@ -321,8 +321,7 @@ void alter_table_effects(const Json& node, StatementAnalysis& a, const PgMigrati
         if (builds) {
           raise_work(a, WorkKind::kIndexBuild, table);
           std::vector<std::string> keys;
-          for (const auto& k : child(con, "keys"))
-            keys.push_back(text(child(k, "String"), "sval"));
+          for (const auto& k : child(con, "keys")) keys.push_back(text(child(k, "String"), "sval"));
           index_keys(a, keys);
         }
       }
@@ -430,7 +429,8 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
       a.migration_class = MigrationClass::kBackwardCompatible;
     // CREATE TABLE AS / MATERIALIZED VIEW writes every row its query returns (the planner's
     // estimate of the query, when connected).
-    if (t == "CreateTableAsStmt" && !flag(into.contains("IntoClause") ? into["IntoClause"] : into, "skipData"))
+    if (t == "CreateTableAsStmt" &&
+        !flag(into.contains("IntoClause") ? into["IntoClause"] : into, "skipData"))
       raise_work(a, WorkKind::kDataChange, "");
   } else if (t == "CreateSeqStmt") {
     all(LockLevel::kAccessExclusive);
@@ -458,7 +458,8 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "CopyStmt") {
     all(flag(node, "is_from") ? LockLevel::kRowExclusive : LockLevel::kAccessShare);
     if (flag(node, "is_from")) a.migration_class = MigrationClass::kDataBackfill;
-    if (flag(node, "is_from")) raise_work(a, WorkKind::kUnknown, relation_name(child(node, "relation")));
+    if (flag(node, "is_from"))
+      raise_work(a, WorkKind::kUnknown, relation_name(child(node, "relation")));
   } else if (t == "TruncateStmt") {
     all(LockLevel::kAccessExclusive);
     a.migration_class = MigrationClass::kBreaking;
@@ -490,7 +491,8 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
   } else if (t == "ClusterStmt") {
     all(LockLevel::kAccessExclusive);
     a.rewrites_table = true;
-    raise_work(a, WorkKind::kRewrite, info.relations.empty() ? std::string() : info.relations.front());
+    raise_work(a, WorkKind::kRewrite,
+               info.relations.empty() ? std::string() : info.relations.front());
   } else if (t == "ReindexStmt") {
     // REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on each index it rebuilds, which
     // blocks the reads planned with that index; CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on both.
@@ -499,7 +501,8 @@ StatementAnalysis pg_statement_effects(const PgStatementInfo& info, const PgMigr
         : text(node, "kind") == "REINDEX_OBJECT_INDEX" ? LockLevel::kAccessExclusive
                                                        : LockLevel::kShare);
     a.scans_table = true;
-    raise_work(a, WorkKind::kUnknown, info.relations.empty() ? std::string() : info.relations.front());
+    raise_work(a, WorkKind::kUnknown,
+               info.relations.empty() ? std::string() : info.relations.front());
   } else if (t == "LockStmt") {
     all(lock_mode(child(node, "mode").is_number() ? child(node, "mode").get<int>() : 8));
   } else if (t == "CommentStmt") {

@@ -55,14 +55,10 @@ constexpr DefaultRate kPostgresDefaults[] = {
     {"batched-update", "rows", 1e6, 10000},
 };
 constexpr DefaultRate kSqliteDefaults[] = {
-    {"catalog-only", "statements", 1, 1},
-    {"backfill-batch", "batches", 1, 1},
-    {"seq-scan", "rows", 1e6, 200},
-    {"rewrite", "rows", 1e6, 2000},
-    {"index-build:fixed", "rows", 1e6, 1000},
-    {"index-build:variable", "rows", 1e6, 2000},
-    {"row-update", "rows", 1e6, 2000},
-    {"batched-update", "rows", 1e6, 3000},
+    {"catalog-only", "statements", 1, 1},     {"backfill-batch", "batches", 1, 1},
+    {"seq-scan", "rows", 1e6, 200},           {"rewrite", "rows", 1e6, 2000},
+    {"index-build:fixed", "rows", 1e6, 1000}, {"index-build:variable", "rows", 1e6, 2000},
+    {"row-update", "rows", 1e6, 2000},        {"batched-update", "rows", 1e6, 3000},
 };
 
 Growth growth_of_operation(const std::string& operation) {
@@ -191,7 +187,9 @@ double simulated_backfill_ms(const PlannedBackfill& b, double keys, double ms_pe
     total += took;
     remaining -= n;
     if (remaining <= 0) break;
-    if (b.adaptive) size = std::clamp(std::round(size * std::clamp(target / std::max(took, 1.0), 0.5, 2.0)), min_size, max_size);
+    if (b.adaptive)
+      size = std::clamp(std::round(size * std::clamp(target / std::max(took, 1.0), 0.5, 2.0)),
+                        min_size, max_size);
     total += b.pause ? static_cast<double>(b.pause->count()) : std::floor(took / 20);
   }
   return total + batch_overhead_ms;  // the final pass that finds no key left
@@ -261,8 +259,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.basis = "no basis: the rows its query returns are unknown (EXPLAIN failed)";
       return e;
     }
-    catalog_only(fmt::format("{}: not in the database yet (created by this plan), so empty",
-                             name));
+    catalog_only(fmt::format("{}: not in the database yet (created by this plan), so empty", name));
     return e;
   }
   if (t && !t->unavailable.empty()) {
@@ -310,8 +307,8 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     e.lock_ms = std::min(*e.p50_ms, batch_ms);
     e.basis = fmt::format("{}; batched: {} rows touched{}, batches of about {}; {}",
                           t ? size_words : name, human_count(touched),
-                          facts.planned_rows ? " (planner estimate)" : "",
-                          human_duration(batch_ms), source_words(r, inputs));
+                          facts.planned_rows ? " (planner estimate)" : "", human_duration(batch_ms),
+                          source_words(r, inputs));
     return e;
   }
 
@@ -340,10 +337,10 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     case WorkKind::kScan:
     case WorkKind::kForeignKeyScan: {
       std::string operation = "seq-scan";
-      const std::string kind =
-          w.constraint.empty() || !t ? std::string()
-          : t->constraint_kinds.count(w.constraint) ? t->constraint_kinds.at(w.constraint)
-                                                     : std::string();
+      const std::string kind = w.constraint.empty() || !t ? std::string()
+                               : t->constraint_kinds.count(w.constraint)
+                                   ? t->constraint_kinds.at(w.constraint)
+                                   : std::string();
       const bool foreign = w.kind == WorkKind::kForeignKeyScan || kind == "foreign key";
       if (postgres) {
         if (foreign)
@@ -360,16 +357,17 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.rows = rows;
       set_times(e, with_overhead(scaled_ms(r.point, units), r, inputs), r.p90_factor);
       e.basis = fmt::format("{}, {}; {}", size_words,
-                            operation == "validate-foreign-key" ? "every row checked against the referenced table"
-                                                                : "one full scan",
+                            operation == "validate-foreign-key"
+                                ? "every row checked against the referenced table"
+                                : "one full scan",
                             source_words(r, inputs));
       return e;
     }
     case WorkKind::kIndexBuild: {
       const bool variable = variable_width_key(w, t);
-      const std::string operation =
-          fmt::format("{}:{}", w.concurrent && postgres ? "index-build-concurrently" : "index-build",
-                      variable ? "variable" : "fixed");
+      const std::string operation = fmt::format(
+          "{}:{}", w.concurrent && postgres ? "index-build-concurrently" : "index-build",
+          variable ? "variable" : "fixed");
       const Rate r = rate_for(operation, rows, inputs, true);
       e.work = operation;
       e.scale = rows;
@@ -433,8 +431,10 @@ void total_estimates(Plan& plan) {
           }
           held += *later.estimate.p50_ms;
         }
-        if (known) e.lock_ms = held;
-        else e.lock_ms.reset();
+        if (known)
+          e.lock_ms = held;
+        else
+          e.lock_ms.reset();
       }
       if (e.p50_ms && m.p50_ms) {
         *m.p50_ms += *e.p50_ms;
@@ -465,11 +465,12 @@ void total_estimates(Plan& plan) {
     } else {
       total.p50_ms.reset();
       total.p90_ms.reset();
-      if (plan_unknown.empty())
-        plan_unknown = fmt::format("version {}: {}", step.version, m.basis);
+      if (plan_unknown.empty()) plan_unknown = fmt::format("version {}: {}", step.version, m.basis);
     }
-    if (total.rows && m.rows) *total.rows += *m.rows;
-    else total.rows.reset();
+    if (total.rows && m.rows)
+      *total.rows += *m.rows;
+    else
+      total.rows.reset();
     if (static_cast<int>(m.lock) > static_cast<int>(total.lock)) {
       total.lock = m.lock;
       total.lock_ms = m.lock_ms;

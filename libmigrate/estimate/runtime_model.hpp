@@ -29,8 +29,8 @@ struct StatementFacts {
   // The table's statistics; nullptr when the table does not exist in the database (created by
   // this plan, so empty when the statement runs) or the statement names none.
   const TableStatistics* table = nullptr;
-  std::string table_name;                // as written, for the basis
-  std::optional<double> planned_rows;    // rows a data change touches, from the planner (EXPLAIN)
+  std::string table_name;              // as written, for the basis
+  std::optional<double> planned_rows;  // rows a data change touches, from the planner (EXPLAIN)
   const PlannedBackfill* backfill = nullptr;
 };
 

@@ -48,8 +48,9 @@ class Measurer {
       e.code = ErrorCode::kStatementFailed;
       e.message = fmt::format("calibration failed while measuring {}: {}", what, e.message);
       if (e.hint.empty())
-        e.hint = "the role needs CREATE on the database for a scratch schema; nothing of the "
-                 "calibration is left behind";
+        e.hint =
+            "the role needs CREATE on the database for a scratch schema; nothing of the "
+            "calibration is left behind";
       throw Failure(e);
     }
   }
@@ -80,9 +81,10 @@ class Measurer {
   double time_batch(const std::string& table, const std::string& checkpoint, long long key) {
     const auto start = Clock::now();
     try {
-      backend_.begin(StepSession{true, ForeignKeyMode::kCheck, {}}, std::chrono::milliseconds(10'000));
-      backend_.query(fmt::format("SELECT id FROM {} WHERE id > {} ORDER BY id LIMIT 1 OFFSET 0",
-                                 table, key));
+      backend_.begin(StepSession{true, ForeignKeyMode::kCheck, {}},
+                     std::chrono::milliseconds(10'000));
+      backend_.query(
+          fmt::format("SELECT id FROM {} WHERE id > {} ORDER BY id LIMIT 1 OFFSET 0", table, key));
       backend_.query(fmt::format("UPDATE {} SET n = n WHERE id = {}", table, key + 1));
       backend_.query(fmt::format("UPDATE {} SET at = {}", checkpoint, key));
       backend_.commit(StepSession{false, ForeignKeyMode::kCheck, {}});
@@ -160,7 +162,8 @@ void add_rates(Measurer& m, const Samples& small, const Samples& large) {
       const bool sort = sorts(operation);
       const double span = growth(big.units, sort) - growth(it->second.units, sort);
       const double slope = span > 0 ? (big.ms - it->second.ms) / span : 0;
-      if (slope > 0) fixed = std::clamp(big.ms - slope * growth(big.units, sort), 0.0, big.ms * 0.9);
+      if (slope > 0)
+        fixed = std::clamp(big.ms - slope * growth(big.units, sort), 0.0, big.ms * 0.9);
     }
     m.add(operation, big.unit, big.units, big.ms, fixed);
   }
@@ -171,7 +174,9 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
                                long long rows) {
   Samples out;
   auto time = [&](const std::string& operation, const std::string& unit, double units,
-                  const std::string& sql) { out[operation] = {unit, units, m.time(operation, sql)}; };
+                  const std::string& sql) {
+    out[operation] = {unit, units, m.time(operation, sql)};
+  };
   m.run("the scratch table",
         fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, k integer NOT NULL, n bigint, s "
                     "text, ts timestamptz, ref bigint)",
@@ -209,15 +214,17 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
   // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
   // build rate for each index, so the rewrite's own rate is what remains (at least a third, in
   // case the index measurement ran in a warmer cache).
-  const double rewrite = m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
+  const double rewrite =
+      m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
   out["rewrite"] = {"bytes", heap, std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3)};
   m.run("the scratch table", fmt::format("VACUUM {}", t));
   time("row-update", "rows", n, fmt::format("UPDATE {} SET n = n + 1", t));
   m.run("the scratch table", fmt::format("VACUUM {}", t));
   double batched = 0;
   for (long long lo = 0; lo < rows; lo += kBatchRows)
-    batched += m.time("batched-update", fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}",
-                                                    t, lo, lo + kBatchRows));
+    batched += m.time(
+        "batched-update",
+        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo, lo + kBatchRows));
   out["batched-update"] = {"rows", n, batched};
   return out;
 }
@@ -276,8 +283,9 @@ Samples measure_sqlite_table(Measurer& m, const std::string& t, long long rows) 
   time("row-update", n, fmt::format("UPDATE {} SET n = n + 1", t));
   double batched = 0;
   for (long long lo = 0; lo < rows; lo += kBatchRows)
-    batched += m.time("batched-update", fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}",
-                                                    t, lo, lo + kBatchRows));
+    batched += m.time(
+        "batched-update",
+        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo, lo + kBatchRows));
   out["batched-update"] = {"rows", n, batched};
   return out;
 }
@@ -297,11 +305,11 @@ Calibration calibrate_sqlite(Measurer& m, long long rows) {
 
 }  // namespace
 
-Calibration run_calibration(Backend& scratch, const CalibrateOptions& options,
-                            const LogSink& log) {
+Calibration run_calibration(Backend& scratch, const CalibrateOptions& options, const LogSink& log) {
   const bool postgres = scratch.dialect() == Dialect::kPostgres;
-  const long long rows =
-      options.rows > 0 ? options.rows : postgres ? kPostgresDefaultRows : kSqliteDefaultRows;
+  const long long rows = options.rows > 0 ? options.rows
+                         : postgres       ? kPostgresDefaultRows
+                                          : kSqliteDefaultRows;
   if (rows < 1000)
     fail(ErrorCode::kUsage, fmt::format("calibration needs at least 1000 rows, not {}", rows),
          "leave --rows out for the default, which takes a few seconds");

@@ -14,7 +14,6 @@ namespace migrate {
 // `scratch`: the backend the measurements run on (PostgreSQL: the target database's work
 // connection, outside any transaction; SQLite: an in-memory database). Throws kStatementFailed
 // naming the measurement that failed, after dropping what it created.
-Calibration run_calibration(Backend& scratch, const CalibrateOptions& options,
-                            const LogSink& log);
+Calibration run_calibration(Backend& scratch, const CalibrateOptions& options, const LogSink& log);
 
 }  // namespace migrate

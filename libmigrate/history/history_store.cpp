@@ -424,8 +424,8 @@ int HistoryStore::ensure_current() {
       if (found == 2)
         for (const auto& c : kStatementColumns)
           if (c.since_format == 3)
-            backend_.query(fmt::format("ALTER TABLE {} ADD COLUMN {}", statements_,
-                                       column_ddl(dialect_, c)));
+            backend_.query(
+                fmt::format("ALTER TABLE {} ADD COLUMN {}", statements_, column_ddl(dialect_, c)));
     } catch (const Failure& f) {
       throw foreign_table(attempts_, f);
     }
@@ -645,8 +645,9 @@ std::vector<StatementRecord> HistoryStore::read_all_statements() {
   if (format_ < 0) format();
   if (format_ < 2) return {};
   std::vector<StatementRecord> out;
-  for (const auto& r : backend_.query(fmt::format("SELECT {} FROM {} ORDER BY attempt_id, statement_index",
-                                                  statement_select(), statements_)))
+  for (const auto& r :
+       backend_.query(fmt::format("SELECT {} FROM {} ORDER BY attempt_id, statement_index",
+                                  statement_select(), statements_)))
     out.push_back(to_statement_record(r));
   return out;
 }
@@ -689,16 +690,18 @@ std::optional<Calibration> HistoryStore::read_calibration() {
 void HistoryStore::write_calibration(const Calibration& calibration) {
   std::string names, values;
   std::vector<SqlValue> params;
-  for (const auto& c : kCalibrationColumns) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  for (const auto& c : kCalibrationColumns)
+    names += (names.empty() ? "" : ", ") + std::string(c.name);
   for (const auto& r : calibration.rates) {
-    const std::vector<SqlValue> row{text(calibration.measured_at),
-                                    text(r.operation),
-                                    text(r.unit),
-                                    number(static_cast<std::int64_t>(std::llround(r.units))),
-                                    number(static_cast<std::int64_t>(std::llround(r.elapsed_ms * 1000))),
-                                    number(static_cast<std::int64_t>(std::llround(r.fixed_ms * 1000))),
-                                    text(calibration.server),
-                                    text(std::string(kLibraryVersion))};
+    const std::vector<SqlValue> row{
+        text(calibration.measured_at),
+        text(r.operation),
+        text(r.unit),
+        number(static_cast<std::int64_t>(std::llround(r.units))),
+        number(static_cast<std::int64_t>(std::llround(r.elapsed_ms * 1000))),
+        number(static_cast<std::int64_t>(std::llround(r.fixed_ms * 1000))),
+        text(calibration.server),
+        text(std::string(kLibraryVersion))};
     values += values.empty() ? "(" : ", (";
     for (std::size_t k = 0; k < row.size(); ++k) {
       params.push_back(row[k]);

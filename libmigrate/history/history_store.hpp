@@ -92,10 +92,10 @@ class HistoryStore {
   Backend& backend_;
   Dialect dialect_;
   HistoryTableName name_;
-  std::string attempts_;    // quoted, schema-qualified on PostgreSQL
-  std::string statements_;  // quoted, schema-qualified on PostgreSQL
+  std::string attempts_;     // quoted, schema-qualified on PostgreSQL
+  std::string statements_;   // quoted, schema-qualified on PostgreSQL
   std::string calibration_;  // quoted, schema-qualified on PostgreSQL
-  int format_ = -1;         // structure format, -1 until known
+  int format_ = -1;          // structure format, -1 until known
   // PostgreSQL: the quoted database and role, for the GRANT a refused CREATE needs.
   std::pair<std::string, std::string> grantee_{"<database>", "<role>"};
 };

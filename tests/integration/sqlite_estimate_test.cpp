@@ -42,9 +42,9 @@ TEST(SqliteEstimates, CalibrationUsesAScratchDatabaseAndStoresOnlyItsRates) {
   auto measured = Migrator(ws.options()).calibrate(small);
   ASSERT_TRUE(measured.ok()) << measured.error().describe();
   EXPECT_TRUE(has(measured.value().server, "SQLite 3.")) << measured.value().server;
-  for (const char* op : {"catalog-only", "backfill-batch", "seq-scan", "rewrite",
-                         "index-build:fixed", "index-build:variable", "row-update",
-                         "batched-update"}) {
+  for (const char* op :
+       {"catalog-only", "backfill-batch", "seq-scan", "rewrite", "index-build:fixed",
+        "index-build:variable", "row-update", "batched-update"}) {
     const CalibrationRate* rate = measured.value().find(op);
     ASSERT_NE(rate, nullptr) << op;
     EXPECT_GT(rate->per_second(), 0) << op;
@@ -52,8 +52,9 @@ TEST(SqliteEstimates, CalibrationUsesAScratchDatabaseAndStoresOnlyItsRates) {
   // Nothing of the scratch table reached the target; only the history's calibration rows.
   EXPECT_EQ(schema_of(ws.database(), "migrate_history"), schema_before);
   EXPECT_EQ(column_of(ws.database(), "SELECT count(*), sum(qty) FROM items"), rows_before);
-  EXPECT_EQ(column_of(ws.database(), "SELECT count(DISTINCT operation) FROM "
-                                     "migrate_history_calibration"),
+  EXPECT_EQ(column_of(ws.database(),
+                      "SELECT count(DISTINCT operation) FROM "
+                      "migrate_history_calibration"),
             std::vector<std::string>{std::to_string(measured.value().rates.size())});
 }
 

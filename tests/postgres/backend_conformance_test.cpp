@@ -407,10 +407,11 @@ TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
                           "s.attempt_id WHERE h.version = '1' ORDER BY 1"),
             (std::vector<std::string>{before[0] + "|-1", before[1] + "|-1"}));
   // Version 2's statement was estimated before it ran, and the estimate was kept beside it.
-  EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN migrate_history "
-                          "h ON h.id = s.attempt_id WHERE h.version = '2' AND s.estimate_p50_ms "
-                          "IS NOT NULL AND s.estimate_p90_ms >= s.estimate_p50_ms AND s.work <> ''"),
-            std::vector<std::string>{"1"});
+  EXPECT_EQ(
+      target->query("SELECT count(*) FROM migrate_history_statements s JOIN migrate_history "
+                    "h ON h.id = s.attempt_id WHERE h.version = '2' AND s.estimate_p50_ms "
+                    "IS NOT NULL AND s.estimate_p90_ms >= s.estimate_p50_ms AND s.work <> ''"),
+      std::vector<std::string>{"1"});
   EXPECT_EQ(state_of("2"), State::kApplied);
 }
 

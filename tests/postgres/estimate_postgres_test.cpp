@@ -82,10 +82,10 @@ TEST(PostgresEstimates, CalibrateStoresItsRatesAndLeavesNothingBehind) {
     operations.insert(rate["operation"].get<std::string>());
     EXPECT_GT(rate["per_second"].get<double>(), 0) << rate.dump();
   }
-  for (const char* op : {"catalog-only", "backfill-batch", "seq-scan", "rewrite",
-                         "index-build:fixed", "index-build:variable",
-                         "index-build-concurrently:fixed", "validate-check",
-                         "validate-foreign-key", "set-not-null", "row-update", "batched-update"})
+  for (const char* op :
+       {"catalog-only", "backfill-batch", "seq-scan", "rewrite", "index-build:fixed",
+        "index-build:variable", "index-build-concurrently:fixed", "validate-check",
+        "validate-foreign-key", "set-not-null", "row-update", "batched-update"})
     EXPECT_TRUE(operations.count(op)) << op;
   EXPECT_TRUE(has(out["calibration"]["server"].get<std::string>(), "PostgreSQL 15"));
 
@@ -136,7 +136,8 @@ TEST(PostgresEstimates, PlanEstimatesEveryStatementAndMigrationFromTheCatalog) {
   make_orders(*db);
   TestWorkspace ws;
   ws.write_migration("V1__widen.up.sql", "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n");
-  ws.write_migration("V2__index.up.sql", "CREATE INDEX CONCURRENTLY orders_note ON orders (note);\n");
+  ws.write_migration("V2__index.up.sql",
+                     "CREATE INDEX CONCURRENTLY orders_note ON orders (note);\n");
   ws.write_migration("V3__validate.up.sql",
                      "ALTER TABLE orders VALIDATE CONSTRAINT total_positive;\n"
                      "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");

@@ -58,9 +58,9 @@ TEST(StatementWork, PostgresStatementsSayWhatTheyDoToExistingRows) {
             WorkKind::kScan);
   EXPECT_EQ(pg_work("ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0) NOT VALID;").kind,
             WorkKind::kCatalogOnly);
-  EXPECT_EQ(pg_work("ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users;")
-                .kind,
-            WorkKind::kForeignKeyScan);
+  EXPECT_EQ(
+      pg_work("ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users;").kind,
+      WorkKind::kForeignKeyScan);
   EXPECT_EQ(pg_work("UPDATE orders SET total = 0 WHERE total IS NULL;").kind,
             WorkKind::kDataChange);
   EXPECT_EQ(pg_work("DELETE FROM orders WHERE id < 10;").table, "orders");

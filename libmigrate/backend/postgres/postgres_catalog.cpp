@@ -146,8 +146,10 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
         t.heap_bytes = row[3].as<double>();
         t.total_bytes = row[4].as<double>();
         // -1: never vacuumed or analyzed. An empty table is known to be empty all the same.
-        if (reltuples >= 0) t.rows = reltuples;
-        else if (t.heap_bytes == 0) t.rows = 0;
+        if (reltuples >= 0)
+          t.rows = reltuples;
+        else if (t.heap_bytes == 0)
+          t.rows = 0;
         const auto oid = row[1].as<std::int64_t>();
         by_oid[oid] = row[0].as<std::string>();
         oids += (oids.empty() ? "" : ",") + std::to_string(oid);
@@ -163,10 +165,12 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
                "a.atttypid WHERE i.indrelid = ANY ($1::oid[]) GROUP BY i.indrelid, i.indexrelid "
                "ORDER BY 1, i.indexrelid",
                array))
-        out[by_oid[row[0].as<std::int64_t>()]].index_variable_width.push_back(row[1].as<bool>(true));
+        out[by_oid[row[0].as<std::int64_t>()]].index_variable_width.push_back(
+            row[1].as<bool>(true));
       for (const auto& row : q.exec_params(
                "SELECT a.attrelid::bigint, lower(a.attname), t.typlen < 0 FROM pg_attribute a JOIN "
-               "pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 "
+               "pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > "
+               "0 "
                "AND NOT a.attisdropped",
                array))
         out[by_oid[row[0].as<std::int64_t>()]].column_variable_width[row[1].as<std::string>()] =

@@ -357,7 +357,8 @@ class SqliteBackend final : public Backend {
       }
       Statement columns(db_, "SELECT lower(name), type FROM pragma_table_info(?1)");
       columns.bind(1, r);
-      while (columns.step()) t.column_variable_width[columns.text(0)] = variable_width(columns.text(1));
+      while (columns.step())
+        t.column_variable_width[columns.text(0)] = variable_width(columns.text(1));
       Statement indexes(db_,
                         "SELECT il.name, ii.cid, lower(coalesce(ii.name, '')) FROM "
                         "pragma_index_list(?1) il, pragma_index_xinfo(il.name) ii WHERE ii.key "
