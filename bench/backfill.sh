@@ -19,7 +19,7 @@
 # ROWS=200000 shrinks the table for a quick check. DURATION (s) is the length of each pgbench
 # run (default: WARMUP + COOLDOWN + ROWS/50000, at least 10 s more than WARMUP + COOLDOWN); a
 # change still running when its pgbench run ends is reported, raise DURATION then.
-# Without PGHOST it runs itself inside a throwaway cluster: pg_virtualenv -v 15 (Debian's
+# Without PGHOST it runs itself inside a throwaway cluster: pg_virtualenv -t -v 15 (Debian's
 # postgresql-common; apt-get install postgresql-15 postgresql-common). With PGHOST (and
 # PGPORT/PGUSER/PGPASSWORD) set it uses that server, which must be on this machine; it creates
 # and finally drops a database named migrate_backfill_bench there.
@@ -34,27 +34,9 @@ for tool in psql pgbench awk timeout; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install postgresql-client-15)" >&2; exit 1; }
 done
 
-if [ -z "${PGHOST:-}" ]; then
-  command -v pg_virtualenv >/dev/null ||
-    { echo "needs pg_virtualenv (apt-get install postgresql-common postgresql-15), or set PGHOST" >&2; exit 1; }
-  # pg_virtualenv creates a cluster, sets PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE, runs the
-  # command and drops the cluster again, whatever the command's exit status.
-  exec pg_virtualenv -v 15 bash "$self" "$migrate"
-fi
-
-# Only ever a server on this machine: a Unix socket directory, localhost or loopback.
-IFS=, read -ra hosts <<<"$PGHOST${PGHOSTADDR:+,$PGHOSTADDR}"
-for h in "${hosts[@]}"; do
-  case "$h" in
-    /*|localhost|127.*|::1|'[::1]') ;;
-    *) echo "refusing PGHOST/PGHOSTADDR '$h': this benchmark only runs against localhost" >&2; exit 1 ;;
-  esac
-done
-
-# Settings of migrate from the environment or a migrate.toml would change what is measured.
-unset MIGRATE_DATABASE_URL DATABASE_URL MIGRATE_DIR MIGRATE_HISTORY_TABLE MIGRATE_HISTORY_SCHEMA \
-  MIGRATE_LOCK_WAIT MIGRATE_LOCK_TIMEOUT MIGRATE_STATEMENT_TIMEOUT MIGRATE_LOCK_RETRIES \
-  MIGRATE_OUTPUT MIGRATE_LOG_LEVEL MIGRATE_MAX_REPLICA_LAG PGOPTIONS
+args=("$migrate")
+# shellcheck source=bench/lib/local_postgres.sh
+source bench/lib/local_postgres.sh
 
 ROWS=${ROWS:-2000000}
 [[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || { echo "ROWS must be a positive integer, not '$ROWS'" >&2; exit 1; }

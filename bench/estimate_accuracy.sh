@@ -2,14 +2,17 @@
 # How close `migrate plan`'s runtime estimates (issue 11) come to the real durations on PostgreSQL.
 # After `migrate calibrate` (rates measured on this server), for tables t_<rows> of SIZES rows
 # (default 100k, 1M, 5M), each of these operations is one migration, applied one at a time:
-#   rewrite         ALTER TABLE t ALTER COLUMN k TYPE bigint          (table rewrite)
-#   cic             CREATE INDEX CONCURRENTLY ... ON t (n)             (alone in its file)
 #   validate_check  ALTER TABLE t VALIDATE CONSTRAINT ...              (CHECK (n >= 0), added NOT
 #                                                                       VALID by psql just before)
 #   validate_fk     ALTER TABLE t VALIDATE CONSTRAINT ...              (FOREIGN KEY (ref) to a
 #                                                                       1000-row table, NOT VALID)
 #   set_not_null    ALTER TABLE t ALTER COLUMN s SET NOT NULL          (full scan)
+#   cic             CREATE INDEX CONCURRENTLY ... ON t (n)             (alone in its file)
+#   rewrite         ALTER TABLE t ALTER COLUMN k TYPE bigint          (table rewrite)
 #   backfill        -- migrate:backfill + UPDATE t SET n = n + 1       (batched by primary key)
+# in that order, on a table filled and VACUUM ANALYZEd as one in use would be: the reads first,
+# then the writes (a rewrite leaves every row to be hinted again by the next reader, which is
+# not what a migration on a table in use meets).
 # Before each apply, `migrate plan --output json` runs with only that migration pending, so the
 # estimate sees the table as it is then; its p50 and p90 are compared with the statement's
 # duration_ms in the history (migrate_history_statements), the apply's wall time if that is
@@ -40,28 +43,9 @@ for tool in psql python3 awk timeout; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install postgresql-client-15 python3)" >&2; exit 1; }
 done
 
-if [ -z "${PGHOST:-}" ]; then
-  command -v pg_virtualenv >/dev/null ||
-    { echo "needs pg_virtualenv (apt-get install postgresql-common postgresql-15), or set PGHOST" >&2; exit 1; }
-  # pg_virtualenv creates a cluster, sets PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE, runs the
-  # command and drops the cluster again, whatever the command's exit status. -t: in a temporary
-  # directory also when run as root, not in /etc/postgresql.
-  exec pg_virtualenv -t -v 15 bash "$self" "$build_dir"
-fi
-
-# Only ever a server on this machine: a Unix socket directory, localhost or loopback.
-IFS=, read -ra hosts <<<"$PGHOST${PGHOSTADDR:+,$PGHOSTADDR}"
-for h in "${hosts[@]}"; do
-  case "$h" in
-    /*|localhost|127.*|::1|'[::1]') ;;
-    *) echo "refusing PGHOST/PGHOSTADDR '$h': this benchmark only runs against localhost" >&2; exit 1 ;;
-  esac
-done
-
-# Settings of migrate from the environment or a migrate.toml would change what is measured.
-unset MIGRATE_DATABASE_URL DATABASE_URL MIGRATE_DIR MIGRATE_HISTORY_TABLE MIGRATE_HISTORY_SCHEMA \
-  MIGRATE_LOCK_WAIT MIGRATE_LOCK_TIMEOUT MIGRATE_STATEMENT_TIMEOUT MIGRATE_LOCK_RETRIES \
-  MIGRATE_OUTPUT MIGRATE_LOG_LEVEL MIGRATE_MAX_REPLICA_LAG PGOPTIONS
+args=("$build_dir")
+# shellcheck source=bench/lib/local_postgres.sh
+source bench/lib/local_postgres.sh
 
 SIZES=${SIZES:-"100000 1000000 5000000"}
 OPERATIONS=${OPERATIONS:-"validate_check validate_fk set_not_null cic rewrite backfill"}

@@ -169,6 +169,16 @@ void add_rates(Measurer& m, const Samples& small, const Samples& large) {
   }
 }
 
+// Every row of `t` updated in batches of kBatchRows by key range, each statement on its own.
+double time_batched_update(Measurer& m, const std::string& t, long long rows) {
+  double total = 0;
+  for (long long lo = 0; lo < rows; lo += kBatchRows)
+    total += m.time(
+        "batched-update",
+        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo, lo + kBatchRows));
+  return total;
+}
+
 // Fills `t` (with `rows` rows) and times each operation on it; `s` is the scratch schema.
 Samples measure_postgres_table(Measurer& m, const std::string& s, const std::string& t,
                                long long rows) {
@@ -220,12 +230,7 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
   m.run("the scratch table", fmt::format("VACUUM {}", t));
   time("row-update", "rows", n, fmt::format("UPDATE {} SET n = n + 1", t));
   m.run("the scratch table", fmt::format("VACUUM {}", t));
-  double batched = 0;
-  for (long long lo = 0; lo < rows; lo += kBatchRows)
-    batched += m.time(
-        "batched-update",
-        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo, lo + kBatchRows));
-  out["batched-update"] = {"rows", n, batched};
+  out["batched-update"] = {"rows", n, time_batched_update(m, t, rows)};
   return out;
 }
 
@@ -281,12 +286,7 @@ Samples measure_sqlite_table(Measurer& m, const std::string& t, long long rows) 
   // DROP COLUMN writes every row again: SQLite's table rewrite.
   time("rewrite", n, fmt::format("ALTER TABLE {} DROP COLUMN extra", t));
   time("row-update", n, fmt::format("UPDATE {} SET n = n + 1", t));
-  double batched = 0;
-  for (long long lo = 0; lo < rows; lo += kBatchRows)
-    batched += m.time(
-        "batched-update",
-        fmt::format("UPDATE {} SET n = n + 1 WHERE id > {} AND id <= {}", t, lo, lo + kBatchRows));
-  out["batched-update"] = {"rows", n, batched};
+  out["batched-update"] = {"rows", n, time_batched_update(m, t, rows)};
   return out;
 }
 
