@@ -75,8 +75,10 @@ struct Rate {
   int samples = 0;
 };
 
-// History samples of the same work at a similar size (within 8x either way): sizes far apart
-// are dominated by different costs (fixed overhead, caching).
+// History samples of the same work at a similar size: the closest within 2x either way when
+// there are any, else within 8x. Sizes far apart are dominated by different costs (a table that
+// fits in shared buffers or not, fixed overhead).
+constexpr double kCloseSize = 2.0;
 constexpr double kSimilarSize = 8.0;
 constexpr std::size_t kMaxSamples = 20;
 
@@ -88,12 +90,15 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   if (inputs.calibration)
     if (const CalibrationRate* c = inputs.calibration->find(work)) fixed = c->fixed_ms;
   std::vector<double> per_unit;  // ms per growth unit
-  for (const auto& s : inputs.samples) {
-    if (s.work != work || !s.scale || *s.scale <= 0) continue;
-    if (scale > 0 && (*s.scale > scale * kSimilarSize || *s.scale * kSimilarSize < scale)) continue;
-    const double took = std::max<double>(static_cast<double>(s.duration_ms), 0.5);
-    per_unit.push_back(std::max(took - fixed, took / 10) / growth_of(*s.scale, g));
-    if (per_unit.size() == kMaxSamples) break;
+  for (const double window : {kCloseSize, kSimilarSize}) {
+    for (const auto& s : inputs.samples) {
+      if (s.work != work || !s.scale || *s.scale <= 0) continue;
+      if (scale > 0 && (*s.scale > scale * window || *s.scale * window < scale)) continue;
+      const double took = std::max<double>(static_cast<double>(s.duration_ms), 0.5);
+      per_unit.push_back(std::max(took - fixed, took / 10) / growth_of(*s.scale, g));
+      if (per_unit.size() == kMaxSamples) break;
+    }
+    if (!per_unit.empty()) break;
   }
   if (per_unit.empty()) return std::nullopt;
   std::vector<double> sorted = per_unit;
@@ -275,10 +280,11 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
   // Scans and rewrites scale with the table's bytes on PostgreSQL (what the disk reads and
   // writes); SQLite's catalog counts rows exactly and its pages are not split per table cheaply.
   const double volume = postgres ? bytes : rows;
+  // SQLite's pages come from dbstat, which some builds lack: then the rows alone.
   const std::string size_words =
-      t ? (postgres ? fmt::format("{}: {} rows, {}", name, human_count(rows), human_bytes(bytes))
-                    : fmt::format("{}: {} rows", name, human_count(rows)))
-        : name;
+      !t                ? name
+      : t->heap_bytes > 0 ? fmt::format("{}: {} rows, {}", name, human_count(rows), human_bytes(bytes))
+                        : fmt::format("{}: {} rows", name, human_count(rows));
 
   if (facts.backfill) {
     const PlannedBackfill& b = *facts.backfill;

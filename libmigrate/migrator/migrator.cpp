@@ -542,12 +542,14 @@ Result<Calibration> Migrator::calibrate(const CalibrateOptions& calibrate_option
     in_transaction([&] { history.ensure_current(); });
     Calibration measured;
     if (backend->dialect() == Dialect::kPostgres) {
-      measured = run_calibration(*backend, calibrate_options, options_.log);
+      // Read-only sessions: they neither create nor check the history, and take no lock.
+      const ScratchSession fresh = [&] { return open(options_, true); };
+      measured = run_calibration(*backend, fresh, calibrate_options, options_.log);
     } else {
       BackendOptions scratch_options;
       scratch_options.log = options_.log;
       auto scratch = open_backend("sqlite::memory:", scratch_options);
-      measured = run_calibration(*scratch, calibrate_options, options_.log);
+      measured = run_calibration(*scratch, {}, calibrate_options, options_.log);
     }
     in_transaction([&] { history.write_calibration(measured); });
     backend->release_run_lock();

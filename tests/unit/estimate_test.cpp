@@ -301,6 +301,23 @@ TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
             std::string::npos);
 }
 
+TEST(RuntimeModel, TheClosestSizesTeachFirst) {
+  // 100 MB and 500 MB rewrites ran at different speeds (one fits the cache, the other not): a
+  // 500 MB table learns from the 500 MB run alone; a 40 MB one, with nothing within 2x of it,
+  // from the runs within 8x: the 100 MB ones.
+  EstimateInputs in = calibrated();
+  in.samples = {sample_of("rewrite", 100e6, 2000), sample_of("rewrite", 100e6, 2000),
+                sample_of("rewrite", 500e6, 5000)};
+  TableStatistics t = orders(5e6, 500e6);
+  const Estimate close = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
+  EXPECT_NEAR(*close.p50_ms, 5000, 1e-6);
+  EXPECT_NE(close.basis.find("history: 1 earlier run(s)"), std::string::npos) << close.basis;
+  t.heap_bytes = 40e6;
+  const Estimate far = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
+  EXPECT_NEAR(*far.p50_ms, 40 * 20, 1e-6);
+  EXPECT_NE(far.basis.find("history: 2 earlier run(s)"), std::string::npos) << far.basis;
+}
+
 TEST(RuntimeModel, ABackfillWalksInAdaptingBatchesAndHoldsRowLocksOneBatchAtATime) {
   const TableStatistics t = orders(1e6, 100e6);
   PlannedBackfill b;
