@@ -282,9 +282,10 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
   const double volume = postgres ? bytes : rows;
   // SQLite's pages come from dbstat, which some builds lack: then the rows alone.
   const std::string size_words =
-      !t                ? name
-      : t->heap_bytes > 0 ? fmt::format("{}: {} rows, {}", name, human_count(rows), human_bytes(bytes))
-                        : fmt::format("{}: {} rows", name, human_count(rows));
+      !t ? name
+      : t->heap_bytes > 0
+          ? fmt::format("{}: {} rows, {}", name, human_count(rows), human_bytes(bytes))
+          : fmt::format("{}: {} rows", name, human_count(rows));
 
   if (facts.backfill) {
     const PlannedBackfill& b = *facts.backfill;
