@@ -318,8 +318,7 @@ class SqliteBackend final : public Backend {
       Statement exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
       exists.bind(1, r);
       if (!exists.step()) continue;
-      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_sqlite_identifier(r)));
-      if (count.step()) facts.table_rows[r] = static_cast<double>(count.integer(0));
+      facts.table_rows[r] = count_rows(r);
     }
     return facts;
   }
@@ -340,8 +339,7 @@ class SqliteBackend final : public Backend {
       exists.bind(1, r);
       if (!exists.step()) continue;
       TableStatistics t;
-      Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_sqlite_identifier(r)));
-      if (count.step()) t.rows = static_cast<double>(count.integer(0));
+      t.rows = count_rows(r);
       try {
         // dbstat is compiled into most builds (Debian's included); without it, sizes stay 0.
         Statement pages(db_,
@@ -387,6 +385,7 @@ class SqliteBackend final : public Backend {
   void begin(const StepSession& session, std::chrono::milliseconds wait) override {
     require_writable();
     schema_empty_ = false;
+    counted_rows_.clear();
     sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
     // Outside a transaction on purpose: inside one, the pragma is a no-op.
     exec(session.foreign_keys == ForeignKeyMode::kEnforce ? "PRAGMA foreign_keys = ON"
@@ -645,6 +644,16 @@ class SqliteBackend final : public Backend {
       at = end + 1;
     }
     return read_only;
+  }
+
+  // Rows counted by catalog_facts() or table_statistics(), both read while planning: counting is
+  // a scan of the table, done once per plan. Cleared by begin(), which may change them.
+  std::map<std::string, double> counted_rows_;
+  double count_rows(const std::string& table) {
+    if (auto it = counted_rows_.find(table); it != counted_rows_.end()) return it->second;
+    Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_sqlite_identifier(table)));
+    const double n = count.step() ? static_cast<double>(count.integer(0)) : 0;
+    return counted_rows_[table] = n;
   }
 
   std::string path_;
