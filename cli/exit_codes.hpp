@@ -61,6 +61,8 @@ inline int exit_code_for(ErrorCode code) {
       return 25;
     case ErrorCode::kBackfillIncomplete:
       return 26;
+    case ErrorCode::kPhaseOrder:
+      return 27;
   }
   return 1;
 }

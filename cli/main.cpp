@@ -275,6 +275,14 @@ int run(int argc, char** argv) {
       return fail_usage(inv, fmt::format("invalid --reconnect '{}'", *migrator_flags.reconnect),
                         "write a duration such as 30s or 2min");
   }
+  std::optional<PhaseScope> phase;
+  if (migrator_flags.phase) {
+    phase = parse_phase_scope(*migrator_flags.phase);
+    if (!phase)
+      return fail_usage(inv, fmt::format("invalid --phase '{}'", *migrator_flags.phase),
+                        "use expand (the default: stop before contract migrations), contract "
+                        "(after the deploy) or all (no gating)");
+  }
   const std::string fk = value("sqlite.foreign_keys");
   if (fk != "check" && fk != "enforce")
     return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk),
@@ -296,6 +304,7 @@ int run(int argc, char** argv) {
   options.retry_failed = migrator_flags.retry_failed;
   options.allow_unsafe = migrator_flags.allow_unsafe;
   options.new_history = migrator_flags.new_history;
+  if (phase) options.phase = *phase;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",
                 printable_value(find_setting(*settings, "database_url")),

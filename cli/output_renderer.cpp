@@ -179,6 +179,18 @@ std::string render_estimate_text(const Estimate& e) {
   return out;
 }
 
+json to_json(const PhaseStop& s) {
+  return json{{"version", s.version},
+              {"name", s.name},
+              {"file", s.file},
+              {"completes", s.expand_version},
+              {"expand_name", s.expand_name},
+              {"expand_description", s.expand_description},
+              {"expand_applied", s.expand_applied},
+              {"waiting", s.waiting},
+              {"reason", s.reason}};
+}
+
 json to_json(const Plan& p) {
   json steps = json::array();
   for (const auto& s : p.steps) {
@@ -204,6 +216,7 @@ json to_json(const Plan& p) {
          {"transactional", s.transactional},
          {"declared_class", s.declared_class ? json(to_string(*s.declared_class)) : json(nullptr)},
          {"phase", s.phase ? json(to_string(*s.phase)) : json(nullptr)},
+         {"completes", optional_string(s.completes)},
          {"foreign_keys", to_string(s.foreign_keys)},
          {"resume_from", s.resume_from},
          {"uncertain_statement", s.uncertain_statement},
@@ -217,7 +230,8 @@ json to_json(const Plan& p) {
               {"current_version", optional_string(p.current_version)},
               {"target_version", optional_string(p.target_version)},
               {"steps", steps},
-              {"estimate", to_json(p.estimate)}};
+              {"estimate", to_json(p.estimate)},
+              {"phase_stop", p.phase_stop ? to_json(*p.phase_stop) : json(nullptr)}};
 }
 
 json to_json(const RunReport& r) {
@@ -230,7 +244,9 @@ json to_json(const RunReport& r) {
                      {"execution_ms", s.execution_ms},
                      {"statements_run", s.statements_run}});
   }
-  return json{{"run_id", r.run_id}, {"steps", steps}};
+  return json{{"run_id", r.run_id},
+              {"steps", steps},
+              {"phase_stop", r.phase_stop ? to_json(*r.phase_stop) : json(nullptr)}};
 }
 
 json to_json(const Attempt& a) {
@@ -329,6 +345,7 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
         s.declared_class ? fmt::format(", class {}", to_string(*s.declared_class)) : "",
         s.phase ? fmt::format(", phase {}", to_string(*s.phase)) : "");
     out += fmt::format("  file {}\n  {}\n", s.file.string(), s.checksum);
+    if (s.completes) out += fmt::format("  completes expand {}\n", *s.completes);
     if (plan.dialect == Dialect::kSqlite)
       out += fmt::format("  foreign keys: {}\n", to_string(s.foreign_keys));
     if (s.resume_from > 0) out += fmt::format("  resumes after statement {}\n", s.resume_from);
@@ -374,6 +391,7 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
   if (!plan.steps.empty())
     out += fmt::format("\nEstimate for the plan: {}{}\n", render_estimate_text(plan.estimate),
                        plan.estimate.p50_ms ? "" : " (" + plan.estimate.basis + ")");
+  if (plan.phase_stop) out += "\nThe plan " + plan.phase_stop->reason + "\n";
   return out;
 }
 
@@ -386,7 +404,9 @@ std::string render_report_text(const RunReport& report, const char* verb) {
     out += fmt::format("{} {} {} ({} statement(s), {} ms)\n", verb, s.version, s.name,
                        s.statements_run, s.execution_ms);
   }
-  if (ok == 0 && !report.error) out += "Nothing to do: the database is up to date with the plan.\n";
+  if (ok == 0 && !report.error && !report.phase_stop)
+    out += "Nothing to do: the database is up to date with the plan.\n";
+  if (report.phase_stop && !report.error) out += "The run " + report.phase_stop->reason + "\n";
   return out;
 }
 

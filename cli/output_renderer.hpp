@@ -15,6 +15,7 @@ inline constexpr const char* kJsonSchema = "migrate.cli/v1";
 
 nlohmann::json to_json(const Error& e);
 nlohmann::json to_json(const VersionStatus& s);
+nlohmann::json to_json(const PhaseStop& s);
 nlohmann::json to_json(const Plan& p);
 nlohmann::json to_json(const RunReport& r);
 

@@ -31,6 +31,11 @@ Command add_apply_command(CLI::App& app, MigratorFlags& migrator_flags) {
   auto* cmd = app.add_subcommand("apply", "apply pending migrations in version order");
   cmd->add_option("--target", flags->target, "stop after this version (V012 and 12 are the same)");
   cmd->add_flag("--dry-run", flags->dry_run, "print the plan instead of executing it");
+  cmd->add_option("--phase", migrator_flags.phase,
+                  "two-phase gating: expand (default) stops before the first contract migration; "
+                  "contract also runs contracts whose expand an earlier run applied (after the "
+                  "deploy); all runs expands and contracts together (databases no deployed code "
+                  "uses)");
   cmd->add_flag("--allow-out-of-order", migrator_flags.allow_out_of_order,
                 "apply pending versions older than applied ones");
   cmd->add_option("--wait-for-quiet", migrator_flags.wait_for_quiet,

@@ -38,6 +38,7 @@ struct MigratorFlags {
   std::optional<std::string> wait_for_quiet;   // a duration, checked by main.cpp
   std::optional<std::string> reconnect;        // a duration, checked by main.cpp
   std::optional<std::string> max_replica_lag;  // a duration, checked by main.cpp
+  std::optional<std::string> phase;            // expand|contract|all, checked by main.cpp
 };
 
 // Everything a command's handler may use, all resolved and checked before it runs.

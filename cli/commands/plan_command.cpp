@@ -36,6 +36,11 @@ Command add_plan_command(CLI::App& app, MigratorFlags& migrator_flags) {
   auto* cmd = app.add_subcommand("plan", "show what apply would do; executes nothing");
   cmd->add_option("--target", flags->target, "stop at this version (default: all pending)");
   cmd->add_flag("--dry-run", flags->dry_run, "accepted for clarity: plan never executes anything");
+  cmd->add_option("--phase", migrator_flags.phase,
+                  "two-phase gating: expand (default) stops before the first contract migration; "
+                  "contract also runs contracts whose expand an earlier run applied (after the "
+                  "deploy); all runs expands and contracts together (databases no deployed code "
+                  "uses)");
   cmd->add_flag("--allow-out-of-order", migrator_flags.allow_out_of_order,
                 "include pending versions older than applied ones");
   cmd->add_flag("--retry-failed", migrator_flags.retry_failed,

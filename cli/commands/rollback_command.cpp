@@ -80,6 +80,9 @@ Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
   target->excludes(steps);
   cmd->add_flag("--yes,-y", flags->yes, "do not ask for confirmation");
   cmd->add_flag("--dry-run", flags->dry_run, "print the plan instead of executing it");
+  cmd->add_option("--phase", migrator_flags.phase,
+                  "all: also revert an expand migration whose contract is applied (a database no "
+                  "deployed code uses); the default refuses that rollback");
   cmd->add_option("--reconnect", migrator_flags.reconnect,
                   "when the connection is lost (server restart, terminated backend), reconnect "
                   "and resume for up to this long, e.g. 30s (default: exit with CONNECTION_LOST)");

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -78,6 +79,40 @@ std::string records_text(const std::vector<VersionStatus>& statuses,
   return out.empty() ? out : "\nStatements (actual beside the plan's estimate):\n" + out;
 }
 
+json waiting_json(const std::vector<WaitingExpand>& waiting) {
+  json out = json::array();
+  for (const auto& w : waiting)
+    out.push_back({{"version", w.version},
+                   {"name", w.name},
+                   {"description", w.description},
+                   {"applied_at", w.applied_at},
+                   {"waiting_seconds", w.waiting_seconds},
+                   {"contracts", w.contracts}});
+  return out;
+}
+
+// "Expands waiting for their contract:" with how long each has waited and what goes on.
+std::string waiting_text(const std::vector<WaitingExpand>& waiting) {
+  if (waiting.empty()) return {};
+  std::string out = "\nExpands waiting for their contract (docs/two-phase.md):\n";
+  for (const auto& w : waiting) {
+    std::string contracts;
+    for (const auto& c : w.contracts) contracts += (contracts.empty() ? "" : ", ") + c;
+    out += fmt::format(
+        "  {} {}: applied {}, waiting {}; {}\n", w.version, w.name, w.applied_at,
+        human_duration(static_cast<double>(w.waiting_seconds) * 1000.0),
+        w.contracts.empty()
+            ? std::string("no contract migration completes it yet (write one with "
+                          "`-- migrate:completes V") +
+                  w.version + "`)"
+            : fmt::format("contract {} not applied: once the deploy is done everywhere, `migrate "
+                          "apply --phase contract`",
+                          contracts));
+    if (!w.description.empty()) out += "      " + w.description + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int finish_status_report(const CommandContext& ctx,
@@ -95,11 +130,18 @@ int finish_status_report(const CommandContext& ctx,
     all_records = std::move(*read);
     for (const auto& r : all_records) records[r.attempt_id].push_back(&r);
   }
+  // Two-phase: expands applied whose contract is not (the files tell which pairs exist).
+  std::vector<WaitingExpand> waiting;
+  if (auto source = ctx.migrator.load_source())
+    waiting = waiting_expands(*source, *statuses,
+                              std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
   // Only the form asked for is built: with thousands of versions either one costs.
   if (!ctx.inv.json_output)
-    return finish(
-        ctx.inv, json::object(), std::nullopt,
-        render_status_text(*statuses, *holders) + records_text(*statuses, records) + footer);
+    return finish(ctx.inv, json::object(), std::nullopt,
+                  render_status_text(*statuses, *holders) + waiting_text(waiting) +
+                      records_text(*statuses, records) + footer);
   json list = json::array();
   for (const auto& s : *statuses) {
     json entry = to_json(s);
@@ -119,7 +161,11 @@ int finish_status_report(const CommandContext& ctx,
   }
   json holder_list = json::array();
   for (const auto& h : *holders) holder_list.push_back(to_json(h));
-  return finish(ctx.inv, {{"migrations", list}, {"lock_holders", holder_list}}, std::nullopt, "");
+  return finish(ctx.inv,
+                {{"migrations", list},
+                 {"lock_holders", holder_list},
+                 {"waiting_expands", waiting_json(waiting)}},
+                std::nullopt, "");
 }
 
 Command add_status_command(CLI::App& app) {

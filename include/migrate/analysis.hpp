@@ -149,6 +149,10 @@ struct AnalysisOptions {
   // rules skip it as they skip tables created earlier in the same migration. nullopt (`lint`):
   // unknown, so lock findings on tables created by an earlier migration of the set are warnings.
   std::optional<std::set<std::string>> pending_versions;
+  // Expand versions known to be applied when their contracts run (`plan`, `apply`): inside a
+  // contract that completes one of them, the breaking rules' warnings drop to info, since that
+  // is where the change belongs. Empty for `lint`, which cannot tell.
+  std::set<std::string> completed_expands;
 };
 
 // Analyzes the migrations in version order (objects created by earlier migrations of the set

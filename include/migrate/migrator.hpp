@@ -68,6 +68,10 @@ struct Options {
   // replay lag (pg_stat_replication.replay_lag) exceeds this. Zero: off. With the directive's
   // max-replica-lag too, the smaller of the two applies.
   std::chrono::milliseconds max_replica_lag{0};
+  // Two-phase gating (docs/two-phase.md): apply stops before the first contract migration
+  // unless kContract (contracts whose expand an earlier run applied) or kAll; rollback refuses to
+  // revert an expand whose contract is applied unless kAll.
+  PhaseScope phase = PhaseScope::kExpand;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   std::string application_name = "migrate";
   LogSink log;  // optional

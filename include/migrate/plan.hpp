@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "migrate/analysis.hpp"
@@ -88,6 +89,22 @@ struct PlannedStatement {
 
 enum class StepKind { kApply, kRevert };
 
+// How far a run may go through two-phase migrations (docs/two-phase.md): `--phase`.
+enum class PhaseScope {
+  // apply stops before the first contract migration: expands and everything else run before the
+  // application deploy; contracts wait for the old code to be gone.
+  kExpand,
+  // apply also runs contracts whose expand was applied in an earlier run (the deploy happened
+  // in between); a contract whose expand is not applied yet is refused (kPhaseOrder).
+  kContract,
+  // No gating: expands and their contracts in one run (a fresh database, a test or development
+  // database where no old code runs). rollback may also revert an expand whose contract is
+  // applied.
+  kAll,
+};
+const char* to_string(PhaseScope p) noexcept;  // "expand", "contract", "all"
+std::optional<PhaseScope> parse_phase_scope(std::string_view text);
+
 struct PlannedStep {
   StepKind kind = StepKind::kApply;
   std::string version;
@@ -97,6 +114,11 @@ struct PlannedStep {
   bool transactional = true;
   std::optional<MigrationClass> declared_class;
   std::optional<Phase> phase;
+  // A contract's expand (`-- migrate:completes`), and whether it is applied by the time the
+  // contract runs (earlier, or earlier in this plan with --phase all): the analyzer relaxes the
+  // breaking rules' warnings only then.
+  std::optional<std::string> completes;
+  bool expand_applied = false;
   ForeignKeyMode foreign_keys = ForeignKeyMode::kCheck;
   int resume_from = 0;  // statements already done by an interrupted non-transactional attempt
   // The attempt of a process that died mid-step (no outcome recorded): this run closes it as
@@ -120,6 +142,22 @@ struct PlannedStep {
   Estimate estimate;
 };
 
+// Why an apply plan ends before a contract migration (PhaseScope::kExpand), for `plan` and
+// `apply` to say in words.
+struct PhaseStop {
+  std::string version;  // the contract that waits
+  std::string name;
+  std::string file;
+  std::string expand_version;  // the expand it completes
+  std::string expand_name;
+  std::string expand_description;  // the expand's comment: what must be deployed in between
+  bool expand_applied = false;     // in an earlier run; false: this plan applies it
+  // Pending versions after the contract that wait behind it: versions apply in order, since a
+  // later migration may rely on what the contract removed (a name it frees, a dropped column).
+  std::vector<std::string> waiting;
+  std::string reason;  // all of this in words, with the command that goes on
+};
+
 struct Plan {
   Dialect dialect = Dialect::kSqlite;
   std::optional<std::string> current_version;  // highest applied, before the plan
@@ -131,7 +169,27 @@ struct Plan {
   // return it as their error.
   std::optional<Error> refusal;
   Estimate estimate;  // the steps' estimates summed
+  // Set when the plan stops before a contract migration that --phase did not allow.
+  std::optional<PhaseStop> phase_stop;
 };
+
+// An expand migration that is applied while a contract completing it is not (or none is
+// written yet): `status` lists them, with how long they have waited.
+struct WaitingExpand {
+  std::string version;
+  std::string name;
+  std::string description;  // the expand's comment: what the deploy in between is about
+  std::string applied_at;   // ISO-8601 UTC
+  std::int64_t waiting_seconds = 0;
+  // Contracts of the directory that complete it and are not applied; empty: none written yet.
+  std::vector<std::string> contracts;
+};
+
+// Every waiting expand of `source` given the history's `statuses`, in version order. `now` is
+// the current time as seconds since the Unix epoch (the caller's clock, for tests).
+std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
+                                           const std::vector<VersionStatus>& statuses,
+                                           std::int64_t now);
 
 struct RollbackTarget {
   std::optional<std::string> version;  // keep this version applied, revert everything above

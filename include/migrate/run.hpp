@@ -25,6 +25,9 @@ struct RunReport {
   std::string run_id;
   std::vector<StepOutcome> steps;  // in execution order, including a failed one last
   std::optional<Error> error;      // set when the run stopped early
+  // apply: the plan stopped before a contract migration (--phase did not allow it); the run
+  // itself succeeded.
+  std::optional<PhaseStop> phase_stop;
 };
 
 // Where a backfill stands, after each committed batch (docs/backfills.md).

@@ -54,8 +54,11 @@ struct BackfillOptions {
 
 // Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
 struct Directives {
-  std::optional<MigrationClass> declared_class;                // class
-  std::optional<Phase> phase;                                  // phase
+  std::optional<MigrationClass> declared_class;  // class
+  std::optional<Phase> phase;                    // phase
+  // A contract names the expand it completes (`-- migrate:completes V041`): the expand must be
+  // an earlier migration of the set with `phase expand`, applied in an earlier run.
+  std::optional<Version> completes;                            // completes
   std::optional<std::chrono::milliseconds> lock_timeout;       // lock-timeout
   std::optional<std::chrono::milliseconds> statement_timeout;  // statement-timeout
   bool transactional = true;                                   // transaction on|off
@@ -79,6 +82,10 @@ struct Migration {
   std::optional<MigrationFile> down;  // absent: the migration is irreversible
   Directives directives;              // of the up file
   Directives down_directives;  // of the down file (transaction, foreign-keys apply to the revert)
+  // The up file's leading comment lines that are not directives, joined by spaces ("Expand step
+  // of renaming users.name: deploy code that writes both columns..."): what `plan` quotes when
+  // it says what must be deployed before a contract. Empty when the file has none.
+  std::string description;
 
   bool reversible() const noexcept { return down.has_value(); }
 };
@@ -92,8 +99,10 @@ struct MigrationSet {
 };
 
 // Loads and validates every file of `directory`. Fails (kSourceInvalid) on a malformed name, a
-// stray file, two files for one version and direction, a down without an up, non-UTF-8 bytes or
-// a bad directive; the error names every offending file. Dot-files are ignored.
+// stray file, two files for one version and direction, a down without an up, non-UTF-8 bytes, a
+// bad directive, or a two-phase pair that does not hold together (a contract without
+// `completes`, `completes` naming no earlier expand, `completes` outside a contract); the error
+// names every offending file. Dot-files are ignored.
 Result<MigrationSet> load_directory(const std::filesystem::path& directory);
 
 // Parses the directive block of an up file (the leading comment lines). `file` only labels
@@ -106,6 +115,10 @@ inline constexpr std::int64_t kMaxDurationMs = 2'147'483'647;
 // "500ms", "5s", "2min", "1h" (the unit is required). nullopt if malformed or above
 // kMaxDurationMs.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// The leading comment lines of `sql` that are not `-- migrate:` directives, without their "--",
+// joined by single spaces (Migration::description).
+std::string leading_description(const std::string& sql);
 
 // "sha256:v1:<hex>" of the bytes as given (callers pass normalized text).
 std::string checksum_v1(const std::string& normalized);

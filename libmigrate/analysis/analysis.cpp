@@ -138,6 +138,19 @@ const std::vector<RuleInfo>& migration_rule_infos() {
        "contract after).",
        "-- migrate:class additive\nALTER TABLE t DROP COLUMN c;",
        "-- migrate:class breaking\n-- migrate:phase contract\nALTER TABLE t DROP COLUMN c;"},
+      {"breaking-outside-contract", std::nullopt, Severity::kError, MigrationClass::kBreaking,
+       LockLevel::kNone,
+       "A breaking statement (a drop, a rename, a type change) in a migration that is not a "
+       "contract runs before, or with, the deploy that stops the old code from using what it "
+       "changes: the running application fails until the new version is everywhere. An expand "
+       "runs before the deploy by definition.",
+       "Split the change into an expand migration (before the deploy: add the new, keep the old "
+       "in sync) and a contract migration (after it: remove the old), e.g. with `migrate new "
+       "--recipe <kind>` (docs/two-phase.md); or, when no deployed code uses what it changes, "
+       "declare the file `-- migrate:phase contract` with `-- migrate:completes V<expand>`.",
+       "ALTER TABLE users DROP COLUMN nickname;",
+       "-- migrate:phase contract\n-- migrate:completes V41\nALTER TABLE users DROP COLUMN "
+       "nickname;"},
       {"rollback-data-loss", std::nullopt, Severity::kWarning, MigrationClass::kBreaking,
        LockLevel::kNone,
        "A down file that drops a table or a column deletes the rows written since the up file "
@@ -175,6 +188,67 @@ MigrationClass class_of_rule(const std::string& rule_id) {
 
 namespace {
 
+// The recipe that splits what `rule_id` reports into an expand and a contract, as a command.
+std::string recipe_for(const std::string& rule_id, const std::string& table) {
+  const std::string t = table.empty() ? "<table>" : table;
+  if (rule_id == "drop-column" || rule_id == "sqlite-drop-column")
+    return "migrate new --recipe drop-column --table " + t + " --column <column>";
+  if (rule_id == "rename-column")
+    return "migrate new --recipe rename-column --table " + t +
+           " --column <column> --to <new name> --type <its type>";
+  if (rule_id == "alter-column-type-rewrite")
+    return "migrate new --recipe change-column-type --table " + t +
+           " --column <column> --type <new type>";
+  if (rule_id == "rename-table")
+    return "migrate new --recipe rename-table --table " + t + " --to <new name>";
+  return {};
+}
+
+// A breaking statement outside a contract: refused (error) with the statement's own finding and
+// the recipe that splits it. A breaking finding the file accepts with `allow <rule> reason` does
+// not count.
+void add_breaking_outside_contract(const Migration& m, MigrationAnalysis& a) {
+  if (m.directives.phase == Phase::kContract) return;
+  auto accepted = [&](const std::string& rule_id) {
+    return std::any_of(
+        m.directives.allows.begin(), m.directives.allows.end(),
+        [&](const Suppression& s) { return s.rule_id == rule_id && !s.reason.empty(); });
+  };
+  const Finding* first = nullptr;
+  for (const auto& f : a.findings) {
+    if (f.where.statement <= 0 || f.rule_id == "rollback-data-loss") continue;
+    const RuleInfo* r = find_rule(f.rule_id);
+    if (!r || r->migration_class != MigrationClass::kBreaking || accepted(f.rule_id)) continue;
+    first = &f;
+    break;
+  }
+  if (!first) return;
+  const RuleInfo& rule = *find_rule("breaking-outside-contract");
+  const bool expand = m.directives.phase == Phase::kExpand;
+  const std::string recipe = recipe_for(
+      first->rule_id, first->locks.empty() ? std::string() : first->locks.front().relation);
+  Finding f;
+  f.rule_id = rule.id;
+  f.severity = rule.severity;
+  f.message = fmt::format(
+      "statement {} (line {}) is breaking and {}: [{}] {}", first->where.statement,
+      first->where.line,
+      expand ? "this is an expand migration, which runs before the deploy while the old code "
+               "still uses what it changes"
+             : "the migration declares no phase, so it would run before or with the deploy",
+      first->rule_id, first->message);
+  f.alternative =
+      recipe.empty() ? rule.alternative
+                     : fmt::format(
+                           "split it: `{}` writes the expand and the contract (docs/two-phase.md); "
+                           "or, when no deployed code uses what it changes, declare this file "
+                           "`-- migrate:phase contract` with `-- migrate:completes V<expand>`",
+                           recipe);
+  f.where = first->where;
+  f.locks = first->locks;
+  a.findings.push_back(std::move(f));
+}
+
 void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_file) {
   const std::string file = m.up.path.string();
   auto rule = [](const char* id) { return *find_rule(id); };
@@ -194,6 +268,7 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_
                                   m.up.path.filename().string(), m.version.str()),
                       1);
   }
+  if (!down_file) add_breaking_outside_contract(m, a);
   // Suppressions next: they apply to the findings collected so far.
   for (const auto& s : m.directives.allows) {
     bool matched = false;
@@ -317,6 +392,25 @@ void add_rollback_findings(const Migration& m, const TableChanges& down,
   }
 }
 
+// Inside a contract that completes an expand applied before it, a breaking change is where it
+// belongs: its rules' warnings become info (errors, e.g. a dropped table's data, still need an
+// `allow` with a reason).
+void relax_in_completing_contract(const Migration& m, const AnalysisOptions& options,
+                                  MigrationAnalysis& a) {
+  if (m.directives.phase != Phase::kContract || !m.directives.completes ||
+      !options.completed_expands.count(m.directives.completes->str()))
+    return;
+  for (auto& st : a.statements)
+    for (auto& f : st.findings) {
+      if (f.severity != Severity::kWarning || f.rule_id == "rollback-data-loss" ||
+          class_of_rule(f.rule_id) != MigrationClass::kBreaking)
+        continue;
+      f.severity = Severity::kInfo;
+      f.message += fmt::format(" (info here: this contract completes expand {}, applied before it)",
+                               m.directives.completes->str());
+    }
+}
+
 // One file to analyze: a migration's up file, or its down file.
 struct AnalyzedFile {
   const Migration* migration = nullptr;
@@ -347,6 +441,7 @@ Result<std::vector<MigrationAnalysis>> analyze_files(const std::vector<AnalyzedF
         analyze_sqlite_migration(*m, *sqlite, a, &changes);
       else
         analyze_postgres_migration(*m, pg, a, &changes);
+      if (!file.down) relax_in_completing_contract(*m, options, a);
       if (file.down)
         add_rollback_findings(*file.migration, changes, created_by_up[a.version], a);
       else

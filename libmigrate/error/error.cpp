@@ -60,6 +60,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "BACKFILL_NO_KEY";
     case ErrorCode::kBackfillIncomplete:
       return "BACKFILL_INCOMPLETE";
+    case ErrorCode::kPhaseOrder:
+      return "PHASE_ORDER";
   }
   return "INTERNAL";
 }

@@ -76,6 +76,8 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     }
     backend.rollback();  // ends the read transaction; nothing was written
     plan.dialect = backend.dialect();
+    report.phase_stop = plan.phase_stop;
+    if (plan.phase_stop) policy.say(LogLevel::kInfo, "apply " + plan.phase_stop->reason);
     plan_backfills(plan, backend);
     // Apply and rollback alike: a file that controls transactions, or an unsafe finding in an up
     // file (apply) or a down file (rollback), is refused before the history is touched.

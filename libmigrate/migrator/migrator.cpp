@@ -105,7 +105,8 @@ RunIdentity identity_for(Backend& backend, const Options& options) {
 }
 
 PlanPolicy plan_policy(const Options& o) {
-  return PlanPolicy{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys, o.max_replica_lag};
+  return PlanPolicy{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys, o.max_replica_lag,
+                    o.phase};
 }
 
 ExecPolicy exec_policy(const Options& o) {
@@ -213,6 +214,7 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
     RunReport report = run_once(options, source, validate_apply, make_plan, observer);
     if (total.run_id.empty()) total.run_id = report.run_id;
     for (auto& step : report.steps) total.steps.push_back(std::move(step));
+    total.phase_stop = std::move(report.phase_stop);
     const bool lost = report.error && report.error->code == ErrorCode::kConnectionLost;
     const bool still_down =
         lost_at && report.error && report.error->code == ErrorCode::kConnectionFailed;

@@ -67,6 +67,9 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
   ao.pending_versions.emplace();
   for (const auto& step : plan.steps)
     if (step.kind == StepKind::kApply) ao.pending_versions->insert(step.version);
+  for (const auto& step : plan.steps)
+    if (step.kind == StepKind::kApply && step.completes && step.expand_applied)
+      ao.completed_expands.insert(*step.completes);
   std::vector<const Migration*> migrations;
   for (const auto& m : source.migrations)
     if (!(*last < m.version)) migrations.push_back(&m);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "migrate/plan.hpp"
 #include "migrate/source.hpp"
 
 namespace migrate {
@@ -15,6 +16,7 @@ struct PlanPolicy {
   // PostgreSQL backfills wait while a replica lags more than this (0: off); with the directive's
   // max-replica-lag too, the smaller of the two.
   std::chrono::milliseconds max_replica_lag{0};
+  PhaseScope phase = PhaseScope::kExpand;  // two-phase gating (docs/two-phase.md)
 };
 
 }  // namespace migrate

@@ -11,6 +11,7 @@
 #include "libmigrate/history/backfill_checkpoint.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
+#include "libmigrate/plan/phase_gate.hpp"
 #include "libmigrate/sql/batch_placeholders.hpp"
 #include "libmigrate/sql/postgres_batch_rewrite.hpp"
 
@@ -399,6 +400,7 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
   plan.current_version = highest_applied(ctx.statuses);
   std::optional<Version> limit;
   if (target) limit = resolve_target(ctx, *target, false);
+  std::vector<const VersionStatus*> candidates;
   for (const auto& s : ctx.statuses) {
     const bool runnable =
         s.state == State::kPending ||
@@ -412,7 +414,20 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
     if (!runnable || !s.has_file) continue;
     auto v = *Version::parse(s.version);
     if (limit && *limit < v) continue;
-    plan.steps.push_back(make_step(ctx, *ctx.source.find(v), StepKind::kApply, s));
+    candidates.push_back(&s);
+  }
+  // Two-phase gating before any file is split: a contract that waits is not part of the plan.
+  ApplyGate gate = gate_apply(ctx, candidates, target.has_value());
+  plan.phase_stop = std::move(gate.stop);
+  for (std::size_t i = 0; i < gate.allowed; ++i) {
+    const VersionStatus& s = *candidates[i];
+    const Migration& m = *ctx.source.find(*Version::parse(s.version));
+    PlannedStep step = make_step(ctx, m, StepKind::kApply, s);
+    if (m.directives.completes) {
+      step.completes = m.directives.completes->str();
+      step.expand_applied = expand_applied_for(ctx, m, candidates);
+    }
+    plan.steps.push_back(std::move(step));
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
   }
   plan.target_version = target ? std::optional(limit->str())
@@ -453,6 +468,7 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
       plan.target_version = s->version;
   }
 
+  refuse_rollback_across_phases(ctx, chosen);
   std::vector<std::string> irreversible, missing, changed, interrupted;
   for (const auto* s : chosen) {
     if (s->state == State::kRunning && !ctx.policy.retry_failed &&

@@ -106,8 +106,8 @@ bool parse_backfill(Directives& d, std::string_view v) {
   return true;
 }
 
-const std::array<DirectiveKey, 9>& directive_keys() {
-  static const std::array<DirectiveKey, 9> keys{{
+const std::array<DirectiveKey, 10>& directive_keys() {
+  static const std::array<DirectiveKey, 10> keys{{
       {"class", "additive|backward-compatible|data-backfill|breaking",
        [](Directives& d, std::string_view v) {
          d.declared_class = parse_enum(
@@ -119,6 +119,11 @@ const std::array<DirectiveKey, 9>& directive_keys() {
        [](Directives& d, std::string_view v) {
          d.phase = parse_enum(v, std::array{Phase::kExpand, Phase::kContract});
          return d.phase.has_value();
+       }},
+      {"completes", "V<version of the expand migration>",
+       [](Directives& d, std::string_view v) {
+         d.completes = Version::parse(v);
+         return d.completes.has_value();
        }},
       {"lock-timeout", "<n>ms|<n>s|<n>min|<n>h",
        [](Directives& d, std::string_view v) {
@@ -196,6 +201,27 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     return std::nullopt;
   if (n > kMaxDurationMs / scale) return std::nullopt;
   return std::chrono::milliseconds(n * scale);
+}
+
+std::string leading_description(const std::string& sql) {
+  std::string out;
+  std::string_view rest = sql;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = trim(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.empty()) {
+      if (!out.empty()) break;  // a blank line ends the description paragraph
+      continue;
+    }
+    if (line.substr(0, 2) != "--") break;
+    if (directive_body(line)) continue;
+    const std::string_view text = trim(line.substr(2));
+    if (text.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += text;
+  }
+  return out;
 }
 
 Result<Directives> parse_directives(const std::string& sql, const std::string& file) {

@@ -241,6 +241,55 @@ std::string describe_non_regular(const std::filesystem::directory_entry& entry) 
   return fmt::format("it is {}, not a regular file", kind_of(st.type()));
 }
 
+// Two-phase pairs (docs/two-phase.md): a contract names an earlier expand of the set. Checked at
+// load, so `lint`, `plan` and `apply` all refuse a broken pair before anything runs.
+void check_phase_pairs(const MigrationSet& set, ProblemList& problems) {
+  for (const auto& m : set.migrations) {
+    const std::string file = m.up.path.string();
+    auto problem = [&](std::string message, std::string fix) {
+      problems.add(Error{ErrorCode::kSourceInvalid,
+                         std::move(message),
+                         std::move(fix),
+                         SourceLocation{file, m.version.str(), 0, 1, 1},
+                         {}});
+    };
+    const bool contract = m.directives.phase == Phase::kContract;
+    if (!contract) {
+      if (m.directives.completes)
+        problem(fmt::format("version {}: `completes V{}` in a migration that is not a contract",
+                            m.version.str(), m.directives.completes->str()),
+                "add `-- migrate:phase contract` (the file removes what the expand replaced), or "
+                "remove the `completes` line");
+      continue;
+    }
+    if (!m.directives.completes) {
+      problem(fmt::format("version {}: a contract migration must name the expand it completes",
+                          m.version.str()),
+              "add `-- migrate:completes V<expand version>` under `-- migrate:phase contract`: "
+              "apply then runs the contract only after that expand was applied and the code "
+              "deployed");
+      continue;
+    }
+    const Version& expand = *m.directives.completes;
+    const Migration* e = set.find(expand);
+    if (!e) {
+      problem(fmt::format("version {}: `completes V{}` names no migration of the directory",
+                          m.version.str(), expand.str()),
+              "name the version of the expand migration this contract completes");
+    } else if (!(expand < m.version)) {
+      problem(fmt::format("version {}: `completes V{}` names a version that is not earlier",
+                          m.version.str(), expand.str()),
+              "the expand runs first: give the contract a higher version than its expand");
+    } else if (e->directives.phase != Phase::kExpand) {
+      problem(fmt::format("version {}: `completes V{}`, but {} has no `-- migrate:phase expand`",
+                          m.version.str(), expand.str(), e->up.path.filename().string()),
+              fmt::format("add `-- migrate:phase expand` to {} (it adds what the new code needs "
+                          "before the deploy), or name the right expand",
+                          e->up.path.filename().string()));
+    }
+  }
+}
+
 MigrationSet load_or_throw(const std::filesystem::path& directory) {
   std::error_code ec;
   const auto dir_status = std::filesystem::status(directory, ec);
@@ -344,11 +393,13 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
     };
     if (!read_directives(mig.up, mig.directives)) continue;
     if (mig.down && !read_directives(*mig.down, mig.down_directives)) continue;
+    mig.description = leading_description(mig.up.sql);
     set.migrations.push_back(std::move(mig));
   }
-  if (!problems.empty()) problems.raise(directory);
   std::sort(set.migrations.begin(), set.migrations.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  check_phase_pairs(set, problems);
+  if (!problems.empty()) problems.raise(directory);
   return set;
 }
 
@@ -366,6 +417,29 @@ Result<MigrationSet> load_directory(const std::filesystem::path& directory) {
                  {directory.string()},
                  {}};
   }
+}
+
+std::string next_version_digits(std::string digits) {
+  const std::size_t width = digits.size();
+  int i = static_cast<int>(digits.size()) - 1;
+  while (i >= 0 && digits[static_cast<std::size_t>(i)] == '9')
+    digits[static_cast<std::size_t>(i--)] = '0';
+  if (i < 0)
+    digits.insert(digits.begin(), '1');
+  else
+    ++digits[static_cast<std::size_t>(i)];
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+std::string next_version_after(const std::optional<Version>& highest) {
+  if (!highest) return "001";
+  // The canonical head has no leading zeros; the original's width keeps the padding.
+  const std::string head = highest->str().substr(0, highest->str().find('.'));
+  std::string next = next_version_digits(head);
+  const std::size_t width = highest->original().substr(0, highest->original().find('.')).size();
+  if (next.size() < width) next.insert(0, width - next.size(), '0');
+  return next;
 }
 
 Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& directory,
@@ -388,23 +462,8 @@ Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& di
   }
   auto set = load_directory(directory);
   if (!set) return set.error();
-  // Next integer after the highest first component, zero-padded like the existing names.
-  std::string next = "001";
-  if (!set->migrations.empty()) {
-    const auto& last = set->migrations.back().version;
-    std::string head = last.str().substr(0, last.str().find('.'));
-    std::string digits = head;
-    int i = static_cast<int>(digits.size()) - 1;
-    while (i >= 0 && digits[static_cast<std::size_t>(i)] == '9')
-      digits[static_cast<std::size_t>(i--)] = '0';
-    if (i < 0)
-      digits.insert(digits.begin(), '1');
-    else
-      ++digits[static_cast<std::size_t>(i)];
-    std::size_t width = last.original().substr(0, last.original().find('.')).size();
-    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
-    next = digits;
-  }
+  const std::string next = next_version_after(
+      set->migrations.empty() ? std::nullopt : std::optional(set->migrations.back().version));
   NewMigrationFiles files{directory / fmt::format("V{}__{}.up.sql", next, name),
                           directory / fmt::format("V{}__{}.down.sql", next, name)};
   std::ofstream(files.up)

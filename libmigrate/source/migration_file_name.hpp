@@ -19,4 +19,12 @@ struct MigrationFileName {
 // nullopt for anything that is not a migration file name (a path is not a name: no '/').
 std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name);
 
+// The integer after `digits` (decimal digits), zero-padded to at least their width: "009" ->
+// "010", "99" -> "100".
+std::string next_version_digits(std::string digits);
+
+// The version `migrate new` gives the next migration after `highest` (nullopt: an empty
+// directory, "001"): the next integer after its first component, padded like it.
+std::string next_version_after(const std::optional<Version>& highest);
+
 }  // namespace migrate

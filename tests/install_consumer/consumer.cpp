@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   migrate::Options options;
   options.migrations_dir = argv[1];
   options.database_url = std::string("sqlite:") + argv[2];
+  // A fresh database no deployed code uses: expand and contract migrations run together.
+  options.phase = migrate::PhaseScope::kAll;
   migrate::Migrator migrator(options);
   migrate::RunReport report = migrator.apply(std::nullopt);
   if (report.error) {

@@ -231,8 +231,10 @@ TEST(SqliteAnalysis, TargetVersionDefaultsToTheLinkedLibrary) {
   old.server_version_num = 3'031'001;
   auto b = analyze_sql(
       {"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);", "ALTER TABLE t DROP COLUMN v;"}, old);
+  // A DROP COLUMN in a migration without a phase is also refused as breaking outside a contract.
   EXPECT_EQ(rule_ids(b.back()),
-            (std::vector<std::string>{"sqlite-drop-column", "sqlite-version-gated"}));
+            (std::vector<std::string>{"sqlite-drop-column", "sqlite-version-gated",
+                                      "breaking-outside-contract"}));
 }
 
 }  // namespace

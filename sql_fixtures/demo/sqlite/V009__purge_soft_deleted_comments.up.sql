@@ -1,4 +1,5 @@
 -- migrate:class breaking
+-- migrate:allow breaking-outside-contract reason "no deployed release reads comments.deleted_at since comments became hard-deleted"
 -- Comments are hard-deleted from now on: purge the rows that were only
 -- soft-deleted and drop the deleted_at column that marked them.
 

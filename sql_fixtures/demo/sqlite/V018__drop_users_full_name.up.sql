@@ -1,5 +1,6 @@
 -- migrate:class breaking
 -- migrate:phase contract
+-- migrate:completes V010
 -- Contract step for V010: every supported release now reads and writes
 -- display_name, so drop the old full_name column and its sync triggers.
 

@@ -1,5 +1,6 @@
 -- migrate:class breaking
 -- migrate:phase contract
+-- migrate:completes V017
 -- Contract step for V017: drop the old text priority column and make
 -- priority_rank mandatory (NOT NULL with a CHECK on its range).
 

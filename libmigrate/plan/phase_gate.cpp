@@ -1,0 +1,256 @@
+#include "libmigrate/plan/phase_gate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "libmigrate/error/failure.hpp"
+
+namespace migrate {
+
+const char* to_string(PhaseScope p) noexcept {
+  switch (p) {
+    case PhaseScope::kExpand:
+      return "expand";
+    case PhaseScope::kContract:
+      return "contract";
+    case PhaseScope::kAll:
+      return "all";
+  }
+  return "expand";
+}
+
+std::optional<PhaseScope> parse_phase_scope(std::string_view text) {
+  for (PhaseScope p : {PhaseScope::kExpand, PhaseScope::kContract, PhaseScope::kAll})
+    if (text == to_string(p)) return p;
+  return std::nullopt;
+}
+
+namespace {
+
+std::set<std::string> applied_versions(const std::vector<VersionStatus>& statuses) {
+  std::set<std::string> out;
+  for (const auto& s : statuses)
+    if (s.last_applied) out.insert(s.version);
+  return out;
+}
+
+std::string quoted_description(const Migration* m) {
+  if (!m || m->description.empty()) return {};
+  std::string d = m->description;
+  if (d.size() > 400) d = d.substr(0, 397) + "...";
+  return fmt::format(" (\"{}\")", d);
+}
+
+std::string list(const std::vector<std::string>& versions) {
+  std::string out;
+  for (const auto& v : versions) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
+PhaseStop make_stop(const PlanContext& ctx, const Migration& contract, bool expand_applied,
+                    std::vector<std::string> waiting) {
+  const Migration* expand = ctx.source.find(*contract.directives.completes);
+  PhaseStop stop;
+  stop.version = contract.version.str();
+  stop.name = contract.name;
+  stop.file = contract.up.path.string();
+  stop.expand_version = contract.directives.completes->str();
+  stop.expand_name = expand ? expand->name : std::string();
+  stop.expand_description = expand ? expand->description : std::string();
+  stop.expand_applied = expand_applied;
+  stop.waiting = std::move(waiting);
+  stop.reason = fmt::format(
+      "stops before version {} ({}): it is a contract migration, completing expand {} ({}), and "
+      "runs only once no deployed code needs what it removes. {}. Then run `migrate apply "
+      "--phase contract`.",
+      stop.version, stop.name, stop.expand_version, stop.expand_name,
+      expand_applied
+          ? fmt::format("Before it, deploy the application version expand {} was made for{} "
+                        "everywhere",
+                        stop.expand_version, quoted_description(expand))
+          : fmt::format("This run applies expand {} first; then deploy the application version "
+                        "it was made for{} everywhere",
+                        stop.expand_version, quoted_description(expand)));
+  if (!stop.waiting.empty())
+    stop.reason += fmt::format(
+        " {} later migration(s) wait behind it ({}): migrations apply in version order, since a "
+        "later one may rely on what the contract removes (a freed name, a dropped column); they "
+        "run after it.",
+        stop.waiting.size(), list(stop.waiting));
+  return stop;
+}
+
+// ISO-8601 UTC as the history writes it ("2026-11-23T07:15:14.123Z") to Unix seconds; nullopt
+// when malformed.
+std::optional<std::int64_t> unix_seconds(const std::string& iso) {
+  std::tm tm{};
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+bool expand_applied_for(const PlanContext& ctx, const Migration& contract,
+                        const std::vector<const VersionStatus*>& planned) {
+  if (!contract.directives.completes) return false;
+  const std::string expand = contract.directives.completes->str();
+  for (const auto& s : ctx.statuses)
+    if (s.version == expand && s.last_applied) return true;
+  return std::any_of(planned.begin(), planned.end(), [&](const VersionStatus* s) {
+    return s->version == expand && *Version::parse(s->version) < contract.version;
+  });
+}
+
+ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
+                     bool explicit_target) {
+  const std::set<std::string> applied = applied_versions(ctx.statuses);
+  std::set<std::string> in_plan;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const VersionStatus& s = *candidates[i];
+    const Migration& m = *ctx.source.find(*Version::parse(s.version));
+    in_plan.insert(s.version);
+    if (m.directives.phase != Phase::kContract || !m.directives.completes) continue;
+    const std::string expand = m.directives.completes->str();
+    const bool expand_before = applied.count(expand) > 0;
+    const bool expand_here = in_plan.count(expand) > 0;
+    const SourceLocation where{m.up.path.string(), s.version, 0, 1, 1};
+    switch (ctx.policy.phase) {
+      case PhaseScope::kExpand: {
+        std::vector<std::string> waiting;
+        for (std::size_t j = i + 1; j < candidates.size(); ++j)
+          waiting.push_back(candidates[j]->version);
+        PhaseStop stop = make_stop(ctx, m, expand_before, std::move(waiting));
+        if (explicit_target)
+          fail(ErrorCode::kPhaseOrder,
+               fmt::format("--target is at or beyond a contract migration; nothing was applied: "
+                           "the plan {}",
+                           stop.reason),
+               fmt::format("apply up to the expand phase without --target (or with a target "
+                           "below {}), deploy, then pass --phase contract; on a database no "
+                           "deployed code uses, --phase all",
+                           s.version),
+               where);
+        return {i, std::move(stop)};
+      }
+      case PhaseScope::kContract:
+        if (expand_before) break;
+        fail(ErrorCode::kPhaseOrder,
+             expand_here
+                 ? fmt::format("version {} ({}) is a contract completing expand {}, which this "
+                               "same run would apply first: the application deploy must happen "
+                               "between them; nothing was applied",
+                               s.version, m.name, expand)
+                 : fmt::format("version {} ({}) is a contract completing expand {}, which is not "
+                               "applied; nothing was applied",
+                               s.version, m.name, expand),
+             fmt::format("run `migrate apply` (without --phase) to apply expand {}, deploy the "
+                         "code it was made for, then `migrate apply --phase contract`; on a "
+                         "database no deployed code uses, --phase all runs both at once",
+                         expand),
+             where);
+      case PhaseScope::kAll:
+        if (expand_before || expand_here) break;
+        fail(ErrorCode::kPhaseOrder,
+             fmt::format("version {} ({}) is a contract completing expand {}, which is neither "
+                         "applied nor part of this run; nothing was applied",
+                         s.version, m.name, expand),
+             fmt::format("apply expand {} first (it may have failed or be out of order: see "
+                         "`migrate status`)",
+                         expand),
+             where);
+    }
+  }
+  return {candidates.size(), std::nullopt};
+}
+
+void refuse_rollback_across_phases(const PlanContext& ctx,
+                                   const std::vector<const VersionStatus*>& reverted) {
+  if (ctx.policy.phase == PhaseScope::kAll) return;
+  std::map<std::string, const VersionStatus*> by_version;
+  for (const auto& s : ctx.statuses) by_version[s.version] = &s;
+  std::vector<std::string> crossings;
+  std::optional<Version> lowest_contract;
+  for (const VersionStatus* s : reverted) {
+    const Migration* expand = ctx.source.find(*Version::parse(s->version));
+    if (!expand || expand->directives.phase != Phase::kExpand) continue;
+    for (const auto& m : ctx.source.migrations) {
+      if (m.directives.phase != Phase::kContract || !m.directives.completes ||
+          !(*m.directives.completes == expand->version))
+        continue;
+      auto it = by_version.find(m.version.str());
+      if (it == by_version.end() || !it->second->last_applied) continue;
+      crossings.push_back(fmt::format("expand {} ({}): its contract {} ({}) is applied",
+                                      expand->version.str(), expand->name, m.version.str(),
+                                      m.name));
+      if (!lowest_contract || m.version < *lowest_contract) lowest_contract = m.version;
+    }
+  }
+  if (crossings.empty()) return;
+  // The highest applied version below the lowest contract: rolling back to it reverts the
+  // contracts and keeps their expands.
+  std::optional<Version> keep;
+  for (const auto& s : ctx.statuses) {
+    if (!s.last_applied) continue;
+    const Version v = *Version::parse(s.version);
+    if (v < *lowest_contract && (!keep || *keep < v)) keep = v;
+  }
+  std::string detail;
+  for (const auto& c : crossings) detail += "\n  " + c;
+  fail(ErrorCode::kPhaseOrder,
+       fmt::format("rollback refused before doing anything: it would revert {} expand "
+                   "migration(s) whose contract is applied, so the deployed code already relies "
+                   "on what the expand added:{}",
+                   crossings.size(), detail),
+       fmt::format("roll back in two phases: `migrate rollback --target {}` reverts the "
+                   "contract(s) and keeps the expand(s); deploy the application version that "
+                   "uses the old schema; then roll back further. On a database no deployed code "
+                   "uses, pass --phase all",
+                   keep ? keep->str() : std::string("0")));
+}
+
+std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
+                                           const std::vector<VersionStatus>& statuses,
+                                           std::int64_t now) {
+  std::map<std::string, const VersionStatus*> by_version;
+  for (const auto& s : statuses) by_version[s.version] = &s;
+  auto applied = [&](const Migration& m) {
+    auto it = by_version.find(m.version.str());
+    return it != by_version.end() && it->second->last_applied ? it->second : nullptr;
+  };
+  std::vector<WaitingExpand> out;
+  for (const auto& e : source.migrations) {
+    if (e.directives.phase != Phase::kExpand) continue;
+    const VersionStatus* s = applied(e);
+    if (!s) continue;
+    bool any_contract = false;
+    std::vector<std::string> pending;
+    for (const auto& c : source.migrations) {
+      if (c.directives.phase != Phase::kContract || !c.directives.completes ||
+          !(*c.directives.completes == e.version))
+        continue;
+      any_contract = true;
+      if (!applied(c)) pending.push_back(c.version.str());
+    }
+    if (any_contract && pending.empty()) continue;
+    WaitingExpand w;
+    w.version = e.version.str();
+    w.name = e.name;
+    w.description = e.description;
+    w.applied_at = s->last_applied->finished_at.value_or(s->last_applied->started_at);
+    if (auto t = unix_seconds(w.applied_at))
+      w.waiting_seconds = std::max<std::int64_t>(0, now - *t);
+    w.contracts = std::move(pending);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+}  // namespace migrate

@@ -1,0 +1,38 @@
+// Two-phase gating (docs/two-phase.md): where an apply plan stops before a contract migration,
+// which contracts it refuses, and which rollbacks would cross from the contract phase back over
+// an expand.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "libmigrate/plan/planner.hpp"
+
+namespace migrate {
+
+struct ApplyGate {
+  std::size_t allowed = 0;  // how many of the candidate versions the plan may run
+  std::optional<PhaseStop> stop;
+};
+
+// `candidates` are the versions an apply would run, in order. Under PhaseScope::kExpand the plan
+// stops before the first contract; with `explicit_target` (the user asked for a version at or
+// beyond it) that is refused instead (kPhaseOrder), since the run could not reach the target.
+// kContract refuses a contract whose expand is not applied in an earlier run; kAll one whose
+// expand is neither applied nor part of the plan.
+ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
+                     bool explicit_target);
+
+// Whether `version`'s expand (the contract's `completes`) is applied before the run or by an
+// earlier step of `planned`.
+bool expand_applied_for(const PlanContext& ctx, const Migration& contract,
+                        const std::vector<const VersionStatus*>& planned);
+
+// Refuses (kPhaseOrder) a rollback that reverts an expand migration while a contract completing
+// it is applied, unless PhaseScope::kAll: the applied contract shows the deployed code relies on
+// the expanded schema.
+void refuse_rollback_across_phases(const PlanContext& ctx,
+                                   const std::vector<const VersionStatus*>& reverted);
+
+}  // namespace migrate

@@ -1,0 +1,2 @@
+-- migrate:transaction off
+DROP INDEX CONCURRENTLY IF EXISTS {index};

@@ -1,0 +1,21 @@
+-- migrate:phase expand
+-- @if not_null
+-- migrate:allow drop-not-null reason "code deployed after this omits {table}.{column}; old code still writes it"
+-- @endif
+-- @if default
+-- @else
+-- @if not_null
+-- @else
+-- migrate:allow empty-migration reason "deploy point: code that no longer reads or writes {table}.{column} is deployed after this"
+-- @endif
+-- @endif
+-- Drop {table}.{column}. After this, deploy code that no longer reads or writes {table}.{column} (tell the ORM
+-- to ignore it); run the contract, which drops it, once no running code uses it.
+-- @if default
+-- {column} is NOT NULL: new code's INSERTs omit it, so they get {default} (old readers never see a NULL).
+ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default};
+-- @endif
+-- @if not_null
+-- {column} is NOT NULL: new code's INSERTs omit it, so it must accept NULL (old readers may see NULLs).
+ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL;
+-- @endif

@@ -1,0 +1,2 @@
+CREATE TABLE drafts (id bigint, body text, scratch text);
+ALTER TABLE drafts DROP COLUMN scratch;
