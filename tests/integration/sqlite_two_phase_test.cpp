@@ -1,0 +1,142 @@
+// Two-phase gating on SQLite (docs/two-phase.md), on the demo's two expand/contract pairs
+// (V010/V018, V017/V019) and on small directories: apply stops before a contract, --phase contract
+// refuses a contract whose expand this run would apply, rollback refuses to cross back over an
+// expand whose contract is applied, and status lists the waiting expands. Nothing is applied by a
+// refused run.
+#include <gtest/gtest.h>
+
+#include "migrate/migrator.hpp"
+#include "support/test_workspace.hpp"
+
+namespace migrate {
+namespace {
+
+using testing::TestWorkspace;
+
+const std::filesystem::path kDemo =
+    std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
+
+Options with_phase(const TestWorkspace& ws, PhaseScope phase) {
+  Options o = ws.options();
+  o.phase = phase;
+  return o;
+}
+
+std::vector<std::string> applied(Migrator& m) {
+  std::vector<std::string> out;
+  for (const auto& s : *m.status())
+    if (s.last_applied) out.push_back(s.version);
+  return out;
+}
+
+TEST(SqliteTwoPhase, ApplyStopsBeforeTheFirstContractAndSaysWhatWaitsBehindIt) {
+  TestWorkspace ws;
+  ws.copy_migrations_from(kDemo);
+  Migrator m(ws.options());
+  auto plan = m.plan_apply(std::nullopt);
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_TRUE(plan->phase_stop);
+  EXPECT_EQ(plan->phase_stop->version, "18");
+  EXPECT_EQ(plan->phase_stop->expand_version, "10");
+  EXPECT_EQ(plan->phase_stop->waiting, std::vector<std::string>{"19"});
+  EXPECT_NE(plan->phase_stop->reason.find("stops before version 18"), std::string::npos);
+  EXPECT_NE(plan->phase_stop->reason.find("1 later migration(s) wait behind it (19)"),
+            std::string::npos)
+      << plan->phase_stop->reason;
+  EXPECT_EQ(plan->steps.back().version, "17");
+
+  RunReport r = m.apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(r.steps.size(), 17u);
+  ASSERT_TRUE(r.phase_stop);
+  EXPECT_EQ(applied(m).back(), "17");
+
+  // Both expands are applied and wait for their contracts.
+  auto source = m.load_source();
+  ASSERT_TRUE(source);
+  auto waiting = waiting_expands(*source, *m.status(), 4'102'444'800);  // 2100-01-01
+  ASSERT_EQ(waiting.size(), 2u);
+  EXPECT_EQ(waiting[0].version, "10");
+  EXPECT_EQ(waiting[0].contracts, std::vector<std::string>{"18"});
+  EXPECT_EQ(waiting[1].version, "17");
+  EXPECT_GT(waiting[0].waiting_seconds, 0);
+  EXPECT_NE(waiting[0].description.find("Expand step"), std::string::npos)
+      << waiting[0].description;
+
+  // After the deploy: the contracts run, and nothing waits any more.
+  Migrator contract(with_phase(ws, PhaseScope::kContract));
+  RunReport c = contract.apply(std::nullopt);
+  ASSERT_FALSE(c.error) << c.error->describe();
+  EXPECT_EQ(c.steps.size(), 2u);
+  EXPECT_FALSE(c.phase_stop);
+  EXPECT_TRUE(waiting_expands(*source, *m.status(), 4'102'444'800).empty());
+
+  // Rolling back below V017 would revert an expand whose contract (V019) is applied.
+  RunReport across = m.rollback(RollbackTarget{std::string("12"), std::nullopt});
+  ASSERT_TRUE(across.error);
+  EXPECT_EQ(across.error->code, ErrorCode::kPhaseOrder);
+  EXPECT_NE(across.error->message.find("expand 17"), std::string::npos) << across.error->message;
+  EXPECT_NE(across.error->hint.find("rollback --target 18"), std::string::npos)
+      << across.error->hint;
+  EXPECT_EQ(applied(m).size(), 19u);
+  // In two steps it is allowed: the contract first, then (after a deploy) the rest.
+  ASSERT_FALSE(m.rollback(RollbackTarget{std::string("18"), std::nullopt}).error);
+  RunReport rest = m.rollback(RollbackTarget{std::string("12"), std::nullopt});
+  ASSERT_FALSE(rest.error) << rest.error->describe();
+  EXPECT_EQ(applied(m).back(), "12");
+}
+
+TEST(SqliteTwoPhase, AContractIsRefusedInTheRunThatAppliesItsExpandUnlessPhaseAll) {
+  TestWorkspace ws;
+  ws.write_migration("V1__t.up.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n");
+  ws.write_migration("V2__add_b.up.sql",
+                     "-- migrate:phase expand\n-- Deploy code that writes b.\nALTER TABLE t ADD "
+                     "COLUMN b TEXT;\n");
+  ws.write_migration("V3__drop_a.up.sql",
+                     "-- migrate:phase contract\n-- migrate:completes V2\nALTER TABLE t DROP "
+                     "COLUMN a;\n");
+  ws.write_migration("V2__add_b.down.sql", "ALTER TABLE t DROP COLUMN b;\n");
+  ws.write_migration("V3__drop_a.down.sql", "ALTER TABLE t ADD COLUMN a TEXT;\n");
+  RunReport refused = Migrator(with_phase(ws, PhaseScope::kContract)).apply(std::nullopt);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kPhaseOrder);
+  EXPECT_NE(refused.error->message.find("same run"), std::string::npos) << refused.error->message;
+  EXPECT_TRUE(refused.steps.empty());
+  Migrator m(ws.options());
+  EXPECT_TRUE(applied(m).empty());
+
+  // A target beyond the contract without --phase is refused too.
+  RunReport beyond = Migrator(ws.options()).apply(std::string("3"));
+  ASSERT_TRUE(beyond.error);
+  EXPECT_EQ(beyond.error->code, ErrorCode::kPhaseOrder);
+
+  Migrator all(with_phase(ws, PhaseScope::kAll));
+  RunReport r = all.apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(r.steps.size(), 3u);
+  // Reverting the expand with its contract is allowed under --phase all, and refused otherwise.
+  RunReport refused_back = m.rollback(RollbackTarget{std::string("1"), std::nullopt});
+  ASSERT_TRUE(refused_back.error);
+  EXPECT_EQ(refused_back.error->code, ErrorCode::kPhaseOrder);
+  RunReport back = all.rollback(RollbackTarget{std::string("1"), std::nullopt});
+  ASSERT_FALSE(back.error) << back.error->describe();
+  EXPECT_EQ(applied(m), std::vector<std::string>{"1"});
+}
+
+TEST(SqliteTwoPhase, ABreakingStatementWithoutAPhaseIsRefusedWithTheRecipe) {
+  TestWorkspace ws;
+  ws.write_migration("V1__t.up.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);\n");
+  ASSERT_FALSE(Migrator(ws.options()).apply(std::nullopt).error);
+  ws.write_migration("V2__drop_b.up.sql", "ALTER TABLE t DROP COLUMN b;\n");
+  RunReport r = Migrator(ws.options()).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kUnsafeMigration);
+  EXPECT_NE(r.error->message.find("[breaking-outside-contract]"), std::string::npos)
+      << r.error->message;
+  EXPECT_NE(r.error->message.find("migrate new --recipe drop-column --table t"), std::string::npos)
+      << r.error->message;
+  EXPECT_EQ(applied(*std::make_unique<Migrator>(ws.options())), std::vector<std::string>{"1"});
+}
+
+}  // namespace
+}  // namespace migrate
