@@ -19,8 +19,21 @@ step() {
 }
 
 step plan --dry-run --target V003
+echo
+echo "apply stops before the first contract migration (V018): the application deploy comes first."
 step apply
 step status
+echo
+echo "After the deploy, the contracts:"
+step apply --phase contract
+echo
+echo "Rolling back below V017 is refused while its contract V019 is applied (exit code 27):"
+set +e
+step rollback --target V012 --yes
+code=$?
+set -e
+echo "(exit code $code)"
+step rollback --target V018 --yes
 step rollback --target V012 --yes
 step status
 echo

@@ -100,7 +100,8 @@ std::string waiting_text(const std::vector<WaitingExpand>& waiting) {
     for (const auto& c : w.contracts) contracts += (contracts.empty() ? "" : ", ") + c;
     out += fmt::format(
         "  {} {}: applied {}, waiting {}; {}\n", w.version, w.name, w.applied_at,
-        human_duration(static_cast<double>(w.waiting_seconds) * 1000.0),
+        w.waiting_seconds < 60 ? fmt::format("{} s", w.waiting_seconds)
+                               : human_duration(static_cast<double>(w.waiting_seconds) * 1000.0),
         w.contracts.empty()
             ? std::string("no contract migration completes it yet (write one with "
                           "`-- migrate:completes V") +
