@@ -129,7 +129,10 @@ std::string_view trim_left(std::string_view s) {
   return s;
 }
 
-// `{name}` placeholders and `-- @if flag` / `-- @else` / `-- @endif` lines (nesting allowed).
+// `{name}` placeholders, `-- @if flag` / `-- @else` / `-- @endif` lines (nesting allowed), and
+// `-- @include _fragment` lines, replaced by `<dir>/_fragment.sql` rendered with the same values
+// (a part two files share, such as a sync trigger that the expand creates and the contract's
+// down file creates again).
 std::string render(const std::string& template_name, const std::string& tpl, const Values& v) {
   std::string out;
   std::vector<bool> keep{true};
@@ -152,6 +155,18 @@ std::string render(const std::string& template_name, const std::string& tpl, con
       continue;
     }
     if (!std::all_of(keep.begin(), keep.end(), [](bool b) { return b; })) continue;
+    if (t.starts_with("-- @include ")) {
+      const std::string dir = template_name.substr(0, template_name.find('/'));
+      const std::string fragment = dir + "/" + std::string(trim_left(t.substr(12))) + ".sql";
+      auto it = recipe_templates().find(fragment);
+      if (it == recipe_templates().end())
+        fail(ErrorCode::kInternal,
+             fmt::format("recipe template {} includes {}, which does not exist", template_name,
+                         fragment),
+             "this is a bug in libmigrate; please report it");
+      out += render(fragment, it->second, v);
+      continue;
+    }
     const bool statement_text = !t.starts_with("--") || t.starts_with("-- migrate:backfill-check");
     const auto& values = statement_text ? v.sql : v.text;
     std::string rendered;
@@ -285,6 +300,12 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
     v.set("trg", v.sql["fn"], v.text["fn"]);
     v.set("check", quote_ident(derived_name({tbl, to, "not_null"})),
           derived_name({tbl, to, "not_null"}));
+    if (kind == "rename-column") {
+      v.flags.insert("rename");
+      v.set("from_type", o.type);
+      v.set("using", "NEW." + quote_ident(o.column));
+      v.set("using_back", "NEW." + quote_ident(to));
+    }
     if (kind == "change-column-type") {
       if (!o.from_type.empty())
         check_sql("--from-type", o.from_type, "SELECT NULL::" + o.from_type);
@@ -380,8 +401,11 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
         fmt::format("split_{}_{}_to_{}", file_word(tbl), file_word(o.column), file_word(to.name));
   }
   const auto& templates = recipe_templates();
+  // A rename is a copy to a column of the same type: both share the copy-column templates.
+  const std::string dir =
+      kind == "rename-column" || kind == "change-column-type" ? "copy-column" : kind;
   auto file = [&](const char* which) {
-    const std::string name = kind + "/" + which;
+    const std::string name = dir + "/" + which;
     return render(name, templates.at(name), v);
   };
   Rendered r;

@@ -38,6 +38,7 @@ struct RecipeCase {
   std::vector<Check> after_contract;
   std::vector<std::string> fail_after_contract;
   bool contract_reversible = true;
+  std::string setup;  // empty: kSetup
 };
 
 const char* kSetup =
@@ -92,7 +93,7 @@ class TwoPhaseRecipe : public ::testing::TestWithParam<RecipeCase> {};
 TEST_P(TwoPhaseRecipe, OldAndNewCodeWorkBetweenThePhasesAndEveryDownReversesItsUp) {
   const RecipeCase& c = GetParam();
   MIGRATE_REQUIRE_POSTGRES(db);
-  db->execute(kSetup);
+  db->execute(c.setup.empty() ? std::string(kSetup) : c.setup);
   TestWorkspace ws;
   auto files = create_recipe_files(ws.migrations(), c.options);
   ASSERT_TRUE(files) << files.error().describe();
@@ -285,6 +286,29 @@ const std::vector<RecipeCase> kCases{
        one("0")}},
      {"UPDATE users SET age = 1 WHERE id = 3"},
      false},
+    // Names PostgreSQL only takes quoted (capitals, spaces, a reserved word) go through quoted.
+    {"rename_column_quoted_names",
+     recipe("rename-column",
+            [](RecipeOptions& o) {
+              o.table = "Team Members";
+              o.column = "Full Name";
+              o.to = "user";
+              o.type = "text";
+            }),
+     {"INSERT INTO \"Team Members\" (\"Full Name\") VALUES ('old insert')"},
+     {"INSERT INTO \"Team Members\" (\"user\") VALUES ('new insert')"},
+     {{"SELECT \"user\" FROM \"Team Members\" WHERE \"Full Name\" = 'old insert'",
+       one("old insert")},
+      {"SELECT \"Full Name\" FROM \"Team Members\" WHERE \"user\" = 'new insert'",
+       one("new insert")},
+      {"SELECT count(*) FROM \"Team Members\" WHERE \"Full Name\" IS DISTINCT FROM \"user\"",
+       one("0")}},
+     {{"SELECT count(*) FROM \"Team Members\" WHERE \"user\" IS NULL", one("0")}},
+     {"INSERT INTO \"Team Members\" (\"Full Name\") VALUES ('old code')"},
+     true,
+     "CREATE TABLE \"Team Members\" (\"ID\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     " \"Full Name\" text); INSERT INTO \"Team Members\" (\"Full Name\") SELECT 'member ' || g"
+     " FROM generate_series(1, 250) g; ANALYZE \"Team Members\";"},
     {"split_column",
      recipe("split-column",
             [](RecipeOptions& o) {

@@ -5,6 +5,8 @@
 -- run the contract once no running code uses products.legacy_sku. A trigger keeps both columns in sync meanwhile.
 ALTER TABLE products ADD COLUMN sku text;
 
+-- The trigger that keeps legacy_sku and sku in sync while old and new code both run: each write
+-- through one column is copied to the other (NEW.legacy_sku / NEW.sku).
 CREATE FUNCTION products_legacy_sku_sku_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN

@@ -3,6 +3,8 @@
 -- then copies sku back into it in batches. Old code can run again once this has finished.
 ALTER TABLE products ADD COLUMN legacy_sku text;
 
+-- The trigger that keeps legacy_sku and sku in sync while old and new code both run: each write
+-- through one column is copied to the other (NEW.legacy_sku / NEW.sku).
 CREATE FUNCTION products_legacy_sku_sku_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN

@@ -1,17 +1,5 @@
--- migrate:backfill
--- @if not_null
--- migrate:allow drop-not-null reason "old code, which does not write {to}, runs again after this rollback"
--- @endif
--- Re-adds {table}.{column} (as {from_type}, nullable: a NOT NULL or DEFAULT it had is not restored) and the sync trigger,
--- then copies {to} back into it in batches. Old code can run again once this has finished.
-ALTER TABLE {table} ADD COLUMN {column} {from_type};
--- @if not_null
-ALTER TABLE {table} ALTER COLUMN {to} DROP NOT NULL;
--- @endif
--- @if default
-ALTER TABLE {table} ALTER COLUMN {to} DROP DEFAULT;
--- @endif
-
+-- The trigger that keeps {column} and {to} in sync while old and new code both run: each write
+-- through one column is copied to the other ({using} / {using_back}).
 CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -42,5 +30,3 @@ $$;
 
 CREATE TRIGGER {trg} BEFORE INSERT OR UPDATE ON {table}
   FOR EACH ROW EXECUTE FUNCTION {fn}();
-
-UPDATE {table} SET {to} = {to} WHERE {column} IS NULL AND {to} IS NOT NULL;
