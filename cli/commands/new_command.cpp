@@ -35,7 +35,7 @@ int run_recipe(const CommandContext& ctx, NewFlags flags) {
                   "");
   flags.options.kind = flags.recipe;
   if (!flags.default_value.empty()) flags.options.default_value = flags.default_value;
-  auto files = create_recipe_files(ctx.options.migrations_dir, flags.options);
+  auto files = ctx.migrator.create_recipe(flags.options);
   if (!files) return finish(ctx.inv, nlohmann::json::object(), files.error(), "");
   auto down = [](const std::filesystem::path& p) {
     return p.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.string());
@@ -96,7 +96,7 @@ Command add_new_command(CLI::App& app) {
                   "change-column-type: PL/pgSQL expression converting NEW.<to> back");
   cmd->add_option("--key", flags->options.key, "split-column: the table's key column (default id)");
   cmd->add_option("--key-type", flags->options.key_type,
-                  "split-column: the key's type (default bigint)");
+                  "split-column: the key's type (default: from the catalog, else bigint)");
   cmd->add_option("--grant", flags->options.grants,
                   "rename-table: roles that get the view's privileges (repeat or comma-separate)")
       ->delimiter(',');

@@ -38,8 +38,9 @@ enum class ErrorCode {
   kStorageFull,         // the database's disk (or SQLite's file size limit) is full
   kBackfillNoKey,       // a backfill's table has no key to walk in batches (refused up front)
   kBackfillIncomplete,  // a backfill's check query still found rows after the last batch
-  // Two-phase order: a contract whose expand is not applied in an earlier run, a --target beyond
-  // a contract without --phase, or a rollback that reverts an expand whose contract is applied
+  // Two-phase order: a --target at or beyond a contract the run may not run, a contract whose
+  // expand is neither applied nor in the run (--phase all), or a rollback that reverts an
+  // expand whose contract is applied
   kPhaseOrder,
 };
 

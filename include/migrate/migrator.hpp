@@ -18,6 +18,7 @@
 #include "migrate/history.hpp"
 #include "migrate/log.hpp"
 #include "migrate/plan.hpp"
+#include "migrate/recipe.hpp"
 #include "migrate/run.hpp"
 #include "migrate/source.hpp"
 
@@ -151,6 +152,15 @@ class Migrator {
   // measurement that failed (nothing of the calibration is left behind), kRunInProgress, or the
   // backend's errors. Takes about 15 s on PostgreSQL at the default size on a 2-core VM.
   Result<Calibration> calibrate(const CalibrateOptions& options = {});
+
+  // `migrate new --recipe` (docs/two-phase.md#recipes): writes the expand and contract migrations
+  // into migrations_dir as create_recipe_files does, first completing from the PostgreSQL
+  // catalog what `options` leaves out: the column's type (--type for rename-column, drop-column
+  // and split-column, --from-type for change-column-type), whether it is NOT NULL, its default
+  // (rename-column), and split-column's key type. Reads the catalog only, without the history;
+  // with no database_url, or one that cannot be reached (logged), it uses `options` as given.
+  // Fails with kUsage when the database has no such table or column, or as create_recipe_files.
+  Result<RecipeFiles> create_recipe(const RecipeOptions& options) const;
 
   // The calibration plans use now; nullopt when the database was never calibrated. Reads only.
   Result<std::optional<Calibration>> calibration() const;

@@ -95,7 +95,8 @@ enum class PhaseScope {
   // application deploy; contracts wait for the old code to be gone.
   kExpand,
   // apply also runs contracts whose expand was applied in an earlier run (the deploy happened
-  // in between); a contract whose expand is not applied yet is refused (kPhaseOrder).
+  // in between); it stops before a contract whose expand is not applied yet (or is applied by
+  // the same run).
   kContract,
   // No gating: expands and their contracts in one run (a fresh database, a test or development
   // database where no old code runs). rollback may also revert an expand whose contract is

@@ -35,7 +35,7 @@ struct RecipeOptions {
   std::string using_expr;  // --using: plpgsql expression old -> new (default: assignment)
   std::string using_back;  // --using-back: new -> old
   std::string key = "id";  // --key: split-column's key column of --table
-  std::string key_type = "bigint";                            // --key-type
+  std::string key_type;    // --key-type: empty: the key's type from the catalog, else bigint
   std::vector<std::string> grants;                            // --grant: rename-table's roles
   std::string privileges = "SELECT, INSERT, UPDATE, DELETE";  // --privileges
 };
@@ -51,8 +51,9 @@ struct RecipeFiles {
 const std::vector<std::string>& recipe_kinds();
 
 // Writes the expand (next version of `directory`) and the contract (the one after), up and down
-// files each. Fails with kUsage for an unknown kind, a missing or malformed option (naming it),
-// and with kSourceInvalid when the directory itself does not load. Writes nothing on failure.
+// files each, from `options` as given (Migrator::create_recipe first completes them from the
+// PostgreSQL catalog). Fails with kUsage for an unknown kind, a missing or malformed option (naming
+// it), and with kSourceInvalid when the directory itself does not load. Writes nothing on failure.
 Result<RecipeFiles> create_recipe_files(const std::filesystem::path& directory,
                                         const RecipeOptions& options);
 

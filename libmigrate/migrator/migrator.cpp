@@ -381,6 +381,99 @@ Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
   });
 }
 
+namespace {
+
+// A column as the PostgreSQL catalog has it: what a recipe needs to reverse its changes exactly.
+struct ColumnFacts {
+  std::string type;  // format_type: "character varying(200)", "bigint"
+  bool not_null = false;
+  std::optional<std::string> default_expression;
+};
+
+// The table as written ("app.users", "Team Members"), quoted part by part for to_regclass.
+std::string regclass_text(const Backend& backend, const std::string& table) {
+  const auto dot = table.find('.');
+  if (dot == std::string::npos) return backend.quote_identifier(table);
+  return backend.quote_identifier(table.substr(0, dot)) + "." +
+         backend.quote_identifier(table.substr(dot + 1));
+}
+
+// Fails with kUsage when the table does not exist.
+void require_table(Backend& backend, const std::string& table) {
+  if (backend.query("SELECT to_regclass($1)", {regclass_text(backend, table)}).front().front())
+    return;
+  fail(ErrorCode::kUsage, fmt::format("the database has no table {}", table),
+       "give --table as the catalog names it (schema.table when it is not on the search_path)");
+}
+
+// nullopt when the table has no such column.
+std::optional<ColumnFacts> column_facts(Backend& backend, const std::string& table,
+                                        const std::string& column) {
+  auto rows = backend.query(
+      "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid) "
+      "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = "
+      "a.attnum WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT "
+      "a.attisdropped",
+      {regclass_text(backend, table), column});
+  if (rows.empty()) return std::nullopt;
+  return ColumnFacts{rows[0][0].value_or(""), rows[0][1] == std::optional<std::string>("t"),
+                     rows[0][2]};
+}
+
+// Fills what the command line left out from the catalog (see Migrator::create_recipe).
+void complete_recipe_from_catalog(Backend& backend, RecipeOptions& o) {
+  if (o.table.empty()) return;  // the writer says what is missing
+  require_table(backend, o.table);
+  if (o.kind == "rename-table" || o.column.empty()) return;
+  auto facts = column_facts(backend, o.table, o.column);
+  if (!facts)
+    fail(ErrorCode::kUsage,
+         fmt::format("the database has no column {} in table {}", o.column, o.table),
+         "give --column as the catalog names it");
+  if (o.kind == "rename-column") {
+    if (o.type.empty()) o.type = facts->type;
+    if (!o.default_value) o.default_value = facts->default_expression;
+    o.not_null = o.not_null || facts->not_null;
+  } else if (o.kind == "change-column-type") {
+    if (o.from_type.empty()) o.from_type = facts->type;
+    o.not_null = o.not_null || facts->not_null;
+  } else if (o.kind == "drop-column") {
+    if (o.type.empty()) o.type = facts->type;
+    // New code omits the column: a NOT NULL column without a default must accept NULL first.
+    if (facts->not_null && !facts->default_expression && !o.default_value) o.not_null = true;
+  } else if (o.kind == "split-column") {
+    if (o.type.empty()) o.type = facts->type;
+    if (o.key_type.empty())
+      if (auto key = column_facts(backend, o.table, o.key)) o.key_type = key->type;
+  }
+}
+
+}  // namespace
+
+Result<RecipeFiles> Migrator::create_recipe(const RecipeOptions& options) const {
+  RecipeOptions completed = options;
+  if (!options_.database_url.empty()) {
+    std::unique_ptr<Backend> backend;
+    try {
+      backend = open(options_, true);
+    } catch (const Failure& f) {
+      // A recipe needs no database: without one, the options are used as given.
+      if (options_.log)
+        options_.log(LogLevel::kWarn,
+                     "catalog not read, the recipe uses the options as given: " +
+                         without_secrets(f.error(), options_.database_url).describe());
+    }
+    if (backend && backend->dialect() == Dialect::kPostgres) {
+      auto filled = as_result(options_, [&] {
+        complete_recipe_from_catalog(*backend, completed);
+        return true;
+      });
+      if (!filled) return filled.error();
+    }
+  }
+  return create_recipe_files(options_.migrations_dir, completed);
+}
+
 RunReport Migrator::apply(const std::optional<std::string>& target, const Observer& observer) {
   auto source = load_directory(options_.migrations_dir);
   if (!source) return RunReport{{}, {}, source.error()};

@@ -52,7 +52,7 @@ std::string list(const std::vector<std::string>& versions) {
 }
 
 PhaseStop make_stop(const PlanContext& ctx, const Migration& contract, bool expand_applied,
-                    std::vector<std::string> waiting) {
+                    bool expand_in_run, std::vector<std::string> waiting) {
   const Migration* expand = ctx.source.find(*contract.directives.completes);
   PhaseStop stop;
   stop.version = contract.version.str();
@@ -63,18 +63,27 @@ PhaseStop make_stop(const PlanContext& ctx, const Migration& contract, bool expa
   stop.expand_description = expand ? expand->description : std::string();
   stop.expand_applied = expand_applied;
   stop.waiting = std::move(waiting);
+  std::string before;
+  if (expand_applied)
+    before = fmt::format(
+        "Before it, deploy the application version expand {} was made for{} "
+        "everywhere",
+        stop.expand_version, quoted_description(expand));
+  else if (expand_in_run)
+    before = fmt::format(
+        "This run applies expand {} first; then deploy the application version "
+        "it was made for{} everywhere",
+        stop.expand_version, quoted_description(expand));
+  else
+    before = fmt::format(
+        "Expand {} is not applied (see `migrate status`): apply it, then deploy "
+        "the application version it was made for{} everywhere",
+        stop.expand_version, quoted_description(expand));
   stop.reason = fmt::format(
       "stops before version {} ({}): it is a contract migration, completing expand {} ({}), and "
       "runs only once no deployed code needs what it removes. {}. Then run `migrate apply "
       "--phase contract`.",
-      stop.version, stop.name, stop.expand_version, stop.expand_name,
-      expand_applied
-          ? fmt::format("Before it, deploy the application version expand {} was made for{} "
-                        "everywhere",
-                        stop.expand_version, quoted_description(expand))
-          : fmt::format("This run applies expand {} first; then deploy the application version "
-                        "it was made for{} everywhere",
-                        stop.expand_version, quoted_description(expand)));
+      stop.version, stop.name, stop.expand_version, stop.expand_name, before);
   if (!stop.waiting.empty())
     stop.reason += fmt::format(
         " {} later migration(s) wait behind it ({}): migrations apply in version order, since a "
@@ -122,51 +131,37 @@ ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStat
     const bool expand_before = applied.count(expand) > 0;
     const bool expand_here = in_plan.count(expand) > 0;
     const SourceLocation where{m.up.path.string(), s.version, 0, 1, 1};
-    switch (ctx.policy.phase) {
-      case PhaseScope::kExpand: {
-        std::vector<std::string> waiting;
-        for (std::size_t j = i + 1; j < candidates.size(); ++j)
-          waiting.push_back(candidates[j]->version);
-        PhaseStop stop = make_stop(ctx, m, expand_before, std::move(waiting));
-        if (explicit_target)
-          fail(ErrorCode::kPhaseOrder,
-               fmt::format("--target is at or beyond a contract migration; nothing was applied: "
-                           "the plan {}",
-                           stop.reason),
-               fmt::format("apply up to the expand phase without --target (or with a target "
-                           "below {}), deploy, then pass --phase contract; on a database no "
-                           "deployed code uses, --phase all",
-                           s.version),
-               where);
-        return {i, std::move(stop)};
-      }
-      case PhaseScope::kContract:
-        if (expand_before) break;
-        fail(ErrorCode::kPhaseOrder,
-             expand_here
-                 ? fmt::format("version {} ({}) is a contract completing expand {}, which this "
-                               "same run would apply first: the application deploy must happen "
-                               "between them; nothing was applied",
-                               s.version, m.name, expand)
-                 : fmt::format("version {} ({}) is a contract completing expand {}, which is not "
-                               "applied; nothing was applied",
-                               s.version, m.name, expand),
-             fmt::format("run `migrate apply` (without --phase) to apply expand {}, deploy the "
-                         "code it was made for, then `migrate apply --phase contract`; on a "
-                         "database no deployed code uses, --phase all runs both at once",
-                         expand),
-             where);
-      case PhaseScope::kAll:
-        if (expand_before || expand_here) break;
-        fail(ErrorCode::kPhaseOrder,
-             fmt::format("version {} ({}) is a contract completing expand {}, which is neither "
-                         "applied nor part of this run; nothing was applied",
-                         s.version, m.name, expand),
-             fmt::format("apply expand {} first (it may have failed or be out of order: see "
-                         "`migrate status`)",
-                         expand),
-             where);
-    }
+    // --phase contract runs a contract whose expand an earlier run applied (the deploy happened
+    // since); --phase all also one whose expand this run applies. Any other contract is where
+    // the plan stops, as the default stops at every contract.
+    const bool allowed = (ctx.policy.phase == PhaseScope::kContract && expand_before) ||
+                         (ctx.policy.phase == PhaseScope::kAll && (expand_before || expand_here));
+    if (allowed) continue;
+    std::vector<std::string> waiting;
+    for (std::size_t j = i + 1; j < candidates.size(); ++j)
+      waiting.push_back(candidates[j]->version);
+    PhaseStop stop = make_stop(ctx, m, expand_before, expand_here, std::move(waiting));
+    if (explicit_target || ctx.policy.phase == PhaseScope::kAll)
+      fail(ErrorCode::kPhaseOrder,
+           fmt::format("{}; nothing was applied: the plan {}",
+                       explicit_target ? "--target is at or beyond a contract migration that "
+                                         "cannot run in this run"
+                                       : "a contract's expand is neither applied nor part of "
+                                         "this run",
+                       stop.reason),
+           ctx.policy.phase == PhaseScope::kExpand
+               ? fmt::format("apply up to the expand phase without --target (or with a target "
+                             "below {}), deploy, then pass --phase contract; on a database no "
+                             "deployed code uses, --phase all",
+                             s.version)
+               : fmt::format("apply expand {} in a run of its own (`migrate apply --phase contract "
+                             "--target {}`), "
+                             "deploy the code it was made for, then `migrate apply --phase "
+                             "contract`; on a database no deployed code uses, --phase all runs "
+                             "both at once",
+                             expand, expand),
+           where);
+    return {i, std::move(stop)};
   }
   return {candidates.size(), std::nullopt};
 }

@@ -16,11 +16,11 @@ struct ApplyGate {
   std::optional<PhaseStop> stop;
 };
 
-// `candidates` are the versions an apply would run, in order. Under PhaseScope::kExpand the plan
-// stops before the first contract; with `explicit_target` (the user asked for a version at or
-// beyond it) that is refused instead (kPhaseOrder), since the run could not reach the target.
-// kContract refuses a contract whose expand is not applied in an earlier run; kAll one whose
-// expand is neither applied nor part of the plan.
+// `candidates` are the versions an apply would run, in order. The plan stops before the first
+// contract it may not run: any contract under PhaseScope::kExpand, one whose expand was not
+// applied by an earlier run under kContract. With `explicit_target` (the user asked for a version
+// at or beyond it) that is refused instead (kPhaseOrder), since the run could not reach the
+// target. kAll refuses a contract whose expand is neither applied nor part of the plan.
 ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
                      bool explicit_target);
 

@@ -266,7 +266,10 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
   for (const char* option : spec->required)
     if (option_value(o, option).empty())
       usage(fmt::format("recipe {} needs {}", o.kind, option),
-            fmt::format("give {} (docs/two-phase.md lists what each recipe needs)", option));
+            std::string_view(option) == "--type" && o.kind != "change-column-type"
+                ? std::string("give --type, the column's type, or point --db at the PostgreSQL "
+                              "database, whose catalog supplies it")
+                : fmt::format("give {} (docs/two-phase.md lists what each recipe needs)", option));
 
   const std::string& kind = o.kind;
   const RelationName table = relation("--table", o.table);
@@ -376,7 +379,8 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
     const RelationName to = relation("--to", o.to);
     v.set("to", to.sql(), to.text());
     check_name("--key", o.key);
-    check_sql("--key-type", o.key_type, "SELECT NULL::" + o.key_type);
+    const std::string key_type = o.key_type.empty() ? std::string("bigint") : o.key_type;
+    check_sql("--key-type", key_type, "SELECT NULL::" + key_type);
     // The backfill directive names its key as table.column in plain characters.
     auto plain = [](const std::string& s) {
       return std::all_of(s.begin(), s.end(), [](char c) {
@@ -388,7 +392,7 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
             "the backfill's `key=table.column` directive cannot name other characters");
     v.set("key", quote_ident(o.key), o.key);
     v.set("key_table", tbl);
-    v.set("key_type", o.key_type);
+    v.set("key_type", key_type);
     const std::string fk = derived_name({tbl, o.key});
     v.set("fk_column", quote_ident(fk), fk);
     const std::string fn_old = derived_name({tbl, o.column, "to", to.name, "sync"});

@@ -341,5 +341,59 @@ const std::vector<RecipeCase> kCases{
 INSTANTIATE_TEST_SUITE_P(Recipes, TwoPhaseRecipe, ::testing::ValuesIn(kCases),
                          [](const auto& test_case) { return test_case.param.label; });
 
+// With a database, what the command line leaves out comes from the catalog: the column's type,
+// NOT NULL and default, so the contract carries them over and every down file is exact.
+TEST(TwoPhaseRecipeCatalog, TypeNotNullAndDefaultComeFromTheCatalog) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  db->execute(
+      "CREATE TABLE people (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name "
+      "varchar(80) NOT NULL DEFAULT 'anonymous', nickname text NOT NULL);"
+      "INSERT INTO people (name, nickname) SELECT 'person ' || g, 'p' || g FROM "
+      "generate_series(1, 100) g");
+  TestWorkspace ws;
+  Migrator m(options_for(ws, *db));
+  RecipeOptions rename;
+  rename.kind = "rename-column";
+  rename.table = "people";
+  rename.column = "name";
+  rename.to = "full_name";
+  auto files = m.create_recipe(rename);
+  ASSERT_TRUE(files) << files.error().describe();
+  RecipeOptions drop;
+  drop.kind = "drop-column";
+  drop.table = "people";
+  drop.column = "nickname";
+  auto dropped = m.create_recipe(drop);
+  ASSERT_TRUE(dropped) << dropped.error().describe();
+  EXPECT_FALSE(dropped->contract.down.empty()) << "the type came from the catalog";
+
+  RunReport expand = m.apply(std::nullopt);
+  ASSERT_FALSE(expand.error) << expand.error->describe();
+  EXPECT_EQ(expand.steps.size(), 1u);  // the rename's expand; its contract waits, and V3 behind it
+  db->execute("INSERT INTO people (nickname) VALUES ('old code, default name')");
+  db->execute("INSERT INTO people (full_name, nickname) VALUES ('new code', 'n')");
+  EXPECT_EQ(db->query("SELECT full_name FROM people WHERE nickname = 'old code, default name'"),
+            one("anonymous"));
+  EXPECT_EQ(db->query("SELECT name FROM people WHERE nickname = 'n'"), one("new code"));
+
+  Migrator all(options_for(ws, *db, PhaseScope::kContract));
+  RunReport rest = all.apply(std::nullopt);
+  ASSERT_FALSE(rest.error) << rest.error->message << "\n" << rest.error->hint;
+  EXPECT_EQ(db->query("SELECT data_type, character_maximum_length, is_nullable, column_default "
+                      "FROM information_schema.columns WHERE table_name = 'people' AND "
+                      "column_name = 'full_name'"),
+            one("character varying|80|NO|'anonymous'::character varying"));
+  // The drop-column expand let new code omit the NOT NULL column.
+  db->execute("INSERT INTO people (full_name) SELECT 'after' WHERE false");
+
+  // A table or column the database does not have is a usage error naming it.
+  RecipeOptions missing = rename;
+  missing.column = "surname";
+  auto refused = m.create_recipe(missing);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUsage);
+  EXPECT_NE(refused.error().message.find("no column surname"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace migrate
