@@ -33,7 +33,7 @@ step rollback --target V012 --yes
 code=$?
 set -e
 echo "(exit code $code)"
-step rollback --target V018 --yes
+step rollback --target V017 --yes
 step rollback --target V012 --yes
 step status
 echo

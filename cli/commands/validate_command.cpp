@@ -33,11 +33,6 @@ Command add_validate_command(CLI::App& app, MigratorFlags& migrator_flags) {
       "validate",
       "check files and history: names, directives, checksums, order, failures, and what apply "
       "would refuse before running (syntax, transaction control, unsafe findings)");
-  cmd->add_option("--phase", migrator_flags.phase,
-                  "two-phase gating: expand (default) stops before the first contract migration; "
-                  "contract also runs contracts whose expand an earlier run applied (after the "
-                  "deploy); all runs expands and contracts together (databases no deployed code "
-                  "uses)");
   cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
                 "as apply --allow-unsafe: unsuppressed error-level findings are not a refusal");
   return {.subcommand = cmd, .run = run_validate};

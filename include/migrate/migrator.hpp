@@ -106,7 +106,8 @@ class Migrator {
   // Checks files and history against each other: the refusals `apply` would make. Fails with
   // the refusals apply makes before planning (kChecksumMismatch, kFailedMigration...); the ones
   // it makes after planning (a statement that does not parse, transaction control, unsafe
-  // findings) come back in Validation::refusal with the statuses.
+  // findings) come back in Validation::refusal with the statuses. Every pending migration is
+  // analyzed, contract migrations included, whatever Options::phase says.
   Result<Validation> validate() const;
 
   // The analyzer's options with the facts `plan` reads from the live catalog (server version,

@@ -151,6 +151,15 @@ const std::vector<RuleInfo>& migration_rule_infos() {
        "ALTER TABLE users DROP COLUMN nickname;",
        "-- migrate:phase contract\n-- migrate:completes V41\nALTER TABLE users DROP COLUMN "
        "nickname;"},
+      {"contract-without-expand", std::nullopt, Severity::kError, MigrationClass::kAdditive,
+       LockLevel::kNone,
+       "A contract migration that does not name the expand it completes cannot be gated: apply "
+       "cannot tell whether the code that needs the old schema is gone, and `status` cannot show "
+       "what waits for it.",
+       "Name the expand: `-- migrate:completes V<version>` under `-- migrate:phase contract`.",
+       "-- migrate:phase contract\nALTER TABLE users DROP COLUMN nickname;",
+       "-- migrate:phase contract\n-- migrate:completes V41\nALTER TABLE users DROP COLUMN "
+       "nickname;"},
       {"rollback-data-loss", std::nullopt, Severity::kWarning, MigrationClass::kBreaking,
        LockLevel::kNone,
        "A down file that drops a table or a column deletes the rows written since the up file "
@@ -207,7 +216,7 @@ std::string recipe_for(const std::string& rule_id, const std::string& table) {
 // A breaking statement outside a contract: refused (error) with the statement's own finding and
 // the recipe that splits it. A breaking finding the file accepts with `allow <rule> reason` does
 // not count.
-void add_breaking_outside_contract(const Migration& m, MigrationAnalysis& a) {
+void add_breaking_outside_contract(const Migration& m, MigrationAnalysis& a, Dialect dialect) {
   if (m.directives.phase == Phase::kContract) return;
   auto accepted = [&](const std::string& rule_id) {
     return std::any_of(
@@ -225,8 +234,12 @@ void add_breaking_outside_contract(const Migration& m, MigrationAnalysis& a) {
   if (!first) return;
   const RuleInfo& rule = *find_rule("breaking-outside-contract");
   const bool expand = m.directives.phase == Phase::kExpand;
-  const std::string recipe = recipe_for(
-      first->rule_id, first->locks.empty() ? std::string() : first->locks.front().relation);
+  // Recipes write PostgreSQL SQL; on SQLite the pair is written by hand.
+  const std::string recipe =
+      dialect == Dialect::kPostgres
+          ? recipe_for(first->rule_id,
+                       first->locks.empty() ? std::string() : first->locks.front().relation)
+          : std::string();
   Finding f;
   f.rule_id = rule.id;
   f.severity = rule.severity;
@@ -238,18 +251,27 @@ void add_breaking_outside_contract(const Migration& m, MigrationAnalysis& a) {
              : "the migration declares no phase, so it would run before or with the deploy",
       first->rule_id, first->message);
   f.alternative =
-      recipe.empty() ? rule.alternative
-                     : fmt::format(
-                           "split it: `{}` writes the expand and the contract (docs/two-phase.md); "
-                           "or, when no deployed code uses what it changes, declare this file "
-                           "`-- migrate:phase contract` with `-- migrate:completes V<expand>`",
-                           recipe);
+      dialect == Dialect::kSqlite
+          ? std::string(
+                "split it into an expand migration and a contract migration "
+                "(`-- migrate:phase contract` with `-- migrate:completes V<expand>`), "
+                "written by hand on SQLite as the demo's V010/V018 are "
+                "(docs/two-phase.md#recipes); or, when no deployed code uses what it "
+                "changes, declare this file the contract")
+      : recipe.empty()
+          ? rule.alternative
+          : fmt::format(
+                "split it: `{}` writes the expand and the contract (docs/two-phase.md); "
+                "or, when no deployed code uses what it changes, declare this file "
+                "`-- migrate:phase contract` with `-- migrate:completes V<expand>`",
+                recipe);
   f.where = first->where;
   f.locks = first->locks;
   a.findings.push_back(std::move(f));
 }
 
-void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_file) {
+void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_file,
+                            Dialect dialect) {
   const std::string file = m.up.path.string();
   auto rule = [](const char* id) { return *find_rule(id); };
   auto migration_finding = [&](const RuleInfo& r, std::string message, int line) {
@@ -268,7 +290,13 @@ void add_migration_findings(const Migration& m, MigrationAnalysis& a, bool down_
                                   m.up.path.filename().string(), m.version.str()),
                       1);
   }
-  if (!down_file) add_breaking_outside_contract(m, a);
+  if (!down_file) add_breaking_outside_contract(m, a, dialect);
+  if (!down_file && m.directives.phase == Phase::kContract && !m.directives.completes)
+    migration_finding(rule("contract-without-expand"),
+                      fmt::format("{} is a contract migration but names no expand "
+                                  "(`-- migrate:completes V<version>`): apply cannot gate it",
+                                  m.up.path.filename().string()),
+                      1);
   // Suppressions next: they apply to the findings collected so far.
   for (const auto& s : m.directives.allows) {
     bool matched = false;
@@ -450,7 +478,7 @@ Result<std::vector<MigrationAnalysis>> analyze_files(const std::vector<AnalyzedF
         a.inferred_class = severer_class(a.inferred_class, s.migration_class);
         for (const auto& f : s.findings) a.findings.push_back(f);
       }
-      add_migration_findings(*m, a, file.down);
+      add_migration_findings(*m, a, file.down, options.dialect);
       // Statement findings carry the suppression too, for renderers that walk statements.
       for (auto& s : a.statements)
         for (auto& f : s.findings)

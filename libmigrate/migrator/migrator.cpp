@@ -169,7 +169,7 @@ void refuse_unintended_new_history(Backend& backend, const Options& options) {
 
 RunReport run_once(const Options& options, const MigrationSet& source, bool validate_apply,
                    const std::function<Plan(const PlanContext&)>& make_plan,
-                   const Observer& observer) {
+                   const Observer& observer, const std::set<std::string>& applied_before) {
   std::unique_ptr<Backend> backend;
   RunIdentity identity;
   try {
@@ -188,9 +188,11 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
                                            {}},
                                      options.database_url)};
   }
+  PlanPolicy policy = plan_policy(options);
+  policy.applied_by_this_invocation = applied_before;
   RunRequest request{source,
                      history_name(options),
-                     plan_policy(options),
+                     policy,
                      exec_policy(options),
                      analysis_policy(options),
                      validate_apply,
@@ -208,12 +210,16 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
               std::function<Plan(const PlanContext&)> make_plan, const Observer& observer) {
   using Clock = std::chrono::steady_clock;
   RunReport total;
+  std::set<std::string> applied;  // by the attempts of this invocation so far
   std::optional<Clock::time_point> lost_at;
   std::chrono::milliseconds backoff{250};
   while (true) {
-    RunReport report = run_once(options, source, validate_apply, make_plan, observer);
+    RunReport report = run_once(options, source, validate_apply, make_plan, observer, applied);
     if (total.run_id.empty()) total.run_id = report.run_id;
-    for (auto& step : report.steps) total.steps.push_back(std::move(step));
+    for (auto& step : report.steps) {
+      if (step.success && step.kind == StepKind::kApply) applied.insert(step.version);
+      total.steps.push_back(std::move(step));
+    }
     total.phase_stop = std::move(report.phase_stop);
     const bool lost = report.error && report.error->code == ErrorCode::kConnectionLost;
     const bool still_down =
@@ -342,7 +348,10 @@ Result<Validation> Migrator::validate() const {
     }
     Validation out;
     // What apply would refuse after planning: a statement SQLite cannot parse, transaction
-    // control, unsafe findings.
+    // control, unsafe findings. Every pending migration is checked, contracts included, as
+    // `apply --phase all` would plan them: a contract refused only after the deploy would be
+    // found too late.
+    view.policy.phase = PhaseScope::kAll;
     try {
       out.refusal = analyzed_plan(options_, view, [](const PlanContext& ctx) {
                       return build_apply_plan(ctx, std::nullopt);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
@@ -31,11 +33,22 @@ std::optional<PhaseScope> parse_phase_scope(std::string_view text) {
 
 namespace {
 
-std::set<std::string> applied_versions(const std::vector<VersionStatus>& statuses) {
+// Versions applied by an earlier run: applied in the history, and not by an earlier attempt of
+// this same invocation (a reconnect), after which no deploy can have happened.
+std::set<std::string> applied_by_earlier_runs(const PlanContext& ctx) {
   std::set<std::string> out;
-  for (const auto& s : statuses)
-    if (s.last_applied) out.insert(s.version);
+  for (const auto& s : ctx.statuses)
+    if (s.last_applied && !ctx.policy.applied_by_this_invocation.count(s.version))
+      out.insert(s.version);
   return out;
+}
+
+// A contract in force for rollback: applied, or an attempt of it that failed or was interrupted
+// after some of its statements ran (a non-transactional contract half done).
+bool contract_in_force(const VersionStatus& s) {
+  if (s.last_applied) return true;
+  return s.last_attempt && s.last_attempt->direction == Direction::kUp &&
+         s.last_attempt->success != true && s.last_attempt->statement_index > 0;
 }
 
 std::string quoted_description(const Migration* m) {
@@ -53,18 +66,24 @@ std::string list(const std::vector<std::string>& versions) {
 
 PhaseStop make_stop(const PlanContext& ctx, const Migration& contract, bool expand_applied,
                     bool expand_in_run, std::vector<std::string> waiting) {
-  const Migration* expand = ctx.source.find(*contract.directives.completes);
+  const Migration* expand =
+      contract.directives.completes ? ctx.source.find(*contract.directives.completes) : nullptr;
   PhaseStop stop;
   stop.version = contract.version.str();
   stop.name = contract.name;
   stop.file = contract.up.path.string();
-  stop.expand_version = contract.directives.completes->str();
+  stop.expand_version =
+      contract.directives.completes ? contract.directives.completes->str() : std::string();
   stop.expand_name = expand ? expand->name : std::string();
   stop.expand_description = expand ? expand->description : std::string();
   stop.expand_applied = expand_applied;
   stop.waiting = std::move(waiting);
   std::string before;
-  if (expand_applied)
+  if (!contract.directives.completes)
+    before =
+        "It names no expand (`-- migrate:completes V<expand>`), so what must be deployed "
+        "first is not known";
+  else if (expand_applied)
     before = fmt::format(
         "Before it, deploy the application version expand {} was made for{} "
         "everywhere",
@@ -80,10 +99,13 @@ PhaseStop make_stop(const PlanContext& ctx, const Migration& contract, bool expa
         "the application version it was made for{} everywhere",
         stop.expand_version, quoted_description(expand));
   stop.reason = fmt::format(
-      "stops before version {} ({}): it is a contract migration, completing expand {} ({}), and "
-      "runs only once no deployed code needs what it removes. {}. Then run `migrate apply "
-      "--phase contract`.",
-      stop.version, stop.name, stop.expand_version, stop.expand_name, before);
+      "stops before version {} ({}): it is a contract migration{}, and runs only once no deployed "
+      "code needs what it removes. {}. Then run `migrate apply --phase contract`.",
+      stop.version, stop.name,
+      stop.expand_version.empty()
+          ? std::string()
+          : fmt::format(", completing expand {} ({})", stop.expand_version, stop.expand_name),
+      before);
   if (!stop.waiting.empty())
     stop.reason += fmt::format(
         " {} later migration(s) wait behind it ({}): migrations apply in version order, since a "
@@ -120,15 +142,18 @@ bool expand_applied_for(const PlanContext& ctx, const Migration& contract,
 
 ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
                      bool explicit_target) {
-  const std::set<std::string> applied = applied_versions(ctx.statuses);
+  const std::set<std::string> applied = applied_by_earlier_runs(ctx);
   std::set<std::string> in_plan;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const VersionStatus& s = *candidates[i];
     const Migration& m = *ctx.source.find(*Version::parse(s.version));
     in_plan.insert(s.version);
-    if (m.directives.phase != Phase::kContract || !m.directives.completes) continue;
-    const std::string expand = m.directives.completes->str();
-    const bool expand_before = applied.count(expand) > 0;
+    if (m.directives.phase != Phase::kContract) continue;
+    // A contract without `completes` is refused by the analyzer (contract-without-expand) before
+    // it runs; until then it is gated like any contract, as if its expand were applied.
+    const std::string expand =
+        m.directives.completes ? m.directives.completes->str() : std::string("?");
+    const bool expand_before = !m.directives.completes || applied.count(expand) > 0;
     const bool expand_here = in_plan.count(expand) > 0;
     const SourceLocation where{m.up.path.string(), s.version, 0, 1, 1};
     // --phase contract runs a contract whose expand an earlier run applied (the deploy happened
@@ -141,7 +166,24 @@ ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStat
     for (std::size_t j = i + 1; j < candidates.size(); ++j)
       waiting.push_back(candidates[j]->version);
     PhaseStop stop = make_stop(ctx, m, expand_before, expand_here, std::move(waiting));
-    if (explicit_target || ctx.policy.phase == PhaseScope::kAll)
+    if (explicit_target || ctx.policy.phase == PhaseScope::kAll) {
+      std::string fix;
+      if (ctx.policy.phase == PhaseScope::kAll)
+        fix = fmt::format(
+            "apply expand {} first (it may have failed or be out of order: see "
+            "`migrate status`)",
+            expand);
+      else if (ctx.policy.phase == PhaseScope::kContract)
+        fix = fmt::format(
+            "apply up to expand {} (`--target {}`), deploy the code it was made "
+            "for, then run with --phase contract again; on a database no deployed "
+            "code uses, --phase all runs both at once",
+            expand, expand);
+      else
+        fix = fmt::format(
+            "apply without --target (or with a target below {}), deploy, then pass "
+            "--phase contract; on a database no deployed code uses, --phase all",
+            s.version);
       fail(ErrorCode::kPhaseOrder,
            fmt::format("{}; nothing was applied: the plan {}",
                        explicit_target ? "--target is at or beyond a contract migration that "
@@ -149,18 +191,8 @@ ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStat
                                        : "a contract's expand is neither applied nor part of "
                                          "this run",
                        stop.reason),
-           ctx.policy.phase == PhaseScope::kExpand
-               ? fmt::format("apply up to the expand phase without --target (or with a target "
-                             "below {}), deploy, then pass --phase contract; on a database no "
-                             "deployed code uses, --phase all",
-                             s.version)
-               : fmt::format("apply expand {} in a run of its own (`migrate apply --phase contract "
-                             "--target {}`), "
-                             "deploy the code it was made for, then `migrate apply --phase "
-                             "contract`; on a database no deployed code uses, --phase all runs "
-                             "both at once",
-                             expand, expand),
-           where);
+           fix, where);
+    }
     return {i, std::move(stop)};
   }
   return {candidates.size(), std::nullopt};
@@ -172,7 +204,7 @@ void refuse_rollback_across_phases(const PlanContext& ctx,
   std::map<std::string, const VersionStatus*> by_version;
   for (const auto& s : ctx.statuses) by_version[s.version] = &s;
   std::vector<std::string> crossings;
-  std::optional<Version> lowest_contract;
+  std::optional<Version> highest_expand;
   for (const VersionStatus* s : reverted) {
     const Migration* expand = ctx.source.find(*Version::parse(s->version));
     if (!expand || expand->directives.phase != Phase::kExpand) continue;
@@ -181,22 +213,18 @@ void refuse_rollback_across_phases(const PlanContext& ctx,
           !(*m.directives.completes == expand->version))
         continue;
       auto it = by_version.find(m.version.str());
-      if (it == by_version.end() || !it->second->last_applied) continue;
-      crossings.push_back(fmt::format("expand {} ({}): its contract {} ({}) is applied",
-                                      expand->version.str(), expand->name, m.version.str(),
-                                      m.name));
-      if (!lowest_contract || m.version < *lowest_contract) lowest_contract = m.version;
+      if (it == by_version.end() || !contract_in_force(*it->second)) continue;
+      crossings.push_back(fmt::format("expand {} ({}): its contract {} ({}) is {}",
+                                      expand->version.str(), expand->name, m.version.str(), m.name,
+                                      it->second->last_applied ? "applied"
+                                                               : "partly applied (its attempt "
+                                                                 "stopped after some statements)"));
+      if (!highest_expand || *highest_expand < expand->version) highest_expand = expand->version;
     }
   }
   if (crossings.empty()) return;
-  // The highest applied version below the lowest contract: rolling back to it reverts the
-  // contracts and keeps their expands.
-  std::optional<Version> keep;
-  for (const auto& s : ctx.statuses) {
-    if (!s.last_applied) continue;
-    const Version v = *Version::parse(s.version);
-    if (v < *lowest_contract && (!keep || *keep < v)) keep = v;
-  }
+  // Rolling back to the highest crossed expand reverts every contract above it and keeps every
+  // crossed expand: the first of the two phases.
   std::string detail;
   for (const auto& c : crossings) detail += "\n  " + c;
   fail(ErrorCode::kPhaseOrder,
@@ -208,7 +236,7 @@ void refuse_rollback_across_phases(const PlanContext& ctx,
                    "contract(s) and keeps the expand(s); deploy the application version that "
                    "uses the old schema; then roll back further. On a database no deployed code "
                    "uses, pass --phase all",
-                   keep ? keep->str() : std::string("0")));
+                   highest_expand->str()));
 }
 
 std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <set>
+#include <string>
 
 #include "migrate/plan.hpp"
 #include "migrate/source.hpp"
@@ -17,6 +19,9 @@ struct PlanPolicy {
   // max-replica-lag too, the smaller of the two.
   std::chrono::milliseconds max_replica_lag{0};
   PhaseScope phase = PhaseScope::kExpand;  // two-phase gating (docs/two-phase.md)
+  // Versions this invocation already applied before it reconnected (Options::reconnect): for
+  // the gating they are applied by this run, not by an earlier one (no deploy happened since).
+  std::set<std::string> applied_by_this_invocation;
 };
 
 }  // namespace migrate

@@ -3,6 +3,7 @@
 // PostgreSQL's own parser; types and expressions are checked with it before anything is written.
 #include <fmt/format.h>
 #include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
 #include <cctype>
@@ -62,6 +63,10 @@ void check_name(const std::string& option, const std::string& value) {
       value.find('\0') != std::string::npos)
     usage(fmt::format("{} '{}' holds a quote or a control character", option, value),
           "name the object as it is in the database, without quotes");
+  if (value.find("$migrate$") != std::string::npos)
+    usage(fmt::format("{} '{}' holds `$migrate$`, the generated files' dollar-quote tag", option,
+                      value),
+          "rename the object, or write these migrations by hand");
   if (value.size() > 63)
     usage(fmt::format("{} '{}' is longer than PostgreSQL's 63 bytes", option, value),
           "give the name as the catalog holds it");
@@ -78,12 +83,37 @@ RelationName relation(const std::string& option, const std::string& value) {
   return r;
 }
 
-// SQL text pasted into a template (a type, an expression): one line, and PostgreSQL must parse
-// it in place.
+// Whether PostgreSQL's scanner finds a `;` or a comment in `text`: pasted into a template, either
+// would end the statement early or swallow the rest of its line.
+bool ends_or_comments(const std::string& text) {
+  PgQueryScanResult scan = pg_query_scan(text.c_str());
+  bool found = scan.error != nullptr;  // unscannable text is refused too
+  if (!found) {
+    PgQuery__ScanResult* tokens = pg_query__scan_result__unpack(
+        nullptr, scan.pbuf.len, reinterpret_cast<const uint8_t*>(scan.pbuf.data));
+    found = tokens == nullptr;
+    for (std::size_t i = 0; tokens && i < tokens->n_tokens; ++i) {
+      const PgQuery__Token t = tokens->tokens[i]->token;
+      if (t == PG_QUERY__TOKEN__ASCII_59 || t == PG_QUERY__TOKEN__SQL_COMMENT ||
+          t == PG_QUERY__TOKEN__C_COMMENT)
+        found = true;
+    }
+    if (tokens) pg_query__scan_result__free_unpacked(tokens, nullptr);
+  }
+  pg_query_free_scan_result(scan);
+  return found;
+}
+
+// SQL text pasted into a template (a type, an expression): one line, one piece of a statement
+// (no `;`, no comment, not the templates' dollar-quote tag), and PostgreSQL must parse it in
+// place.
 void check_sql(const std::string& option, const std::string& value, const std::string& probe) {
   if (value.empty()) usage(fmt::format("{} is empty", option), "give a value");
   if (value.find_first_of("\n\r") != std::string::npos || value.find('\0') != std::string::npos)
     usage(fmt::format("{} spans several lines", option), "give it on one line");
+  if (value.find("$migrate$") != std::string::npos || ends_or_comments(value))
+    usage(fmt::format("{} '{}' holds a `;`, a comment or `$migrate$`", option, value),
+          "give one type or expression: it is pasted into a statement of the generated files");
   if (!parses(probe))
     usage(fmt::format("{} '{}' is not valid PostgreSQL", option, value),
           fmt::format("PostgreSQL's parser refused: {}", probe));
@@ -98,7 +128,9 @@ std::string derived_name(const std::vector<std::string>& parts) {
   if (name.size() <= 63) return name;
   std::uint32_t h = 2166136261u;  // FNV-1a: the same on every platform and every run
   for (unsigned char c : name) h = (h ^ c) * 16777619u;
-  return name.substr(0, 54) + fmt::format("_{:08x}", h);
+  std::size_t cut = 54;  // back to the start of a UTF-8 character
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return name.substr(0, cut) + fmt::format("_{:08x}", h);
 }
 
 // Letters, digits and '_' for a migration file name.
@@ -335,10 +367,12 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
           derived_name({tbl, o.column, "fkey"}));
     v.set("index", quote_ident(derived_name({tbl, o.column, "idx"})),
           derived_name({tbl, o.column, "idx"}));
+    v.set("index_ref", RelationName{table.schema, derived_name({tbl, o.column, "idx"})}.sql());
     words = fmt::format("add_{}_{}_foreign_key", file_word(tbl), file_word(o.column));
   } else if (kind == "add-unique") {
     const std::string index = derived_name({tbl, o.column, "unique_idx"});
     v.set("index", quote_ident(index), index);
+    v.set("index_ref", RelationName{table.schema, index}.sql());
     const std::string qualified = table.schema.empty()
                                       ? quote_ident(index)
                                       : quote_ident(table.schema) + "." + quote_ident(index);
@@ -353,7 +387,11 @@ Rendered render_recipe(const RecipeOptions& o, const std::string& expand_version
     if (o.to.find('.') != std::string::npos)
       usage("--to of rename-table names the table without a schema",
             "the table keeps its schema: give the new name only");
-    v.set("to", quote_ident(o.to), o.to);
+    // RENAME TO takes a bare name; every other reference is qualified like --table.
+    const RelationName renamed{table.schema, o.to};
+    v.set("to", renamed.sql(), renamed.text());
+    v.set("to_name", quote_ident(o.to), o.to);
+    v.set("table_name", quote_ident(table.name), table.name);
     std::string grants;
     for (const auto& role : o.grants) {
       check_name("--grant", role);
@@ -469,10 +507,23 @@ Result<RecipeFiles> create_recipe_files(const std::filesystem::path& directory,
     files.contract = {path(contract_version, r.contract_name, "up"),
                       r.contract_down ? path(contract_version, r.contract_name, "down")
                                       : std::filesystem::path()};
-    write_file(files.expand.up, r.expand_up);
-    write_file(files.expand.down, r.expand_down);
-    write_file(files.contract.up, r.contract_up);
-    if (r.contract_down) write_file(files.contract.down, *r.contract_down);
+    std::vector<std::pair<std::filesystem::path, const std::string*>> outputs{
+        {files.expand.up, &r.expand_up},
+        {files.expand.down, &r.expand_down},
+        {files.contract.up, &r.contract_up}};
+    if (r.contract_down) outputs.emplace_back(files.contract.down, &*r.contract_down);
+    std::vector<std::filesystem::path> written;
+    try {
+      for (const auto& [p, text] : outputs) {
+        write_file(p, *text);
+        written.push_back(p);
+      }
+    } catch (...) {
+      // Half a pair would load as a contract without its expand, or an expand without its
+      // contract: remove what was written.
+      for (const auto& p : written) std::filesystem::remove(p, ec);
+      throw;
+    }
     return files;
   } catch (const Failure& f) {
     return f.error();

@@ -253,36 +253,39 @@ void check_phase_pairs(const MigrationSet& set, ProblemList& problems) {
                          SourceLocation{file, m.version.str(), 0, 1, 1},
                          {}});
     };
+    if (m.down && (m.down_directives.phase || m.down_directives.completes))
+      problems.add(
+          Error{ErrorCode::kSourceInvalid,
+                fmt::format("version {}: `phase` and `completes` in a down file", m.version.str()),
+                "put them in the up file: the phase is the migration's, and its down "
+                "file reverts it",
+                SourceLocation{m.down->path.string(), m.version.str(), 0, 1, 1},
+                {}});
     const bool contract = m.directives.phase == Phase::kContract;
     if (!contract) {
       if (m.directives.completes)
         problem(fmt::format("version {}: `completes V{}` in a migration that is not a contract",
-                            m.version.str(), m.directives.completes->str()),
+                            m.version.str(), m.directives.completes->original()),
                 "add `-- migrate:phase contract` (the file removes what the expand replaced), or "
                 "remove the `completes` line");
       continue;
     }
-    if (!m.directives.completes) {
-      problem(fmt::format("version {}: a contract migration must name the expand it completes",
-                          m.version.str()),
-              "add `-- migrate:completes V<expand version>` under `-- migrate:phase contract`: "
-              "apply then runs the contract only after that expand was applied and the code "
-              "deployed");
-      continue;
-    }
+    // A contract without `completes` loads (one applied before the directive existed must keep
+    // working); the analyzer refuses it before it runs (contract-without-expand).
+    if (!m.directives.completes) continue;
     const Version& expand = *m.directives.completes;
     const Migration* e = set.find(expand);
     if (!e) {
       problem(fmt::format("version {}: `completes V{}` names no migration of the directory",
-                          m.version.str(), expand.str()),
+                          m.version.str(), expand.original()),
               "name the version of the expand migration this contract completes");
     } else if (!(expand < m.version)) {
       problem(fmt::format("version {}: `completes V{}` names a version that is not earlier",
-                          m.version.str(), expand.str()),
+                          m.version.str(), expand.original()),
               "the expand runs first: give the contract a higher version than its expand");
     } else if (e->directives.phase != Phase::kExpand) {
       problem(fmt::format("version {}: `completes V{}`, but {} has no `-- migrate:phase expand`",
-                          m.version.str(), expand.str(), e->up.path.filename().string()),
+                          m.version.str(), expand.original(), e->up.path.filename().string()),
               fmt::format("add `-- migrate:phase expand` to {} (it adds what the new code needs "
                           "before the deploy), or name the right expand",
                           e->up.path.filename().string()));

@@ -76,6 +76,16 @@ TEST(CliRecipe, BadRecipeOptionsAreUsageErrorsAndWriteNothing) {
       {{"--recipe", "change-column-type", "--table", "t", "--column", "a", "--type", "big int x"},
        "--type 'big int x' is not valid PostgreSQL"},
       {{"--recipe", "set-not-null", "--table", "t", "--column", "a\"b"}, "quote"},
+      // Values are pasted into statements: a second statement or a comment is refused.
+      {{"--recipe", "set-not-null", "--table", "t", "--column", "a", "--default",
+        "0; DROP TABLE users"},
+       "holds a `;`, a comment or `$migrate$`"},
+      {{"--recipe", "rename-column", "--table", "t", "--column", "a", "--to", "b", "--type",
+        "text -- x"},
+       "holds a `;`, a comment or `$migrate$`"},
+      {{"--recipe", "change-column-type", "--table", "t", "--column", "a", "--type", "int",
+        "--using", "$migrate$ || NEW.a"},
+       "holds a `;`, a comment or `$migrate$`"},
       {{"--recipe", "add-foreign-key", "--table", "t", "--column", "a", "--references", "u(id"},
        "--references"},
   };

@@ -59,18 +59,20 @@ std::vector<std::string> schema(const PostgresTestDatabase& db) {
   };
   add("SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || "
       "is_nullable || ' ' || coalesce(column_default, '-') FROM information_schema.columns "
-      "WHERE table_schema = 'public' AND table_name NOT LIKE 'migrate_history%' ORDER BY 1");
+      "WHERE table_schema IN ('public', 'app') AND table_name NOT LIKE 'migrate_history%' ORDER BY "
+      "1");
   add("SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || "
-      "pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE connamespace = "
-      "'public'::regnamespace AND conrelid::regclass::text NOT LIKE 'migrate_history%' ORDER BY 1");
-  add("SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = "
-      "'public' AND tablename NOT LIKE 'migrate_history%' ORDER BY 1");
+      "pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE "
+      "connamespace::regnamespace::text IN ('public', 'app') AND conrelid::regclass::text NOT "
+      "LIKE 'migrate_history%' ORDER BY 1");
+  add("SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname IN "
+      "('public', 'app') AND tablename NOT LIKE 'migrate_history%' ORDER BY 1");
   add("SELECT 'trigger ' || tgrelid::regclass || ' ' || tgname FROM pg_trigger WHERE NOT "
       "tgisinternal ORDER BY 1");
-  add("SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
-      "ORDER BY 1");
-  add("SELECT 'view ' || table_name FROM information_schema.views WHERE table_schema = 'public' "
-      "ORDER BY 1");
+  add("SELECT 'function ' || proname FROM pg_proc WHERE pronamespace::regnamespace::text IN "
+      "('public', 'app') ORDER BY 1");
+  add("SELECT 'view ' || table_schema || '.' || table_name FROM information_schema.views WHERE "
+      "table_schema IN ('public', 'app') ORDER BY 1");
   return out;
 }
 
@@ -309,6 +311,40 @@ const std::vector<RecipeCase> kCases{
      "CREATE TABLE \"Team Members\" (\"ID\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
      " \"Full Name\" text); INSERT INTO \"Team Members\" (\"Full Name\") SELECT 'member ' || g"
      " FROM generate_series(1, 250) g; ANALYZE \"Team Members\";"},
+    // A schema that is not on the search_path: every reference is qualified, RENAME TO is not.
+    {"rename_table_in_schema",
+     recipe("rename-table",
+            [](RecipeOptions& o) {
+              o.table = "app.users";
+              o.to = "members";
+            }),
+     {"INSERT INTO app.users (name) VALUES ('old insert')"},
+     {"INSERT INTO app.members (name) VALUES ('new insert')"},
+     {{"SELECT count(*) FROM app.members WHERE name = 'old insert'", one("1")},
+      {"SELECT count(*) FROM app.users WHERE name = 'new insert'", one("1")}},
+     {{"SELECT to_regclass('app.users') IS NULL", one("t")}},
+     {"INSERT INTO app.users (name) VALUES ('old code')"},
+     true,
+     "CREATE SCHEMA app; CREATE TABLE app.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY "
+     "KEY, name text, email text); INSERT INTO app.users (name, email) SELECT 'u' || g, 'u' || g "
+     "|| '@example.com' FROM generate_series(1, 100) g; ANALYZE app.users;"},
+    {"add_unique_in_schema",
+     recipe("add-unique",
+            [](RecipeOptions& o) {
+              o.table = "app.users";
+              o.column = "email";
+            }),
+     {"INSERT INTO app.users (name, email) VALUES ('old insert', 'old@example.com')"},
+     {"INSERT INTO app.users (name, email) VALUES ('new insert', 'new@example.com')"},
+     {{"SELECT count(*) FROM app.users", one("102")}},
+     {{"SELECT contype FROM pg_constraint WHERE conname = 'users_email_key' AND connamespace = "
+       "'app'::regnamespace",
+       one("u")}},
+     {"INSERT INTO app.users (name, email) VALUES ('duplicate', 'new@example.com')"},
+     true,
+     "CREATE SCHEMA app; CREATE TABLE app.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY "
+     "KEY, name text, email text); INSERT INTO app.users (name, email) SELECT 'u' || g, 'u' || g "
+     "|| '@example.com' FROM generate_series(1, 100) g; ANALYZE app.users;"},
     {"split_column",
      recipe("split-column",
             [](RecipeOptions& o) {

@@ -52,8 +52,10 @@ TEST(TwoPhasePairs, BrokenPairsAreRefusedWhenTheDirectoryLoads) {
     std::string message;
   };
   const std::vector<Case> cases{
-      {{{"V1__t.up.sql", plain}, {"V2__drop.up.sql", "-- migrate:phase contract\nSELECT 1;\n"}},
-       "must name the expand it completes"},
+      {{{"V1__b.up.sql", expand},
+        {"V2__drop.up.sql", "-- migrate:phase contract\n-- migrate:completes V1\nSELECT 1;\n"},
+        {"V2__drop.down.sql", "-- migrate:phase expand\nSELECT 1;\n"}},
+       "`phase` and `completes` in a down file"},
       {{{"V1__t.up.sql", plain},
         {"V2__drop.up.sql", "-- migrate:phase contract\n-- migrate:completes V9\nSELECT 1;\n"}},
        "`completes V9` names no migration"},
@@ -74,6 +76,12 @@ TEST(TwoPhasePairs, BrokenPairsAreRefusedWhenTheDirectoryLoads) {
     EXPECT_NE(e.where.file.find("V2__"), std::string::npos) << e.where.file;
     EXPECT_FALSE(e.hint.empty());
   }
+  // A contract without `completes` (written before the directive existed) still loads: the
+  // analyzer refuses it before it runs (contract-without-expand), never an applied one.
+  TestWorkspace old_contract;
+  old_contract.write_migration("V1__t.up.sql", plain);
+  old_contract.write_migration("V2__drop.up.sql", "-- migrate:phase contract\nSELECT 1;\n");
+  EXPECT_TRUE(load_directory(old_contract.migrations()));
   TestWorkspace ok;
   ok.write_migration("V1__b.up.sql", expand);
   ok.write_migration("V2__drop.up.sql",

@@ -1,2 +1,2 @@
 -- migrate:transaction off
-DROP INDEX CONCURRENTLY IF EXISTS {index};
+DROP INDEX CONCURRENTLY IF EXISTS {index_ref};

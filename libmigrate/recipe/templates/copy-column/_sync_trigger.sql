@@ -1,6 +1,6 @@
 -- The trigger that keeps {column} and {to} in sync while old and new code both run: each write
 -- through one column is copied to the other ({using} / {using_back}).
-CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $migrate$
 BEGIN
   IF TG_OP = 'INSERT' THEN
 -- @if default
@@ -26,7 +26,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$$;
+$migrate$;
 
 CREATE TRIGGER {trg} BEFORE INSERT OR UPDATE ON {table}
   FOR EACH ROW EXECUTE FUNCTION {fn}();

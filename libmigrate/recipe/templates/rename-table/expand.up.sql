@@ -5,7 +5,7 @@
 -- One transaction: the rename and the view commit together (ACCESS EXCLUSIVE on {table}, briefly).
 -- security_invoker (PG15+): privileges and row security of {to} are checked for the caller, as before the rename.
 -- Omitted columns get {to}'s defaults (identity, serial, DEFAULT now()): the view needs no defaults of its own.
-ALTER TABLE {table} RENAME TO {to};
+ALTER TABLE {table} RENAME TO {to_name};
 CREATE VIEW {table} WITH (security_invoker = true) AS SELECT * FROM {to};
 -- @if grants
 -- Privileges stay with the table ({to}); the new view needs its own.

@@ -1,6 +1,6 @@
 -- The triggers that keep {table}.{column} and {to}.{column} in sync while old and new code both
 -- run; the IS DISTINCT FROM guards end the ping-pong between them.
-CREATE FUNCTION {fn_old}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {fn_old}() RETURNS trigger LANGUAGE plpgsql AS $migrate$
 BEGIN  -- {table}.{column} written by old code -> {to}
   IF TG_OP = 'UPDATE' AND NEW.{column} IS NOT DISTINCT FROM OLD.{column} THEN
     RETURN NULL;
@@ -14,9 +14,9 @@ BEGIN  -- {table}.{column} written by old code -> {to}
   END IF;
   RETURN NULL;
 END
-$$;
+$migrate$;
 
-CREATE FUNCTION {fn_new}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {fn_new}() RETURNS trigger LANGUAGE plpgsql AS $migrate$
 BEGIN  -- {to} written by new code -> {table}.{column}; the IS DISTINCT FROM guards end the ping-pong
   IF TG_OP IN ('DELETE', 'UPDATE') AND (TG_OP = 'DELETE' OR NEW.{fk_column} IS DISTINCT FROM OLD.{fk_column}) THEN
     UPDATE {table} SET {column} = NULL WHERE {key} = OLD.{fk_column} AND {column} IS NOT NULL;
@@ -26,7 +26,7 @@ BEGIN  -- {to} written by new code -> {table}.{column}; the IS DISTINCT FROM gua
   END IF;
   RETURN NULL;
 END
-$$;
+$migrate$;
 
 CREATE TRIGGER {trg_old} AFTER INSERT OR UPDATE OF {column} ON {table}
   FOR EACH ROW EXECUTE FUNCTION {fn_old}();

@@ -1,0 +1,2 @@
+-- migrate:phase contract
+ALTER TABLE users DROP COLUMN nickname;

@@ -1,0 +1,2 @@
+-- migrate:phase expand
+ALTER TABLE users ADD COLUMN full_name text;

@@ -1,0 +1,3 @@
+-- migrate:phase contract
+-- migrate:completes V1
+ALTER TABLE users DROP COLUMN nickname;
