@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <thread>
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/database_url.hpp"
+#include "libmigrate/backend/postgres/postgres_column.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/calibration_runner.hpp"
@@ -392,13 +394,6 @@ Result<Plan> Migrator::plan_rollback(const RollbackTarget& target) const {
 
 namespace {
 
-// A column as the PostgreSQL catalog has it: what a recipe needs to reverse its changes exactly.
-struct ColumnFacts {
-  std::string type;  // format_type: "character varying(200)", "bigint"
-  bool not_null = false;
-  std::optional<std::string> default_expression;
-};
-
 // The table as written ("app.users", "Team Members"), quoted part by part for to_regclass.
 std::string regclass_text(const Backend& backend, const std::string& table) {
   const auto dot = table.find('.');
@@ -415,26 +410,12 @@ void require_table(Backend& backend, const std::string& table) {
        "give --table as the catalog names it (schema.table when it is not on the search_path)");
 }
 
-// nullopt when the table has no such column.
-std::optional<ColumnFacts> column_facts(Backend& backend, const std::string& table,
-                                        const std::string& column) {
-  auto rows = backend.query(
-      "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid) "
-      "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = "
-      "a.attnum WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT "
-      "a.attisdropped",
-      {regclass_text(backend, table), column});
-  if (rows.empty()) return std::nullopt;
-  return ColumnFacts{rows[0][0].value_or(""), rows[0][1] == std::optional<std::string>("t"),
-                     rows[0][2]};
-}
-
 // Fills what the command line left out from the catalog (see Migrator::create_recipe).
 void complete_recipe_from_catalog(Backend& backend, RecipeOptions& o) {
   if (o.table.empty()) return;  // the writer says what is missing
   require_table(backend, o.table);
   if (o.kind == "rename-table" || o.column.empty()) return;
-  auto facts = column_facts(backend, o.table, o.column);
+  auto facts = postgres_column(backend, regclass_text(backend, o.table), o.column);
   if (!facts)
     fail(ErrorCode::kUsage,
          fmt::format("the database has no column {} in table {}", o.column, o.table),
@@ -453,7 +434,8 @@ void complete_recipe_from_catalog(Backend& backend, RecipeOptions& o) {
   } else if (o.kind == "split-column") {
     if (o.type.empty()) o.type = facts->type;
     if (o.key_type.empty())
-      if (auto key = column_facts(backend, o.table, o.key)) o.key_type = key->type;
+      if (auto key = postgres_column(backend, regclass_text(backend, o.table), o.key))
+        o.key_type = key->type;
   }
 }
 

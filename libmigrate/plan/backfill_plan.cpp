@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "libmigrate/backend/postgres/postgres_column.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/sql/batch_placeholders.hpp"
 #include "libmigrate/sql/postgres_batch_rewrite.hpp"
@@ -40,26 +41,6 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
   return {key.substr(0, dot), key.substr(dot + 1)};
 }
 
-struct PgColumn {
-  std::string type;
-  bool not_null = false;
-  bool unique = false;
-};
-
-std::optional<PgColumn> pg_column(Backend& backend, const std::string& table,
-                                  const std::string& column) {
-  auto rows = backend.query(
-      "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, EXISTS (SELECT 1 FROM pg_index "
-      "i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid AND i.indnatts = 1 AND "
-      "i.indkey[0] = a.attnum AND i.indpred IS NULL AND i.indexprs IS NULL) FROM pg_attribute a "
-      "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT "
-      "a.attisdropped",
-      {table, column});
-  if (rows.empty()) return std::nullopt;
-  return PgColumn{rows[0][0].value_or(""), rows[0][1].value_or("f") == "t",
-                  rows[0][2].value_or("f") == "t"};
-}
-
 bool pg_table_exists(Backend& backend, const std::string& table) {
   auto rows = backend.query("SELECT to_regclass($1) IS NOT NULL", {table});
   return !rows.empty() && rows[0][0].value_or("f") == "t";
@@ -80,7 +61,7 @@ PgBatchKey pg_key(Backend& backend, const PlannedStep& step, const PlannedStatem
                   const std::string& table, const std::string& key_column) {
   PgBatchKey key;
   if (!key_column.empty()) {
-    auto c = pg_column(backend, table, key_column);
+    auto c = postgres_column(backend, table, key_column);
     if (!c)
       no_key(step, s, table, fmt::format("it has no column {}", key_column),
              "name an existing column in `-- migrate:backfill key=<column>`");
