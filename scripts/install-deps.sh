@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages libmigrate builds and tests with, only when some are missing,
 # so a second run on a prepared machine costs nothing and needs no network.
-# `install-deps.sh fuzz` adds clang and libFuzzer for scripts/fuzz.sh; the build, the demo and the
+# `install-deps.sh fuzz` adds clang, libFuzzer and the sanitizer runtimes (installed without
+# recommends, so named) for scripts/fuzz.sh; the build, the demo and the
 # GCC test suites never need them.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   postgresql-15 postgresql-contrib postgresql-common pgbouncer
 )
-if [ "${1:-}" = "fuzz" ]; then packages+=(clang-16 libfuzzer-16-dev); fi
+if [ "${1:-}" = "fuzz" ]; then packages+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do
