@@ -127,23 +127,23 @@ std::optional<std::int64_t> unix_seconds(const std::string& iso) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-}  // namespace
-
-bool expand_applied_for(const PlanContext& ctx, const Migration& contract,
-                        const std::vector<const VersionStatus*>& planned) {
-  if (!contract.directives.completes) return false;
-  const std::string expand = contract.directives.completes->str();
-  for (const auto& s : ctx.statuses)
-    if (s.version == expand && s.last_applied) return true;
-  return std::any_of(planned.begin(), planned.end(), [&](const VersionStatus* s) {
-    return s->version == expand && *Version::parse(s->version) < contract.version;
-  });
+// Every contract of the directory by the version of the expand it completes: built once, so
+// `status` stays linear in the number of migrations.
+std::multimap<std::string, const Migration*> contracts_by_expand(const MigrationSet& source) {
+  std::multimap<std::string, const Migration*> out;
+  for (const auto& m : source.migrations)
+    if (m.directives.phase == Phase::kContract && m.directives.completes)
+      out.emplace(m.directives.completes->str(), &m);
+  return out;
 }
+
+}  // namespace
 
 ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
                      bool explicit_target) {
   const std::set<std::string> applied = applied_by_earlier_runs(ctx);
   std::set<std::string> in_plan;
+  ApplyGate gate;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const VersionStatus& s = *candidates[i];
     const Migration& m = *ctx.source.find(*Version::parse(s.version));
@@ -154,14 +154,20 @@ ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStat
     const std::string expand =
         m.directives.completes ? m.directives.completes->str() : std::string("?");
     const bool expand_before = !m.directives.completes || applied.count(expand) > 0;
-    const bool expand_here = in_plan.count(expand) > 0;
+    // Applied by this run: earlier in the plan, or by an attempt of this invocation that lost its
+    // connection before it reconnected.
+    const bool expand_here =
+        in_plan.count(expand) > 0 || ctx.policy.applied_by_this_invocation.count(expand) > 0;
     const SourceLocation where{m.up.path.string(), s.version, 0, 1, 1};
     // --phase contract runs a contract whose expand an earlier run applied (the deploy happened
     // since); --phase all also one whose expand this run applies. Any other contract is where
     // the plan stops, as the default stops at every contract.
     const bool allowed = (ctx.policy.phase == PhaseScope::kContract && expand_before) ||
                          (ctx.policy.phase == PhaseScope::kAll && (expand_before || expand_here));
-    if (allowed) continue;
+    if (allowed) {
+      gate.contracts_with_expand_applied.insert(s.version);
+      continue;
+    }
     std::vector<std::string> waiting;
     for (std::size_t j = i + 1; j < candidates.size(); ++j)
       waiting.push_back(candidates[j]->version);
@@ -193,9 +199,12 @@ ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStat
                        stop.reason),
            fix, where);
     }
-    return {i, std::move(stop)};
+    gate.allowed = i;
+    gate.stop = std::move(stop);
+    return gate;
   }
-  return {candidates.size(), std::nullopt};
+  gate.allowed = candidates.size();
+  return gate;
 }
 
 void refuse_rollback_across_phases(const PlanContext& ctx,
@@ -205,13 +214,13 @@ void refuse_rollback_across_phases(const PlanContext& ctx,
   for (const auto& s : ctx.statuses) by_version[s.version] = &s;
   std::vector<std::string> crossings;
   std::optional<Version> highest_expand;
+  const auto contracts = contracts_by_expand(ctx.source);
   for (const VersionStatus* s : reverted) {
     const Migration* expand = ctx.source.find(*Version::parse(s->version));
     if (!expand || expand->directives.phase != Phase::kExpand) continue;
-    for (const auto& m : ctx.source.migrations) {
-      if (m.directives.phase != Phase::kContract || !m.directives.completes ||
-          !(*m.directives.completes == expand->version))
-        continue;
+    const auto [first, last] = contracts.equal_range(expand->version.str());
+    for (auto c = first; c != last; ++c) {
+      const Migration& m = *c->second;
       auto it = by_version.find(m.version.str());
       if (it == by_version.end() || !contract_in_force(*it->second)) continue;
       crossings.push_back(fmt::format("expand {} ({}): its contract {} ({}) is {}",
@@ -248,21 +257,17 @@ std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
     auto it = by_version.find(m.version.str());
     return it != by_version.end() && it->second->last_applied ? it->second : nullptr;
   };
+  const auto contracts = contracts_by_expand(source);
   std::vector<WaitingExpand> out;
   for (const auto& e : source.migrations) {
     if (e.directives.phase != Phase::kExpand) continue;
     const VersionStatus* s = applied(e);
     if (!s) continue;
-    bool any_contract = false;
+    const auto [first, last] = contracts.equal_range(e.version.str());
     std::vector<std::string> pending;
-    for (const auto& c : source.migrations) {
-      if (c.directives.phase != Phase::kContract || !c.directives.completes ||
-          !(*c.directives.completes == e.version))
-        continue;
-      any_contract = true;
-      if (!applied(c)) pending.push_back(c.version.str());
-    }
-    if (any_contract && pending.empty()) continue;
+    for (auto c = first; c != last; ++c)
+      if (!applied(*c->second)) pending.push_back(c->second->version.str());
+    if (first != last && pending.empty()) continue;
     WaitingExpand w;
     w.version = e.version.str();
     w.name = e.name;

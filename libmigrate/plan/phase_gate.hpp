@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "libmigrate/plan/planner.hpp"
@@ -14,6 +16,9 @@ namespace migrate {
 struct ApplyGate {
   std::size_t allowed = 0;  // how many of the candidate versions the plan may run
   std::optional<PhaseStop> stop;
+  // The contracts among them, each runnable because its expand is applied by then (by an
+  // earlier run, or earlier in this one under --phase all).
+  std::set<std::string> contracts_with_expand_applied;
 };
 
 // `candidates` are the versions an apply would run, in order. The plan stops before the first
@@ -23,11 +28,6 @@ struct ApplyGate {
 // target. kAll refuses a contract whose expand is neither applied nor part of the plan.
 ApplyGate gate_apply(const PlanContext& ctx, const std::vector<const VersionStatus*>& candidates,
                      bool explicit_target);
-
-// Whether `version`'s expand (the contract's `completes`) is applied before the run or by an
-// earlier step of `planned`.
-bool expand_applied_for(const PlanContext& ctx, const Migration& contract,
-                        const std::vector<const VersionStatus*>& planned);
 
 // Refuses (kPhaseOrder) a rollback that reverts an expand migration while a contract completing
 // it is applied, unless PhaseScope::kAll: the applied contract shows the deployed code relies on

@@ -425,7 +425,7 @@ Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& 
     PlannedStep step = make_step(ctx, m, StepKind::kApply, s);
     if (m.directives.completes) {
       step.completes = m.directives.completes->str();
-      step.expand_applied = expand_applied_for(ctx, m, candidates);
+      step.expand_applied = gate.contracts_with_expand_applied.count(s.version) > 0;
     }
     plan.steps.push_back(std::move(step));
     if (max_steps > 0 && plan.steps.size() >= max_steps) break;
