@@ -63,6 +63,10 @@ inline int exit_code_for(ErrorCode code) {
       return 26;
     case ErrorCode::kPhaseOrder:
       return 27;
+    case ErrorCode::kSchemaBehind:
+      return 28;
+    case ErrorCode::kCancelled:
+      return 29;
   }
   return 1;
 }

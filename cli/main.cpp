@@ -12,6 +12,7 @@
 
 #include "cli/backfill_progress_bar.hpp"
 #include "cli/commands/apply_command.hpp"
+#include "cli/commands/baseline_command.hpp"
 #include "cli/commands/calibrate_command.hpp"
 #include "cli/commands/command.hpp"
 #include "cli/commands/config_command.hpp"
@@ -157,6 +158,9 @@ int run(int argc, char** argv) {
        "retries after a lock timeout, with capped exponential backoff and jitter (default: 8)");
   flag(app, "--output", "output", "text or json (default: text)");
   flag(app, "--log-level", "log_level", "trace, debug, info, warn, error, off (default: info)");
+  flag(app, "--check-after", "checks.start-after",
+       "analysis start point: findings of migrations at or below this version are reported, "
+       "never refused (adopting a project's older history)");
   flag(app, "--sqlite-foreign-keys", "sqlite.foreign_keys",
        "check or enforce: foreign keys during SQLite migrations (default: check)");
   app.add_option("--config", config_path,
@@ -171,6 +175,7 @@ int run(int argc, char** argv) {
       add_status_command(app),
       add_rollback_command(app, migrator_flags),
       add_resolve_command(app),
+      add_baseline_command(app),
       add_calibrate_command(app),
       add_validate_command(app, migrator_flags),
       add_new_command(app),
@@ -304,6 +309,7 @@ int run(int argc, char** argv) {
   options.retry_failed = migrator_flags.retry_failed;
   options.allow_unsafe = migrator_flags.allow_unsafe;
   options.new_history = migrator_flags.new_history;
+  if (!value("checks.start-after").empty()) options.check_after = value("checks.start-after");
   if (phase) options.phase = *phase;
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",

@@ -68,6 +68,7 @@ json attempt_json(const Attempt& a) {
               {"installed_by", a.installed_by},
               {"client", a.client},
               {"tool_version", a.tool_version},
+              {"baselined", a.baselined()},
               {"backfill", backfill_json(a)}};
 }
 
@@ -315,6 +316,8 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
         s.last_attempt->direction == Direction::kDown && s.last_attempt->success == false) {
       note = "last rollback failed: " + first_line(s.last_attempt->error_message);
     }
+    if (s.state == State::kApplied && note.empty() && s.last_applied->baselined())
+      note = "baselined (recorded as applied without running)";
     std::string at = s.last_applied ? s.last_applied->finished_at.value_or("") : "";
     out += fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", s.version, vw, s.name, nw,
                        to_string(s.state), at, note);

@@ -20,6 +20,7 @@ const std::vector<SettingSpec>& setting_specs() {
       {"lock_retries", "--lock-retries", {"MIGRATE_LOCK_RETRIES"}, "8", false},
       {"output", "--output", {"MIGRATE_OUTPUT"}, "text", false},
       {"log_level", "--log-level", {"MIGRATE_LOG_LEVEL"}, "info", false},
+      {"checks.start-after", "--check-after", {"MIGRATE_CHECK_AFTER"}, "", false},
       {"sqlite.foreign_keys",
        "--sqlite-foreign-keys",
        {"MIGRATE_SQLITE_FOREIGN_KEYS"},

@@ -2,7 +2,12 @@
 // object with the schema, command, ok, exit_code and error fields (docs/cli.md, "JSON output").
 #include "cli/commands/command.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdlib>
 #include <iostream>
+#include <vector>
 
 #include "cli/exit_codes.hpp"
 #include "cli/output_renderer.hpp"
@@ -11,8 +16,36 @@ namespace migrate::cli {
 
 using nlohmann::json;
 
-int finish(const Invocation& inv, json body, const std::optional<Error>& error,
+namespace {
+
+// The library reads no environment; the CLI says which of libpq's PG* variables are set to
+// whoever set them and expected them to name the database.
+std::optional<Error> with_environment(const std::optional<Error>& error) {
+  if (!error || error->code != ErrorCode::kUsage || error->message != "no database URL given")
+    return error;
+  std::vector<std::string> set;
+  for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+                           "PGPASSFILE", "PGSERVICE", "PGSSLMODE"}) {
+    const char* v = std::getenv(name);
+    if (v && *v) set.emplace_back(name);
+  }
+  if (set.empty()) return error;
+  Error e = *error;
+  e.hint = fmt::format(
+      "{} {} set, but libpq's PG* variables alone name no database: pass --db postgresql:// to "
+      "connect with them (libpq takes every part the URL leaves out from PGHOST, PGPORT, PGUSER, "
+      "PGPASSWORD, PGDATABASE, ...), or postgresql:///DBNAME for another database on that server "
+      "(or set MIGRATE_DATABASE_URL, DATABASE_URL, or database_url in migrate.toml); for SQLite "
+      "pass --db sqlite:app.db",
+      fmt::join(set, ", "), set.size() == 1 ? "is" : "are");
+  return e;
+}
+
+}  // namespace
+
+int finish(const Invocation& inv, json body, const std::optional<Error>& reported,
            const std::string& text) {
+  const std::optional<Error> error = with_environment(reported);
   int code = error ? exit_code_for(error->code) : kExitOk;
   if (inv.json_output) {
     json out{{"schema", kJsonSchema},

@@ -42,6 +42,12 @@ enum class ErrorCode {
   // expand is neither applied nor in the run (--phase all), or a rollback that reverts an
   // expand whose contract is applied
   kPhaseOrder,
+  // Migrator::ensure: the database lacks migrations the code needs (verify-only), or the version
+  // waited for was not applied within the bound (wait-for-version)
+  kSchemaBehind,
+  // The caller's stop_token asked the run to stop; it stopped between steps or between backfill
+  // batches, with the history exact (docs/embedding.md#cancellation)
+  kCancelled,
 };
 
 // "CHECKSUM_MISMATCH" etc.

@@ -50,6 +50,11 @@ struct Attempt {
   std::string client;  // host:pid:application
   std::string tool_version;
   int history_format = kHistoryFormatVersion;
+
+  // Recorded by `migrate baseline` (Migrator::baseline): applied without running, since the
+  // schema already had it. Such a row has success = true, error_code "BASELINE", no statements
+  // and execution_ms 0.
+  bool baselined() const noexcept { return success.value_or(false) && error_code == "BASELINE"; }
 };
 
 // One statement of an attempt, as it ran (format 2, the `<table>_statements` table): what

@@ -1,14 +1,28 @@
-// The entry point for services and the CLI: plan, apply, roll back, inspect.
+// The entry point for services and the CLI: check or migrate the schema at start-up, plan,
+// apply, roll back, inspect (docs/embedding.md walks through a service).
 //
-// A Migrator is built from explicit Options; it reads no environment variables and keeps no
-// global state. One Migrator is not safe to use from two threads at once; two Migrators (or
-// two processes) on the same database are serialized by the migration lock.
+// Contract shared by every member:
+// - Errors are values. Each call returns Result<T> (or a RunReport whose `error` is set); none
+//   throws, except Result<T>::value() on an error (BadResultAccess, a programming error).
+//   Error::code is one of the stable codes of error.hpp, Error::message names the file, version
+//   and statement where they are known, Error::hint says how to fix it.
+// - No global state, no environment. A Migrator reads only its Options: no environment
+//   variables (libpq itself still reads PG* for the parts a PostgreSQL URL leaves out), no
+//   files besides the migrations directory (none with an embedded set), no logging except
+//   through Options::log. Secrets of the database URL never appear in errors or log lines.
+// - Thread safety. The const members may be called from several threads at once on one
+//   Migrator; the others (apply, rollback, ensure, baseline, resolve, calibrate) must not run
+//   concurrently with any call on the same Migrator. Any number of Migrators, in any number of
+//   threads or processes, may work on one database: runs that change it are serialized by the
+//   migration lock (PostgreSQL: an advisory lock; SQLite: a lock file beside the database).
+// - Every call opens its own connection(s) and closes them before returning.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -25,10 +39,14 @@
 namespace migrate {
 
 struct Options {
-  // "sqlite:PATH", "sqlite::memory:", or a PostgreSQL URL ("postgresql://..." or libpq
-  // "key=value" form).
+  // "sqlite:PATH", "sqlite::memory:" (SQLite), or a PostgreSQL URL ("postgresql://..." or libpq
+  // "key=value" form; docs/cli.md#database-urls). Required by every call that reads the database.
   std::string database_url;
+  // Where the migration files are: a directory read at each call, or a set compiled into the
+  // program with migrate_embed (docs/embedding.md). With embedded_migrations set,
+  // migrations_dir is not read.
   std::filesystem::path migrations_dir = "migrations";
+  std::optional<EmbeddedMigrations> embedded_migrations;
   std::string history_table = "migrate_history";
   std::string history_schema = "public";  // PostgreSQL: created if missing
   // How long to wait for the migration lock held by another run (PostgreSQL: advisory lock;
@@ -52,6 +70,12 @@ struct Options {
   // Apply migrations even when the analyzer reports unsuppressed error-level findings (they are
   // logged). Off: apply refuses them with kUnsafeMigration before anything runs.
   bool allow_unsafe = false;
+  // Analysis start point (`--check-after V`, `checks.start-after`): findings of migrations at or
+  // below this version are reported but never refused, so a fresh development or CI database
+  // can replay a project's history written before it adopted libmigrate. Migrations above it
+  // are gated as usual. Unset: every migration is gated. A value that is not a version fails
+  // the calls that plan with kUsage.
+  std::optional<std::string> check_after;
   // Pre-flight: wait up to this long for them to finish, then refuse (kBusy). Zero: report only.
   std::chrono::milliseconds wait_for_quiet{0};
   bool allow_out_of_order = false;
@@ -74,8 +98,57 @@ struct Options {
   // revert an expand whose contract is applied unless kAll.
   PhaseScope phase = PhaseScope::kExpand;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
+  // PostgreSQL application_name of every session, and part of the `client` the history records.
   std::string application_name = "migrate";
-  LogSink log;  // optional
+  // Where progress messages go; without a sink nothing is logged. Called on the calling thread.
+  LogSink log;
+};
+
+// What Migrator::ensure does at start-up (docs/embedding.md#start-up-modes).
+enum class EnsureMode {
+  // Applies what is pending, if anything: first a read-only check (no lock, no write) and, only
+  // when something is pending, an apply that waits up to EnsureOptions::timeout for the
+  // migration lock another starting replica holds. Returns once the schema has every migration
+  // apply would run (Options::phase and EnsureOptions::version bound it).
+  kApplyIfNeeded,
+  // Checks only: fails unless every migration apply would run is applied (kSchemaBehind), no
+  // applied file changed (kChecksumMismatch) and no attempt failed or is unfinished
+  // (kFailedMigration). Takes no lock and writes nothing; a database without a history (or a
+  // SQLite file that does not exist) is behind. Migrations applied that this program does not
+  // have (a newer release ran) are fine: the schema is ahead, as during a rolling deploy.
+  kVerifyOnly,
+  // For processes that must not migrate: waits until another process has applied
+  // EnsureOptions::version and every version below it, polling read-only every poll_interval,
+  // for at most timeout (then kSchemaBehind). Fails at once, without waiting out the bound, when
+  // an attempt of one of those versions failed and no run holds the lock (kFailedMigration).
+  kWaitForVersion,
+};
+const char* to_string(EnsureMode m) noexcept;  // "apply-if-needed", "verify-only", ...
+
+struct EnsureOptions {
+  EnsureMode mode = EnsureMode::kApplyIfNeeded;
+  // kWaitForVersion: the version to wait for (required). kApplyIfNeeded and kVerifyOnly: apply
+  // or require migrations up to this version only; unset: all of them. A version the set does
+  // not have fails with kTargetNotFound.
+  std::optional<std::string> version;
+  // kApplyIfNeeded: how long to wait for another process's run (the migration lock), instead of
+  // Options::lock_wait. kWaitForVersion: how long to wait for the version. Not used by
+  // kVerifyOnly.
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  // kWaitForVersion: how often the history is read while waiting.
+  std::chrono::milliseconds poll_interval{500};
+};
+
+struct EnsureReport {
+  EnsureMode mode = EnsureMode::kApplyIfNeeded;
+  // The highest applied version when ensure was called and when it returned (nullopt: none).
+  std::optional<std::string> version_before;
+  std::optional<std::string> version_after;
+  // kApplyIfNeeded when something was pending: the run that applied it (its steps, and
+  // phase_stop when a contract migration waits for its deploy). Empty otherwise.
+  RunReport run;
+  // Time spent waiting: for the lock (kApplyIfNeeded) or for the version (kWaitForVersion).
+  std::chrono::milliseconds waited{0};
 };
 
 // What `validate` found: every version's state, and the refusal apply would make after planning
@@ -87,12 +160,26 @@ struct Validation {
 
 class Migrator {
  public:
+  // Keeps `options`; connects to nothing until a call needs the database. Never fails: bad
+  // options are reported by the first call that uses them.
   explicit Migrator(Options options);
 
   const Options& options() const noexcept { return options_; }
 
-  // Files only: loads and validates the migration directory. No database access.
+  // Files only: loads and validates the migration directory, or the embedded set. No database
+  // access. Fails with kSourceInvalid naming every offending file.
   Result<MigrationSet> load_source() const;
+
+  // What a service calls at start-up (EnsureMode says what each mode does). On success the
+  // report says which versions the schema had before and has now. Errors: kSchemaBehind,
+  // kChecksumMismatch, kFailedMigration (verify-only, wait-for-version); every error apply
+  // returns (apply-if-needed), kRunInProgress when another run held the lock past
+  // EnsureOptions::timeout; kTargetNotFound for a version the set lacks; kCancelled when `stop`
+  // was requested (between steps or backfill batches, or while waiting). Safe to call from many
+  // processes at once: each migration is applied exactly once.
+  Result<EnsureReport> ensure(const EnsureOptions& ensure_options, const Observer& observer = {},
+                              std::stop_token stop = {});
+  Result<EnsureReport> ensure(EnsureMode mode) { return ensure(EnsureOptions{mode}); }
 
   // Per-version state. Creates nothing: a database without a history table has every version
   // pending.
@@ -125,13 +212,30 @@ class Migrator {
   // Plan::refusal holds what rollback would refuse after planning, as for plan_apply.
   Result<Plan> plan_rollback(const RollbackTarget& target) const;
 
-  // Applies pending migrations in version order up to `target`, each in its own transaction
-  // with its history row. Stops at the first failure; the failed migration leaves the schema and
-  // the history as before, plus one failed attempt row. The report lists what ran.
-  RunReport apply(const std::optional<std::string>& target, const Observer& observer = {});
+  // Applies pending migrations in version order up to `target` (all if absent; Options::phase
+  // stops before contract migrations), each in its own transaction with its history row.
+  // Everything that can refuse (files, history, analysis, pre-flight) refuses before the first
+  // migration runs. Stops at the first failure; the failed migration leaves the schema and the
+  // history as before, plus one failed attempt row (a non-transactional one keeps what it
+  // completed, and the next apply resumes after it). The report lists what ran; its error is the
+  // reason the run stopped early. With `stop` requested the run stops before the next step or
+  // backfill batch with kCancelled: the history records exactly what ran, and the next apply
+  // goes on from there without --retry-failed.
+  RunReport apply(const std::optional<std::string>& target, const Observer& observer = {},
+                  std::stop_token stop = {});
 
-  // Reverts applied migrations, newest first. Checks every one before reverting any.
-  RunReport rollback(const RollbackTarget& target, const Observer& observer = {});
+  // Reverts applied migrations, newest first. Checks every one before reverting any. `stop` as
+  // for apply.
+  RunReport rollback(const RollbackTarget& target, const Observer& observer = {},
+                     std::stop_token stop = {});
+
+  // `migrate baseline --version V` (docs/adopting.md): records `version` and every migration
+  // below it as applied, with their checksums and without running them, for a database whose
+  // schema already has them. The rows are marked (Attempt::baselined()). Takes the migration
+  // lock and creates or upgrades the history. Refuses, writing nothing, when any of those
+  // versions already has an attempt in the history (kUsage, naming them), and when `version` is
+  // not in the set (kTargetNotFound). Returns the attempts written, in version order.
+  Result<std::vector<Attempt>> baseline(const std::string& version);
 
   // Records an operator's answer for a statement of unknown outcome (kOutcomeUnknown): statement
   // `statement` of `version`'s interrupted attempt (up or down, whichever is newest) did

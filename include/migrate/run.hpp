@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "migrate/error.hpp"
+#include "migrate/history.hpp"
 #include "migrate/plan.hpp"
 
 namespace migrate {
@@ -44,12 +45,25 @@ struct BackfillProgress {
   bool finished = false;              // the last batch committed
 };
 
-// Progress callbacks, called on the calling thread. All are optional. They must not call back
-// into the Migrator that runs them.
+// Progress callbacks for apply, rollback and ensure (docs/embedding.md#observing-a-run). All are
+// optional. They are called on the thread that called the Migrator, synchronously, while the
+// run holds the migration lock and (inside a transactional step) an open transaction: keep them
+// short, and do not call back into the Migrator that runs them. An exception thrown by a
+// callback is a bug in the caller; it ends the run like a failed statement would (the history
+// stays exact) and comes back as kInternal.
 struct Observer {
+  // Before a step (one migration applied or reverted) starts.
   std::function<void(const PlannedStep&)> before_step;
+  // Before each statement is sent (a backfill: before its first batch).
   std::function<void(const PlannedStep&, const PlannedStatement&)> before_statement;
+  // After each statement ran without error: its duration, rows and lock waits, as the history
+  // records them. In a transactional step the statement commits with the step, so a later
+  // failure in the same step still undoes it (after_step then says success = false), and a lock
+  // timeout that retries the step's transaction reports its statements again.
+  std::function<void(const PlannedStep&, const StatementRecord&)> after_statement;
+  // After a step ends, successfully or not.
   std::function<void(const StepOutcome&)> after_step;
+  // After each committed backfill batch.
   std::function<void(const BackfillProgress&)> backfill_progress;
 };
 

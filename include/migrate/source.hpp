@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +105,28 @@ struct MigrationSet {
 // `completes`, `completes` naming no earlier expand, `completes` outside a contract); the error
 // names every offending file. Dot-files are ignored.
 Result<MigrationSet> load_directory(const std::filesystem::path& directory);
+
+// One file of a migration directory compiled into the program by the CMake function
+// `migrate_embed` (docs/embedding.md): its name in the directory and its bytes exactly as on
+// disk, so its checksum is the file's and a service and the CLI agree on one history.
+struct EmbeddedFile {
+  std::string_view name;      // "V001__create_users.up.sql"
+  std::string_view contents;  // the raw bytes, BOM and CRLF included
+};
+
+// A migration directory compiled into the program. The views point into static storage of the
+// generated source; the struct itself is cheap to copy.
+struct EmbeddedMigrations {
+  // The directory the files came from, as given to migrate_embed ("migrations"): file paths in
+  // plans, errors and the history's messages are <origin>/<name>, as the CLI shows them.
+  std::string_view origin;
+  std::span<const EmbeddedFile> files;
+};
+
+// Loads and validates an embedded set exactly as load_directory does the directory it came from
+// (same names, pairs, UTF-8, directives and two-phase checks, same checksums). Pure: no I/O.
+// Dot-files were left out by migrate_embed; any other stray name fails (kSourceInvalid).
+Result<MigrationSet> load_embedded(const EmbeddedMigrations& embedded);
 
 // Parses the directive block of an up file (the leading comment lines). `file` only labels
 // errors.

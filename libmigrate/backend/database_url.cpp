@@ -2,7 +2,6 @@
 #include "libmigrate/backend/database_url.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -444,29 +443,12 @@ std::string redact_secrets(std::string_view text, std::string_view url) {
 
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options) {
   if (url.empty()) {
-    const std::string where =
-        "(or set MIGRATE_DATABASE_URL, DATABASE_URL, or database_url in migrate.toml)";
-    // libpq's PG* variables are not a URL, but the URL `postgresql://` with every part left out
-    // takes each of them from there: say so to whoever set them and expected them to be used.
-    std::vector<std::string> pg_set;
-    for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
-                             "PGPASSFILE", "PGSERVICE", "PGSSLMODE"}) {
-      const char* v = std::getenv(name);
-      if (v && *v) pg_set.emplace_back(name);
-    }
-    if (!pg_set.empty()) {
-      fail(ErrorCode::kUsage, "no database URL given",
-           fmt::format("{} {} set, but libpq's PG* variables alone name no database: pass --db "
-                       "postgresql:// to connect with them (libpq takes every part the URL leaves "
-                       "out from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...), or "
-                       "postgresql:///DBNAME for another database on that server {}; for SQLite "
-                       "pass --db sqlite:app.db",
-                       fmt::join(pg_set, ", "), pg_set.size() == 1 ? "is" : "are", where));
-    }
-    fail(
-        ErrorCode::kUsage, "no database URL given",
-        "pass --db sqlite:app.db for SQLite or --db postgresql://USER@HOST/DBNAME for PostgreSQL " +
-            where);
+    // No environment is read here (the library reads only its Options); the CLI adds which of
+    // libpq's PG* variables are set to this hint.
+    fail(ErrorCode::kUsage, "no database URL given",
+         "pass --db sqlite:app.db for SQLite or --db postgresql://USER@HOST/DBNAME for PostgreSQL "
+         "(or set MIGRATE_DATABASE_URL, DATABASE_URL, or database_url in migrate.toml); libpq's "
+         "PG* variables alone name no database: pass --db postgresql:// to connect with them");
   }
   if (url.starts_with("sqlite:")) {
     std::string path = url.substr(7);

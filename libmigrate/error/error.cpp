@@ -62,6 +62,10 @@ const char* to_string(ErrorCode code) noexcept {
       return "BACKFILL_INCOMPLETE";
     case ErrorCode::kPhaseOrder:
       return "PHASE_ORDER";
+    case ErrorCode::kSchemaBehind:
+      return "SCHEMA_BEHIND";
+    case ErrorCode::kCancelled:
+      return "CANCELLED";
   }
   return "INTERNAL";
 }

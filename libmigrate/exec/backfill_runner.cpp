@@ -275,6 +275,18 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
     result.rows += changed;
     report(done.finished);
     if (done.finished) break;
+    if (policy_.stop.stop_requested()) {
+      // The batch's checkpoint committed with it: the attempt is recorded as cancelled and the
+      // next run resumes after that key without --retry-failed.
+      throw Failure(
+          Error{ErrorCode::kCancelled,
+                fmt::format("cancelled during the backfill of {} after {} batch(es), {}", b.table,
+                            done.batches, describe_rows(done.rows, done.rows_estimated)),
+                "the committed batches stay, and the history records where they stopped: run the "
+                "same command again to resume after the last key",
+                SourceLocation{step.file.string(), step.version, s.index, s.line, s.column},
+                {}});
+    }
     if (b.adaptive) {
       const double factor = std::clamp(static_cast<double>(b.target_batch_time.count()) /
                                            static_cast<double>(std::max<std::int64_t>(took, 1)),

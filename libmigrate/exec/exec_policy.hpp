@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "migrate/log.hpp"
@@ -20,6 +21,9 @@ struct ExecPolicy {
   std::chrono::milliseconds preflight_min_age{30'000};
   std::chrono::milliseconds wait_for_quiet{0};
   LogSink log;
+  // The caller's cancellation: honoured before each step and after each backfill batch, the
+  // points where the history is exact and the next run resumes by itself.
+  std::stop_token stop;
 
   void say(LogLevel level, const std::string& message) const {
     if (log) log(level, message);

@@ -105,6 +105,18 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     }
 
     for (const auto& step : plan.steps) {
+      if (policy.stop.stop_requested()) {
+        std::string done;
+        for (const auto& o : report.steps) done += (done.empty() ? "" : ", ") + o.version;
+        fail(ErrorCode::kCancelled,
+             fmt::format(
+                 "cancelled before version {} started{}", step.version,
+                 done.empty()
+                     ? std::string("; nothing ran")
+                     : fmt::format(" (this run {} {})",
+                                   step.kind == StepKind::kApply ? "applied" : "reverted", done)),
+             "the history is exact: run the same command again to go on");
+      }
       StepSession session = session_for(step);
       session.transactional = true;
       backend.begin(session, policy.lock_wait);

@@ -188,6 +188,7 @@ void StepExecutor::run_statement(const PlannedStep& step, const PlannedStatement
     record.lock_retries = it->second.retries;
   }
   records.push_back(std::move(record));
+  if (observer_.after_statement) observer_.after_statement(step, records.back());
 }
 
 StepSession StepExecutor::session_for(const StepSession& base, const PlannedStatement& statement,
@@ -486,6 +487,7 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
         }
         backfilled.push_back(done.table);
         ++outcome.statements_run;
+        if (observer_.after_statement) observer_.after_statement(step, record);
         record_done(s, {record});
         ++i;
         continue;

@@ -49,6 +49,8 @@ std::string describe_stop(const Attempt& a) {
   if (a.error_code == "RESOLVED")
     return fmt::format("resolved by an operator: resumes after statement {}: {}", a.statement_index,
                        first_line);
+  if (a.error_code == "CANCELLED")
+    return fmt::format("cancelled after statement {}: {}", a.statement_index, first_line);
   if (a.error_code == "INTERRUPTED" || a.error_code == "CONNECTION_LOST")
     return fmt::format("interrupted after statement {}: {}", a.statement_index, first_line);
   if (a.error_statement > 0)

@@ -24,6 +24,7 @@
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
 #include "libmigrate/history/timestamp.hpp"
+#include "libmigrate/migrator/facade.hpp"
 #include "libmigrate/plan/analysis_gate.hpp"
 #include "libmigrate/plan/backfill_plan.hpp"
 #include "libmigrate/plan/plan_estimates.hpp"
@@ -31,7 +32,7 @@
 #include "migrate/library_version.hpp"
 
 namespace migrate {
-namespace {
+namespace facade {
 
 // The backends redact what libpq and SQLite say; this catches whatever else may quote the URL
 // (an exception from a connection the backend did not expect to fail) before it leaves the
@@ -50,24 +51,14 @@ LogSink without_secrets(const LogSink& log, const std::string& database_url) {
   };
 }
 
-template <typename F>
-auto as_result(const Options& options, F&& body) -> Result<decltype(body())> {
-  try {
-    return body();
-  } catch (const Failure& f) {
-    return without_secrets(f.error(), options.database_url);
-  } catch (const std::exception& e) {
-    return without_secrets(Error{ErrorCode::kInternal,
-                                 e.what(),
-                                 "this is a bug in libmigrate; please report it",
-                                 {},
-                                 {}},
-                           options.database_url);
-  }
+// The directory, or the set compiled in with migrate_embed: the same checks, the same checksums.
+Result<MigrationSet> load_set(const Options& options) {
+  if (options.embedded_migrations) return load_embedded(*options.embedded_migrations);
+  return load_directory(options.migrations_dir);
 }
 
 MigrationSet load_or_fail(const Options& options) {
-  auto set = load_directory(options.migrations_dir);
+  auto set = load_set(options);
   if (!set) throw Failure(set.error());
   return std::move(set).value();
 }
@@ -111,8 +102,9 @@ PlanPolicy plan_policy(const Options& o) {
                     o.phase};
 }
 
-ExecPolicy exec_policy(const Options& o) {
+ExecPolicy exec_policy(const Options& o, std::stop_token stop = {}) {
   ExecPolicy p;
+  p.stop = std::move(stop);
   p.lock_wait = o.lock_wait;
   p.lock_timeout = o.lock_timeout;
   p.statement_timeout = o.statement_timeout;
@@ -125,8 +117,21 @@ ExecPolicy exec_policy(const Options& o) {
   return p;
 }
 
+// Options::check_after as a version; kUsage when it is not one.
+std::optional<Version> check_after_version(const Options& o) {
+  if (!o.check_after) return std::nullopt;
+  auto v = Version::parse(*o.check_after);
+  if (!v)
+    fail(ErrorCode::kUsage,
+         fmt::format("analysis start point '{}' is not a version", *o.check_after),
+         "give --check-after (or checks.start-after in migrate.toml) a version such as V012, 12 or "
+         "1.2");
+  return v;
+}
+
 AnalysisPolicy analysis_policy(const Options& o) {
-  return AnalysisPolicy{o.allow_unsafe, o.lock_timeout, without_secrets(o.log, o.database_url)};
+  return AnalysisPolicy{o.allow_unsafe, o.lock_timeout, without_secrets(o.log, o.database_url),
+                        check_after_version(o)};
 }
 
 HistoryTableName history_name(const Options& o) {
@@ -171,10 +176,13 @@ void refuse_unintended_new_history(Backend& backend, const Options& options) {
 
 RunReport run_once(const Options& options, const MigrationSet& source, bool validate_apply,
                    const std::function<Plan(const PlanContext&)>& make_plan,
-                   const Observer& observer, const std::set<std::string>& applied_before) {
+                   const Observer& observer, const std::set<std::string>& applied_before,
+                   const std::stop_token& stop) {
   std::unique_ptr<Backend> backend;
   RunIdentity identity;
+  AnalysisPolicy analysis;
   try {
+    analysis = analysis_policy(options);
     backend = open(options, false);
     if (validate_apply) refuse_unintended_new_history(*backend, options);
     identity = identity_for(*backend, options);
@@ -195,8 +203,8 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
   RunRequest request{source,
                      history_name(options),
                      policy,
-                     exec_policy(options),
-                     analysis_policy(options),
+                     exec_policy(options, stop),
+                     std::move(analysis),
                      validate_apply,
                      make_plan};
   RunReport report = run_plan(*backend, request, identity, observer);
@@ -209,14 +217,16 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
 // While the server is down, opening fails (kConnectionFailed) and is retried until the budget,
 // counted from the loss, is spent.
 RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
-              std::function<Plan(const PlanContext&)> make_plan, const Observer& observer) {
+              std::function<Plan(const PlanContext&)> make_plan, const Observer& observer,
+              const std::stop_token& stop) {
   using Clock = std::chrono::steady_clock;
   RunReport total;
   std::set<std::string> applied;  // by the attempts of this invocation so far
   std::optional<Clock::time_point> lost_at;
   std::chrono::milliseconds backoff{250};
   while (true) {
-    RunReport report = run_once(options, source, validate_apply, make_plan, observer, applied);
+    RunReport report =
+        run_once(options, source, validate_apply, make_plan, observer, applied, stop);
     if (total.run_id.empty()) total.run_id = report.run_id;
     for (auto& step : report.steps) {
       if (step.success && step.kind == StepKind::kApply) applied.insert(step.version);
@@ -234,7 +244,8 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
       lost_at = Clock::now();
       backoff = std::chrono::milliseconds(250);
     }
-    if (options.reconnect.count() <= 0 || Clock::now() - *lost_at >= options.reconnect) {
+    if (options.reconnect.count() <= 0 || Clock::now() - *lost_at >= options.reconnect ||
+        stop.stop_requested()) {
       total.error = std::move(report.error);
       if (options.reconnect.count() > 0)
         total.error->hint = fmt::format("gave up reconnecting after {} ms (--reconnect); {}",
@@ -249,29 +260,17 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
   }
 }
 
-}  // namespace
+}  // namespace facade
+
+using namespace facade;
 
 Migrator::Migrator(Options options) : options_(std::move(options)) {}
 
 Result<MigrationSet> Migrator::load_source() const {
-  return load_directory(options_.migrations_dir);
+  return load_set(options_);
 }
 
-namespace {
-
-// Files, a read-only connection and the state derived from both: what the commands that
-// change nothing work from. Opening read-only creates neither the database nor the table.
-struct ReadOnlyView {
-  MigrationSet source;
-  std::unique_ptr<Backend> backend;
-  PlanPolicy policy;
-  std::vector<VersionStatus> statuses;
-  // Nobody holds the migration lock: an attempt without an outcome belongs to a dead run, and the
-  // run (which checks again under the lock) resumes it.
-  bool no_run_active = false;
-
-  PlanContext context() const { return {source, statuses, policy, *backend, no_run_active}; }
-};
+namespace facade {
 
 ReadOnlyView read_only_view(const Options& options) {
   ReadOnlyView view{load_or_fail(options), open(options, true), plan_policy(options), {}};
@@ -288,7 +287,7 @@ ReadOnlyView read_only_view(const Options& options) {
   return view;
 }
 
-}  // namespace
+}  // namespace facade
 
 Result<std::vector<VersionStatus>> Migrator::status() const {
   return as_result(options_, [&] { return read_only_view(options_).statuses; });
@@ -442,6 +441,12 @@ void complete_recipe_from_catalog(Backend& backend, RecipeOptions& o) {
 }  // namespace
 
 Result<RecipeFiles> Migrator::create_recipe(const RecipeOptions& options) const {
+  if (options_.embedded_migrations)
+    return Error{ErrorCode::kUsage,
+                 "a recipe writes migration files, and this Migrator's migrations are compiled in",
+                 "run `migrate new --recipe` with --dir naming the source directory",
+                 {},
+                 {}};
   RecipeOptions completed = options;
   if (!options_.database_url.empty()) {
     std::unique_ptr<Backend> backend;
@@ -465,20 +470,22 @@ Result<RecipeFiles> Migrator::create_recipe(const RecipeOptions& options) const 
   return create_recipe_files(options_.migrations_dir, completed);
 }
 
-RunReport Migrator::apply(const std::optional<std::string>& target, const Observer& observer) {
-  auto source = load_directory(options_.migrations_dir);
+RunReport Migrator::apply(const std::optional<std::string>& target, const Observer& observer,
+                          std::stop_token stop) {
+  auto source = load_set(options_);
   if (!source) return RunReport{{}, {}, source.error()};
   return run(
       options_, source.value(), true,
-      [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); }, observer);
+      [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); }, observer, stop);
 }
 
-RunReport Migrator::rollback(const RollbackTarget& target, const Observer& observer) {
-  auto source = load_directory(options_.migrations_dir);
+RunReport Migrator::rollback(const RollbackTarget& target, const Observer& observer,
+                             std::stop_token stop) {
+  auto source = load_set(options_);
   if (!source) return RunReport{{}, {}, source.error()};
   return run(
       options_, source.value(), false,
-      [&](const PlanContext& ctx) { return build_rollback_plan(ctx, target); }, observer);
+      [&](const PlanContext& ctx) { return build_rollback_plan(ctx, target); }, observer, stop);
 }
 
 namespace {
@@ -600,6 +607,84 @@ Result<Attempt> Migrator::resolve(const std::string& version, int statement, boo
       Attempt written = record_resolution(*backend, history, source, *v, statement, done, identity);
       backend->commit(StepSession{false, session.foreign_keys, {}});
       backend->release_run_lock();
+      return written;
+    } catch (...) {
+      backend->rollback();
+      throw;
+    }
+  });
+}
+
+Result<std::vector<Attempt>> Migrator::baseline(const std::string& version) {
+  return as_result(options_, [&] {
+    MigrationSet source = load_or_fail(options_);
+    auto v = Version::parse(version);
+    if (!v)
+      fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", version),
+           "write a version such as V012, 12 or 1.2");
+    if (!source.find(*v))
+      fail(ErrorCode::kTargetNotFound,
+           fmt::format("version {} is not among the migrations of {}", v->str(),
+                       source.directory.string()),
+           "name the newest migration the database's schema already has (`migrate status` lists "
+           "the versions)");
+    auto backend = open(options_, false);
+    refuse_unintended_new_history(*backend, options_);
+    const RunIdentity identity = identity_for(*backend, options_);
+    backend->acquire_run_lock(options_.lock_wait);
+    HistoryStore history(*backend, history_name(options_));
+    const StepSession session{true, options_.sqlite_foreign_keys, {}};
+    backend->begin(session, options_.lock_wait);
+    try {
+      history.ensure_current();
+      // Any attempt at all, failed ones included: the history already says something about
+      // that version, and a baseline row beside it would contradict it.
+      std::set<std::string> recorded;
+      for (const auto& a : history.read_attempts()) {
+        auto av = Version::parse(a.version);
+        if (a.direction != Direction::kInit && av && !(*v < *av)) recorded.insert(av->str());
+      }
+      if (!recorded.empty()) {
+        std::string names;
+        for (const auto& r : recorded) names += (names.empty() ? "" : ", ") + r;
+        fail(ErrorCode::kUsage,
+             fmt::format("cannot baseline at version {}: the history already records {} "
+                         "version(s) at or below it ({}); nothing was recorded",
+                         v->str(), recorded.size(), names),
+             "a baseline is for a database whose history is empty up to that version; `migrate "
+             "status` shows what is recorded, and `migrate apply` applies what is pending");
+      }
+      const std::string now = utc_timestamp();
+      std::vector<Attempt> written;
+      for (const auto& m : source.migrations) {
+        if (*v < m.version) break;
+        Attempt a;
+        a.run_id = identity.run_id;
+        a.version = m.version.str();
+        a.name = m.name;
+        a.direction = Direction::kUp;
+        a.checksum = m.up.checksum;
+        if (m.down) a.down_checksum = m.down->checksum;
+        a.transactional = m.directives.transactional;
+        a.started_at = now;
+        a.finished_at = now;
+        a.success = true;
+        a.error_code = "BASELINE";
+        a.error_message = fmt::format(
+            "baselined: recorded as applied without running (`migrate baseline --version {}` "
+            "by {}); the schema already had it",
+            v->original(), identity.installed_by);
+        a.installed_by = identity.installed_by;
+        a.client = identity.client;
+        a.tool_version = identity.tool_version;
+        a.id = history.insert(a);
+        written.push_back(std::move(a));
+      }
+      backend->commit(StepSession{false, session.foreign_keys, {}});
+      backend->release_run_lock();
+      if (options_.log)
+        options_.log(LogLevel::kInfo, fmt::format("baselined {} migration(s) up to version {}",
+                                                  written.size(), v->str()));
       return written;
     } catch (...) {
       backend->rollback();

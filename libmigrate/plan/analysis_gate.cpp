@@ -128,14 +128,32 @@ void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy) {
   std::string list;
   std::size_t count = 0;
   SourceLocation first;
+  std::string grandfathered;
+  std::size_t grandfathered_count = 0;
   for (const auto& step : plan.steps) {
     if (!step.analysis) continue;
+    if (policy.check_after) {
+      auto v = Version::parse(step.version);
+      if (v && !(*policy.check_after < *v)) {
+        for (const Finding* f : step.analysis->blocking()) {
+          ++grandfathered_count;
+          grandfathered += fmt::format("\n  {}:{}:{}: [{}] {}", f->where.file, f->where.line,
+                                       f->where.column, f->rule_id, f->message);
+        }
+        continue;
+      }
+    }
     for (const Finding* f : step.analysis->blocking()) {
       if (count++ == 0) first = f->where;
       list += fmt::format("\n  {}:{}:{}: [{}] {}\n    fix: {}", f->where.file, f->where.line,
                           f->where.column, f->rule_id, f->message, f->alternative);
     }
   }
+  if (grandfathered_count > 0)
+    say(policy, LogLevel::kInfo,
+        fmt::format("{} unsafe finding(s) in migrations at or below the analysis start point V{} "
+                    "(--check-after) are reported, not refused:{}",
+                    grandfathered_count, policy.check_after->original(), grandfathered));
   if (count == 0) return;
   if (policy.allow_unsafe) {
     say(policy, LogLevel::kWarn,

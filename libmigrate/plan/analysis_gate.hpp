@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include "libmigrate/backend/backend.hpp"
 #include "migrate/log.hpp"
@@ -18,6 +19,8 @@ struct AnalysisPolicy {
   // queues behind a lock longer than a statement of the plan would.
   std::chrono::milliseconds probe_lock_timeout{500};
   LogSink log;
+  // Options::check_after: findings of steps at or below it are reported, never refused.
+  std::optional<Version> check_after;
 };
 
 // Analysis options with what the live catalog says: server version, row estimates of
@@ -34,7 +37,9 @@ void analyze_plan(const MigrationSet& source, Plan& plan, Backend& backend,
                   const AnalysisPolicy& policy);
 
 // Throws kUnsafeMigration listing every unsuppressed error-level finding of the plan, unless
-// policy.allow_unsafe (then they are logged).
+// policy.allow_unsafe (then they are logged). Findings of steps (up or down) at or below
+// policy.check_after are logged, never refused: history written before the project adopted
+// libmigrate.
 void refuse_unsafe(const Plan& plan, const AnalysisPolicy& policy);
 
 // Throws kSourceInvalid naming every statement of the plan that controls transactions (BEGIN,

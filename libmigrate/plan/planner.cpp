@@ -65,16 +65,16 @@ int resume_point(const VersionStatus& s, const PlannedStep& step) {
 }
 
 // An attempt that stopped for a reason outside its migration (lock timeouts or deadlocks after
-// every retry, a lost connection, a server shutdown) or that an operator closed with
-// `migrate resolve` left nothing unrecorded and nothing to fix in the file: apply continues it
-// by itself, as it would any pending migration.
+// every retry, a lost connection, a server shutdown, the caller's cancellation) or that an
+// operator closed with `migrate resolve` left nothing unrecorded and nothing to fix in the file:
+// apply continues it by itself, as it would any pending migration.
 bool resumes_by_itself(const Attempt& a) {
   if (a.success != false) return false;
   const std::string_view code = a.error_code;
   return code == sqlstate::kLockNotAvailable || code == sqlstate::kDeadlockDetected ||
          code == sqlstate::kSerializationFailure || code == sqlstate::kResolved ||
          code == to_string(ErrorCode::kOutcomeUnknown) || code == sqlstate::kInterrupted ||
-         sqlstate::is_connection_loss(code);
+         code == to_string(ErrorCode::kCancelled) || sqlstate::is_connection_loss(code);
 }
 
 // A statement sent outside a transaction by a run that died, whose effect neither the catalog

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -139,8 +140,7 @@ std::string read_file(const std::filesystem::path& path) {
 
 // Reads one file; a content problem (not UTF-8) comes back as an Error instead of the file.
 std::variant<MigrationFile, Error> load_file(const std::filesystem::path& path,
-                                             const std::string& version) {
-  std::string raw = read_file(path);
+                                             const std::string& version, std::string raw) {
   // Checked before normalization, so the offset, line and column are those of the file on disk.
   if (auto bad = first_invalid_utf8(raw)) {
     return Error{ErrorCode::kSourceInvalid,
@@ -293,6 +293,11 @@ void check_phase_pairs(const MigrationSet& set, ProblemList& problems) {
   }
 }
 
+MigrationSet assemble(const std::filesystem::path& directory,
+                      const std::vector<std::filesystem::path>& files,
+                      const std::map<std::filesystem::path, std::string>& not_regular,
+                      const std::function<std::string(const std::filesystem::path&)>& read);
+
 MigrationSet load_or_throw(const std::filesystem::path& directory) {
   std::error_code ec;
   const auto dir_status = std::filesystem::status(directory, ec);
@@ -327,7 +332,16 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
     not_regular.emplace(entry.path(), describe_non_regular(entry));
   }
   std::sort(files.begin(), files.end());
+  return assemble(directory, files, not_regular, read_file);
+}
 
+// The checks shared by a directory and an embedded set: names, pairs, contents, directives,
+// two-phase pairs. `files` are sorted; `read` gives a file's raw bytes, and is called only for
+// the up and down files of well-formed pairs.
+MigrationSet assemble(const std::filesystem::path& directory,
+                      const std::vector<std::filesystem::path>& files,
+                      const std::map<std::filesystem::path, std::string>& not_regular,
+                      const std::function<std::string(const std::filesystem::path&)>& read) {
   ProblemList problems;
   std::vector<std::pair<Version, PendingPair>> pairs;
   std::map<Version, std::size_t> pair_index;
@@ -372,9 +386,9 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
   set.directory = directory;
   for (auto& [v, p] : pairs) {
     if (!p.up) continue;
-    auto up = load_file(*p.up, v.str());
+    auto up = load_file(*p.up, v.str(), read(*p.up));
     std::optional<std::variant<MigrationFile, Error>> down;
-    if (p.down) down = load_file(*p.down, v.str());
+    if (p.down) down = load_file(*p.down, v.str(), read(*p.down));
     bool ok = true;
     if (auto* e = std::get_if<Error>(&up)) problems.add(*e), ok = false;
     if (down)
@@ -407,6 +421,24 @@ MigrationSet load_or_throw(const std::filesystem::path& directory) {
 }
 
 }  // namespace
+
+Result<MigrationSet> load_embedded(const EmbeddedMigrations& embedded) {
+  const std::filesystem::path origin(embedded.origin);
+  std::vector<std::filesystem::path> files;
+  std::map<std::filesystem::path, std::string_view> contents;
+  for (const auto& f : embedded.files) {
+    const std::filesystem::path path = origin / std::string(f.name);
+    if (contents.emplace(path, f.contents).second) files.push_back(path);
+  }
+  std::sort(files.begin(), files.end());
+  try {
+    return assemble(origin, files, {}, [&](const std::filesystem::path& path) {
+      return std::string(contents.at(path));
+    });
+  } catch (const Failure& f) {
+    return f.error();
+  }
+}
 
 Result<MigrationSet> load_directory(const std::filesystem::path& directory) {
   try {

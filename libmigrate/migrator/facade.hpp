@@ -1,0 +1,73 @@
+// What the Migrator's members share (migrator.cpp, startup.cpp): Options turned into the
+// policies of the layers below, backends opened, files loaded, runs started, exceptions turned
+// into Error values with the URL's secrets taken out.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "libmigrate/backend/backend.hpp"
+#include "libmigrate/error/failure.hpp"
+#include "libmigrate/exec/exec_policy.hpp"
+#include "libmigrate/history/history_store.hpp"
+#include "libmigrate/plan/planner.hpp"
+#include "migrate/migrator.hpp"
+
+namespace migrate::facade {
+
+// The text of `e` (and of a log line) with the URL's password and other secrets masked.
+Error without_secrets(Error e, const std::string& database_url);
+
+// Runs `body`: its value, or the Failure (or unexpected exception, as kInternal) it threw as an
+// Error without secrets.
+template <typename F>
+auto as_result(const Options& options, F&& body) -> Result<decltype(body())> {
+  try {
+    return body();
+  } catch (const Failure& f) {
+    return without_secrets(f.error(), options.database_url);
+  } catch (const std::exception& e) {
+    return without_secrets(Error{ErrorCode::kInternal,
+                                 e.what(),
+                                 "this is a bug in libmigrate; please report it",
+                                 {},
+                                 {}},
+                           options.database_url);
+  }
+}
+
+// The directory or the embedded set of `options`, loaded and checked.
+Result<MigrationSet> load_set(const Options& options);
+MigrationSet load_or_fail(const Options& options);  // throws Failure
+
+// A backend on options.database_url; read-only creates nothing and takes no lock.
+std::unique_ptr<Backend> open(const Options& options, bool read_only);
+RunIdentity identity_for(Backend& backend, const Options& options);
+HistoryTableName history_name(const Options& options);
+
+// Files, a read-only connection and the state derived from both: what the commands that
+// change nothing work from. Opening read-only creates neither the database nor the table.
+struct ReadOnlyView {
+  MigrationSet source;
+  std::unique_ptr<Backend> backend;
+  PlanPolicy policy;
+  std::vector<VersionStatus> statuses;
+  // Nobody holds the migration lock: an attempt without an outcome belongs to a dead run, and the
+  // run (which checks again under the lock) resumes it.
+  bool no_run_active = false;
+
+  PlanContext context() const { return {source, statuses, policy, *backend, no_run_active}; }
+};
+ReadOnlyView read_only_view(const Options& options);
+
+// One apply (validate_apply) or rollback run of the plan make_plan returns, with
+// options.reconnect's resumption after a lost connection. Never throws.
+RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
+              std::function<Plan(const PlanContext&)> make_plan, const Observer& observer,
+              const std::stop_token& stop);
+
+}  // namespace migrate::facade

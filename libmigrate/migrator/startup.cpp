@@ -1,0 +1,292 @@
+// Migrator::ensure: what a service does at start-up, with many replicas starting at once
+// (docs/embedding.md#start-up-modes). The checks read the history without the migration lock, so
+// replicas that find nothing to do never queue behind each other; only a replica that finds work
+// takes the lock, and the run it starts reads the history again under it, so a migration another
+// replica applied meanwhile is not applied twice.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "libmigrate/migrator/facade.hpp"
+#include "migrate/migrator.hpp"
+
+namespace migrate {
+
+const char* to_string(EnsureMode m) noexcept {
+  switch (m) {
+    case EnsureMode::kApplyIfNeeded:
+      return "apply-if-needed";
+    case EnsureMode::kVerifyOnly:
+      return "verify-only";
+    case EnsureMode::kWaitForVersion:
+      return "wait-for-version";
+  }
+  return "apply-if-needed";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using facade::as_result;
+
+std::chrono::milliseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
+  std::optional<std::string> out;
+  for (const auto& s : statuses)  // sorted by version
+    if (s.last_applied) out = s.version;
+  return out;
+}
+
+// `version` as a version of the set; kTargetNotFound otherwise.
+Version version_in_set(const MigrationSet& source, const std::string& version) {
+  auto v = Version::parse(version);
+  if (!v)
+    fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", version),
+         "write a version such as V012, 12 or 1.2");
+  if (!source.find(*v))
+    fail(ErrorCode::kTargetNotFound,
+         fmt::format("version {} is not among the migrations of {}", v->str(),
+                     source.directory.string()),
+         "name a version the program's migrations have (`migrate status` lists them)");
+  return *v;
+}
+
+std::string list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// Why the schema is not what the code needs, as the error ensure returns; nullopt when it is.
+// `needed` says which versions count. Failed and unfinished attempts are named as such; one that
+// a live run is finishing right now is "behind", not failed.
+std::optional<Error> schema_shortfall(const facade::ReadOnlyView& view,
+                                      const std::function<bool(const Migration&)>& needed,
+                                      bool run_active) {
+  std::vector<std::string> modified, failed, behind;
+  for (const auto& s : view.statuses) {
+    if (!s.has_file) continue;  // applied by a newer release: the schema is ahead, which is fine
+    const Migration* m = view.source.find(*Version::parse(s.version));
+    if (s.state == State::kModified) {
+      modified.push_back(fmt::format("version {} ({}): applied {}, file now {}", s.version,
+                                     m->up.path.filename().string(), s.last_applied->checksum,
+                                     s.file_checksum));
+      continue;
+    }
+    if (!needed(*m) || s.state == State::kApplied) continue;
+    if (s.state == State::kFailed || (s.state == State::kRunning && !run_active)) {
+      failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, m->name,
+                                   to_string(s.last_attempt->direction),
+                                   describe_stop(*s.last_attempt)));
+    } else {
+      behind.push_back(fmt::format("{} ({}{})", s.version, m->name,
+                                   s.state == State::kRunning ? ", being applied now" : ""));
+    }
+  }
+  if (!modified.empty())
+    return Error{ErrorCode::kChecksumMismatch,
+                 fmt::format("{} applied migration(s) changed since they were applied: {}",
+                             modified.size(), list(modified)),
+                 "deploy the migration files as they were applied; put new changes in a new "
+                 "migration",
+                 {},
+                 {}};
+  if (!failed.empty())
+    return Error{ErrorCode::kFailedMigration,
+                 fmt::format("{} migration(s) the code needs did not complete: {}", failed.size(),
+                             list(failed)),
+                 "`migrate status` shows where each stopped; fix it, then `migrate apply "
+                 "--retry-failed` (or start one replica in apply-if-needed mode)",
+                 {},
+                 {}};
+  if (!behind.empty())
+    return Error{ErrorCode::kSchemaBehind,
+                 fmt::format("the database lacks {} migration(s) the code needs: {}", behind.size(),
+                             list(behind)),
+                 "run `migrate apply` (or start a replica in apply-if-needed mode) before this "
+                 "code",
+                 {},
+                 {}};
+  return std::nullopt;
+}
+
+// The migrations apply would run with these options, up to `limit`: with Options::phase kExpand
+// it stops before the first contract not applied yet, as apply does (its deploy comes first).
+std::function<bool(const Migration&)> apply_scope(const facade::ReadOnlyView& view,
+                                                  const Options& options,
+                                                  const std::optional<Version>& limit) {
+  std::optional<Version> first_waiting_contract;
+  if (options.phase == PhaseScope::kExpand)
+    for (const auto& s : view.statuses) {
+      if (!s.has_file || s.last_applied) continue;
+      const Migration* m = view.source.find(*Version::parse(s.version));
+      if (m->directives.phase == Phase::kContract) {
+        first_waiting_contract = m->version;
+        break;
+      }
+    }
+  return [=](const Migration& m) {
+    if (limit && *limit < m.version) return false;
+    return !first_waiting_contract || m.version < *first_waiting_contract;
+  };
+}
+
+bool run_active(facade::ReadOnlyView& view) {
+  for (const auto& s : view.statuses)
+    if (s.state == State::kRunning) return !view.backend->run_lock_holders().empty();
+  return false;
+}
+
+EnsureReport verify(const Options& options, const EnsureOptions& ensure) {
+  auto view = facade::read_only_view(options);
+  std::optional<Version> limit;
+  if (ensure.version) limit = version_in_set(view.source, *ensure.version);
+  EnsureReport report;
+  report.mode = ensure.mode;
+  report.version_before = report.version_after = highest_applied(view.statuses);
+  if (auto e = schema_shortfall(view, apply_scope(view, options, limit), run_active(view)))
+    throw Failure(*e);
+  return report;
+}
+
+EnsureReport wait_for_version(const Options& options, const EnsureOptions& ensure,
+                              const std::stop_token& stop) {
+  if (!ensure.version)
+    fail(ErrorCode::kUsage, "wait-for-version needs the version to wait for",
+         "set EnsureOptions::version");
+  const auto start = Clock::now();
+  EnsureReport report;
+  report.mode = ensure.mode;
+  bool first = true;
+  bool logged = false;
+  for (;;) {
+    std::optional<Error> shortfall;
+    try {
+      auto view = facade::read_only_view(options);
+      const Version wanted = version_in_set(view.source, *ensure.version);
+      const auto current = highest_applied(view.statuses);
+      if (first) report.version_before = current;
+      first = false;
+      shortfall = schema_shortfall(
+          view, [&](const Migration& m) { return !(wanted < m.version); }, run_active(view));
+      if (!shortfall) {
+        report.version_after = current;
+        report.waited = since(start);
+        return report;
+      }
+      // Behind is what this mode waits out; a failed or changed migration will not fix itself.
+      if (shortfall->code != ErrorCode::kSchemaBehind) throw Failure(*shortfall);
+    } catch (const Failure& f) {
+      // The server may still be starting, or the SQLite file not be there yet: wait for it too.
+      if (f.error().code != ErrorCode::kConnectionFailed) throw;
+      shortfall = f.error();
+    }
+    if (!logged && options.log) {
+      options.log(LogLevel::kInfo,
+                  fmt::format("waiting up to {} ms for version {}: {}", ensure.timeout.count(),
+                              *ensure.version, shortfall->message));
+      logged = true;
+    }
+    if (stop.stop_requested())
+      fail(ErrorCode::kCancelled,
+           fmt::format("cancelled while waiting for version {} ({} ms)", *ensure.version,
+                       since(start).count()),
+           "nothing was written");
+    if (since(start) >= ensure.timeout) {
+      Error e = *shortfall;
+      if (e.code == ErrorCode::kSchemaBehind) {
+        e.message = fmt::format("waited {} ms for version {}, and {}", since(start).count(),
+                                *ensure.version, e.message);
+        e.hint =
+            "another process applies it (a replica in apply-if-needed mode, or `migrate "
+            "apply` in the deploy): check that one runs, or raise the wait bound";
+      }
+      throw Failure(e);
+    }
+    const auto left = ensure.timeout - since(start);
+    std::this_thread::sleep_for(
+        std::clamp(left, std::chrono::milliseconds(1),
+                   std::max(ensure.poll_interval, std::chrono::milliseconds(1))));
+  }
+}
+
+// Another replica's run holds the migration lock: wait for it in short slices, so that the
+// caller's stop_token is honoured while waiting, and the run that finally gets the lock finds
+// what that replica applied already done.
+EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure,
+                             const Observer& observer, const std::stop_token& stop) {
+  const auto start = Clock::now();
+  try {
+    EnsureReport done = verify(options, ensure);
+    done.mode = ensure.mode;
+    return done;  // nothing to do: no lock taken, nothing written
+  } catch (const Failure& f) {
+    // Behind, or an attempt apply resumes by itself (or refuses, saying why): apply decides.
+    if (f.error().code != ErrorCode::kSchemaBehind && f.error().code != ErrorCode::kFailedMigration)
+      throw;
+  }
+  MigrationSet source = facade::load_or_fail(options);
+  std::optional<std::string> before;
+  {
+    auto view = facade::read_only_view(options);
+    before = highest_applied(view.statuses);
+  }
+  constexpr std::chrono::milliseconds kSlice{2000};
+  EnsureReport report;
+  report.mode = ensure.mode;
+  report.version_before = before;
+  for (;;) {
+    Options slice = options;
+    const auto left = ensure.timeout - since(start);
+    slice.lock_wait = std::clamp(left, std::chrono::milliseconds(1), kSlice);
+    const auto run_started = Clock::now();
+    RunReport run = facade::run(
+        slice, source, true,
+        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, observer,
+        stop);
+    const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
+    if (!busy) {
+      report.waited = std::chrono::duration_cast<std::chrono::milliseconds>(run_started - start);
+      if (run.error) throw Failure(*run.error);
+      report.run = std::move(run);
+      break;
+    }
+    if (stop.stop_requested())
+      fail(ErrorCode::kCancelled,
+           fmt::format("cancelled while waiting {} ms for another run's migration lock",
+                       since(start).count()),
+           "nothing was written");
+    if (since(start) >= ensure.timeout) {
+      Error e = *run.error;
+      e.message =
+          fmt::format("{} (apply-if-needed waited {} ms in all)", e.message, since(start).count());
+      throw Failure(e);
+    }
+  }
+  auto view = facade::read_only_view(options);
+  report.version_after = highest_applied(view.statuses);
+  return report;
+}
+
+}  // namespace
+
+Result<EnsureReport> Migrator::ensure(const EnsureOptions& ensure_options, const Observer& observer,
+                                      std::stop_token stop) {
+  return as_result(options_, [&] {
+    switch (ensure_options.mode) {
+      case EnsureMode::kVerifyOnly:
+        return verify(options_, ensure_options);
+      case EnsureMode::kWaitForVersion:
+        return wait_for_version(options_, ensure_options, stop);
+      case EnsureMode::kApplyIfNeeded:
+        break;
+    }
+    return apply_if_needed(options_, ensure_options, observer, stop);
+  });
+}
+
+}  // namespace migrate
