@@ -179,7 +179,11 @@ class Migrator {
   // processes at once: each migration is applied exactly once.
   Result<EnsureReport> ensure(const EnsureOptions& ensure_options, const Observer& observer = {},
                               std::stop_token stop = {});
-  Result<EnsureReport> ensure(EnsureMode mode) { return ensure(EnsureOptions{mode}); }
+  Result<EnsureReport> ensure(EnsureMode mode) {
+    EnsureOptions defaults;
+    defaults.mode = mode;
+    return ensure(defaults);
+  }
 
   // Per-version state. Creates nothing: a database without a history table has every version
   // pending.

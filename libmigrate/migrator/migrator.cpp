@@ -624,7 +624,7 @@ Result<std::vector<Attempt>> Migrator::baseline(const std::string& version) {
            "write a version such as V012, 12 or 1.2");
     if (!source.find(*v))
       fail(ErrorCode::kTargetNotFound,
-           fmt::format("version {} is not among the migrations of {}", v->str(),
+           fmt::format("no migration has version {} (migrations: {})", v->str(),
                        source.directory.string()),
            "name the newest migration the database's schema already has (`migrate status` lists "
            "the versions)");

@@ -49,7 +49,7 @@ Version version_in_set(const MigrationSet& source, const std::string& version) {
          "write a version such as V012, 12 or 1.2");
   if (!source.find(*v))
     fail(ErrorCode::kTargetNotFound,
-         fmt::format("version {} is not among the migrations of {}", v->str(),
+         fmt::format("no migration has version {} (migrations: {})", v->str(),
                      source.directory.string()),
          "name a version the program's migrations have (`migrate status` lists them)");
   return *v;

@@ -1,0 +1,2 @@
+-- Undo V002: the index goes with the table.
+DROP TABLE orders;

@@ -1,0 +1,2 @@
+-- Undo V004.
+DROP VIEW customer_order_totals;
