@@ -164,5 +164,52 @@ TEST(KratosPostgresCorpus, AllUpAllDownAllUpAgainGivesTheSameSchema) {
   RecordProperty("seconds", static_cast<int>(seconds));
 }
 
+// Adopting an existing project (docs/adopting.md): a fresh CI database replays Kratos's whole
+// history without --allow-unsafe, because every migration is at or below the analysis start
+// point; its findings are reported, not refused. Without the start point apply refuses.
+TEST(KratosPostgresCorpus, CheckAfterReplaysTheHistoryFromAnEmptyDatabaseWithoutAllowUnsafe) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  auto rows = testing::read_kratos_manifest("postgres");
+  TestWorkspace ws;
+  testing::link_kratos_corpus(ws, "postgres", rows);
+  Options options;
+  options.database_url = db->url();
+  options.migrations_dir = ws.migrations();
+  auto source = Migrator(options).load_source();
+  ASSERT_TRUE(source) << source.error().describe();
+  const std::string newest = source->migrations.back().version.str();
+  const std::string middle = source->migrations[200].version.str();
+
+  RunReport refused = Migrator(options).apply(std::nullopt);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kUnsafeMigration) << refused.error->describe();
+  EXPECT_TRUE(refused.steps.empty());
+  EXPECT_EQ(db->query("SELECT to_regclass('public.migrate_history') IS NULL"),
+            std::vector<std::string>{"t"});
+
+  // A start point in the middle still gates what comes after it.
+  options.check_after = middle;
+  auto partial = Migrator(options).plan_apply(std::nullopt);
+  ASSERT_TRUE(partial) << partial.error().describe();
+  ASSERT_TRUE(partial->refusal);
+  EXPECT_EQ(partial->refusal->code, ErrorCode::kUnsafeMigration);
+  for (std::size_t i = 0; i <= 200; ++i)
+    EXPECT_EQ(
+        partial->refusal->message.find(source->migrations[i].up.path.filename().string() + ":"),
+        std::string::npos)
+        << source->migrations[i].version.str();
+
+  options.check_after = newest;
+  std::size_t reported = 0;
+  options.log = [&](LogLevel, const std::string& line) {
+    if (line.find("reported, not refused") != std::string::npos) ++reported;
+  };
+  RunReport up = Migrator(options).apply(std::nullopt);
+  ASSERT_FALSE(up.error) << up.error->describe();
+  EXPECT_EQ(up.steps.size(), 346u);
+  EXPECT_EQ(reported, 1u);
+  EXPECT_EQ(db->query(kCountTables), std::vector<std::string>{"26"});
+}
+
 }  // namespace
 }  // namespace migrate

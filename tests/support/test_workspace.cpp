@@ -67,13 +67,20 @@ std::string slurp(const std::filesystem::path& p) {
 MigrateProcess::MigrateProcess(const std::vector<std::string>& args,
                                const std::filesystem::path& cwd,
                                const std::vector<std::string>& env,
+                               const std::function<void()>& in_child)
+    : MigrateProcess(MIGRATE_BINARY, args, cwd, env, in_child) {}
+
+MigrateProcess::MigrateProcess(const std::filesystem::path& binary,
+                               const std::vector<std::string>& args,
+                               const std::filesystem::path& cwd,
+                               const std::vector<std::string>& env,
                                const std::function<void()>& in_child) {
   out_path_ =
       std::filesystem::temp_directory_path() /
       ("migrate-out-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
   err_path_ = out_path_.string() + ".err";
   // Everything the child needs is prepared before fork(): after it, only async-signal-safe calls.
-  std::vector<std::string> argv_storage{MIGRATE_BINARY};
+  std::vector<std::string> argv_storage{binary.string()};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());

@@ -55,6 +55,10 @@ class MigrateProcess {
   MigrateProcess(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                  const std::vector<std::string>& env = {},
                  const std::function<void()>& in_child = {});
+  // Another program the same way (the example service).
+  MigrateProcess(const std::filesystem::path& binary, const std::vector<std::string>& args,
+                 const std::filesystem::path& cwd, const std::vector<std::string>& env = {},
+                 const std::function<void()>& in_child = {});
   ~MigrateProcess();
   MigrateProcess(const MigrateProcess&) = delete;
   MigrateProcess& operator=(const MigrateProcess&) = delete;
