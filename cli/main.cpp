@@ -16,6 +16,7 @@
 #include "cli/commands/calibrate_command.hpp"
 #include "cli/commands/command.hpp"
 #include "cli/commands/config_command.hpp"
+#include "cli/commands/ensure_command.hpp"
 #include "cli/commands/lint_command.hpp"
 #include "cli/commands/new_command.hpp"
 #include "cli/commands/plan_command.hpp"
@@ -176,6 +177,7 @@ int run(int argc, char** argv) {
       add_rollback_command(app, migrator_flags),
       add_resolve_command(app),
       add_baseline_command(app),
+      add_ensure_command(app),
       add_calibrate_command(app),
       add_validate_command(app, migrator_flags),
       add_new_command(app),

@@ -19,7 +19,10 @@ int run_baseline(const CommandContext& ctx, const std::string& version) {
   nlohmann::json rows = nlohmann::json::array();
   std::string text;
   for (const auto& a : *written) {
-    rows.push_back(to_json(a));
+    nlohmann::json row = to_json(a);
+    row["version"] = a.version;
+    row["name"] = a.name;
+    rows.push_back(std::move(row));
     text += fmt::format("  {} {}  baselined (checksum {})\n", a.version, a.name, a.checksum);
   }
   text = fmt::format("recorded {} migration(s) as applied without running them:\n{}",

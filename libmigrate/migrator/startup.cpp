@@ -55,9 +55,14 @@ Version version_in_set(const MigrationSet& source, const std::string& version) {
   return *v;
 }
 
+// The first ten, then how many more: a project thousands of migrations behind gets a line, not a
+// page.
 std::string list(const std::vector<std::string>& items) {
+  constexpr std::size_t kShown = 10;
   std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  for (std::size_t i = 0; i < items.size() && i < kShown; ++i)
+    out += (out.empty() ? "" : ", ") + items[i];
+  if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
   return out;
 }
 
