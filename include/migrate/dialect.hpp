@@ -9,10 +9,12 @@ namespace migrate {
 
 enum class Dialect { kSqlite, kPostgres };
 
-// "sqlite" / "postgresql": the names used in JSON output, rules and `--dialect`.
+// "sqlite" / "postgresql": the names used in JSON output, rules and `--dialect`. Returns a static
+// string; safe to call from any thread.
 const char* to_string(Dialect d) noexcept;
 
-// Inverse of to_string; nullopt for any other text.
+// Inverse of to_string (exact, case-sensitive match); nullopt for any other text, "postgres"
+// included. Safe to call from any thread.
 std::optional<Dialect> parse_dialect(std::string_view text) noexcept;
 
 }  // namespace migrate

@@ -1,3 +1,4 @@
+// How the library reports progress: through a sink the caller passes in Options::log.
 #pragma once
 
 #include <functional>
@@ -5,10 +6,16 @@
 
 namespace migrate {
 
+// kDebug: detail for diagnosing a run; kInfo: progress (a step starts or ends, a wait begins);
+// kWarn: something the operator should look at while the call goes on (a retry, a reconnect, a
+// catalog probe given up). The error that ends a call comes back as an Error value.
 enum class LogLevel { kDebug, kInfo, kWarn };
 
 // Where the library's progress messages go. The library has no logger of its own (no global
-// state): a service passes its own sink; without one, nothing is logged.
+// state): a service passes its own sink; without one, nothing is logged. The sink is called
+// synchronously, on the thread that called the library, with one message (possibly of several
+// lines) from which the database URL's secrets are removed. It must not throw, and should return
+// quickly: a run may hold the migration lock and an open transaction meanwhile.
 using LogSink = std::function<void(LogLevel, const std::string& message)>;
 
 }  // namespace migrate

@@ -254,8 +254,8 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
         [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, observer,
         stop);
     const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
+    if (busy) report.waited += since(run_started);
     if (!busy) {
-      report.waited = std::chrono::duration_cast<std::chrono::milliseconds>(run_started - start);
       if (run.error) throw Failure(*run.error);
       report.run = std::move(run);
       break;
