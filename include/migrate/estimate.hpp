@@ -1,7 +1,7 @@
 // Runtime and lock-hold estimates (docs/estimates.md): what `plan` shows for every statement,
 // migration and plan, computed before anything runs from the catalog's statistics, this
 // server's calibration (`migrate calibrate`) and the durations the history recorded on earlier
-// runs. Plain values.
+// runs. Plain values; the functions here are pure and safe to call from any thread.
 #pragma once
 
 #include <optional>
@@ -13,9 +13,9 @@
 
 namespace migrate {
 
-// How long something is expected to take, and the lock it holds meanwhile. A field the inputs
-// cannot support is absent (JSON null) and `basis` says why, e.g. "catalog never analyzed:
-// ANALYZE orders for an estimate".
+// How long something is expected to take, and the lock it holds meanwhile: filled by the planner
+// for each statement, step and plan (plan.hpp). A field the inputs cannot support is absent (JSON
+// null) and `basis` says why, e.g. "catalog never analyzed: ANALYZE orders for an estimate".
 struct Estimate {
   std::optional<double> p50_ms;       // the median expectation
   std::optional<double> p90_ms;       // nine runs in ten take at most this long
@@ -48,12 +48,13 @@ struct CalibrationRate {
   }
 };
 
-// This server's measured throughputs, as stored in the history's database.
+// This server's measured throughputs, as stored in the history's database: returned by
+// Migrator::calibrate and Migrator::calibration, read by the planner's estimates.
 struct Calibration {
   std::string measured_at;  // ISO-8601 UTC
   std::string server;       // "PostgreSQL 15.4", "SQLite 3.40.1"
   std::vector<CalibrationRate> rates;
-  // The rate of `operation`; nullptr when not measured.
+  // The rate of `operation`; nullptr when not measured. The pointer points into `rates`.
   const CalibrationRate* find(std::string_view operation) const noexcept {
     for (const auto& r : rates)
       if (r.operation == operation) return &r;
@@ -61,14 +62,17 @@ struct Calibration {
   }
 };
 
+// What Migrator::calibrate measures on.
 struct CalibrateOptions {
-  // Rows of the scratch table; 0: the default (500,000 on PostgreSQL, 200,000 on SQLite), which
-  // takes about 15 s (PostgreSQL) and 2 s (SQLite) on a 2-core VM.
+  // Rows of the scratch table; 0 (or less): the default (500,000 on PostgreSQL, 200,000 on
+  // SQLite), which takes about 15 s (PostgreSQL) and 2 s (SQLite) on a 2-core VM. A positive
+  // value below 1,000 makes calibrate fail with kUsage.
   long long rows = 0;
 };
 
-// How estimates spell their numbers, in `basis` and in `plan`'s text: "1.2M" rows, "180 MB",
-// "1.4 s".
+// How estimates spell their numbers, in `basis` and in `plan`'s text: "1.2M" rows, "180 MB"
+// (decimal units), "1.4 s". For display: the format may change between releases. Pure; safe to
+// call from any thread.
 std::string human_count(double n);
 std::string human_bytes(double bytes);
 std::string human_duration(double ms);

@@ -1,5 +1,7 @@
 // The history model shared by every backend: an append-only log of attempts, and the per-version
-// state derived from it together with the migration files.
+// state derived from it together with the migration files. Plain values, filled by the Migrator
+// from the history tables (docs/history.md); the functions here are pure and safe to call from
+// any thread.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +16,13 @@ namespace migrate {
 // The history's format. 1: the attempt table of 0.1.0. 2: adds per-statement records (a second
 // table) and a step checkpoint column. 3: adds each statement's estimate beside its actual
 // duration, and the calibration table (`migrate calibrate`). An older table is upgraded in place
-// by the next apply, rollback or calibrate (in a transaction, under the migration lock); a table
-// of a newer format is refused, never rewritten.
+// by the next call that writes the history (apply, rollback, baseline, resolve, calibrate; in a
+// transaction, under the migration lock); read-only calls read it as it is. A table of a newer
+// format is refused (kHistoryIncompatible), never rewritten.
 inline constexpr int kHistoryFormatVersion = 3;
 
+// kInit marks the row that records when the history table was created or upgraded (its name says
+// which); it is no attempt of any version.
 enum class Direction { kUp, kDown, kInit };
 const char* to_string(Direction d) noexcept;  // "up", "down", "init"
 
@@ -35,7 +40,10 @@ struct Attempt {
   std::optional<std::string> finished_at;
   std::optional<bool> success;  // absent: still running, or the process died
   std::string error_message;
-  std::string error_code;   // SQLite result code name / PostgreSQL SQLSTATE
+  // PostgreSQL SQLSTATE or SQLite extended result name when the database failed the attempt;
+  // else the ErrorCode's text ("LOCK_TIMEOUT"...) or one of libmigrate's markers: "INTERRUPTED"
+  // (its process died; closed by a later run), "RESOLVED" (`migrate resolve`), "BASELINE".
+  std::string error_code;
   int statement_index = 0;  // statements completed
   // The statement that failed (1-based), 0 if the failure was not a statement's (e.g. the
   // foreign key check before commit) or there was no failure.
@@ -44,7 +52,8 @@ struct Attempt {
   // only if those statements are unchanged in the file.
   std::optional<std::string> progress_checksum;
   std::int64_t execution_ms = 0;
-  // Where a resumable step stopped inside a statement (a backfill's last key); format 2.
+  // Where a resumable step stopped inside a statement (format 2, JSON): a backfill's last
+  // committed key, or the statement sent outside a transaction whose outcome is not recorded yet.
   std::optional<std::string> checkpoint;
   std::string installed_by;
   std::string client;  // host:pid:application
@@ -78,7 +87,9 @@ struct StatementRecord {
   std::optional<double> scale;
 };
 
-// Another database session, as PostgreSQL's pg_stat_activity describes it.
+// Another database session, as PostgreSQL's pg_stat_activity describes it (Migrator::lock_holders,
+// pre-flight and lock-timeout reports). On SQLite, the process holding the migration lock file:
+// pid, host (client_addr), application_name and since when (backend_start).
 struct DatabaseSession {
   int pid = 0;
   std::string application_name;
@@ -97,14 +108,16 @@ struct DatabaseSession {
 enum class State {
   kPending,     // has a file, not applied
   kApplied,     // applied, file unchanged
-  kFailed,      // the newest attempt failed (transactional ones left nothing behind)
-  kRunning,     // the newest attempt has no outcome: running now, or its process died
+  kFailed,      // the newest attempt is a failed up (transactional ones left nothing behind)
+  kRunning,     // the newest attempt (up or down) has no outcome: running now, or its process died
   kMissing,     // applied, but its file is gone
   kModified,    // applied, but its up file's checksum changed
   kOutOfOrder,  // pending, but a higher version is applied
 };
 const char* to_string(State s) noexcept;  // "pending", "applied", "failed", ...
 
+// One version as derive_status (and Migrator::status) sees it: the files and the history
+// combined. A version only the history knows has has_file false.
 struct VersionStatus {
   std::string version;  // canonical
   std::string name;
@@ -117,8 +130,11 @@ struct VersionStatus {
   std::optional<std::string> file_down_checksum;
 };
 
-// Where an unsuccessful attempt stopped, in words: "failed at statement 3: <error>", "failed at
-// commit: <error>", "interrupted after statement 2". Empty for a successful attempt.
+// Where an unsuccessful attempt stopped, in words, for display (the wording may change): "failed
+// at statement 3: <error>", "failed at commit, after statement 4: <error>", "interrupted after
+// statement 2 (never finished)", "cancelled after statement 1: <error>", "resolved by an
+// operator: ...". <error> is the first line of error_message. Empty for a successful attempt.
+// Pure; safe to call from any thread.
 std::string describe_stop(const Attempt& attempt);
 
 // A backfill's progress as the attempt's checkpoint records it, batch by batch
@@ -135,10 +151,17 @@ struct BackfillStatus {
   std::optional<double> eta_seconds;  // the rest of rows_estimated at that rate
   bool finished = false;              // the last batch committed
 };
-// nullopt when the attempt is not inside a backfill.
+// The backfill progress recorded in `attempt`'s checkpoint, with the rate and ETA derived from it
+// (rows_per_second 0 and eta_seconds absent when they cannot be). nullopt when the attempt is not
+// inside a backfill: no checkpoint, another kind of checkpoint, or one that does not parse. Pure;
+// safe to call from any thread.
 std::optional<BackfillStatus> backfill_status(const Attempt& attempt);
 
-// Sorted by version. Combines the files and the history; pure, no I/O.
+// Every version's state from the files and the history (in any order; the newest attempt by id
+// decides): one VersionStatus per version of `source`, plus the versions applied, failed or
+// running without a file, sorted by version. Versions the history reverted (or failed to apply in
+// a transaction) whose file is gone are left out, as are init rows and rows whose version does not
+// parse. Never fails; pure, no I/O, safe to call from any thread.
 std::vector<VersionStatus> derive_status(const MigrationSet& source,
                                          const std::vector<Attempt>& history);
 
