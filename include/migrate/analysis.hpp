@@ -2,8 +2,8 @@
 // table is rewritten or scanned, and rule findings with the safe alternative. Works without a
 // database (`migrate lint`); with one, catalog facts sharpen it (table sizes, server version).
 //
-// Every function here reads only its arguments: no database, no files, no logging. All are safe to
-// call from any thread, concurrently (the catalog is immutable once built).
+// Every function here reads only its arguments: no connection, no files, no logging. All are safe
+// to call from any thread, concurrently (the catalog is immutable once built).
 #pragma once
 
 #include <map>
@@ -131,15 +131,15 @@ struct StatementAnalysis {
 struct MigrationAnalysis {
   std::string version;  // canonical
   std::string name;
-  std::string file;  // path of the analyzed file
+  std::string file;                                           // path of the analyzed file
   MigrationClass inferred_class = MigrationClass::kAdditive;  // the severest of its statements'
   std::optional<MigrationClass> declared_class;               // `-- migrate:class`, if given
   std::vector<StatementAnalysis> statements;
   std::vector<Finding> findings;  // every finding of every statement, plus migration-level ones
 
   // Unsuppressed findings of severity error, in `findings` order: when non-empty, apply refuses to
-  // run the migration (unless Options::allow_unsafe). The pointers point into `findings` and are
-  // valid as long as this object is neither modified nor destroyed.
+  // run the migration (unless Options::allow_unsafe or check_after). The pointers point into
+  // `findings` and are valid as long as this object is neither modified nor destroyed.
   std::vector<const Finding*> blocking() const;
 };
 

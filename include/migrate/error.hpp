@@ -46,7 +46,7 @@ enum class ErrorCode {
   // Another run held the migration lock for the whole wait (or an interrupted run's sessions
   // were still open, or a runner that takes no lock wrote the history meanwhile)
   kRunInProgress,
-  kConnectionLost,       // the connection broke mid-run (server restart, terminated backend)
+  kConnectionLost,      // the connection broke mid-run (server restart, terminated backend)
   kOutcomeUnknown,      // a statement outside a transaction ran, but whether it finished is unknown
   kReadOnlyDatabase,    // the database (or the session) accepts no writes
   kPermissionDenied,    // the role lacks a privilege the run needs
@@ -86,7 +86,7 @@ struct Error {
   // What happened, naming the file, version and statement where known; one sentence, or a list
   // (every offending file of a directory, one per line).
   std::string message;
-  std::string hint;     // how to fix it
+  std::string hint;  // how to fix it
   SourceLocation where;
   std::string sqlstate;  // database error code where one exists (SQLite: extended result name)
 

@@ -40,9 +40,10 @@ struct Attempt {
   std::optional<std::string> finished_at;
   std::optional<bool> success;  // absent: still running, or the process died
   std::string error_message;
-  // PostgreSQL SQLSTATE or SQLite extended result name when the database failed the attempt;
-  // else the ErrorCode's text ("LOCK_TIMEOUT"...) or one of libmigrate's markers: "INTERRUPTED"
-  // (its process died; closed by a later run), "RESOLVED" (`migrate resolve`), "BASELINE".
+  // Failures: the database's code (PostgreSQL SQLSTATE, SQLite result code name), else the
+  // ErrorCode's text ("CONNECTION_FAILED"). Also "INTERRUPTED" (its process died; a later run
+  // closed it), "RESOLVED" (`migrate resolve`), "CANCELLED", and "BASELINE" on a successful row.
+  // Empty on success. docs/history.md lists them all.
   std::string error_code;
   int statement_index = 0;  // statements completed
   // The statement that failed (1-based), 0 if the failure was not a statement's (e.g. the
@@ -87,9 +88,9 @@ struct StatementRecord {
   std::optional<double> scale;
 };
 
-// Another database session, as PostgreSQL's pg_stat_activity describes it (Migrator::lock_holders,
-// pre-flight and lock-timeout reports). On SQLite, the process holding the migration lock file:
-// pid, host (client_addr), application_name and since when (backend_start).
+// Another database session, as PostgreSQL's pg_stat_activity describes it (Migrator::lock_holders).
+// On SQLite, the process holding the migration lock file: pid, host (client_addr),
+// application_name and since when (backend_start).
 struct DatabaseSession {
   int pid = 0;
   std::string application_name;

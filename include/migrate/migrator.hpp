@@ -38,6 +38,9 @@
 
 namespace migrate {
 
+// What a Migrator works from: a plain struct the caller fills (the CLI fills it from its flags,
+// environment and migrate.toml; a service from its own configuration). Every field has a working
+// default except database_url.
 struct Options {
   // "sqlite:PATH", "sqlite::memory:" (SQLite), or a PostgreSQL URL ("postgresql://..." or libpq
   // "key=value" form; docs/cli.md#database-urls). Required by every call that reads the database.
@@ -47,6 +50,8 @@ struct Options {
   // migrations_dir is not read.
   std::filesystem::path migrations_dir = "migrations";
   std::optional<EmbeddedMigrations> embedded_migrations;
+  // The history's attempt table, beside which <table>_statements and <table>_calibration live
+  // (docs/history.md).
   std::string history_table = "migrate_history";
   std::string history_schema = "public";  // PostgreSQL: created if missing
   // How long to wait for the migration lock held by another run (PostgreSQL: advisory lock;
@@ -78,6 +83,7 @@ struct Options {
   std::optional<std::string> check_after;
   // Pre-flight: wait up to this long for them to finish, then refuse (kBusy). Zero: report only.
   std::chrono::milliseconds wait_for_quiet{0};
+  // Apply pending versions lower than an applied one, instead of refusing (kOutOfOrder).
   bool allow_out_of_order = false;
   // Retry versions whose newest attempt failed or was interrupted, instead of refusing.
   bool retry_failed = false;
@@ -125,6 +131,7 @@ enum class EnsureMode {
 };
 const char* to_string(EnsureMode m) noexcept;  // "apply-if-needed", "verify-only", ...
 
+// What Migrator::ensure is asked to do, filled by the caller.
 struct EnsureOptions {
   EnsureMode mode = EnsureMode::kApplyIfNeeded;
   // kWaitForVersion: the version to wait for (required). kApplyIfNeeded and kVerifyOnly: apply
@@ -139,6 +146,7 @@ struct EnsureOptions {
   std::chrono::milliseconds poll_interval{500};
 };
 
+// What Migrator::ensure did, on success.
 struct EnsureReport {
   EnsureMode mode = EnsureMode::kApplyIfNeeded;
   // The highest applied version when ensure was called and when it returned (nullopt: none).
@@ -147,23 +155,29 @@ struct EnsureReport {
   // kApplyIfNeeded when something was pending: the run that applied it (its steps, and
   // phase_stop when a contract migration waits for its deploy). Empty otherwise.
   RunReport run;
-  // Time spent waiting: for the lock (kApplyIfNeeded) or for the version (kWaitForVersion).
+  // Time spent waiting. kApplyIfNeeded: from the first try for the migration lock to the first
+  // step (or to the end of a run that found everything applied by another replica), planning
+  // included. kWaitForVersion: until the version was there.
   std::chrono::milliseconds waited{0};
 };
 
 // What `validate` found: every version's state, and the refusal apply would make after planning
 // (absent when apply would run).
 struct Validation {
-  std::vector<VersionStatus> statuses;
+  std::vector<VersionStatus> statuses;  // as status() returns them
   std::optional<Error> refusal;
 };
 
+// One project's migrations against one database, as Options describe them. Cheap to construct; it
+// holds no connection between calls. See the top of this file for the contract every member
+// shares (errors, environment, threads, connections).
 class Migrator {
  public:
   // Keeps `options`; connects to nothing until a call needs the database. Never fails: bad
   // options are reported by the first call that uses them.
   explicit Migrator(Options options);
 
+  // The options given to the constructor, unchanged.
   const Options& options() const noexcept { return options_; }
 
   // Files only: loads and validates the migration directory, or the embedded set. No database
@@ -179,6 +193,7 @@ class Migrator {
   // processes at once: each migration is applied exactly once.
   Result<EnsureReport> ensure(const EnsureOptions& ensure_options, const Observer& observer = {},
                               std::stop_token stop = {});
+  // ensure with the default EnsureOptions in mode `mode` (no version bound, no observer, no stop).
   Result<EnsureReport> ensure(EnsureMode mode) {
     EnsureOptions defaults;
     defaults.mode = mode;

@@ -1,5 +1,7 @@
 // What a run will do, step by step, before anything executes: the planner's output, shown by
-// `migrate plan` and consumed by the executor. Plain values; building one touches no database.
+// `migrate plan` and consumed by the executor. Plain values, filled by Migrator::plan_apply and
+// plan_rollback (which read the files, the history and the catalog, and change nothing); the
+// functions here are pure and safe to call from any thread.
 #pragma once
 
 #include <chrono>
@@ -27,7 +29,9 @@ enum class BackfillForm {
 const char* to_string(BackfillForm f) noexcept;  // "automatic", "explicit"
 
 // A data statement of a `-- migrate:backfill` migration, run as a keyset walk over `key` in
-// short transactions, each committing its checkpoint into the history.
+// short transactions, each committing its checkpoint into the history. Filled by the planner from
+// the directive's options (source.hpp, BackfillOptions), the catalog and, when resuming, the
+// history.
 struct PlannedBackfill {
   BackfillForm form = BackfillForm::kAutomatic;
   std::string key_option;              // `key=` as the directive gives it; empty when absent
@@ -41,13 +45,13 @@ struct PlannedBackfill {
   std::string batch_sql;
   std::string first_batch_sql;
   std::string last_batch_sql;
-  std::optional<double> rows_estimated;  // the table's rows, from the catalog
-  std::int64_t batch_size = 1000;        // first batch's size
-  bool adaptive = true;                  // size adapts toward target_batch_time
-  std::chrono::milliseconds target_batch_time{200};
-  std::optional<std::chrono::milliseconds> pause;  // unset: a tenth of each batch's duration
-  std::chrono::milliseconds max_replica_lag{0};    // 0: replicas are not watched
-  std::optional<std::int64_t> expected_batches;    // rows_estimated / batch_size, rounded up
+  std::optional<double> rows_estimated;              // the table's rows, from the catalog
+  std::int64_t batch_size = 1000;                    // first batch's size
+  bool adaptive = true;                              // size adapts toward target_batch_time
+  std::chrono::milliseconds target_batch_time{200};  // planner's default: 50 ms on SQLite
+  std::optional<std::chrono::milliseconds> pause;    // unset: a tenth of each batch's duration
+  std::chrono::milliseconds max_replica_lag{0};      // 0: replicas are not watched
+  std::optional<std::int64_t> expected_batches;      // rows_estimated / batch_size, rounded up
   // Resuming a backfill an earlier attempt left: the last key it committed (empty: none), and
   // its rows, batches and time so far.
   std::vector<std::string> resume_after;
@@ -57,18 +61,19 @@ struct PlannedBackfill {
   bool finished = false;  // its last batch committed; only the statement's record is missing
 };
 
-// One statement as the planner split it.
+// One statement as the planner split it (with the database's own tokenizer), and how it will run.
 struct PlannedStatement {
   int index = 0;  // 1-based within its file
   int line = 0;   // 1-based position of the statement's first character in the file
   int column = 0;
   std::string sql;
-  // Runs on its own in autocommit (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`), not in
-  // a transaction with its neighbours; `standalone_reason` says why.
+  // Runs on its own, not in a transaction with its neighbours (CREATE INDEX CONCURRENTLY, VACUUM,
+  // a backfill, any statement of a `transaction off` file); `standalone_reason` says why.
+  // `autocommit` says whether it runs outside any transaction.
   bool standalone = false;
   std::string standalone_reason;
-  bool takes_relation_lock = false;
-  std::vector<std::string> relations;
+  bool takes_relation_lock = false;    // lock_timeout and its retries apply
+  std::vector<std::string> relations;  // as written: "schema.table" or "table"
   // BEGIN, COMMIT, SAVEPOINT...: apply and rollback refuse the plan before anything runs
   // (libmigrate owns the transactions and records the history between them).
   bool transaction_control = false;
@@ -87,7 +92,7 @@ struct PlannedStatement {
   Estimate estimate;  // filled by plan_apply / plan_rollback and by apply before it runs
 };
 
-enum class StepKind { kApply, kRevert };
+enum class StepKind { kApply, kRevert };  // up file applied, or down file run to revert
 
 // How far a run may go through two-phase migrations (docs/two-phase.md): `--phase`.
 enum class PhaseScope {
@@ -104,14 +109,20 @@ enum class PhaseScope {
   kAll,
 };
 const char* to_string(PhaseScope p) noexcept;  // "expand", "contract", "all"
+// Inverse of to_string (exact match, as `--phase` takes it); nullopt for any other text. Pure;
+// safe to call from any thread.
 std::optional<PhaseScope> parse_phase_scope(std::string_view text);
 
+// One migration applied or reverted: what the run executes, in order, and records as one attempt
+// in the history.
 struct PlannedStep {
   StepKind kind = StepKind::kApply;
   std::string version;
   std::string name;
-  std::filesystem::path file;
-  std::string checksum;
+  std::filesystem::path file;  // the file it runs: the up file, or the down file for kRevert
+  std::string checksum;        // of that file
+  // The whole step runs in one transaction with its history row. False when the file says
+  // `transaction off`, a statement must run on its own, or an earlier attempt is being resumed.
   bool transactional = true;
   std::optional<MigrationClass> declared_class;
   std::optional<Phase> phase;
@@ -134,7 +145,10 @@ struct PlannedStep {
   std::vector<PlannedStatement> statements;
   // `-- migrate:backfill-check`: after the backfills, a query that must return no rows.
   std::optional<std::string> backfill_check;
-  std::vector<std::string> history_writes;  // what the run will record, in words
+  // What the run will record in the history, as human-readable sentences for `migrate plan` to
+  // display. The wording is not stable and may change in any release: programs should read the
+  // other fields (kind, transactional, resume_from...) rather than parse these.
+  std::vector<std::string> history_writes;
   // What the analyzer says about the step's file (the up file of an apply step, the down file
   // of a revert step): class, locks, findings.
   std::optional<MigrationAnalysis> analysis;
@@ -143,8 +157,8 @@ struct PlannedStep {
   Estimate estimate;
 };
 
-// Why an apply plan ends before a contract migration (PhaseScope::kExpand), for `plan` and
-// `apply` to say in words.
+// Why an apply plan ends before a contract migration (PhaseScope::kExpand, or kContract for a
+// contract whose expand is not applied before the run), for `plan` and `apply` to say in words.
 struct PhaseStop {
   std::string version;  // the contract that waits
   std::string name;
@@ -159,6 +173,9 @@ struct PhaseStop {
   std::string reason;  // all of this in words, with the command that goes on
 };
 
+// The planner's output for one apply or rollback: returned by Migrator::plan_apply and
+// plan_rollback. apply and rollback build theirs the same way, under the migration lock, and run
+// their steps in order.
 struct Plan {
   Dialect dialect = Dialect::kSqlite;
   std::optional<std::string> current_version;  // highest applied, before the plan
@@ -186,15 +203,22 @@ struct WaitingExpand {
   std::vector<std::string> contracts;
 };
 
-// Every waiting expand of `source` given the history's `statuses`, in version order. `now` is
-// the current time as seconds since the Unix epoch (the caller's clock, for tests).
+// Every waiting expand of `source` given the history's `statuses` (from derive_status or
+// Migrator::status), in version order. `now` is the current time as seconds since the Unix epoch
+// (the caller's clock, for tests); waiting_seconds counts from applied_at and is 0 when that
+// cannot be read. Never fails; pure, no I/O, safe to call from any thread.
 std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
                                            const std::vector<VersionStatus>& statuses,
                                            std::int64_t now);
 
+// How far rollback goes. `version` wins when both are set; with neither, the most recently applied
+// version is reverted (steps 1). Migrator::plan_rollback and rollback fail with kTargetNotFound
+// for a version that is not one or that neither the files nor the history know, and with kUsage
+// for steps below 1.
 struct RollbackTarget {
-  std::optional<std::string> version;  // keep this version applied, revert everything above
-  std::optional<int> steps;            // or: revert this many newest applied versions
+  // Keep this version applied, revert everything above; "0" reverts every applied version.
+  std::optional<std::string> version;
+  std::optional<int> steps;  // or: revert this many most recently applied versions
 };
 
 }  // namespace migrate

@@ -40,6 +40,7 @@ struct RecipeOptions {
   std::string privileges = "SELECT, INSERT, UPDATE, DELETE";  // --privileges
 };
 
+// The four files a recipe wrote (three when the contract has no down), as full paths.
 struct RecipeFiles {
   NewMigrationFiles expand;
   // The contract's down is empty (no file: the contract is irreversible) when what it needs was
@@ -47,13 +48,19 @@ struct RecipeFiles {
   NewMigrationFiles contract;
 };
 
-// Every recipe kind, in documentation order.
+// Every recipe kind, in documentation order: the values RecipeOptions::kind accepts. The
+// reference lives for the whole program; safe to call from any thread.
 const std::vector<std::string>& recipe_kinds();
 
 // Writes the expand (next version of `directory`) and the contract (the one after), up and down
 // files each, from `options` as given (Migrator::create_recipe first completes them from the
-// PostgreSQL catalog). Fails with kUsage for an unknown kind, a missing or malformed option (naming
-// it), and with kSourceInvalid when the directory itself does not load. Writes nothing on failure.
+// PostgreSQL catalog). Creates `directory` if missing and loads it as load_directory does, to find
+// the next version. Returns the paths written. Fails with kUsage for an unknown kind, a missing or
+// malformed option (naming it), a directory that cannot be created or a file that cannot be
+// written, and with kSourceInvalid when the directory itself does not load. Every option is checked
+// before the first file is written, and the files already written are removed when a later one
+// fails: no migration file is left behind on failure (a directory it created stays). Reads and
+// writes files; not safe to run concurrently with anything else that adds files to `directory`.
 Result<RecipeFiles> create_recipe_files(const std::filesystem::path& directory,
                                         const RecipeOptions& options);
 

@@ -1,4 +1,5 @@
-// What a run reports while it goes (Observer) and when it ends (RunReport).
+// What a run (Migrator::apply, rollback, ensure) reports while it goes (Observer) and when it ends
+// (RunReport). Plain values and callbacks; the library fills the values.
 #pragma once
 
 #include <cstdint>
@@ -13,16 +14,23 @@
 
 namespace migrate {
 
+// How one step (one migration applied or reverted) of a run ended.
 struct StepOutcome {
   std::string version;
   std::string name;
   StepKind kind = StepKind::kApply;
   bool success = false;
   std::int64_t execution_ms = 0;
+  // Statements this run completed in the step (not those an earlier, resumed attempt completed).
+  // After a failure: those before the failing one (rolled back with a transactional step).
   int statements_run = 0;
 };
 
+// What apply and rollback return: the steps that ran and, when the run stopped early, why. An
+// error before the first step (a refusal, a connection failure) leaves `steps` empty.
 struct RunReport {
+  // Identifies the run in the history (Attempt::run_id); empty when the call failed before the
+  // run started (e.g. it could not connect).
   std::string run_id;
   std::vector<StepOutcome> steps;  // in execution order, including a failed one last
   std::optional<Error> error;      // set when the run stopped early
@@ -49,8 +57,8 @@ struct BackfillProgress {
 // optional. They are called on the thread that called the Migrator, synchronously, while the
 // run holds the migration lock and (inside a transactional step) an open transaction: keep them
 // short, and do not call back into the Migrator that runs them. An exception thrown by a
-// callback is a bug in the caller; it ends the run like a failed statement would (the history
-// stays exact) and comes back as kInternal.
+// callback (a std::exception) is a bug in the caller; it ends the run like a failed statement
+// would (the history stays exact) and comes back as kInternal.
 struct Observer {
   // Before a step (one migration applied or reverted) starts.
   std::function<void(const PlannedStep&)> before_step;

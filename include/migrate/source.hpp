@@ -1,4 +1,7 @@
-// Migration files: V<version>__<name>.up.sql / .down.sql pairs in one directory.
+// Migration files: V<version>__<name>.up.sql / .down.sql pairs in one directory (or compiled into
+// the program), loaded and checked into a MigrationSet, with their directives and checksums
+// (docs/file-format.md). Only load_directory and create_migration_files touch the file system;
+// every other function here is pure and safe to call from any thread.
 #pragma once
 
 #include <chrono>
@@ -53,12 +56,15 @@ struct BackfillOptions {
   std::optional<std::chrono::milliseconds> max_replica_lag;
 };
 
-// Typed values of the `-- migrate:<key> <value>` lines at the top of an up file.
+// Typed values of the `-- migrate:<key> <value>` lines at the top of a file (parse_directives).
+// A down file's directives apply to the revert; `phase` and `completes` belong in the up file.
 struct Directives {
   std::optional<MigrationClass> declared_class;  // class
   std::optional<Phase> phase;                    // phase
   // A contract names the expand it completes (`-- migrate:completes V041`): the expand must be
-  // an earlier migration of the set with `phase expand`, applied in an earlier run.
+  // an earlier migration of the set with `phase expand` (load_directory checks), applied in an
+  // earlier run (apply checks, per Options::phase). A contract without it loads; the analyzer
+  // refuses it (contract-without-expand).
   std::optional<Version> completes;                            // completes
   std::optional<std::chrono::milliseconds> lock_timeout;       // lock-timeout
   std::optional<std::chrono::milliseconds> statement_timeout;  // statement-timeout
@@ -69,13 +75,16 @@ struct Directives {
   std::optional<std::string> backfill_check;                   // backfill-check <query>
 };
 
-// Raw bytes of one migration file after normalization (BOM stripped, CRLF -> LF).
+// One migration file's text, normalized (BOM stripped, CRLF -> LF): what runs and what the
+// checksum covers.
 struct MigrationFile {
   std::filesystem::path path;
   std::string sql;
   std::string checksum;  // "sha256:v1:<64 hex>"
 };
 
+// One version: its up file, its optional down file and their directives, as the loader filled
+// them.
 struct Migration {
   Version version;
   std::string name;  // the part after "__", e.g. "add_user_email"
@@ -88,22 +97,31 @@ struct Migration {
   // it says what must be deployed before a contract. Empty when the file has none.
   std::string description;
 
-  bool reversible() const noexcept { return down.has_value(); }
+  bool reversible() const noexcept { return down.has_value(); }  // it has a down file
 };
 
-// Migrations sorted by version, ascending; versions are unique.
+// A loaded migration directory (load_directory, load_embedded). Invariant, which find relies on:
+// migrations sorted by version, ascending; versions are unique.
 struct MigrationSet {
-  std::filesystem::path directory;
+  std::filesystem::path directory;  // as given (for an embedded set: EmbeddedMigrations::origin)
   std::vector<Migration> migrations;
 
+  // The migration of version `v` (any spelling: "V012" finds 12); nullptr when there is none.
+  // The pointer points into `migrations`.
   const Migration* find(const Version& v) const;
 };
 
-// Loads and validates every file of `directory`. Fails (kSourceInvalid) on a malformed name, a
-// stray file, two files for one version and direction, a down without an up, non-UTF-8 bytes, a
-// bad directive, or a two-phase pair that does not hold together (a contract without
-// `completes`, `completes` naming no earlier expand, `completes` outside a contract); the error
-// names every offending file. Dot-files are ignored.
+// Loads and validates every file of `directory`, reading each of them (symbolic links to regular
+// files are followed; dot-files are ignored). Returns the set on success. Fails with
+// kSourceInvalid, naming every offending file (with line and column where one applies), when the
+// directory does not exist or is not a directory, or on: a malformed name, a stray file or one
+// that is not a regular file, a file that cannot be read, two files for one version and
+// direction, two names for one version, a down without an up, non-UTF-8 or NUL bytes, a bad
+// directive in an up or down file, or a two-phase pair that does not hold together (`completes`
+// naming no migration, a later one, or one without `phase expand`; `completes` outside a
+// contract; `phase` or `completes` in a down file). A contract without `completes` loads: the
+// analyzer refuses it before it runs. Reads files only, writes nothing; safe to call from any
+// thread.
 Result<MigrationSet> load_directory(const std::filesystem::path& directory);
 
 // One file of a migration directory compiled into the program by the CMake function
@@ -124,36 +142,51 @@ struct EmbeddedMigrations {
 };
 
 // Loads and validates an embedded set exactly as load_directory does the directory it came from
-// (same names, pairs, UTF-8, directives and two-phase checks, same checksums). Pure: no I/O.
-// Dot-files were left out by migrate_embed; any other stray name fails (kSourceInvalid).
+// (same names, pairs, UTF-8, directives and two-phase checks, same checksums, same errors). Pure:
+// no I/O; safe to call from any thread. Dot-files were left out by migrate_embed; any other stray
+// name fails (kSourceInvalid).
 Result<MigrationSet> load_embedded(const EmbeddedMigrations& embedded);
 
-// Parses the directive block of an up file (the leading comment lines). `file` only labels
-// errors.
+// Parses the directive block of a migration file's text (the `-- migrate:` lines among the
+// leading comments and blank lines). `file` only labels errors. Fails with kSourceInvalid, at the
+// directive's line and column, for an unknown key, a key given twice (`allow` may repeat), a value
+// the key does not accept, or a directive after the first SQL statement. Pure; safe to call from
+// any thread.
 Result<Directives> parse_directives(const std::string& sql, const std::string& file);
 
 // The longest duration accepted anywhere: 2^31-1 ms, about 24.8 days.
 inline constexpr std::int64_t kMaxDurationMs = 2'147'483'647;
 
-// "500ms", "5s", "2min", "1h" (the unit is required). nullopt if malformed or above
-// kMaxDurationMs.
+// "500ms", "5s", "2min", "1h": a non-negative integer and its unit, nothing else (the unit is
+// required). nullopt if malformed or above kMaxDurationMs. Pure; safe to call from any thread.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // The leading comment lines of `sql` that are not `-- migrate:` directives, without their "--",
-// joined by single spaces (Migration::description).
+// joined by single spaces, up to the first blank line after some text or the first line that is
+// not a comment (Migration::description); empty when there are none. Pure; safe to call from any
+// thread.
 std::string leading_description(const std::string& sql);
 
-// "sha256:v1:<hex>" of the bytes as given (callers pass normalized text).
+// "sha256:v1:<64 hex>" of the bytes as given (callers pass normalized text): the checksum the
+// history records. Pure; safe to call from any thread.
 std::string checksum_v1(const std::string& normalized);
 
-// Strips a UTF-8 BOM and turns CRLF into LF: the bytes the checksum covers.
+// Strips a leading UTF-8 BOM and turns CRLF into LF (a lone CR stays): the bytes the checksum
+// covers. Pure; safe to call from any thread.
 std::string normalize_sql_text(std::string raw);
 
-// The file names `migrate new` creates for `name` after the highest version in `set`.
+// The paths of the up and down files `migrate new` (or a recipe) created.
 struct NewMigrationFiles {
   std::filesystem::path up;
-  std::filesystem::path down;
+  std::filesystem::path down;  // empty when no down file was written (an irreversible contract)
 };
+// `migrate new NAME`: creates `directory` if missing, loads it, and writes an up file (a
+// `class additive` directive and a comment to replace) and a down file for `name` at the next
+// version: the highest version's first component plus one, zero-padded to its width ("001" in an
+// empty directory). Returns their paths. Fails with kUsage when `name` is not letters, digits,
+// '_' and '-' or the directory cannot be created, and with kSourceInvalid when it does not load
+// (as load_directory). Writes files; not safe to run concurrently with anything else that adds
+// files to `directory`.
 Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& directory,
                                                  const std::string& name);
 

@@ -249,12 +249,21 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
     const auto left = ensure.timeout - since(start);
     slice.lock_wait = std::clamp(left, std::chrono::milliseconds(1), kSlice);
     const auto run_started = Clock::now();
+    // The lock may be granted in the middle of a slice: the wait ends where the first step
+    // starts (or, when another replica left nothing to do, where the run ends).
+    std::optional<Clock::time_point> first_step;
+    Observer timed = observer;
+    timed.before_step = [&](const PlannedStep& step) {
+      if (!first_step) first_step = Clock::now();
+      if (observer.before_step) observer.before_step(step);
+    };
     RunReport run = facade::run(
         slice, source, true,
-        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, observer,
+        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, timed,
         stop);
     const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
-    if (busy) report.waited += since(run_started);
+    report.waited += std::chrono::duration_cast<std::chrono::milliseconds>(
+        first_step.value_or(Clock::now()) - run_started);
     if (!busy) {
       if (run.error) throw Failure(*run.error);
       report.run = std::move(run);
