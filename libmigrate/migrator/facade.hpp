@@ -64,6 +64,33 @@ struct ReadOnlyView {
 };
 ReadOnlyView read_only_view(const Options& options);
 
+// `text` as a version of `source`; kTargetNotFound, with `hint`, when it is not a version or no
+// migration of the set has it.
+Version version_in_set(const MigrationSet& source, const std::string& text,
+                       const std::string& hint);
+
+// Takes the migration lock, then runs `body` in one transaction after creating or upgrading the
+// history in it; commits and releases the lock. On a failure the transaction is rolled back and
+// the lock goes with the backend. For the calls that write history rows outside a run (resolve,
+// baseline).
+template <typename F>
+auto in_history_transaction(Backend& backend, HistoryStore& history, const Options& options,
+                            F&& body) -> decltype(body()) {
+  backend.acquire_run_lock(options.lock_wait);
+  const StepSession session{true, options.sqlite_foreign_keys, {}};
+  backend.begin(session, options.lock_wait);
+  try {
+    history.ensure_current();
+    auto result = body();
+    backend.commit(StepSession{false, session.foreign_keys, {}});
+    backend.release_run_lock();
+    return result;
+  } catch (...) {
+    backend.rollback();
+    throw;
+  }
+}
+
 // One apply (validate_apply) or rollback run of the plan make_plan returns, with
 // options.reconnect's resumption after a lost connection. Never throws.
 RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,

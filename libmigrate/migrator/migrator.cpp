@@ -260,6 +260,20 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
   }
 }
 
+Version version_in_set(const MigrationSet& source, const std::string& text,
+                       const std::string& hint) {
+  auto v = Version::parse(text);
+  if (!v)
+    fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", text),
+         "write a version such as V012, 12 or 1.2");
+  if (!source.find(*v))
+    fail(ErrorCode::kTargetNotFound,
+         fmt::format("no migration has version {} (migrations: {})", v->str(),
+                     source.directory.string()),
+         hint);
+  return *v;
+}
+
 }  // namespace facade
 
 using namespace facade;
@@ -598,51 +612,30 @@ Result<Attempt> Migrator::resolve(const std::string& version, int statement, boo
     MigrationSet source = load_or_fail(options_);
     auto backend = open(options_, false);
     RunIdentity identity = identity_for(*backend, options_);
-    backend->acquire_run_lock(options_.lock_wait);
     HistoryStore history(*backend, history_name(options_));
-    const StepSession session{true, options_.sqlite_foreign_keys, {}};
-    backend->begin(session, options_.lock_wait);
-    try {
-      history.ensure_current();
-      Attempt written = record_resolution(*backend, history, source, *v, statement, done, identity);
-      backend->commit(StepSession{false, session.foreign_keys, {}});
-      backend->release_run_lock();
-      return written;
-    } catch (...) {
-      backend->rollback();
-      throw;
-    }
+    return in_history_transaction(*backend, history, options_, [&] {
+      return record_resolution(*backend, history, source, *v, statement, done, identity);
+    });
   });
 }
 
 Result<std::vector<Attempt>> Migrator::baseline(const std::string& version) {
   return as_result(options_, [&] {
     MigrationSet source = load_or_fail(options_);
-    auto v = Version::parse(version);
-    if (!v)
-      fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", version),
-           "write a version such as V012, 12 or 1.2");
-    if (!source.find(*v))
-      fail(ErrorCode::kTargetNotFound,
-           fmt::format("no migration has version {} (migrations: {})", v->str(),
-                       source.directory.string()),
-           "name the newest migration the database's schema already has (`migrate status` lists "
-           "the versions)");
+    const Version v = version_in_set(source, version,
+                                     "name the newest migration the database's schema already has "
+                                     "(`migrate status` lists the versions)");
     auto backend = open(options_, false);
     refuse_unintended_new_history(*backend, options_);
     const RunIdentity identity = identity_for(*backend, options_);
-    backend->acquire_run_lock(options_.lock_wait);
     HistoryStore history(*backend, history_name(options_));
-    const StepSession session{true, options_.sqlite_foreign_keys, {}};
-    backend->begin(session, options_.lock_wait);
-    try {
-      history.ensure_current();
+    auto written = in_history_transaction(*backend, history, options_, [&] {
       // Any attempt at all, failed ones included: the history already says something about
       // that version, and a baseline row beside it would contradict it.
       std::set<std::string> recorded;
       for (const auto& a : history.read_attempts()) {
         auto av = Version::parse(a.version);
-        if (a.direction != Direction::kInit && av && !(*v < *av)) recorded.insert(av->str());
+        if (a.direction != Direction::kInit && av && !(v < *av)) recorded.insert(av->str());
       }
       if (!recorded.empty()) {
         std::string names;
@@ -650,14 +643,14 @@ Result<std::vector<Attempt>> Migrator::baseline(const std::string& version) {
         fail(ErrorCode::kUsage,
              fmt::format("cannot baseline at version {}: the history already records {} "
                          "version(s) at or below it ({}); nothing was recorded",
-                         v->str(), recorded.size(), names),
+                         v.str(), recorded.size(), names),
              "a baseline is for a database whose history is empty up to that version; `migrate "
              "status` shows what is recorded, and `migrate apply` applies what is pending");
       }
       const std::string now = utc_timestamp();
-      std::vector<Attempt> written;
+      std::vector<Attempt> rows;
       for (const auto& m : source.migrations) {
-        if (*v < m.version) break;
+        if (v < m.version) break;
         Attempt a;
         a.run_id = identity.run_id;
         a.version = m.version.str();
@@ -673,23 +666,19 @@ Result<std::vector<Attempt>> Migrator::baseline(const std::string& version) {
         a.error_message = fmt::format(
             "baselined: recorded as applied without running (`migrate baseline --version {}` "
             "by {}); the schema already had it",
-            v->original(), identity.installed_by);
+            v.original(), identity.installed_by);
         a.installed_by = identity.installed_by;
         a.client = identity.client;
         a.tool_version = identity.tool_version;
         a.id = history.insert(a);
-        written.push_back(std::move(a));
+        rows.push_back(std::move(a));
       }
-      backend->commit(StepSession{false, session.foreign_keys, {}});
-      backend->release_run_lock();
-      if (options_.log)
-        options_.log(LogLevel::kInfo, fmt::format("baselined {} migration(s) up to version {}",
-                                                  written.size(), v->str()));
-      return written;
-    } catch (...) {
-      backend->rollback();
-      throw;
-    }
+      return rows;
+    });
+    if (options_.log)
+      options_.log(LogLevel::kInfo, fmt::format("baselined {} migration(s) up to version {}",
+                                                written.size(), v.str()));
+    return written;
   });
 }
 

@@ -29,6 +29,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using facade::as_result;
+using facade::version_in_set;
+
+constexpr const char* kNameAVersion =
+    "name a version the program's migrations have (`migrate status` lists them)";
 
 std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -39,20 +43,6 @@ std::optional<std::string> highest_applied(const std::vector<VersionStatus>& sta
   for (const auto& s : statuses)  // sorted by version
     if (s.last_applied) out = s.version;
   return out;
-}
-
-// `version` as a version of the set; kTargetNotFound otherwise.
-Version version_in_set(const MigrationSet& source, const std::string& version) {
-  auto v = Version::parse(version);
-  if (!v)
-    fail(ErrorCode::kTargetNotFound, fmt::format("'{}' is not a version", version),
-         "write a version such as V012, 12 or 1.2");
-  if (!source.find(*v))
-    fail(ErrorCode::kTargetNotFound,
-         fmt::format("no migration has version {} (migrations: {})", v->str(),
-                     source.directory.string()),
-         "name a version the program's migrations have (`migrate status` lists them)");
-  return *v;
 }
 
 // The first ten, then how many more: a project thousands of migrations behind gets a line, not a
@@ -149,7 +139,7 @@ bool run_active(facade::ReadOnlyView& view) {
 EnsureReport verify(const Options& options, const EnsureOptions& ensure) {
   auto view = facade::read_only_view(options);
   std::optional<Version> limit;
-  if (ensure.version) limit = version_in_set(view.source, *ensure.version);
+  if (ensure.version) limit = version_in_set(view.source, *ensure.version, kNameAVersion);
   EnsureReport report;
   report.mode = ensure.mode;
   report.version_before = report.version_after = highest_applied(view.statuses);
@@ -172,7 +162,7 @@ EnsureReport wait_for_version(const Options& options, const EnsureOptions& ensur
     std::optional<Error> shortfall;
     try {
       auto view = facade::read_only_view(options);
-      const Version wanted = version_in_set(view.source, *ensure.version);
+      const Version wanted = version_in_set(view.source, *ensure.version, kNameAVersion);
       const auto current = highest_applied(view.statuses);
       if (first) report.version_before = current;
       first = false;
@@ -259,8 +249,7 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
     };
     RunReport run = facade::run(
         slice, source, true,
-        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, timed,
-        stop);
+        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, timed, stop);
     const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
     report.waited += std::chrono::duration_cast<std::chrono::milliseconds>(
         first_step.value_or(Clock::now()) - run_started);
