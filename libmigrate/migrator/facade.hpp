@@ -52,7 +52,9 @@ HistoryTableName history_name(const Options& options);
 // Files, a read-only connection and the state derived from both: what the commands that
 // change nothing work from. Opening read-only creates neither the database nor the table.
 struct ReadOnlyView {
-  MigrationSet source;
+  // Shared, so that a caller polling the history (ensure's wait) loads the files once.
+  std::shared_ptr<const MigrationSet> set;
+  const MigrationSet& source;
   std::unique_ptr<Backend> backend;
   PlanPolicy policy;
   std::vector<VersionStatus> statuses;
@@ -63,6 +65,8 @@ struct ReadOnlyView {
   PlanContext context() const { return {source, statuses, policy, *backend, no_run_active}; }
 };
 ReadOnlyView read_only_view(const Options& options);
+// The same on a set already loaded (a caller that reads the history again and again).
+ReadOnlyView read_only_view(const Options& options, std::shared_ptr<const MigrationSet> set);
 
 // `text` as a version of `source`; kTargetNotFound, with `hint`, when it is not a version or no
 // migration of the set has it.

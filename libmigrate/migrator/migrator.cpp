@@ -287,7 +287,12 @@ Result<MigrationSet> Migrator::load_source() const {
 namespace facade {
 
 ReadOnlyView read_only_view(const Options& options) {
-  ReadOnlyView view{load_or_fail(options), open(options, true), plan_policy(options), {}};
+  return read_only_view(options, std::make_shared<const MigrationSet>(load_or_fail(options)));
+}
+
+ReadOnlyView read_only_view(const Options& options, std::shared_ptr<const MigrationSet> set) {
+  const MigrationSet& source = *set;
+  ReadOnlyView view{std::move(set), source, open(options, true), plan_policy(options), {}};
   HistoryStore history(*view.backend, history_name(options));
   view.statuses = derive_status(view.source, history.read_attempts());
   for (const auto& st : view.statuses)

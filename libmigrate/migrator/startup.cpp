@@ -130,21 +130,27 @@ std::function<bool(const Migration&)> apply_scope(const facade::ReadOnlyView& vi
   };
 }
 
-bool run_active(facade::ReadOnlyView& view) {
+// An unfinished attempt whose run still holds the migration lock (read_only_view asked).
+bool run_active(const facade::ReadOnlyView& view) {
   for (const auto& s : view.statuses)
-    if (s.state == State::kRunning) return !view.backend->run_lock_holders().empty();
+    if (s.state == State::kRunning) return !view.no_run_active;
   return false;
+}
+
+// Why `view` is not what apply would leave with these options; nullopt when it is.
+std::optional<Error> verify_view(const facade::ReadOnlyView& view, const Options& options,
+                                 const EnsureOptions& ensure) {
+  std::optional<Version> limit;
+  if (ensure.version) limit = version_in_set(view.source, *ensure.version, kNameAVersion);
+  return schema_shortfall(view, apply_scope(view, options, limit), run_active(view));
 }
 
 EnsureReport verify(const Options& options, const EnsureOptions& ensure) {
   auto view = facade::read_only_view(options);
-  std::optional<Version> limit;
-  if (ensure.version) limit = version_in_set(view.source, *ensure.version, kNameAVersion);
   EnsureReport report;
   report.mode = ensure.mode;
   report.version_before = report.version_after = highest_applied(view.statuses);
-  if (auto e = schema_shortfall(view, apply_scope(view, options, limit), run_active(view)))
-    throw Failure(*e);
+  if (auto e = verify_view(view, options, ensure)) throw Failure(*e);
   return report;
 }
 
@@ -158,10 +164,14 @@ EnsureReport wait_for_version(const Options& options, const EnsureOptions& ensur
   report.mode = ensure.mode;
   bool first = true;
   bool logged = false;
+  // The files do not change while the process waits: loaded once, the history read each time.
+  const auto source = std::make_shared<const MigrationSet>(facade::load_or_fail(options));
+  Options quiet = options;  // read_only_view's warnings are logged on the first read only
   for (;;) {
     std::optional<Error> shortfall;
     try {
-      auto view = facade::read_only_view(options);
+      auto view = facade::read_only_view(quiet, source);
+      quiet.log = {};
       const Version wanted = version_in_set(view.source, *ensure.version, kNameAVersion);
       const auto current = highest_applied(view.statuses);
       if (first) report.version_before = current;
@@ -215,25 +225,21 @@ EnsureReport wait_for_version(const Options& options, const EnsureOptions& ensur
 EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure,
                              const Observer& observer, const std::stop_token& stop) {
   const auto start = Clock::now();
-  try {
-    EnsureReport done = verify(options, ensure);
-    done.mode = ensure.mode;
-    return done;  // nothing to do: no lock taken, nothing written
-  } catch (const Failure& f) {
-    // Behind, or an attempt apply resumes by itself (or refuses, saying why): apply decides.
-    if (f.error().code != ErrorCode::kSchemaBehind && f.error().code != ErrorCode::kFailedMigration)
-      throw;
-  }
-  MigrationSet source = facade::load_or_fail(options);
-  std::optional<std::string> before;
-  {
-    auto view = facade::read_only_view(options);
-    before = highest_applied(view.statuses);
-  }
-  constexpr std::chrono::milliseconds kSlice{2000};
   EnsureReport report;
   report.mode = ensure.mode;
-  report.version_before = before;
+  std::shared_ptr<const MigrationSet> source;
+  {
+    auto view = facade::read_only_view(options);
+    report.version_before = report.version_after = highest_applied(view.statuses);
+    auto shortfall = verify_view(view, options, ensure);
+    if (!shortfall) return report;  // nothing to do: no lock taken, nothing written
+    // Behind, or an attempt apply resumes by itself (or refuses, saying why): apply decides.
+    if (shortfall->code != ErrorCode::kSchemaBehind &&
+        shortfall->code != ErrorCode::kFailedMigration)
+      throw Failure(*shortfall);
+    source = view.set;
+  }
+  constexpr std::chrono::milliseconds kSlice{2000};
   for (;;) {
     Options slice = options;
     const auto left = ensure.timeout - since(start);
@@ -248,7 +254,7 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
       if (observer.before_step) observer.before_step(step);
     };
     RunReport run = facade::run(
-        slice, source, true,
+        slice, *source, true,
         [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, timed, stop);
     const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
     report.waited += std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -270,8 +276,7 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
       throw Failure(e);
     }
   }
-  auto view = facade::read_only_view(options);
-  report.version_after = highest_applied(view.statuses);
+  report.version_after = highest_applied(facade::read_only_view(options, source).statuses);
   return report;
 }
 

@@ -223,7 +223,9 @@ TEST(SqliteStartup, CancelledBetweenBackfillBatchesResumesWithoutRetryFailedAndC
 TEST(SqliteStartup, AnEmbeddedSetHasTheDirectorysChecksumsAndSharesItsHistory) {
   TestWorkspace ws;
   // BOM and CRLF: normalized the same way from memory as from disk.
-  const std::string up = "\xEF\xBB\xBF" "CREATE TABLE a (id INTEGER PRIMARY KEY);\r\n";
+  const std::string up =
+      "\xEF\xBB\xBF"
+      "CREATE TABLE a (id INTEGER PRIMARY KEY);\r\n";
   const std::string down = "DROP TABLE a;\r\n";
   ws.write_migration("V1__a.up.sql", up);
   ws.write_migration("V1__a.down.sql", down);
