@@ -109,17 +109,26 @@ std::optional<Error> schema_shortfall(const facade::ReadOnlyView& view,
   return std::nullopt;
 }
 
-// The migrations apply would run with these options, up to `limit`: with Options::phase kExpand
-// it stops before the first contract not applied yet, as apply does (its deploy comes first).
+// The migrations apply would run with these options, up to `limit`, as the phase gate decides
+// (docs/two-phase.md): with Options::phase kExpand it stops before the first contract not
+// applied yet; with kContract before the first one whose expand is not applied either (the
+// deploy comes between them); kAll runs everything.
 std::function<bool(const Migration&)> apply_scope(const facade::ReadOnlyView& view,
                                                   const Options& options,
                                                   const std::optional<Version>& limit) {
+  auto applied = [&](const Version& v) {
+    for (const auto& s : view.statuses)
+      if (s.version == v.str()) return s.last_applied.has_value();
+    return false;
+  };
   std::optional<Version> first_waiting_contract;
-  if (options.phase == PhaseScope::kExpand)
+  if (options.phase != PhaseScope::kAll)
     for (const auto& s : view.statuses) {
       if (!s.has_file || s.last_applied) continue;
       const Migration* m = view.source.find(*Version::parse(s.version));
-      if (m->directives.phase == Phase::kContract) {
+      if (m->directives.phase != Phase::kContract) continue;
+      const bool expand_applied = m->directives.completes && applied(*m->directives.completes);
+      if (options.phase == PhaseScope::kExpand || !expand_applied) {
         first_waiting_contract = m->version;
         break;
       }

@@ -109,6 +109,32 @@ TEST(SqliteStartup, VerifyOnlyNamesAChangedFileAndAFailedAttemptAndAcceptsANewer
       << after.error().message;
 }
 
+// Needed means what apply would run with the same Options::phase: a contract migration waits
+// for its deploy, and so does verify.
+TEST(SqliteStartup, VerifyOnlyCountsContractMigrationsOnlyWhenThePhaseLetsApplyRunThem) {
+  TestWorkspace ws;
+  ws.copy_migrations_from(std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite");
+  Options expand = ws.options();
+  auto first = Migrator(expand).ensure(EnsureMode::kApplyIfNeeded);
+  ASSERT_TRUE(first) << first.error().describe();
+  EXPECT_EQ(first->version_after, "17");
+  ASSERT_TRUE(first->run.phase_stop);
+  auto verified = Migrator(expand).ensure(EnsureMode::kVerifyOnly);
+  ASSERT_TRUE(verified) << verified.error().describe();
+
+  Options contract = ws.options();
+  contract.phase = PhaseScope::kContract;
+  auto behind = Migrator(contract).ensure(EnsureMode::kVerifyOnly);
+  ASSERT_FALSE(behind);
+  EXPECT_EQ(behind.error().code, ErrorCode::kSchemaBehind);
+  EXPECT_NE(behind.error().message.find("lacks 2 migration(s)"), std::string::npos)
+      << behind.error().message;
+  auto after_deploy = Migrator(contract).ensure(EnsureMode::kApplyIfNeeded);
+  ASSERT_TRUE(after_deploy) << after_deploy.error().describe();
+  EXPECT_EQ(after_deploy->version_after, "19");
+  EXPECT_TRUE(Migrator(contract).ensure(EnsureMode::kVerifyOnly));
+}
+
 TEST(SqliteStartup, WaitForVersionWaitsForAnotherProcessAndIsBounded) {
   TestWorkspace ws;
   write_three(ws);
