@@ -501,9 +501,28 @@ Result<NewMigrationFiles> create_migration_files(const std::filesystem::path& di
       set->migrations.empty() ? std::nullopt : std::optional(set->migrations.back().version));
   NewMigrationFiles files{directory / fmt::format("V{}__{}.up.sql", next, name),
                           directory / fmt::format("V{}__{}.down.sql", next, name)};
-  std::ofstream(files.up)
-      << "-- migrate:class additive\n-- Why this migration exists, in one line.\n\n";
-  std::ofstream(files.down) << "-- Reverts V" << next << "__" << name << ".up.sql exactly.\n\n";
+  // A full disk or a read-only directory must not pass for success: check each write, and
+  // leave no half of the pair behind.
+  auto write = [](const std::filesystem::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    out.close();
+    return static_cast<bool>(out);
+  };
+  if (!write(files.up,
+             "-- migrate:class additive\n-- Why this migration exists, in one line.\n\n") ||
+      !write(files.down, fmt::format("-- Reverts V{}__{}.up.sql exactly.\n\n", next, name))) {
+    const int why = errno;  // before the removals below overwrite it
+    std::error_code ignored;
+    std::filesystem::remove(files.up, ignored);
+    std::filesystem::remove(files.down, ignored);
+    return Error{ErrorCode::kUsage,
+                 fmt::format("cannot write {} and {}: {}", files.up.string(), files.down.string(),
+                             std::strerror(why)),
+                 "check the directory's permissions and free space",
+                 {directory.string()},
+                 {}};
+  }
   return files;
 }
 

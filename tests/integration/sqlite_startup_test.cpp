@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "demo_sqlite_migrations.hpp"
 #include "migrate/migrator.hpp"
 #include "support/test_workspace.hpp"
 
@@ -289,6 +290,37 @@ TEST(SqliteStartup, AnEmbeddedSetHasTheDirectorysChecksumsAndSharesItsHistory) {
   EXPECT_EQ(refused.error().code, ErrorCode::kSourceInvalid);
   EXPECT_NE(refused.error().describe().find("migrations/notes.txt"), std::string::npos)
       << refused.error().describe();
+}
+
+// migrate_embed in tests/CMakeLists.txt compiled the demo directory into this binary: the same
+// migrations, byte for byte, and the same checksums as the directory gives.
+TEST(SqliteStartup, MigrateEmbedCompilesTheDirectoryWithTheFilesChecksums) {
+  const std::filesystem::path demo =
+      std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite";
+  auto from_disk = load_directory(demo);
+  ASSERT_TRUE(from_disk) << from_disk.error().describe();
+  const EmbeddedMigrations& embedded = demo_sqlite_migrations();
+  EXPECT_EQ(std::string(embedded.origin), demo.string());
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(demo))
+    files += entry.path().filename().string().starts_with(".") ? 0 : 1;
+  EXPECT_EQ(embedded.files.size(), files);
+  auto from_memory = load_embedded(embedded);
+  ASSERT_TRUE(from_memory) << from_memory.error().describe();
+  ASSERT_EQ(from_memory->migrations.size(), from_disk->migrations.size());
+  for (std::size_t i = 0; i < from_disk->migrations.size(); ++i) {
+    const Migration& a = from_memory->migrations[i];
+    const Migration& b = from_disk->migrations[i];
+    EXPECT_EQ(a.version, b.version);
+    EXPECT_EQ(a.up.checksum, b.up.checksum) << b.up.path;
+    EXPECT_EQ(a.up.path, b.up.path);
+    ASSERT_EQ(a.down.has_value(), b.down.has_value()) << b.up.path;
+    if (b.down) {
+      EXPECT_EQ(a.down->checksum, b.down->checksum) << b.down->path;
+    }
+    EXPECT_EQ(a.directives.phase, b.directives.phase);
+    EXPECT_EQ(a.description, b.description);
+  }
 }
 
 TEST(SqliteStartup, BaselineRecordsExistingMigrationsWithoutRunningThem) {
