@@ -15,7 +15,9 @@ enum class LogLevel { kDebug, kInfo, kWarn };
 // state): a service passes its own sink; without one, nothing is logged. The sink is called
 // synchronously, on the thread that called the library, with one message (possibly of several
 // lines) from which the database URL's secrets are removed. It must not throw, and should return
-// quickly: a run may hold the migration lock and an open transaction meanwhile.
+// quickly: a run may hold the migration lock and an open transaction meanwhile. Calls from
+// several threads (const members of one Migrator, or Migrators sharing a sink) call it from
+// each of them: such a sink must be thread-safe.
 using LogSink = std::function<void(LogLevel, const std::string& message)>;
 
 }  // namespace migrate
