@@ -252,12 +252,33 @@ int run_lint(const CommandContext& ctx, const LintFlags& flags) {
     analyses = analyze_migrations(list, ao);
     if (!analyses) return finish(inv, json::object(), analyses.error(), "");
   }
-  std::size_t blocking = 0;
-  for (const auto& a : *analyses) blocking += a.blocking().size();
+  // The analysis start point (--check-after, checks.start-after; docs/adopting.md): findings of
+  // migrations at or below it are printed but do not fail the lint, as apply does not refuse
+  // them.
+  std::optional<Version> check_after;
+  if (ctx.options.check_after) {
+    check_after = Version::parse(*ctx.options.check_after);
+    if (!check_after)
+      return fail_usage(
+          inv, fmt::format("analysis start point '{}' is not a version", *ctx.options.check_after),
+          "give --check-after (or checks.start-after in migrate.toml) a version "
+          "such as V012, 12 or 1.2");
+  }
+  std::size_t blocking = 0, grandfathered = 0;
+  for (const auto& a : *analyses) {
+    const auto v = Version::parse(a.version);
+    const bool before_start = check_after && v && !(*check_after < *v);
+    (before_start ? grandfathered : blocking) += a.blocking().size();
+  }
   std::optional<Error> error;
   if (blocking > 0) {
     error = Error{ErrorCode::kUnsafeMigration,
-                  fmt::format("{} unsuppressed error-level finding(s)", blocking),
+                  fmt::format("{} unsuppressed error-level finding(s){}", blocking,
+                              grandfathered > 0
+                                  ? fmt::format(" after the analysis start point ({} at or below "
+                                                "it are reported only)",
+                                                grandfathered)
+                                  : std::string()),
                   "use the safe alternatives shown, or `-- migrate:allow <rule-id> reason \"...\"`",
                   {},
                   {}};

@@ -77,6 +77,16 @@ TEST_F(CliAdoption, CheckAfterFromTheCommandLineAndFromMigrateToml) {
   EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_NE(applied.err.find("reported, not refused"), std::string::npos) << applied.err;
 
+  // lint: the old findings are printed, but only newer ones fail it.
+  std::filesystem::remove(ws.root() / "migrate.toml");
+  auto lint_all = migrate({"lint", "--dialect", "sqlite"});
+  EXPECT_EQ(lint_all.exit_code, 16) << lint_all.out << lint_all.err;
+  auto lint_after = migrate({"--check-after", "V2", "lint", "--dialect", "sqlite"});
+  EXPECT_EQ(lint_after.exit_code, 0) << lint_after.out << lint_after.err;
+  EXPECT_NE(lint_after.out.find("V2__drop_a.up.sql"), std::string::npos) << lint_after.out;
+  auto lint_before = migrate({"--check-after", "V1", "lint", "--dialect", "sqlite"});
+  EXPECT_EQ(lint_before.exit_code, 16) << lint_before.out << lint_before.err;
+
   auto bad = migrate({"--check-after", "soon", "plan"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("'soon' is not a version"), std::string::npos) << bad.err;
