@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
+#include <set>
 #include <thread>
 
 #include "libmigrate/migrator/facade.hpp"
@@ -249,8 +251,19 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
     source = view.set;
   }
   constexpr std::chrono::milliseconds kSlice{2000};
+  // Each slice's lock wait announces the holder; one announcement per holder is enough for a
+  // wait of minutes.
+  auto announced = std::make_shared<std::set<std::string>>();
+  Options sliced = options;
+  if (options.log)
+    sliced.log = [log = options.log, announced](LogLevel level, const std::string& message) {
+      if (message.starts_with("waiting for the migration lock") &&
+          !announced->insert(message).second)
+        return;
+      log(level, message);
+    };
   for (;;) {
-    Options slice = options;
+    Options slice = sliced;
     const auto left = ensure.timeout - since(start);
     slice.lock_wait = std::clamp(left, std::chrono::milliseconds(1), kSlice);
     const auto run_started = Clock::now();
