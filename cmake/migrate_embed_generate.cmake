@@ -108,12 +108,6 @@ const migrate::EmbeddedMigrations& ${EMBED_NAME}();
 ")
 
 file(WRITE "${OUTPUT_CPP}" "${cpp_text}")
-# The header depends only on the name: left untouched when it is unchanged, so that, where the
-# build tool allows it (Ninja), the files including it are not recompiled for a migration edit.
-set(old_hpp_text "")
-if(EXISTS "${OUTPUT_HPP}")
-  file(READ "${OUTPUT_HPP}" old_hpp_text)
-endif()
-if(NOT old_hpp_text STREQUAL hpp_text)
-  file(WRITE "${OUTPUT_HPP}" "${hpp_text}")
-endif()
+# Both outputs are written every time: a header left untouched would stay older than the
+# migration files, and Makefile builds would then run this script (and recompile) on every build.
+file(WRITE "${OUTPUT_HPP}" "${hpp_text}")

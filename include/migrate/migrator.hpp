@@ -118,15 +118,19 @@ enum class EnsureMode {
   // apply would run (Options::phase and EnsureOptions::version bound it).
   kApplyIfNeeded,
   // Checks only: fails unless every migration apply would run is applied (kSchemaBehind), no
-  // applied file changed (kChecksumMismatch) and no attempt failed or is unfinished
-  // (kFailedMigration). Takes no lock and writes nothing; a database without a history (or a
-  // SQLite file that does not exist) is behind. Migrations applied that this program does not
-  // have (a newer release ran) are fine: the schema is ahead, as during a rolling deploy.
+  // applied file changed (kChecksumMismatch) and no attempt failed in a way the next apply
+  // refuses until someone acts (kFailedMigration: a statement's own error, an unfinished
+  // rollback). An attempt the next apply resumes by itself (a lock timeout, a lost connection, a
+  // cancellation, a process that died, one running now) only makes the schema behind. Takes no
+  // lock and writes nothing; a database without a history (or a SQLite file that does not
+  // exist) is behind. Migrations applied that this program does not have (a newer release ran)
+  // are fine: the schema is ahead, as during a rolling deploy.
   kVerifyOnly,
   // For processes that must not migrate: waits until another process has applied
   // EnsureOptions::version and every version below it, polling read-only every poll_interval,
-  // for at most timeout (then kSchemaBehind). Fails at once, without waiting out the bound, when
-  // an attempt of one of those versions failed and no run holds the lock (kFailedMigration).
+  // for at most timeout (then kSchemaBehind). Fails at once, without waiting out the bound, on
+  // what verify-only reports as kFailedMigration or kChecksumMismatch: those do not fix
+  // themselves.
   kWaitForVersion,
 };
 const char* to_string(EnsureMode m) noexcept;  // "apply-if-needed", "verify-only", ...

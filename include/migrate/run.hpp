@@ -56,9 +56,11 @@ struct BackfillProgress {
 // Progress callbacks for apply, rollback and ensure (docs/embedding.md#observing-a-run). All are
 // optional. They are called on the thread that called the Migrator, synchronously, while the
 // run holds the migration lock and (inside a transactional step) an open transaction: keep them
-// short, and do not call back into the Migrator that runs them. An exception thrown by a
-// callback (a std::exception) is a bug in the caller; it ends the run like a failed statement
-// would (the history stays exact) and comes back as kInternal.
+// short, and do not call back into the Migrator that runs them. They must not throw: an
+// exception from a callback (a bug in the caller) ends the run as if its process had died there
+// and comes back as kInternal. A transactional step in progress is rolled back; a
+// non-transactional one is left interrupted, which the next run resumes (or, for a statement whose
+// outcome nothing can tell, asks for `migrate resolve`).
 struct Observer {
   // Before a step (one migration applied or reverted) starts.
   std::function<void(const PlannedStep&)> before_step;

@@ -12,7 +12,10 @@
 namespace migrate {
 
 struct ExecPolicy {
-  std::chrono::milliseconds lock_wait{10'000};                 // run lock and SQLite write lock
+  std::chrono::milliseconds lock_wait{10'000};  // run lock and SQLite write lock
+  // The wait for the run lock alone, when shorter than lock_wait: ensure waits for another
+  // replica's run in slices, while every other wait of the run keeps lock_wait.
+  std::optional<std::chrono::milliseconds> run_lock_wait;
   std::chrono::milliseconds lock_timeout{500};                 // per statement; a directive wins
   std::optional<std::chrono::milliseconds> statement_timeout;  // unset: by statement kind
   int lock_retries = 8;

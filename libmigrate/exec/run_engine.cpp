@@ -35,7 +35,7 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
   StepExecutor executor(backend, history, identity, policy, observer);
   bool in_step = false;  // a failure inside a step is reported with that step's outcome
   try {
-    backend.acquire_run_lock(policy.lock_wait);
+    backend.acquire_run_lock(policy.run_lock_wait.value_or(policy.lock_wait));
 
     // Read once, under the lock (SQLite: in a BEGIN IMMEDIATE transaction, so a writer that
     // ignores the run lock is waited out). Nothing is created yet: a refused run leaves no

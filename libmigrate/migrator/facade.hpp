@@ -96,9 +96,11 @@ auto in_history_transaction(Backend& backend, HistoryStore& history, const Optio
 }
 
 // One apply (validate_apply) or rollback run of the plan make_plan returns, with
-// options.reconnect's resumption after a lost connection. Never throws.
+// options.reconnect's resumption after a lost connection. Never throws. `run_lock_wait`, when
+// set, bounds the wait for the run lock alone (options.lock_wait still bounds every other wait).
 RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
               std::function<Plan(const PlanContext&)> make_plan, const Observer& observer,
-              const std::stop_token& stop);
+              const std::stop_token& stop,
+              std::optional<std::chrono::milliseconds> run_lock_wait = std::nullopt);
 
 }  // namespace migrate::facade

@@ -177,7 +177,8 @@ void refuse_unintended_new_history(Backend& backend, const Options& options) {
 RunReport run_once(const Options& options, const MigrationSet& source, bool validate_apply,
                    const std::function<Plan(const PlanContext&)>& make_plan,
                    const Observer& observer, const std::set<std::string>& applied_before,
-                   const std::stop_token& stop) {
+                   const std::stop_token& stop,
+                   std::optional<std::chrono::milliseconds> run_lock_wait) {
   std::unique_ptr<Backend> backend;
   RunIdentity identity;
   AnalysisPolicy analysis;
@@ -200,12 +201,10 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
   }
   PlanPolicy policy = plan_policy(options);
   policy.applied_by_this_invocation = applied_before;
-  RunRequest request{source,
-                     history_name(options),
-                     policy,
-                     exec_policy(options, stop),
-                     std::move(analysis),
-                     validate_apply,
+  ExecPolicy exec = exec_policy(options, stop);
+  exec.run_lock_wait = run_lock_wait;
+  RunRequest request{source,          history_name(options), policy,
+                     std::move(exec), std::move(analysis),   validate_apply,
                      make_plan};
   RunReport report = run_plan(*backend, request, identity, observer);
   if (report.error) report.error = without_secrets(*report.error, options.database_url);
@@ -218,15 +217,15 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
 // counted from the loss, is spent.
 RunReport run(const Options& options, const MigrationSet& source, bool validate_apply,
               std::function<Plan(const PlanContext&)> make_plan, const Observer& observer,
-              const std::stop_token& stop) {
+              const std::stop_token& stop, std::optional<std::chrono::milliseconds> run_lock_wait) {
   using Clock = std::chrono::steady_clock;
   RunReport total;
   std::set<std::string> applied;  // by the attempts of this invocation so far
   std::optional<Clock::time_point> lost_at;
   std::chrono::milliseconds backoff{250};
   while (true) {
-    RunReport report =
-        run_once(options, source, validate_apply, make_plan, observer, applied, stop);
+    RunReport report = run_once(options, source, validate_apply, make_plan, observer, applied, stop,
+                                run_lock_wait);
     if (total.run_id.empty()) total.run_id = report.run_id;
     for (auto& step : report.steps) {
       if (step.success && step.kind == StepKind::kApply) applied.insert(step.version);

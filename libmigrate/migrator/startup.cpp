@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "libmigrate/migrator/facade.hpp"
+#include "libmigrate/plan/planner.hpp"
 #include "migrate/migrator.hpp"
 
 namespace migrate {
@@ -47,6 +48,13 @@ std::optional<std::string> highest_applied(const std::vector<VersionStatus>& sta
   return out;
 }
 
+// The same options without a log sink: for a second read whose warnings the first one logged.
+Options quiet_log(const Options& options) {
+  Options quiet = options;
+  quiet.log = {};
+  return quiet;
+}
+
 // The first ten, then how many more: a project thousands of migrations behind gets a line, not a
 // page.
 std::string list(const std::vector<std::string>& items) {
@@ -75,13 +83,24 @@ std::optional<Error> schema_shortfall(const facade::ReadOnlyView& view,
       continue;
     }
     if (!needed(*m) || s.state == State::kApplied) continue;
-    if (s.state == State::kFailed || (s.state == State::kRunning && !run_active)) {
+    // Failed means: the next apply refuses it until someone acts. An attempt that stopped for a
+    // reason outside its migration (a lock timeout, a lost connection, a cancellation, a dead
+    // process) is resumed by the next apply by itself: the schema is only behind.
+    const Attempt* last = s.last_attempt ? &*s.last_attempt : nullptr;
+    const bool up = last && last->direction == Direction::kUp;
+    if (s.state == State::kFailed && !(up && resumes_by_itself(*last))) {
       failed.push_back(fmt::format("version {} ({}): {} attempt {}", s.version, m->name,
-                                   to_string(s.last_attempt->direction),
-                                   describe_stop(*s.last_attempt)));
+                                   to_string(last->direction), describe_stop(*last)));
+    } else if (s.state == State::kRunning && !up) {
+      failed.push_back(fmt::format("version {} ({}): a rollback {}", s.version, m->name,
+                                   run_active ? "is running" : "never finished"));
     } else {
-      behind.push_back(fmt::format("{} ({}{})", s.version, m->name,
-                                   s.state == State::kRunning ? ", being applied now" : ""));
+      const char* note =
+          s.state == State::kRunning
+              ? (run_active ? ", being applied now" : ", interrupted: apply resumes it")
+          : s.state == State::kFailed ? ", stopped: apply resumes it"
+                                      : "";
+      behind.push_back(fmt::format("{} ({}{})", s.version, m->name, note));
     }
   }
   if (!modified.empty())
@@ -129,7 +148,8 @@ std::function<bool(const Migration&)> apply_scope(const facade::ReadOnlyView& vi
       if (!s.has_file || s.last_applied) continue;
       const Migration* m = view.source.find(*Version::parse(s.version));
       if (m->directives.phase != Phase::kContract) continue;
-      const bool expand_applied = m->directives.completes && applied(*m->directives.completes);
+      // A contract without `completes` passes the gate (the analyzer refuses it instead).
+      const bool expand_applied = !m->directives.completes || applied(*m->directives.completes);
       if (options.phase == PhaseScope::kExpand || !expand_applied) {
         first_waiting_contract = m->version;
         break;
@@ -177,12 +197,12 @@ EnsureReport wait_for_version(const Options& options, const EnsureOptions& ensur
   bool logged = false;
   // The files do not change while the process waits: loaded once, the history read each time.
   const auto source = std::make_shared<const MigrationSet>(facade::load_or_fail(options));
-  Options quiet = options;  // read_only_view's warnings are logged on the first read only
+  Options reading = options;  // read_only_view's warnings are logged on the first read only
   for (;;) {
     std::optional<Error> shortfall;
     try {
-      auto view = facade::read_only_view(quiet, source);
-      quiet.log = {};
+      auto view = facade::read_only_view(reading, source);
+      reading = quiet_log(options);
       const Version wanted = version_in_set(view.source, *ensure.version, kNameAVersion);
       const auto current = highest_applied(view.statuses);
       if (first) report.version_before = current;
@@ -239,6 +259,7 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
   EnsureReport report;
   report.mode = ensure.mode;
   std::shared_ptr<const MigrationSet> source;
+  std::optional<std::string> target;
   {
     auto view = facade::read_only_view(options);
     report.version_before = report.version_after = highest_applied(view.statuses);
@@ -249,23 +270,31 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
         shortfall->code != ErrorCode::kFailedMigration)
       throw Failure(*shortfall);
     source = view.set;
+    // With a version bound, the run's target is the last migration the check counts as needed:
+    // a bound beyond a contract that waits for its deploy would be refused (PHASE_ORDER) by the
+    // gate, which stops before the contract by itself only when no target is given.
+    if (ensure.version) {
+      auto needed =
+          apply_scope(view, options, version_in_set(*source, *ensure.version, kNameAVersion));
+      for (const auto& m : source->migrations)
+        if (needed(m)) target = m.version.original();
+    }
   }
   constexpr std::chrono::milliseconds kSlice{2000};
   // Each slice's lock wait announces the holder; one announcement per holder is enough for a
   // wait of minutes.
   auto announced = std::make_shared<std::set<std::string>>();
-  Options sliced = options;
+  Options deduped = options;
   if (options.log)
-    sliced.log = [log = options.log, announced](LogLevel level, const std::string& message) {
+    deduped.log = [log = options.log, announced](LogLevel level, const std::string& message) {
       if (message.starts_with("waiting for the migration lock") &&
           !announced->insert(message).second)
         return;
       log(level, message);
     };
   for (;;) {
-    Options slice = sliced;
     const auto left = ensure.timeout - since(start);
-    slice.lock_wait = std::clamp(left, std::chrono::milliseconds(1), kSlice);
+    const auto slice_wait = std::clamp(left, std::chrono::milliseconds(1), kSlice);
     const auto run_started = Clock::now();
     // The lock may be granted in the middle of a slice: the wait ends where the first step
     // starts (or, when another replica left nothing to do, where the run ends).
@@ -276,9 +305,13 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
       if (observer.before_step) observer.before_step(step);
     };
     RunReport run = facade::run(
-        slice, *source, true,
-        [&](const PlanContext& ctx) { return build_apply_plan(ctx, ensure.version); }, timed, stop);
-    const bool busy = run.error && run.error->code == ErrorCode::kRunInProgress;
+        deduped, *source, true,
+        [&](const PlanContext& ctx) { return build_apply_plan(ctx, target); }, timed, stop,
+        slice_wait);
+    // Another replica's run held the lock and this run did nothing: wait on. (A run that
+    // applied steps before stopping reports its error, whatever the code.)
+    const bool busy =
+        run.error && run.error->code == ErrorCode::kRunInProgress && run.steps.empty();
     report.waited += std::chrono::duration_cast<std::chrono::milliseconds>(
         first_step.value_or(Clock::now()) - run_started);
     if (!busy) {
@@ -298,7 +331,15 @@ EnsureReport apply_if_needed(const Options& options, const EnsureOptions& ensure
       throw Failure(e);
     }
   }
-  report.version_after = highest_applied(facade::read_only_view(options, source).statuses);
+  // Read back (another replica may have applied more); if the read fails, the migrations are
+  // applied all the same: say what this run knows rather than lose its report.
+  try {
+    report.version_after =
+        highest_applied(facade::read_only_view(quiet_log(options), source).statuses);
+  } catch (const Failure&) {
+    for (const auto& step : report.run.steps)
+      if (step.success) report.version_after = step.version;
+  }
   return report;
 }
 

@@ -64,19 +64,6 @@ int resume_point(const VersionStatus& s, const PlannedStep& step) {
        {step.file.string(), s.version, last->statement_index});
 }
 
-// An attempt that stopped for a reason outside its migration (lock timeouts or deadlocks after
-// every retry, a lost connection, a server shutdown, the caller's cancellation) or that an
-// operator closed with `migrate resolve` left nothing unrecorded and nothing to fix in the file:
-// apply continues it by itself, as it would any pending migration.
-bool resumes_by_itself(const Attempt& a) {
-  if (a.success != false) return false;
-  const std::string_view code = a.error_code;
-  return code == sqlstate::kLockNotAvailable || code == sqlstate::kDeadlockDetected ||
-         code == sqlstate::kSerializationFailure || code == sqlstate::kResolved ||
-         code == to_string(ErrorCode::kOutcomeUnknown) || code == sqlstate::kInterrupted ||
-         code == to_string(ErrorCode::kCancelled) || sqlstate::is_connection_loss(code);
-}
-
 // A statement sent outside a transaction by a run that died, whose effect neither the catalog
 // shows nor a second run would undo: only the operator can say. --retry-failed does not decide
 // it either.
@@ -309,6 +296,15 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
        fmt::format("version {} is neither a migration file nor in the history", text),
        allow_zero ? "run `migrate status` to list versions; `--target 0` reverts everything"
                   : "run `migrate status` to list versions");
+}
+
+bool resumes_by_itself(const Attempt& a) {
+  if (a.success != false) return false;
+  const std::string_view code = a.error_code;
+  return code == sqlstate::kLockNotAvailable || code == sqlstate::kDeadlockDetected ||
+         code == sqlstate::kSerializationFailure || code == sqlstate::kResolved ||
+         code == to_string(ErrorCode::kOutcomeUnknown) || code == sqlstate::kInterrupted ||
+         code == to_string(ErrorCode::kCancelled) || sqlstate::is_connection_loss(code);
 }
 
 void check_apply_preconditions(const PlanContext& ctx) {

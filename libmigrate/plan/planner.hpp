@@ -36,6 +36,11 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
 // kOutOfOrder. Each names every offending version and file.
 void check_apply_preconditions(const PlanContext& ctx);
 
+// An attempt that stopped for a reason outside its migration (lock timeouts or deadlocks after
+// every retry, a lost connection, a server shutdown, the caller's cancellation) or that an
+// operator closed with `migrate resolve`: apply continues it by itself, without --retry-failed.
+bool resumes_by_itself(const Attempt& attempt);
+
 // `max_steps` > 0 stops after that many steps.
 Plan build_apply_plan(const PlanContext& ctx, const std::optional<std::string>& target,
                       std::size_t max_steps = 0);

@@ -136,6 +136,25 @@ TEST(SqliteStartup, VerifyOnlyCountsContractMigrationsOnlyWhenThePhaseLetsApplyR
   EXPECT_TRUE(Migrator(contract).ensure(EnsureMode::kVerifyOnly));
 }
 
+// A version bound beyond a contract that waits for its deploy: apply-if-needed stops before the
+// contract, as verify counts it, instead of refusing the bound (PHASE_ORDER).
+TEST(SqliteStartup, AVersionBoundBeyondAWaitingContractStopsBeforeIt) {
+  TestWorkspace ws;
+  ws.copy_migrations_from(std::filesystem::path(MIGRATE_SOURCE_DIR) / "sql_fixtures/demo/sqlite");
+  EnsureOptions bounded;
+  bounded.version = "V019";
+  auto applied = Migrator(ws.options()).ensure(bounded);
+  ASSERT_TRUE(applied) << applied.error().describe();
+  EXPECT_EQ(applied->version_after, "17");
+  EXPECT_EQ(applied->run.steps.size(), 17u);
+  bounded.mode = EnsureMode::kVerifyOnly;
+  EXPECT_TRUE(Migrator(ws.options()).ensure(bounded));
+  // A plain apply with the same bound is refused: the bound names a contract's territory.
+  RunReport plain = Migrator(ws.options()).apply(std::string("V019"));
+  ASSERT_TRUE(plain.error);
+  EXPECT_EQ(plain.error->code, ErrorCode::kPhaseOrder);
+}
+
 TEST(SqliteStartup, WaitForVersionWaitsForAnotherProcessAndIsBounded) {
   TestWorkspace ws;
   write_three(ws);
@@ -239,6 +258,14 @@ TEST(SqliteStartup, CancelledBetweenBackfillBatchesResumesWithoutRetryFailedAndC
   auto status = m.status();
   ASSERT_TRUE(status);
   EXPECT_NE(describe_stop(*status->back().last_attempt).find("cancelled"), std::string::npos);
+  // Not a failure a replica must wait for a person to fix: the next apply resumes it, so the
+  // schema is only behind, and a waiting replica keeps waiting.
+  auto verified = m.ensure(EnsureMode::kVerifyOnly);
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, ErrorCode::kSchemaBehind) << verified.error().describe();
+  EXPECT_NE(verified.error().message.find("2 (double, stopped: apply resumes it)"),
+            std::string::npos)
+      << verified.error().message;
 
   // No --retry-failed: a cancelled backfill resumes after its last committed batch.
   RunReport rest = m.apply(std::nullopt);
