@@ -41,13 +41,6 @@ std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
-std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
-  std::optional<std::string> out;
-  for (const auto& s : statuses)  // sorted by version
-    if (s.last_applied) out = s.version;
-  return out;
-}
-
 // The same options without a log sink: for a second read whose warnings the first one logged.
 Options quiet_log(const Options& options) {
   Options quiet = options;

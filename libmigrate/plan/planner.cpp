@@ -32,13 +32,6 @@ std::string join(const std::vector<std::string>& lines) {
   return out;
 }
 
-std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
-  std::optional<std::string> out;
-  for (const auto& s : statuses)
-    if (s.last_applied) out = s.version;
-  return out;
-}
-
 // Statements a non-transactional attempt of the same direction completed before it failed or
 // was interrupted; the step resumes after them if they are unchanged in the file.
 int resume_point(const VersionStatus& s, const PlannedStep& step) {
@@ -296,6 +289,13 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
        fmt::format("version {} is neither a migration file nor in the history", text),
        allow_zero ? "run `migrate status` to list versions; `--target 0` reverts everything"
                   : "run `migrate status` to list versions");
+}
+
+std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
+  std::optional<std::string> out;
+  for (const auto& s : statuses)  // sorted by version
+    if (s.last_applied) out = s.version;
+  return out;
 }
 
 bool resumes_by_itself(const Attempt& a) {

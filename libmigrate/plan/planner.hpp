@@ -36,6 +36,9 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
 // kOutOfOrder. Each names every offending version and file.
 void check_apply_preconditions(const PlanContext& ctx);
 
+// The highest version with an attempt in force (Plan::current_version); nullopt when none.
+std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses);
+
 // An attempt that stopped for a reason outside its migration (lock timeouts or deadlocks after
 // every retry, a lost connection, a server shutdown, the caller's cancellation) or that an
 // operator closed with `migrate resolve`: apply continues it by itself, without --retry-failed.
