@@ -24,6 +24,7 @@
 #include "cli/commands/rollback_command.hpp"
 #include "cli/commands/status_command.hpp"
 #include "cli/commands/validate_command.hpp"
+#include "cli/commands/verify_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
@@ -180,6 +181,7 @@ int run(int argc, char** argv) {
       add_ensure_command(app),
       add_calibrate_command(app),
       add_validate_command(app, migrator_flags),
+      add_verify_command(app),
       add_new_command(app),
       add_config_command(app),
       add_lint_command(app, sarif),

@@ -76,6 +76,14 @@ std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
 }
 
+// A step's checks (its verify file): where each starts and its text.
+json verify_json(const std::vector<PlannedStatement>& checks) {
+  json out = json::array();
+  for (const auto& c : checks)
+    out.push_back({{"index", c.index}, {"line", c.line}, {"column", c.column}, {"sql", c.sql}});
+  return out;
+}
+
 }  // namespace
 
 std::string printable_value(const Setting& s) {
@@ -223,6 +231,8 @@ json to_json(const Plan& p) {
          {"uncertain_statement", s.uncertain_statement},
          {"statements", statements},
          {"backfill_check", s.backfill_check ? json(*s.backfill_check) : json(nullptr)},
+         {"verify_file", s.verify.empty() ? json(nullptr) : json(s.verify_file.string())},
+         {"verify", verify_json(s.verify)},
          {"history_writes", s.history_writes},
          {"analysis", s.analysis ? to_json(*s.analysis) : json(nullptr)},
          {"estimate", to_json(s.estimate)}});
@@ -263,7 +273,11 @@ json to_json(const DatabaseSession& s) {
               {"xact_start", s.xact_start},
               {"transaction_age_s", s.transaction_age_s},
               {"query", s.query},
-              {"role", s.role}};
+              {"role", s.role},
+              {"query_age_s", s.query_age_s},
+              {"wait_event", s.wait_event},
+              {"blocked_by", s.blocked_by},
+              {"running_step", s.running_step.empty() ? json(nullptr) : json(s.running_step)}};
 }
 
 std::string render_status_text(const std::vector<VersionStatus>& statuses,
@@ -277,15 +291,28 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
   std::string out = fmt::format("{:<{}}  {:<{}}  {:<12}  {:<24}  {}\n", "VERSION", vw, "NAME", nw,
                                 "STATE", "APPLIED AT", "NOTE");
   int applied = 0, pending = 0, problems = 0;
+  // The step the run holding the lock is on ("apply 12 (name)..."): a transactional step has no
+  // visible history row before it commits, so its version would otherwise look merely pending.
+  std::string running_step, running_version;
+  for (const auto& h : lock_holders)
+    if (!h.running_step.empty()) {
+      running_step = h.running_step;
+      const auto first = running_step.find(' ');
+      running_version = running_step.substr(
+          first + 1, running_step.find(' ', first + 1) - std::min(first + 1, running_step.size()));
+    }
   for (const auto& s : statuses) {
     std::string note;
     switch (s.state) {
       case State::kApplied:
         ++applied;
         if (!s.reversible) note = "irreversible";
+        if (s.version == running_version && running_step.starts_with("revert"))
+          note = "being reverted now";
         break;
       case State::kPending:
         ++pending;
+        if (s.version == running_version) note = "running now";
         break;
       case State::kModified:
         ++problems;
@@ -325,11 +352,35 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
   out += fmt::format("\n{} applied, {} pending, {} need attention\n", applied, pending, problems);
   // Only the first session of a run holds the migration lock; the others are its statement session
   // and blocker monitor, labelled so that nobody ends the wrong one.
+  if (!running_step.empty()) out += fmt::format("run in progress: {}\n", running_step);
   for (const auto& h : lock_holders) {
-    out += fmt::format("{} pid {} ({}, from {}, connected since {}, {}): {}\n",
-                       h.role == "run lock holder" ? std::string("migration lock held by")
-                                                   : h.role + " of that run:",
-                       h.pid, h.application_name, h.client_addr, h.backend_start, h.state, h.query);
+    if (h.role == "blocks the run") continue;  // listed under the session it blocks
+    const bool holder = h.role == "run lock holder";
+    out += fmt::format("{} pid {} ({}, from {}, connected since {}, {})", 
+                       holder ? std::string("migration lock held by") : h.role + " of that run:",
+                       h.pid, h.application_name, h.client_addr, h.backend_start, h.state);
+    if (holder && !h.running_step.empty()) {
+      out += fmt::format(": on this step for {}\n", human_duration(h.query_age_s * 1000.0));
+    } else if (h.state == "active") {
+      out += fmt::format(": running for {}{}: {}\n", human_duration(h.query_age_s * 1000.0),
+                         h.wait_event.empty() ? "" : ", waiting (" + h.wait_event + ")", h.query);
+    } else {
+      out += fmt::format(": {}\n", h.query);
+    }
+    for (int pid : h.blocked_by) {
+      auto b = std::find_if(lock_holders.begin(), lock_holders.end(), [&](const auto& x) {
+        return x.pid == pid && x.role == "blocks the run";
+      });
+      if (b == lock_holders.end()) {
+        out += fmt::format("  blocked by pid {}\n", pid);
+        continue;
+      }
+      out += fmt::format(
+          "  blocked by pid {} ({}, from {}), {}, transaction age {}{}: {}\n", b->pid,
+          b->application_name.empty() ? "no application_name" : b->application_name,
+          b->client_addr, b->state, human_duration(b->transaction_age_s * 1000.0),
+          b->lock.empty() ? "" : ", " + b->lock, b->query);
+    }
   }
   return out;
 }
@@ -383,6 +434,12 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
     }
     if (s.backfill_check)
       out += fmt::format("  backfill check (must return no rows): {}\n", *s.backfill_check);
+    if (!s.verify.empty()) {
+      out += fmt::format("  checks of {} (each must return no rows, or one row that is true):\n",
+                         s.verify_file.filename().string());
+      for (const auto& c : s.verify)
+        out += fmt::format("  {:>3}. line {:<4} {}\n", c.index, c.line, first_line(c.sql));
+    }
     if (s.statements.empty()) out += "  (no statements: recorded as done)\n";
     if (!s.statements.empty())
       out += fmt::format("  estimate for version {}: {}{}\n", s.version,

@@ -29,8 +29,8 @@ void check_file_name(std::string_view input) {
   require(!input.empty() && (input.front() == 'V' || input.front() == 'v'),
           "a migration file name starts with V");
   std::string rebuilt = std::string(1, input.front()) + parsed->version.original() + "__" +
-                        parsed->name + (parsed->up ? ".up.sql" : ".down.sql");
-  require(rebuilt == input, "a parsed file name is its version, name and direction");
+                        parsed->name + migrate::file_suffix(parsed->role);
+  require(rebuilt == input, "a parsed file name is its version, name and role");
   require(!parsed->name.empty(), "a migration name is not empty");
   auto again = Version::parse(parsed->version.str());
   require(again && *again == parsed->version && again->str() == parsed->version.str(),

@@ -23,6 +23,7 @@ using nlohmann::json;
 struct RollbackFlags {
   std::optional<std::string> target;
   std::optional<int> steps;
+  std::optional<std::string> only;
   bool yes = false;
   bool dry_run = false;
 };
@@ -38,10 +39,10 @@ bool confirm_rollback(const Plan& plan) {
 
 int run_rollback(const CommandContext& ctx, const RollbackFlags& flags) {
   const Invocation& inv = ctx.inv;
-  if (!flags.target && !flags.steps)
-    return fail_usage(inv, "rollback needs --target VERSION or --steps N",
-                      "e.g. `migrate rollback --target V001` keeps V001 applied");
-  RollbackTarget rb{flags.target, flags.steps};
+  // Bare `rollback` reverts the most recently applied migration, as `rails db:rollback`,
+  // `dbmate rollback` and `knex migrate:rollback` do; it still asks (or needs --yes).
+  RollbackTarget rb{flags.target, flags.steps, flags.only};
+  if (!rb.version && !rb.steps && !rb.only) rb.steps = 1;
   auto plan = ctx.migrator.plan_rollback(rb);
   if (!plan) return finish(inv, json::object(), plan.error(), "");
   // A refusal ends it before the prompt: rollback would refuse after the answer anyway.
@@ -68,16 +69,28 @@ int run_rollback(const CommandContext& ctx, const RollbackFlags& flags) {
 Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
   auto flags = std::make_shared<RollbackFlags>();
   auto* cmd = app.add_subcommand("rollback",
-                                 "revert applied migrations newest first. --target V "
+                                 "revert applied migrations newest first. Without options "
+                                 "it reverts the most recently applied one; --target V "
                                  "keeps V applied and reverts everything above it "
                                  "(--target 0 reverts all); --steps N reverts the N "
-                                 "newest. Refuses before doing anything if one of "
-                                 "them is irreversible or its down file changed.");
+                                 "newest; --only V reverts V alone. Refuses before doing "
+                                 "anything if one of them is irreversible or its down "
+                                 "file changed.");
   auto* target =
       cmd->add_option("--target", flags->target, "keep this version applied; revert all above it");
-  auto* steps =
-      cmd->add_option("--steps", flags->steps, "revert this many of the newest applied migrations");
+  auto* steps = cmd->add_option(
+      "--steps", flags->steps,
+      "revert this many of the most recently applied migrations (without --target, --steps or "
+      "--only: 1)");
+  auto* only = cmd->add_option(
+      "--only", flags->only,
+      "revert this one applied version; refused when newer versions are applied, unless "
+      "--allow-out-of-order (they stay applied and it becomes pending below them)");
   target->excludes(steps);
+  target->excludes(only);
+  steps->excludes(only);
+  cmd->add_flag("--allow-out-of-order", migrator_flags.allow_out_of_order,
+                "with --only: revert the version although newer ones are applied");
   cmd->add_flag("--yes,-y", flags->yes, "do not ask for confirmation");
   cmd->add_flag("--dry-run", flags->dry_run, "print the plan instead of executing it");
   cmd->add_option("--phase", migrator_flags.phase,

@@ -3,9 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <ctime>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "cli/output_renderer.hpp"
 
@@ -16,6 +21,15 @@ using nlohmann::json;
 namespace {
 
 using RecordsByAttempt = std::map<std::int64_t, std::vector<const StatementRecord*>>;
+
+std::string utc_now_text() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
+  return text;
+}
 
 // The attempts whose statements `status --verbose` shows: the one in force, and a newer one
 // that failed or is running.
@@ -169,14 +183,51 @@ int finish_status_report(const CommandContext& ctx,
                 std::nullopt, "");
 }
 
+namespace {
+
+struct StatusFlags {
+  bool verbose = false;
+  bool watch = false;
+  std::string interval = "2s";
+};
+
+// `status --watch`: the report again every interval until interrupted (Ctrl-C), the screen
+// cleared first on a terminal; a failed read is shown and the watch goes on (the server may be
+// restarting). With --output json, one document per refresh.
+int watch_status(const CommandContext& ctx, const StatusFlags& flags) {
+  const auto every = parse_duration(flags.interval);
+  if (!every || every->count() < 100)
+    return fail_usage(ctx.inv, fmt::format("invalid --interval '{}'", flags.interval),
+                      "write a duration of at least 100ms, such as 2s");
+  const bool terminal = !ctx.inv.json_output && isatty(STDOUT_FILENO);
+  while (true) {
+    if (terminal) std::cout << "\x1b[H\x1b[2J";
+    const std::string footer =
+        ctx.inv.json_output
+            ? std::string()
+            : fmt::format("\n{} UTC; refreshed every {}; Ctrl-C stops\n", utc_now_text(),
+                          flags.interval);
+    finish_status_report(ctx, ctx.migrator.status(), footer, flags.verbose);
+    std::cout.flush();
+    std::this_thread::sleep_for(*every);
+  }
+}
+
+}  // namespace
+
 Command add_status_command(CLI::App& app) {
-  auto verbose = std::make_shared<bool>(false);
+  auto flags = std::make_shared<StatusFlags>();
   auto* cmd =
       app.add_subcommand("status", "show every version's state from the files and the history");
-  cmd->add_flag("--verbose,-v", *verbose,
+  cmd->add_flag("--verbose,-v", flags->verbose,
                 "also each statement's duration beside the plan's estimate, rows and lock waits");
-  return {.subcommand = cmd, .run = [verbose](const CommandContext& ctx) {
-            return finish_status_report(ctx, ctx.migrator.status(), "", *verbose);
+  cmd->add_flag("--watch,-w", flags->watch,
+                "refresh the report every --interval until interrupted: a running step, its "
+                "statement and who blocks it");
+  cmd->add_option("--interval", flags->interval, "with --watch: how often (default 2s)");
+  return {.subcommand = cmd, .run = [flags](const CommandContext& ctx) {
+            if (flags->watch) return watch_status(ctx, *flags);
+            return finish_status_report(ctx, ctx.migrator.status(), "", flags->verbose);
           }};
 }
 

@@ -64,6 +64,10 @@ enum class ErrorCode {
   // The caller's stop_token asked the run to stop; it stopped between steps or between backfill
   // batches, with the history exact (docs/embedding.md#cancellation)
   kCancelled,
+  // A migration's verify file found a problem: one of its queries returned rows (other than one
+  // row whose first column is true) or failed; the step failed, its transaction rolled back
+  // (docs/file-format.md#verification). Also `migrate verify` when a check fails now.
+  kVerificationFailed,
 };
 
 // "CHECKSUM_MISMATCH" etc.: the stable text form, as in docs/cli.md, JSON output and the history's

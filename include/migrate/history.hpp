@@ -41,8 +41,9 @@ struct Attempt {
   std::optional<bool> success;  // absent: still running, or the process died
   std::string error_message;
   // Failures: the database's code (PostgreSQL SQLSTATE, SQLite result code name), else the
-  // ErrorCode's text ("CONNECTION_FAILED"). Also "INTERRUPTED" (its process died; a later run
-  // closed it), "RESOLVED" (`migrate resolve`), "CANCELLED", and "BASELINE" on a successful row.
+  // ErrorCode's text ("CONNECTION_FAILED", "VERIFICATION_FAILED": the message quotes the rows the
+  // check returned). Also "INTERRUPTED" (its process died; a later run closed it), "RESOLVED"
+  // (`migrate resolve`), "CANCELLED", and "BASELINE" on a successful row.
   // Empty on success. docs/history.md lists them all.
   std::string error_code;
   int statement_index = 0;  // statements completed
@@ -102,8 +103,19 @@ struct DatabaseSession {
   std::string query;             // cut short
   std::string lock;              // "AccessShareLock on public.users (granted)" where known
   // For a session of a migration run (status, RUN_IN_PROGRESS): which of its connections this is,
-  // "run lock holder", "statement session" or "monitor" (docs/cli.md, status); empty otherwise.
+  // "run lock holder", "statement session" or "monitor" (docs/cli.md, status), or "blocks the
+  // run" for another session the run's statement waits for; empty otherwise.
   std::string role;
+  // PostgreSQL, Migrator::lock_holders: seconds since the session's current (or last) query
+  // started, and what it waits for ("Lock: relation", "IO: DataFileRead"), empty when not waiting.
+  double query_age_s = 0;
+  std::string wait_event;
+  // Migrator::lock_holders, the statement session: the pids of the sessions it waits for a lock
+  // behind (pg_blocking_pids), each also listed with role "blocks the run".
+  std::vector<int> blocked_by;
+  // Migrator::lock_holders, the run lock holder: the step the run is on ("apply 12 (add_email):
+  // 3 statement(s)"), started query_age_s seconds ago; empty before the first step.
+  std::string running_step;
 };
 
 enum class State {
@@ -133,8 +145,8 @@ struct VersionStatus {
 
 // Where an unsuccessful attempt stopped, in words, for display (the wording may change): "failed
 // at statement 3: <error>", "failed at commit, after statement 4: <error>", "interrupted after
-// statement 2 (never finished)", "cancelled after statement 1: <error>", "resolved by an
-// operator: ...". <error> is the first line of error_message. Empty for a successful attempt.
+// statement 2 (never finished)", "cancelled after statement 1: <error>", "failed verification
+// after statement 3: <error>", "resolved by an operator: ...". <error> is the first line of error_message. Empty for a successful attempt.
 // Pure; safe to call from any thread.
 std::string describe_stop(const Attempt& attempt);
 

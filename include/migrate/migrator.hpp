@@ -35,6 +35,7 @@
 #include "migrate/recipe.hpp"
 #include "migrate/run.hpp"
 #include "migrate/source.hpp"
+#include "migrate/verification.hpp"
 
 namespace migrate {
 
@@ -106,7 +107,8 @@ struct Options {
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
   // PostgreSQL application_name of every session, and part of the `client` the history records.
   std::string application_name = "migrate";
-  // Where progress messages go; without a sink nothing is logged. Called on the calling thread.
+  // Where progress messages go; without a sink nothing is logged. Called on the calling thread,
+  // except the "still waiting for a lock" lines (log.hpp).
   LogSink log;
 };
 
@@ -212,6 +214,16 @@ class Migrator {
   // pid, application_name, client address and start; SQLite: the process holding the lock file
   // beside the database). Empty when none, and for sqlite::memory:.
   Result<std::vector<DatabaseSession>> lock_holders() const;
+
+  // Runs the verify files (docs/file-format.md#verification) of the applied migrations again,
+  // or of `version` alone, and reports each check. Each check runs in a transaction of its own
+  // that is rolled back, takes no migration lock and writes nothing (not even the history); a
+  // check that would write fails on SQLite's read-only open. The report lists the applied
+  // migrations without a verify file too. Fails with kTargetNotFound when `version` is no
+  // migration of the set, kSourceInvalid for a verify file that does not split, connection
+  // errors; a check that finds a problem is no failure of the call: the report's `error` says
+  // kVerificationFailed. Safe to call concurrently with anything, runs included.
+  Result<VerificationReport> verify(const std::optional<std::string>& version = std::nullopt) const;
 
   // Checks files and history against each other: the refusals `apply` would make. Fails with
   // the refusals apply makes before planning (kChecksumMismatch, kFailedMigration...); the ones

@@ -145,6 +145,12 @@ struct PlannedStep {
   std::vector<PlannedStatement> statements;
   // `-- migrate:backfill-check`: after the backfills, a query that must return no rows.
   std::optional<std::string> backfill_check;
+  // An apply step's checks, from the migration's verify file (empty: none, and for a revert):
+  // run after its statements, in the step's transaction when it has one, else in a transaction
+  // of their own right after. Each must return no rows, or one row whose first column is true;
+  // otherwise the step fails with kVerificationFailed.
+  std::filesystem::path verify_file;
+  std::vector<PlannedStatement> verify;
   // What the run will record in the history, as human-readable sentences for `migrate plan` to
   // display. The wording is not stable and may change in any release: programs should read the
   // other fields (kind, transactional, resume_from...) rather than parse these.
@@ -215,10 +221,16 @@ std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
 // version is reverted (steps 1). Migrator::plan_rollback and rollback fail with kTargetNotFound
 // for a version that is not one or that neither the files nor the history know, and with kUsage
 // for steps below 1.
+// What rollback reverts: at most one of the three; none is `steps = 1`, the most recently
+// applied migration (as `rails db:rollback` and `dbmate rollback` do).
 struct RollbackTarget {
   // Keep this version applied, revert everything above; "0" reverts every applied version.
   std::optional<std::string> version;
   std::optional<int> steps;  // or: revert this many most recently applied versions
+  // Or: revert this one applied version alone. When higher versions are applied the plan is
+  // refused (kOutOfOrder, naming them) unless Options::allow_out_of_order: they stay applied and
+  // the version becomes pending below them (State::kOutOfOrder).
+  std::optional<std::string> only;
 };
 
 }  // namespace migrate

@@ -88,8 +88,14 @@ struct MigrationFile {
 struct Migration {
   Version version;
   std::string name;  // the part after "__", e.g. "add_user_email"
+  // When the migration has a verify file, up.checksum covers both: sha256:v1 over the up file's
+  // text, a NUL byte, then the verify file's text (a changed check is a changed migration).
   MigrationFile up;
   std::optional<MigrationFile> down;  // absent: the migration is irreversible
+  // V<version>__<name>.verify.sql: queries run after the up (in its transaction when it has
+  // one), each of which must return no rows or one row whose first column is true; absent when
+  // the migration has none. `migrate verify` runs them again later.
+  std::optional<MigrationFile> verify;
   Directives directives;              // of the up file
   Directives down_directives;  // of the down file (transaction, foreign-keys apply to the revert)
   // The up file's leading comment lines that are not directives, joined by spaces ("Expand step

@@ -77,8 +77,15 @@ class Backend {
   virtual void release_run_lock() noexcept = 0;
 
   // Sessions holding the run lock, followed by the other connections of the same run (its
-  // statements run there); empty when none.
+  // statements run there) and, on PostgreSQL, the sessions its statement waits behind (role
+  // "blocks the run"); empty when none. The holder's running_step is what announce_step said.
   virtual std::vector<DatabaseSession> run_lock_holders() = 0;
+
+  // Says, where other sessions can read it, which step the run holding the run lock is on
+  // (`migrate status` during a run, also while a transactional step's history row is not yet
+  // committed). PostgreSQL: the lock connection runs a query carrying the text, which
+  // pg_stat_activity shows until the next. Best effort: never throws; a no-op elsewhere.
+  virtual void announce_step(const std::string& description) noexcept { (void)description; }
 
   // Sessions still open for the run that `client` (an Attempt's client, "host:pid:application")
   // describes. A killed migrator's lock connection goes at once, but a statement it had sent may
@@ -156,6 +163,12 @@ class Backend {
   // or kHistoryIncompatible / others where the caller catches and explains.
   virtual std::vector<SqlRow> query(const std::string& sql,
                                     const std::vector<SqlValue>& params = {}) = 0;
+
+  // A query from a migration's files (a verify file's check), in the open transaction or else
+  // in autocommit, and its rows. Unlike query(), an error is the statement's, not libmigrate's:
+  // kStatementFailed with the database's message (and SQLSTATE / result code), or
+  // kConnectionLost.
+  virtual std::vector<SqlRow> query_statement(const SqlStatement& statement) = 0;
 
   // Quotes an identifier for this dialect's SQL.
   virtual std::string quote_identifier(const std::string& name) const = 0;

@@ -66,6 +66,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "SCHEMA_BEHIND";
     case ErrorCode::kCancelled:
       return "CANCELLED";
+    case ErrorCode::kVerificationFailed:
+      return "VERIFICATION_FAILED";
   }
   return "INTERNAL";
 }

@@ -12,6 +12,7 @@
 #include "libmigrate/exec/backfill_runner.hpp"
 #include "libmigrate/exec/concurrent_index.hpp"
 #include "libmigrate/exec/outcome_readback.hpp"
+#include "libmigrate/exec/verification_check.hpp"
 #include "libmigrate/history/backfill_checkpoint.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
@@ -255,6 +256,14 @@ Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migr
 StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migration,
                               const StepSession& session) {
   if (observer_.before_step) observer_.before_step(step);
+  // For `migrate status` from another terminal: a transactional step's history row is not
+  // visible before it commits.
+  backend_.announce_step(fmt::format(
+      "{} {} ({}){}, {} statement(s){}", step.kind == StepKind::kApply ? "apply" : "revert",
+      step.version, step.name, step.transactional ? "" : " without one transaction",
+      step.statements.size(),
+      step.resume_from > 0 ? fmt::format(", resuming after statement {}", step.resume_from)
+                           : std::string()));
   last_ = StepOutcome{step.version, step.name, step.kind, false, 0, 0};
   lock_waits_.clear();
   StepOutcome outcome = step.transactional ? run_transactional(step, migration, session)
@@ -283,7 +292,8 @@ void StepExecutor::record_failure(Attempt& attempt, const Error& e, const StepOu
   attempt.success = false;
   attempt.error_message = e.message;
   attempt.error_code = e.sqlstate.empty() ? to_string(e.code) : e.sqlstate;
-  attempt.error_statement = e.where.statement;
+  // A check of the verify file points into that file, not at a statement of the step's.
+  attempt.error_statement = e.code == ErrorCode::kVerificationFailed ? 0 : e.where.statement;
   // The statement in flight failed, so its outcome is known, unless that is the failure. A
   // backfill's checkpoint stays: its committed batches are where a retry resumes.
   if (e.code != ErrorCode::kOutcomeUnknown && !read_backfill_checkpoint(attempt))
@@ -312,6 +322,8 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
             run_statement(step, s, session_for(session, s, migration, step.kind), records);
             ++outcome.statements_run;
           }
+          // Inside the transaction: a check that fails rolls the migration back.
+          run_verification(backend_, step);
           attempt.statement_index = outcome.statements_run;
           attempt.execution_ms = elapsed_ms(start);
           attempt.finished_at = utc_timestamp();
@@ -573,6 +585,12 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       finish_backfills(step, session, backfilled);
     // Nothing can be rolled back here, but a violation must still fail the step.
     backend_.verify(session);
+    if (!step.verify.empty()) {
+      // Right after the statements, in a transaction of their own; committed like the step's.
+      backend_.begin(history_session, policy_.lock_wait);
+      run_verification(backend_, step);
+      backend_.commit(history_session);
+    }
   } catch (const Failure& f) {
     backend_.rollback();
     if (f.error().code == ErrorCode::kConnectionLost) {

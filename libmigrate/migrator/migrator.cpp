@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -20,6 +21,7 @@
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/calibration_runner.hpp"
 #include "libmigrate/exec/run_engine.hpp"
+#include "libmigrate/exec/verification_check.hpp"
 #include "libmigrate/history/history_store.hpp"
 #include "libmigrate/history/progress_checksum.hpp"
 #include "libmigrate/history/statement_checkpoint.hpp"
@@ -311,6 +313,63 @@ Result<std::vector<VersionStatus>> Migrator::status() const {
   return as_result(options_, [&] { return read_only_view(options_).statuses; });
 }
 
+Result<VerificationReport> Migrator::verify(const std::optional<std::string>& version) const {
+  return as_result(options_, [&] {
+    auto view = read_only_view(options_);
+    std::optional<Version> only;
+    if (version)
+      only = version_in_set(view.source, *version,
+                            "run `migrate status` to list the versions; `migrate verify` without "
+                            "--version checks every applied migration");
+    VerificationReport report;
+    std::vector<std::string> failed;
+    for (const auto& s : view.statuses) {
+      if (!s.last_applied || !s.has_file) continue;
+      const Migration* m = view.source.find(*Version::parse(s.version));
+      if (!m || (only && m->version != *only)) continue;
+      if (!m->verify) {
+        report.without_checks.push_back(s.version);
+        continue;
+      }
+      MigrationVerification checked{s.version, m->name, m->verify->path.string(), {}};
+      const SourceLocation where{m->verify->path.string(), s.version, 0, 0, 0};
+      for (auto& statement : view.backend->split(m->verify->sql, where)) {
+        // Its own transaction, rolled back: a check that fails aborts it on PostgreSQL, and
+        // whatever a check might write is not kept. SQLite's is a read transaction (the view
+        // opened the file read-only).
+        if (view.backend->dialect() == Dialect::kSqlite)
+          view.backend->begin_read();
+        else
+          view.backend->begin(StepSession{true, options_.sqlite_foreign_keys, where},
+                              options_.lock_wait);
+        try {
+          checked.checks.push_back(run_verification_check(
+              *view.backend, PlannedStatement{statement.index, statement.line, statement.column,
+                                              std::move(statement.sql)}));
+        } catch (...) {
+          view.backend->rollback();
+          throw;
+        }
+        view.backend->rollback();
+      }
+      if (!checked.passed()) failed.push_back(fmt::format("{} ({})", s.version, m->name));
+      report.migrations.push_back(std::move(checked));
+    }
+    if (only && report.migrations.empty() && report.without_checks.empty())
+      fail(ErrorCode::kTargetNotFound, fmt::format("version {} is not applied", *version),
+           "`migrate verify` checks applied migrations; run `migrate status`");
+    if (!failed.empty())
+      report.error = Error{ErrorCode::kVerificationFailed,
+                           fmt::format("the checks of {} migration(s) found a problem: {}",
+                                       failed.size(), fmt::join(failed, ", ")),
+                           "each failed check lists the rows it returned; fix the data (or the "
+                           "check, in its verify file), then run `migrate verify` again",
+                           {},
+                           {}};
+    return report;
+  });
+}
+
 Result<std::vector<DatabaseSession>> Migrator::lock_holders() const {
   return as_result(options_, [&] { return open(options_, true)->run_lock_holders(); });
 }
@@ -364,6 +423,8 @@ Result<Validation> Migrator::validate() const {
       view.backend->split(m.up.sql, {m.up.path.string(), m.version.str(), 0, 0, 0});
       if (m.down)
         view.backend->split(m.down->sql, {m.down->path.string(), m.version.str(), 0, 0, 0});
+      if (m.verify)
+        view.backend->split(m.verify->sql, {m.verify->path.string(), m.version.str(), 0, 0, 0});
     }
     Validation out;
     // What apply would refuse after planning: a statement SQLite cannot parse, transaction

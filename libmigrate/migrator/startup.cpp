@@ -169,7 +169,7 @@ std::optional<Error> verify_view(const facade::ReadOnlyView& view, const Options
   return schema_shortfall(view, apply_scope(view, options, limit), run_active(view));
 }
 
-EnsureReport verify(const Options& options, const EnsureOptions& ensure) {
+EnsureReport verify_schema_current(const Options& options, const EnsureOptions& ensure) {
   auto view = facade::read_only_view(options);
   EnsureReport report;
   report.mode = ensure.mode;
@@ -343,7 +343,7 @@ Result<EnsureReport> Migrator::ensure(const EnsureOptions& ensure_options, const
   return as_result(options_, [&] {
     switch (ensure_options.mode) {
       case EnsureMode::kVerifyOnly:
-        return verify(options_, ensure_options);
+        return verify_schema_current(options_, ensure_options);
       case EnsureMode::kWaitForVersion:
         return wait_for_version(options_, ensure_options, stop);
       case EnsureMode::kApplyIfNeeded:

@@ -216,6 +216,26 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     }
     step.statements.push_back(std::move(st));
   }
+  if (!down && m.verify) {
+    step.verify_file = m.verify->path;
+    const SourceLocation where{m.verify->path.string(), m.version.str(), 0, 0, 0};
+    for (auto& s : ctx.backend.split(m.verify->sql, where)) {
+      StatementTraits traits = describe_in_file(ctx.backend, s, *m.verify, m.version);
+      // A check reads: it runs inside the step's transaction, and its own transaction must not
+      // be ended or escaped by it.
+      if (traits.transaction_control || !traits.can_run_in_transaction) {
+        fail(ErrorCode::kSourceInvalid,
+             fmt::format("version {}: verify statement {} cannot run in a transaction ({})",
+                         m.version.str(), s.index,
+                         traits.transaction_control ? "transaction control"
+                                                    : traits.non_transactional_reason),
+             "a verify file holds queries (SELECT ...) that check the migration's result; move "
+             "the statement to the up file",
+             located_at(where, s));
+      }
+      step.verify.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
+    }
+  }
   step.resume_from = resume_point(status, step);
   if (status.last_attempt && !status.last_attempt->success.has_value() &&
       status.last_attempt->direction == (down ? Direction::kDown : Direction::kUp)) {
@@ -270,6 +290,12 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
         "update statement_index",
         "at the end: set success=true, or success=false with the error and the failing statement"};
   }
+  if (!step.verify.empty())
+    step.history_writes.push_back(fmt::format(
+        "before success=true: run the {} check(s) of {}{}; a check that finds a problem fails the "
+        "step with VERIFICATION_FAILED and the rows it returned",
+        step.verify.size(), step.verify_file.filename().string(),
+        step.transactional ? " inside the migration's transaction" : " in a transaction of their own"));
   return step;
 }
 
@@ -290,6 +316,20 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
        allow_zero ? "run `migrate status` to list versions; `--target 0` reverts everything"
                   : "run `migrate status` to list versions");
 }
+
+namespace {
+
+// The highest applied version below `below`: what `--target` keeps to revert `below` and
+// everything above it.
+std::optional<std::string> previous_applied(const std::vector<VersionStatus>& statuses,
+                                            const Version& below) {
+  std::optional<std::string> out;
+  for (const auto& s : statuses)  // sorted by version
+    if (s.last_applied && *Version::parse(s.version) < below) out = s.version;
+  return out;
+}
+
+}  // namespace
 
 std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
   std::optional<std::string> out;
@@ -444,7 +484,33 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
     return a->last_applied->id > b->last_applied->id;
   });
   std::vector<const VersionStatus*> chosen;
-  if (target.version) {
+  if (target.only) {
+    const Version only = resolve_target(ctx, *target.only, false);
+    const VersionStatus* found = nullptr;
+    std::vector<std::string> newer;
+    for (const auto& s : ctx.statuses) {
+      if (!s.last_applied) continue;
+      if (s.version == only.str()) found = &s;
+      if (only < *Version::parse(s.version))
+        newer.push_back(fmt::format("version {} ({})", s.version, s.name));
+    }
+    if (!found)
+      fail(ErrorCode::kTargetNotFound,
+           fmt::format("version {} is not applied: there is nothing to revert", *target.only),
+           "run `migrate status` to list the applied versions");
+    if (!newer.empty() && !ctx.policy.allow_out_of_order)
+      fail(ErrorCode::kOutOfOrder,
+           fmt::format("version {} ({}) is not the newest applied migration; {} newer one(s) "
+                       "are applied:{}",
+                       found->version, found->name, newer.size(), join(newer)),
+           fmt::format("revert them too with `migrate rollback --target {}`; or, when the newer "
+                       "ones do not depend on it, revert version {} alone with `migrate rollback "
+                       "--only {} --allow-out-of-order` (they stay applied, it becomes pending "
+                       "below them, and `migrate apply --allow-out-of-order` applies it again)",
+                       previous_applied(ctx.statuses, only).value_or("0"), found->version,
+                       found->version));
+    chosen.push_back(found);
+  } else if (target.version) {
     Version keep = resolve_target(ctx, *target.version, true);
     for (const auto* s : applied)
       if (keep < *Version::parse(s->version)) chosen.push_back(s);

@@ -51,7 +51,7 @@ const Migration* MigrationSet::find(const Version& v) const {
   return it != migrations.end() && it->version == v ? &*it : nullptr;
 }
 
-// V<version>__<name>.up.sql or .down.sql: the version is dot-separated groups of digits, the name
+// V<version>__<name>.up.sql, .down.sql or .verify.sql: the version is dot-separated groups of digits, the name
 // letters, digits, '_' and '-'. Read by hand, not with std::regex, which costs more than reading
 // the file does.
 std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name) {
@@ -80,10 +80,25 @@ std::optional<MigrationFileName> parse_migration_file_name(std::string_view file
     if (!allowed) return std::nullopt;
   }
   const std::string_view suffix = rest.substr(dot);
-  if (suffix != ".up.sql" && suffix != ".down.sql") return std::nullopt;
+  std::optional<MigrationFileRole> role;
+  for (auto r : {MigrationFileRole::kUp, MigrationFileRole::kDown, MigrationFileRole::kVerify})
+    if (suffix == file_suffix(r)) role = r;
+  if (!role) return std::nullopt;
   auto version = Version::parse(std::string(version_text));
   if (!version) return std::nullopt;
-  return MigrationFileName{std::move(*version), std::string(name), suffix == ".up.sql"};
+  return MigrationFileName{std::move(*version), std::string(name), *role};
+}
+
+const char* file_suffix(MigrationFileRole role) noexcept {
+  switch (role) {
+    case MigrationFileRole::kUp:
+      return ".up.sql";
+    case MigrationFileRole::kDown:
+      return ".down.sql";
+    case MigrationFileRole::kVerify:
+      return ".verify.sql";
+  }
+  return ".up.sql";
 }
 
 namespace {
@@ -168,6 +183,7 @@ std::variant<MigrationFile, Error> load_file(const std::filesystem::path& path,
 struct PendingPair {
   std::optional<std::filesystem::path> up;
   std::optional<std::filesystem::path> down;
+  std::optional<std::filesystem::path> verify;
   std::string name;
   Version version;
 };
@@ -347,7 +363,7 @@ MigrationSet assemble(const std::filesystem::path& directory,
   std::map<Version, std::size_t> pair_index;
   auto pair_for = [&](const Version& v, const std::string& name) -> PendingPair& {
     auto [it, inserted] = pair_index.try_emplace(v, pairs.size());
-    if (inserted) pairs.push_back({v, PendingPair{{}, {}, name, v}});
+    if (inserted) pairs.push_back({v, PendingPair{{}, {}, {}, name, v}});
     return pairs[it->second].second;
   };
 
@@ -358,19 +374,23 @@ MigrationSet assemble(const std::filesystem::path& directory,
     }
     auto parsed = parse_migration_file_name(path.filename().string());
     if (!parsed) {
-      problems.add(path, "not a migration file (expected V<version>__<name>.up.sql or .down.sql)");
+      problems.add(path,
+                   "not a migration file (expected V<version>__<name>.up.sql, .down.sql or "
+                   ".verify.sql)");
       continue;
     }
     const Version& version = parsed->version;
     PendingPair& p = pair_for(version, parsed->name);
-    auto& slot = parsed->up ? p.up : p.down;
+    auto& slot = parsed->role == MigrationFileRole::kUp     ? p.up
+                 : parsed->role == MigrationFileRole::kDown ? p.down
+                                                            : p.verify;
     if (slot) {
       problems.add(path, fmt::format("two {} files for version {}: this one and {}",
-                                     parsed->up ? "up" : "down", version.str(), slot->string()));
+                                     file_suffix(parsed->role), version.str(), slot->string()));
       continue;
     }
-    if (p.name != parsed->name && (p.up || p.down)) {
-      auto other = p.up ? *p.up : *p.down;
+    if (p.name != parsed->name && (p.up || p.down || p.verify)) {
+      auto other = p.up ? *p.up : p.down ? *p.down : *p.verify;
       problems.add(path, fmt::format("version {} has two names: '{}' here and '{}' in {}",
                                      version.str(), parsed->name, p.name, other.string()));
       continue;
@@ -380,6 +400,9 @@ MigrationSet assemble(const std::filesystem::path& directory,
   for (const auto& [v, p] : pairs) {
     if (!p.up && p.down)
       problems.add(*p.down, fmt::format("down file without an up file for version {}", v.str()));
+    if (!p.up && p.verify)
+      problems.add(*p.verify,
+                   fmt::format("verify file without an up file for version {}", v.str()));
   }
 
   MigrationSet set;
@@ -389,13 +412,23 @@ MigrationSet assemble(const std::filesystem::path& directory,
     auto up = load_file(*p.up, v.str(), read(*p.up));
     std::optional<std::variant<MigrationFile, Error>> down;
     if (p.down) down = load_file(*p.down, v.str(), read(*p.down));
+    std::optional<std::variant<MigrationFile, Error>> verify;
+    if (p.verify) verify = load_file(*p.verify, v.str(), read(*p.verify));
     bool ok = true;
     if (auto* e = std::get_if<Error>(&up)) problems.add(*e), ok = false;
-    if (down)
-      if (auto* e = std::get_if<Error>(&*down)) problems.add(*e), ok = false;
+    for (auto* other : {&down, &verify})
+      if (*other)
+        if (auto* e = std::get_if<Error>(&**other)) problems.add(*e), ok = false;
     if (!ok) continue;
     Migration mig{v, p.name, std::get<MigrationFile>(std::move(up)), std::nullopt, {}};
     if (down) mig.down = std::get<MigrationFile>(std::move(*down));
+    if (verify) {
+      mig.verify = std::get<MigrationFile>(std::move(*verify));
+      // The checks are part of what was applied: the up checksum covers them, so a changed
+      // verify file shows as a modified migration. A NUL separates the two (no file holds one),
+      // and a migration without a verify file keeps the checksum of its up file alone.
+      mig.up.checksum = checksum_v1(mig.up.sql + std::string(1, '\0') + mig.verify->sql);
+    }
     // Both files' directive blocks, so a bad one in a down file is found now, not mid-rollback.
     auto read_directives = [&](const MigrationFile& f, Directives& into) {
       auto parsed = parse_directives(f.sql, f.path.string());

@@ -1,4 +1,4 @@
-// The parts of a migration file name, V<version>__<name>.up.sql / .down.sql, as the directory
+// The parts of a migration file name, V<version>__<name>.up.sql / .down.sql / .verify.sql, as the directory
 // loader reads them; declared on its own so the name parser can be fuzzed without a directory.
 #pragma once
 
@@ -10,11 +10,21 @@
 
 namespace migrate {
 
+// Which file of its migration a name is.
+enum class MigrationFileRole {
+  kUp,      // .up.sql
+  kDown,    // .down.sql
+  kVerify,  // .verify.sql: checks run after the up (docs/file-format.md, Verification)
+};
+
 struct MigrationFileName {
   Version version;
-  std::string name;  // between "__" and ".up.sql"/".down.sql"
-  bool up = true;    // .up.sql; false for .down.sql
+  std::string name;  // between "__" and ".up.sql"/".down.sql"/".verify.sql"
+  MigrationFileRole role = MigrationFileRole::kUp;
 };
+
+// ".up.sql", ".down.sql", ".verify.sql"
+const char* file_suffix(MigrationFileRole role) noexcept;
 
 // nullopt for anything that is not a migration file name (a path is not a name: no '/').
 std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name);

@@ -5,7 +5,9 @@
 // attempt in the history, and a retry after the blocker is gone succeeds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -222,6 +224,86 @@ TEST(ScenarioS4, TheCliExitsFiveWithLockTimeoutWhileTheBlockerHoldsItsLock) {
   EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2' "
                       "ORDER BY id"),
             (std::vector<std::string>{"f|55P03", "t|"}));
+}
+
+// With no lock_timeout at all (--lock-timeout 0) the statement waits as long as the blocker lives:
+// the run must say so every few seconds, naming the blocker, and `status` from another terminal
+// must show the step (transactional, so it has no history row yet), its statement, how long it
+// has run and who blocks it.
+TEST(ScenarioS4, AWaitWithoutLockTimeoutIsVisibleInTheLogAndInStatus) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  link_scenario(ws);
+  {
+    RunReport first = Migrator(s4_options(ws, *db)).apply(std::string("1"));
+    ASSERT_FALSE(first.error) << first.error->describe();
+  }
+  Blocker blocker(db->url());
+  LogCapture log;
+  Options o = s4_options(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(0);
+  o.log = log.sink();
+  Migrator m(o);
+  auto run = std::async(std::launch::async, [&] { return m.apply(std::nullopt); });
+
+  // Another process's view: the library's lock_holders, then the CLI's status.
+  Migrator observer(s4_options(ws, *db));
+  std::vector<DatabaseSession> seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const DatabaseSession* statement = nullptr;
+  const DatabaseSession* holder = nullptr;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto holders = observer.lock_holders();
+    ASSERT_TRUE(holders) << holders.error().describe();
+    seen = *holders;
+    statement = holder = nullptr;
+    for (const auto& h : seen) {
+      if (h.role == "statement session" && !h.blocked_by.empty()) statement = &h;
+      if (h.role == "run lock holder" && !h.running_step.empty()) holder = &h;
+    }
+    if (statement && holder) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(statement && holder) << "the run's blocked statement never showed";
+  EXPECT_EQ(statement->blocked_by, std::vector<int>{blocker.pid});
+  EXPECT_EQ(statement->wait_event, "Lock: relation");
+  EXPECT_NE(statement->query.find("ADD COLUMN note"), std::string::npos) << statement->query;
+  EXPECT_NE(holder->running_step.find("apply 2 (add_orders_note)"), std::string::npos)
+      << holder->running_step;
+  auto blocking = std::find_if(seen.begin(), seen.end(),
+                               [](const DatabaseSession& s) { return s.role == "blocks the run"; });
+  ASSERT_NE(blocking, seen.end());
+  EXPECT_EQ(blocking->pid, blocker.pid);
+  EXPECT_EQ(blocking->state, "idle in transaction");
+  EXPECT_NE(blocking->lock.find("AccessShareLock on orders (granted)"), std::string::npos);
+
+  auto status = testing::run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "status"},
+                                     ws.root());
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("run in progress: apply 2 (add_orders_note)"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("running now"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("waiting (Lock: relation)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("blocked by pid " + std::to_string(blocker.pid) + " (s4_blocker"),
+            std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("idle in transaction"), std::string::npos) << status.out;
+
+  // The run says it is still waiting, with the blocker, after 5 s and every 5 s after.
+  while (log.containing("still waiting for a lock").empty() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto waiting = log.containing("still waiting for a lock");
+  ASSERT_FALSE(waiting.empty()) << log.all();
+  EXPECT_NE(waiting[0].find("pid " + std::to_string(blocker.pid)), std::string::npos) << waiting[0];
+  EXPECT_NE(waiting[0].find("s4_blocker"), std::string::npos) << waiting[0];
+
+  blocker.commit();
+  ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  RunReport done = run.get();
+  ASSERT_FALSE(done.error) << done.error->describe();
+  EXPECT_EQ(db->query("SELECT success FROM migrate_history WHERE version = '2'"),
+            std::vector<std::string>{"t"});
 }
 
 }  // namespace

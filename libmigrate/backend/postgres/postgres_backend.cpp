@@ -260,14 +260,31 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
                : q.exec_params(statement.sql, pqxx::prepare::make_dynamic_params(values));
   };
   last_blockers_.clear();
-  const bool watched = session.lock_timeout.count() > 0;
-  if (watched) {
+  // Without a lock_timeout (0: wait for ever) the wait is still watched, less often, so that it
+  // is reported while it lasts instead of hanging silently.
+  const bool unbounded = session.lock_timeout.count() == 0;
+  {
     if (!watch_)
-      watch_ =
-          std::make_unique<BlockerWatch>([this] { return connect("monitor"); }, work_server_pid());
-    watch_->start(watch_threshold(session.lock_timeout),
-                  std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
-                             std::chrono::milliseconds(250)));
+      watch_ = std::make_unique<BlockerWatch>(
+          [this] { return connect("monitor"); }, work_server_pid(),
+          [this](const std::vector<DatabaseSession>& blockers, std::chrono::milliseconds waited) {
+            std::string who;
+            for (const auto& b : blockers)
+              who += fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
+                                 b.application_name.empty() ? "no application_name"
+                                                            : b.application_name,
+                                 b.client_addr, b.state, b.transaction_age_s,
+                                 b.lock.empty() ? "" : ", " + b.lock, b.query);
+            log(LogLevel::kWarn,
+                fmt::format("still waiting for a lock after {:.0f}s; blocked by:{}",
+                            static_cast<double>(waited.count()) / 1000.0, who));
+          });
+    if (unbounded)
+      watch_->start(BlockerWatch::kStillWaitingEvery, std::chrono::milliseconds(1000));
+    else
+      watch_->start(watch_threshold(session.lock_timeout),
+                    std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
+                               std::chrono::milliseconds(250)));
   }
   try {
     pqxx::result r;
@@ -279,15 +296,15 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
       apply_timeouts(session, q);
       r = run(q);
     }
-    if (watched) watch_->stop();
+    watch_->stop();
     return r.affected_rows();
   } catch (const pqxx::sql_error& e) {
-    if (watched) last_blockers_ = watch_->stop();
+    last_blockers_ = watch_->stop();
     // An error in autocommit leaves the session settings as set; in a transaction the rollback
     // undoes SET LOCAL.
     statement_error(statement, session, e);
   } catch (const pqxx::broken_connection& e) {
-    if (watched) watch_->stop();
+    watch_->stop();
     refuse_if_pooler_refusal(e.what(), located_at(session.where, statement));
     connection_lost(e, fmt::format(" while statement {} ran", statement.index).c_str(),
                     located_at(session.where, statement));
@@ -296,6 +313,16 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
 
 std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
                                            const std::vector<SqlValue>& params) {
+  return rows_of(sql, params, nullptr);
+}
+
+std::vector<SqlRow> PostgresBackend::query_statement(const SqlStatement& statement) {
+  return rows_of(statement.sql, {}, &statement);
+}
+
+std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
+                                             const std::vector<SqlValue>& params,
+                                             const SqlStatement* statement) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -320,6 +347,11 @@ std::vector<SqlRow> PostgresBackend::query(const std::string& sql,
   } catch (const pqxx::sql_error& e) {
     refuse_if_pooler_refusal(e.what());
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
+    if (statement)
+      throw Failure(Error{ErrorCode::kStatementFailed, first_message_line(e.what()), "",
+                          SourceLocation{{}, {}, statement->index, statement->line,
+                                         statement->column},
+                          sqlstate_of(e)});
     throw Failure(own_statement_error(e));
   } catch (const pqxx::broken_connection& e) {
     refuse_if_pooler_refusal(e.what());

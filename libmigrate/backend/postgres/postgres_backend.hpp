@@ -53,6 +53,7 @@ class PostgresBackend final : public Backend {
   // postgres_run_lock.cpp
   void acquire_run_lock(std::chrono::milliseconds wait) override;
   void release_run_lock() noexcept override;
+  void announce_step(const std::string& description) noexcept override;
   std::vector<DatabaseSession> run_lock_holders() override;
   std::vector<DatabaseSession> sessions_of_run(const std::string& client) override;
   std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
@@ -85,6 +86,7 @@ class PostgresBackend final : public Backend {
   std::optional<std::int64_t> execute(const SqlStatement& statement, const StepSession& session,
                                       const std::vector<SqlValue>& params = {}) override;
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
+  std::vector<SqlRow> query_statement(const SqlStatement& statement) override;
   void forget_session_settings() noexcept override {
     session_timeouts_.reset();
     tx_timeouts_.reset();
@@ -95,6 +97,10 @@ class PostgresBackend final : public Backend {
   std::string installed_by() override;
 
  private:
+  // query() and query_statement(): an error is libmigrate's own statement's when `statement` is
+  // null, else that migration statement's.
+  std::vector<SqlRow> rows_of(const std::string& sql, const std::vector<SqlValue>& params,
+                              const SqlStatement* statement);
   // postgres_catalog.cpp: `body(transaction)` in a short read transaction under the catalog
   // probes' lock_timeout and statement_timeout.
   template <typename Body>

@@ -6,8 +6,8 @@
 
 namespace migrate {
 
-BlockerWatch::BlockerWatch(Connect connect, int watched_pid)
-    : connect_(std::move(connect)), pid_(watched_pid) {
+BlockerWatch::BlockerWatch(Connect connect, int watched_pid, Report still_waiting)
+    : connect_(std::move(connect)), pid_(watched_pid), still_waiting_(std::move(still_waiting)) {
   // Connected before the first statement, so a short lock_timeout is not spent connecting.
   try {
     monitor_ = connect_();
@@ -32,7 +32,9 @@ void BlockerWatch::start(std::chrono::milliseconds threshold, std::chrono::milli
   std::lock_guard<std::mutex> g(mu_);
   armed_ = true;
   seen_.clear();
-  due_ = std::chrono::steady_clock::now() + threshold;
+  started_ = std::chrono::steady_clock::now();
+  report_at_ = started_ + kStillWaitingEvery;
+  due_ = started_ + threshold;
   every_ = every;
 }
 
@@ -78,8 +80,19 @@ void BlockerWatch::poll() {
     if (rows.empty()) return;
     std::vector<DatabaseSession> now;
     for (const auto& r : rows) now.push_back(session_from(r, r[8].as<std::string>()));
-    std::lock_guard<std::mutex> g(mu_);
-    seen_ = std::move(now);
+    const auto at = std::chrono::steady_clock::now();
+    bool report = false;
+    std::chrono::milliseconds waited{0};
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      seen_ = now;
+      if (still_waiting_ && at >= report_at_) {
+        report = true;
+        report_at_ = at + kStillWaitingEvery;
+        waited = std::chrono::duration_cast<std::chrono::milliseconds>(at - started_);
+      }
+    }
+    if (report) still_waiting_(now, waited);
   } catch (const std::exception&) {
     // Monitoring is best effort: the statement's own outcome is what counts.
     monitor_.reset();

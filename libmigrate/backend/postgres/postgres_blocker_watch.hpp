@@ -25,7 +25,13 @@ namespace migrate {
 class BlockerWatch {
  public:
   using Connect = std::function<std::unique_ptr<pqxx::connection>()>;
-  BlockerWatch(Connect connect, int watched_pid);
+  // Called on the watch's thread with the blockers of a statement that has waited behind them
+  // for `waited`: at most once per kStillWaitingEvery, and only after the statement has waited
+  // that long, so a wait without a lock_timeout is never silent.
+  using Report = std::function<void(const std::vector<DatabaseSession>& blockers,
+                                    std::chrono::milliseconds waited)>;
+  static constexpr std::chrono::milliseconds kStillWaitingEvery{5000};
+  BlockerWatch(Connect connect, int watched_pid, Report still_waiting);
   ~BlockerWatch();
   BlockerWatch(const BlockerWatch&) = delete;
   BlockerWatch& operator=(const BlockerWatch&) = delete;
@@ -48,6 +54,9 @@ class BlockerWatch {
   bool polling_ = false;
   bool quit_ = false;
   std::chrono::steady_clock::time_point due_;
+  std::chrono::steady_clock::time_point started_;    // of the statement being watched
+  std::chrono::steady_clock::time_point report_at_;  // the next still-waiting report, at earliest
+  Report still_waiting_;
   std::chrono::milliseconds every_{100};
   std::vector<DatabaseSession> seen_;
   std::unique_ptr<pqxx::connection> monitor_;  // used by the thread only

@@ -65,11 +65,47 @@ void PostgresBackend::release_run_lock() noexcept {
   holding_run_lock_ = false;
 }
 
+namespace {
+
+// What announce_step's query returns: pg_stat_activity.query of the lock connection starts with
+// it, and run_lock_holders reads the step back from there.
+constexpr std::string_view kStepMarker = "SELECT 'migrate step: ";
+
+// "SELECT 'migrate step: apply 12 (x)'" -> "apply 12 (x)"; empty for any other query.
+std::string announced_step(const std::string& query) {
+  if (!query.starts_with(kStepMarker)) return {};
+  std::string step;
+  for (std::size_t i = kStepMarker.size(); i < query.size(); ++i) {
+    if (query[i] != '\'') {
+      step += query[i];
+    } else if (i + 1 < query.size() && query[i + 1] == '\'') {
+      step += '\'';
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return step;
+}
+
+}  // namespace
+
+void PostgresBackend::announce_step(const std::string& description) noexcept {
+  if (!holding_run_lock_ || !lock_conn_) return;
+  try {
+    pqxx::nontransaction q(*lock_conn_);
+    q.exec(std::string(kStepMarker) + q.esc(description) + "'");
+  } catch (const std::exception&) {
+    // Only `status` loses the step's name; the lock itself is checked where it matters.
+  }
+}
+
 std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
   // The holder is a run's lock connection. Its sibling connections carry the same
   // "application/version host:pid " prefix with another role at the end (see connect()): the
   // statements run on " migrations", the blocker watch polls on " monitor". Only the first one
   // holds the migration lock; each is labelled with its role so nobody takes the others for it.
+  // Then the sessions a run's statement waits behind, with the locks they hold or wait for.
   auto rows = with_transaction([&](pqxx::transaction_base& q) {
     return q.exec_params(
         fmt::format(
@@ -79,19 +115,39 @@ std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
             "AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid FROM pg_database "
             "WHERE datname = current_database())), "
             "run AS (SELECT regexp_replace(application_name, 'lock$', '') AS prefix FROM holder "
-            "WHERE application_name LIKE '% lock') "
-            "SELECT {}, 'migration lock', 0 FROM holder a UNION ALL "
-            "SELECT {}, '', 1 FROM pg_stat_activity a, run "
+            "WHERE application_name LIKE '% lock'), "
+            "member AS (SELECT a.*, 'migration lock' AS what, 0 AS kind FROM holder a UNION ALL "
+            "SELECT a.*, '', 1 FROM pg_stat_activity a, run "
             "WHERE a.pid NOT IN (SELECT pid FROM holder) "
-            "AND left(a.application_name, length(run.prefix)) = run.prefix "
-            "ORDER BY 10, 1",
-            kSessionColumns, kSessionColumns),
+            "AND left(a.application_name, length(run.prefix)) = run.prefix), "
+            "blocker AS (SELECT a.*, coalesce((SELECT string_agg(l.mode || ' on ' || "
+            "l.relation::regclass::text || CASE WHEN l.granted THEN ' (granted)' ELSE ' "
+            "(waiting)' END, ', ') FROM pg_locks l WHERE l.pid = a.pid AND l.relation IS NOT "
+            "NULL), '') AS what, 2 AS kind FROM pg_stat_activity a WHERE a.pid IN (SELECT "
+            "unnest(pg_blocking_pids(m.pid)) FROM member m) AND a.pid NOT IN (SELECT pid FROM "
+            "member)) "
+            "SELECT {}, a.what, a.kind, extract(epoch FROM now() - "
+            "coalesce(a.query_start, now()))::float8, coalesce(a.wait_event_type || ': ' || "
+            "a.wait_event, ''), array_to_string(pg_blocking_pids(a.pid), ',') "
+            "FROM (SELECT * FROM member UNION ALL SELECT * FROM blocker) a ORDER BY 10, 1",
+            kSessionColumns),
         keys_.first, keys_.second);
   });
   std::vector<DatabaseSession> out;
   for (const auto& r : rows) {
     DatabaseSession s = session_from(r, r[8].as<std::string>());
-    s.role = r[9].as<int>() == 0 ? "run lock holder" : session_role(s.application_name);
+    const int kind = r[9].as<int>();
+    s.role = kind == 0 ? "run lock holder" : kind == 1 ? session_role(s.application_name)
+                                                       : "blocks the run";
+    s.query_age_s = r[10].as<double>();
+    s.wait_event = r[11].as<std::string>();
+    const std::string blockers = r[12].as<std::string>();
+    for (std::size_t at = 0; at < blockers.size();) {
+      const std::size_t comma = std::min(blockers.find(',', at), blockers.size());
+      s.blocked_by.push_back(std::stoi(blockers.substr(at, comma - at)));
+      at = comma + 1;
+    }
+    if (kind == 0) s.running_step = announced_step(s.query);
     out.push_back(std::move(s));
   }
   return out;

@@ -495,6 +495,39 @@ class SqliteBackend final : public Backend {
     return static_cast<std::int64_t>(sqlite3_changes64(db_));
   }
 
+  std::vector<SqlRow> query_statement(const SqlStatement& statement) override {
+    if (!db_) return {};  // opened read-only and the file does not exist: nothing is there
+    // Not cached: a migration's query runs once.
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, statement.sql.c_str(), static_cast<int>(statement.sql.size()),
+                                &stmt, nullptr);
+    std::vector<SqlRow> rows;
+    while (rc == SQLITE_OK && stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const int columns = sqlite3_column_count(stmt);
+      SqlRow row;
+      for (int c = 0; c < columns; ++c) {
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL)
+          row.emplace_back();
+        else
+          row.emplace_back(
+              std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      Error e{ErrorCode::kStatementFailed,
+              sqlite3_errmsg(db_),
+              "",
+              {{}, {}, statement.index, statement.line, statement.column},
+              result_code_name(sqlite3_extended_errcode(db_))};
+      sqlite3_finalize(stmt);
+      throw Failure(std::move(e));
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
     if (!db_) return {};  // opened read-only and the file does not exist: nothing is there
     sqlite3_stmt* stmt = cached(sql);

@@ -1,0 +1,97 @@
+#include "libmigrate/exec/verification_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "libmigrate/error/failure.hpp"
+
+namespace migrate {
+namespace {
+
+constexpr std::size_t kRowsKept = 10;
+
+// PostgreSQL prints a boolean as t/f; SQLite has none and a comparison gives 1/0.
+bool is_true(const std::optional<std::string>& value) {
+  if (!value) return false;
+  std::string v = *value;
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (v == "t" || v == "true") return true;
+  char* end = nullptr;
+  const double number = std::strtod(v.c_str(), &end);
+  return end != v.c_str() && *end == '\0' && number != 0;
+}
+
+std::string quoted(const std::optional<std::string>& value) {
+  if (!value) return "NULL";
+  std::string out = "'";
+  for (char c : *value) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string describe_rows(const VerificationCheck& check, std::size_t limit) {
+  std::string out = fmt::format("{} row{}", check.row_count, check.row_count == 1 ? "" : "s");
+  const std::size_t shown = std::min(limit, check.rows.size());
+  for (std::size_t r = 0; r < shown; ++r) {
+    std::string row;
+    for (const auto& v : check.rows[r]) row += (row.empty() ? "" : ", ") + quoted(v);
+    out += fmt::format("{}({})", r == 0 ? ": " : ", ", row);
+  }
+  if (check.row_count > shown) out += ", ...";
+  return out;
+}
+
+VerificationCheck run_verification_check(Backend& backend, const PlannedStatement& statement) {
+  VerificationCheck check{statement.index, statement.line, statement.column, statement.sql};
+  std::vector<SqlRow> rows;
+  try {
+    rows = backend.query_statement(
+        SqlStatement{statement.index, 0, statement.line, statement.column, statement.sql});
+  } catch (const Failure& f) {
+    if (f.error().code == ErrorCode::kConnectionLost) throw;
+    check.error = f.error().message;
+    return check;
+  }
+  check.row_count = rows.size();
+  check.passed = rows.empty() || (rows.size() == 1 && !rows.front().empty() &&
+                                  is_true(rows.front().front()));
+  if (!check.passed) {
+    rows.resize(std::min(rows.size(), kRowsKept));
+    check.rows.assign(rows.begin(), rows.end());
+  }
+  return check;
+}
+
+void run_verification(Backend& backend, const PlannedStep& step) {
+  for (const auto& statement : step.verify) {
+    VerificationCheck check = run_verification_check(backend, statement);
+    if (check.passed) continue;
+    const std::string file = step.verify_file.filename().string();
+    const std::string found =
+        check.error.empty() ? fmt::format("returned {}", describe_rows(check))
+                            : fmt::format("failed: {}", check.error);
+    throw Failure(Error{
+        ErrorCode::kVerificationFailed,
+        fmt::format("verification of version {} ({}) failed: check {} of {} (line {}) {}",
+                    step.version, step.name, check.index, file, check.line, found),
+        step.transactional
+            ? fmt::format("the migration's transaction was rolled back: nothing of it is "
+                          "applied; fix {} or the check in {}, then run `migrate apply "
+                          "--retry-failed`",
+                          step.file.filename().string(), file)
+            : fmt::format("this migration does not run in one transaction: its statements stay "
+                          "applied; fix the data or the check in {}, then run `migrate apply "
+                          "--retry-failed`, which runs only the checks again",
+                          file),
+        SourceLocation{step.verify_file.string(), step.version, check.index, check.line,
+                       check.column},
+        {}});
+  }
+}
+
+}  // namespace migrate

@@ -1,0 +1,2 @@
+DROP FUNCTION verify_migration_success();
+DROP TABLE accounts;

@@ -1,0 +1,1 @@
+SELECT verify_migration_success();

@@ -1,0 +1,2 @@
+DROP POLICY accounts_owner ON accounts;
+ALTER TABLE accounts DISABLE ROW LEVEL SECURITY;
