@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 
 #include "libmigrate/error/failure.hpp"
 
@@ -13,16 +12,14 @@ namespace {
 
 constexpr std::size_t kRowsKept = 10;
 
-// PostgreSQL prints a boolean as t/f; SQLite has none and a comparison gives 1/0.
+// PostgreSQL prints a boolean as t/f; SQLite has none and a comparison gives 1/0. Any other
+// value (a count, an id) is not "true": a check that returns one row of data found something.
 bool is_true(const std::optional<std::string>& value) {
   if (!value) return false;
   std::string v = *value;
   std::transform(v.begin(), v.end(), v.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (v == "t" || v == "true") return true;
-  char* end = nullptr;
-  const double number = std::strtod(v.c_str(), &end);
-  return end != v.c_str() && *end == '\0' && number != 0;
+  return v == "t" || v == "true" || v == "1";
 }
 
 std::string quoted(const std::optional<std::string>& value) {

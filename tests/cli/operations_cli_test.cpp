@@ -31,7 +31,7 @@ class CliOperations : public ::testing::Test {
                        "INSERT INTO items (qty) VALUES (1), (2);\n");
     ws.write_migration("V1__items.down.sql", "DROP TABLE items;\n");
     ws.write_migration("V1__items.verify.sql",
-                       "SELECT id, qty FROM items WHERE qty <= 0;\nSELECT count(*) = 2 FROM items;\n");
+                       "SELECT qty, id FROM items WHERE qty <= 0;\nSELECT count(*) = 2 FROM items;\n");
     ws.write_migration("V2__tags.up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n");
     ws.write_migration("V2__tags.down.sql", "DROP TABLE tags;\n");
     ws.write_migration("V3__notes.up.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n");
@@ -59,7 +59,7 @@ TEST_F(CliOperations, PlanListsTheChecksAndVerifyReportsThemAsJson) {
   EXPECT_TRUE(j["migrations"][0]["passed"].get<bool>());
   EXPECT_EQ(j["without_checks"], nlohmann::json::array({"2", "3"}));
 
-  query_sqlite(ws.database(), "UPDATE items SET qty = 0 WHERE id = 1");
+  testing::execute_sqlite(ws.database(), "UPDATE items SET qty = 0 WHERE id = 1");
   auto bad = migrate({"verify", "--version", "1", "--output", "json"});
   EXPECT_EQ(bad.exit_code, 32) << bad.out << bad.err;
   j = nlohmann::json::parse(bad.out);
@@ -67,7 +67,7 @@ TEST_F(CliOperations, PlanListsTheChecksAndVerifyReportsThemAsJson) {
   const auto& check = j["migrations"][0]["checks"][0];
   EXPECT_FALSE(check["passed"].get<bool>());
   EXPECT_EQ(check["row_count"], 1);
-  EXPECT_EQ(check["rows"], nlohmann::json::parse(R"([["1", "0"]])"));
+  EXPECT_EQ(check["rows"], nlohmann::json::parse(R"([["0", "1"]])"));
   EXPECT_TRUE(j["migrations"][0]["checks"][1]["passed"].get<bool>());
 }
 

@@ -45,14 +45,14 @@ TEST(SqliteVerificationTest, AFailingCheckRollsTheMigrationBackAndRecordsTheRows
   write_orders(ws);
   ws.write_migration("V1__orders.verify.sql",
                      "SELECT 1 WHERE 1 = 0;\n"
-                     "SELECT id, total FROM orders WHERE total > 15;\n");
+                     "SELECT total, id FROM orders WHERE total > 15;\n");
   Migrator m(ws.options());
   RunReport r = m.apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kVerificationFailed) << r.error->describe();
   EXPECT_NE(r.error->message.find("check 2 of V1__orders.verify.sql (line 2)"), std::string::npos)
       << r.error->message;
-  EXPECT_NE(r.error->message.find("1 row: ('2', '20')"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("1 row: ('20', '2')"), std::string::npos) << r.error->message;
   EXPECT_EQ(r.error->where.line, 2);
   EXPECT_NE(r.error->where.file.find("V1__orders.verify.sql"), std::string::npos);
   // Nothing of the migration is applied: the transaction was rolled back.
@@ -63,7 +63,7 @@ TEST(SqliteVerificationTest, AFailingCheckRollsTheMigrationBackAndRecordsTheRows
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].substr(0, rows[0].find("|", rows[0].find("|") + 1)),
             "0|VERIFICATION_FAILED");
-  EXPECT_NE(rows[0].find("('2', '20')"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[0].find("('20', '2')"), std::string::npos) << rows[0];
   auto status = m.status();
   ASSERT_TRUE(status);
   EXPECT_EQ(status->at(0).state, State::kFailed);
@@ -82,7 +82,8 @@ TEST(SqliteVerificationTest, WithoutATransactionTheRetryRunsOnlyTheChecks) {
                      "-- migrate:transaction off\n"
                      "CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);\n"
                      "INSERT INTO orders (total) VALUES (NULL), (5);\n");
-  ws.write_migration("V1__orders.verify.sql", "SELECT id FROM orders WHERE total IS NULL;\n");
+  ws.write_migration("V1__orders.verify.sql",
+                     "SELECT 'no total' AS problem, id FROM orders WHERE total IS NULL;\n");
   RunReport r = Migrator(ws.options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kVerificationFailed) << r.error->describe();
@@ -90,7 +91,7 @@ TEST(SqliteVerificationTest, WithoutATransactionTheRetryRunsOnlyTheChecks) {
   // Its statements stay applied.
   EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM orders"),
             std::vector<std::string>{"2"});
-  query_sqlite(ws.database(), "UPDATE orders SET total = 1 WHERE total IS NULL");
+  testing::execute_sqlite(ws.database(), "UPDATE orders SET total = 1 WHERE total IS NULL");
   RunReport retry = Migrator(ws.options(true)).apply(std::nullopt);
   ASSERT_FALSE(retry.error) << retry.error->describe();
   // The INSERT did not run again.
@@ -105,7 +106,7 @@ TEST(SqliteVerificationTest, VerifyRunsTheChecksAgainAndAChangedCheckIsAModified
   ws.write_migration("V2__notes.up.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n");
   Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
-  query_sqlite(ws.database(), "UPDATE orders SET total = -1 WHERE id = 2");
+  testing::execute_sqlite(ws.database(), "UPDATE orders SET total = -1 WHERE id = 2");
   auto report = m.verify();
   ASSERT_TRUE(report) << report.error().describe();
   ASSERT_EQ(report->migrations.size(), 1u);

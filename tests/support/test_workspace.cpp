@@ -172,6 +172,20 @@ CommandResult run_migrate(const std::vector<std::string>& args, const std::files
   return MigrateProcess(args, cwd, env, in_child).result();
 }
 
+void execute_sqlite(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    throw std::runtime_error("cannot open " + db.string());
+  }
+  char* error = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error);
+  const std::string why = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(h);
+  if (rc != SQLITE_OK) throw std::runtime_error(why + " in " + sql);
+}
+
 std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql) {
   sqlite3* h = nullptr;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {

@@ -90,6 +90,10 @@ CommandResult run_migrate(const std::vector<std::string>& args, const std::files
                           const std::vector<std::string>& env = {},
                           const std::function<void()>& in_child = {});
 
+// Runs `sql` (one or more statements that change the database) on the SQLite file; throws
+// std::runtime_error on an error.
+void execute_sqlite(const std::filesystem::path& db, const std::string& sql);
+
 // Rows of `sql` against the SQLite file, each row's columns joined by '|'.
 std::vector<std::string> query_sqlite(const std::filesystem::path& db, const std::string& sql);
 

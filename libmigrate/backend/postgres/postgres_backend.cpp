@@ -327,9 +327,17 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   try {
-    pqxx::result r = with_transaction([&](pqxx::transaction_base& q) {
-      return q.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
-    });
+    pqxx::result r;
+    if (statement && !tx_) {
+      // A migration's query outside a step (`migrate verify`): whatever it might write is not
+      // kept. The transaction is aborted when it goes out of scope.
+      pqxx::work q(*work_);
+      r = q.exec(sql);
+    } else {
+      r = with_transaction([&](pqxx::transaction_base& q) {
+        return q.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
+      });
+    }
     std::vector<SqlRow> rows;
     rows.reserve(r.size());
     for (const auto& row : r) {

@@ -502,7 +502,10 @@ class SqliteBackend final : public Backend {
     int rc = sqlite3_prepare_v2(db_, statement.sql.c_str(), static_cast<int>(statement.sql.size()),
                                 &stmt, nullptr);
     std::vector<SqlRow> rows;
-    while (rc == SQLITE_OK && stmt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (rc == SQLITE_OK && !stmt) rc = SQLITE_DONE;  // only a comment: no rows
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+      rc = sqlite3_step(stmt);
+      if (rc != SQLITE_ROW) break;
       const int columns = sqlite3_column_count(stmt);
       SqlRow row;
       for (int c = 0; c < columns; ++c) {
