@@ -64,6 +64,10 @@ enum class ErrorCode {
   // The caller's stop_token asked the run to stop; it stopped between steps or between backfill
   // batches, with the history exact (docs/embedding.md#cancellation)
   kCancelled,
+  // Options::backup_dir: the backup taken before the run's first change could not be made
+  // (pg_dump missing or failing, the directory not writable, the disk full); nothing was changed
+  // and no partial backup file is left
+  kBackupFailed,
 };
 
 // "CHECKSUM_MISMATCH" etc.: the stable text form, as in docs/cli.md, JSON output and the history's
