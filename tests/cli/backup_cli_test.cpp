@@ -73,7 +73,9 @@ TEST_F(BackupCliTest, ApplyWithBackupCopiesTheDatabaseFirstAndRecordsTheFile) {
       EXPECT_EQ(m["applied"]["backup"], file.string()) << m.dump();
       seen = true;
     }
-    if (m["version"] == "1") EXPECT_TRUE(m["applied"]["backup"].is_null()) << m.dump();
+    if (m["version"] == "1") {
+      EXPECT_TRUE(m["applied"]["backup"].is_null()) << m.dump();
+    }
   }
   EXPECT_TRUE(seen) << status.out;
   auto text = migrate({"status"});
