@@ -84,7 +84,7 @@ TEST(ScenarioS5, BackupApplyToTwoDatabasesVerifyAndRollBackOneMigration) {
     EXPECT_EQ(db->query("SELECT source_rows || '|' || synced_rows || '|' || missing_rows FROM "
                         "sync_status"),
               std::vector<std::string>{"2|2|0"});
-    EXPECT_EQ(db->query("SELECT total FROM orders_sync s JOIN orders o ON o.id = s.order_id "
+    EXPECT_EQ(db->query("SELECT s.total FROM orders_sync s JOIN orders o ON o.id = s.order_id "
                         "WHERE o.customer = 'ada'"),
               std::vector<std::string>{"11.00"});
   }
