@@ -349,6 +349,9 @@ int run(int argc, char** argv) {
                         "keep one of them: database_url for one database, [[databases]] for "
                         "several");
     databases = std::move(*configured);
+    // Commands that need no database (or take it as an option) ignore the configured list.
+    for (const char* c : {"config", "new", "rules", "lint"})
+      if (inv.command == c) databases.clear();
   }
   int parallel = 0;
   try {
