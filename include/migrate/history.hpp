@@ -60,8 +60,8 @@ struct Attempt {
   std::string installed_by;
   std::string client;  // host:pid:application
   std::string tool_version;
-  // The backup file the attempt's run wrote before its first change (Options::backup_dir), as
-  // the path was given; absent when the run took none (and in histories before format 4).
+  // The backup file the attempt's run wrote before its first change (Options::backup_dir), an
+  // absolute path; absent when the run took none (and in histories before format 4).
   std::optional<std::string> backup;
   int history_format = kHistoryFormatVersion;
 

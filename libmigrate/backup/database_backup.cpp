@@ -232,10 +232,12 @@ std::filesystem::path back_up_database(Backend& backend, const BackupPolicy& pol
   const std::string stem =
       fmt::format("{}-{}-{}", file_name_part(database), compact_timestamp(), range_label(plan));
   const std::string extension = postgres ? ".dump" : ".sqlite3";
-  fs::path file = policy.directory / (stem + extension);
+  // Absolute: the history keeps it for later runs, from any directory.
+  const fs::path directory = fs::absolute(policy.directory, ec);
+  fs::path file = directory / (stem + extension);
   for (int n = 2; fs::exists(file); ++n)
-    file = policy.directory / fmt::format("{}-{}{}", stem, n, extension);
-  const fs::path partial = policy.directory / ("." + file.filename().string() + ".partial");
+    file = directory / fmt::format("{}-{}{}", stem, n, extension);
+  const fs::path partial = directory / ("." + file.filename().string() + ".partial");
   // Created here, so that an unwritable directory is reported the same for both engines.
   const int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
