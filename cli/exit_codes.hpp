@@ -69,6 +69,8 @@ inline int exit_code_for(ErrorCode code) {
       return 29;
     case ErrorCode::kVerificationFailed:
       return 32;
+    case ErrorCode::kBackupFailed:
+      return 31;
   }
   return 1;
 }

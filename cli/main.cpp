@@ -26,6 +26,7 @@
 #include "cli/commands/validate_command.hpp"
 #include "cli/commands/verify_command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/multi_database_run.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
 #include "migrate/library_version.hpp"
@@ -143,9 +144,17 @@ int run(int argc, char** argv) {
     on.add_option_function<std::string>(
         names, [&flags, setting](const std::string& v) { flags[setting] = v; }, help);
   };
-  flag(app, "--db", "database_url",
-       "database URL: sqlite:PATH, sqlite::memory:, postgres://... (env MIGRATE_DATABASE_URL, "
-       "DATABASE_URL)");
+  // Repeatable: each occurrence takes one URL, so `--db a --db b apply` runs apply on both.
+  std::vector<std::string> db_flags;
+  app.add_option("--db", db_flags,
+                 "database URL: sqlite:PATH, sqlite::memory:, postgres://... (env "
+                 "MIGRATE_DATABASE_URL, DATABASE_URL); repeat it to run the command on several "
+                 "databases")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  flag(app, "--parallel", "parallel",
+       "with several databases: how many run at once (default: 1, one after the other in the "
+       "order given)");
   flag(app, "--dir", "dir", "migrations directory (default: migrations)");
   flag(app, "--history-table", "history_table", "history table name (default: migrate_history)");
   flag(app, "--history-schema", "history_schema",
@@ -211,6 +220,9 @@ int run(int argc, char** argv) {
   }
   inv.command = command->subcommand->get_name();
 
+  if (db_flags.size() == 1) flags["database_url"] = db_flags.front();
+  if (migrator_flags.backup) flags["backup.dir"] = *migrator_flags.backup;
+  if (migrator_flags.pg_dump) flags["backup.pg_dump"] = *migrator_flags.pg_dump;
   auto settings = resolve_settings(flags, config_path,
                                    [](const std::string& name) -> std::optional<std::string> {
                                      const char* v = std::getenv(name.c_str());
@@ -315,12 +327,73 @@ int run(int argc, char** argv) {
   options.new_history = migrator_flags.new_history;
   if (!value("checks.start-after").empty()) options.check_after = value("checks.start-after");
   if (phase) options.phase = *phase;
+  if (!value("backup.dir").empty()) options.backup_dir = value("backup.dir");
+  if (!value("backup.pg_dump").empty()) options.pg_dump = value("backup.pg_dump");
   options.sqlite_foreign_keys = fk == "check" ? ForeignKeyMode::kCheck : ForeignKeyMode::kEnforce;
   spdlog::debug("database {} ({}), migrations in {}",
                 printable_value(find_setting(*settings, "database_url")),
                 find_setting(*settings, "database_url").source, options.migrations_dir.string());
   if (options.history_table.empty())
     return fail_usage(inv, "the history table name is empty", "pass --history-table NAME");
+
+  // Several databases: `--db` repeated, or [[databases]] in migrate.toml when neither --db nor
+  // the environment names one.
+  std::vector<NamedDatabase> databases;
+  if (db_flags.size() > 1) {
+    for (const auto& url : db_flags) databases.push_back({database_name_from_url(url), url});
+    make_names_unique(databases);
+  } else if (db_flags.empty() &&
+             find_setting(*settings, "database_url").source.rfind("env ", 0) != 0) {
+    auto configured = configured_databases(config_path);
+    if (!configured) return finish(inv, json::object(), configured.error(), "");
+    if (!configured->empty() && find_setting(*settings, "database_url").source != "default")
+      return fail_usage(inv, "migrate.toml has both database_url and [[databases]]",
+                        "keep one of them: database_url for one database, [[databases]] for "
+                        "several");
+    databases = std::move(*configured);
+    // Commands that need no database (or take it as an option) ignore the configured list.
+    for (const char* c : {"config", "new", "rules", "lint"})
+      if (inv.command == c) databases.clear();
+  }
+  int parallel = 0;
+  try {
+    std::size_t used = 0;
+    parallel = std::stoi(value("parallel"), &used);
+    if (used != value("parallel").size()) parallel = 0;
+  } catch (const std::exception&) {
+  }
+  if (parallel < 1 || parallel > 64)
+    return fail_usage(inv, fmt::format("invalid parallel '{}'", value("parallel")),
+                      "give --parallel a whole number from 1 to 64");
+  if (!databases.empty()) {
+    if (!runs_on_many_databases(inv.command))
+      return fail_usage(
+          inv,
+          fmt::format("`migrate {}` works on one database; {} were given", inv.command,
+                      databases.size()),
+          "give one --db (or one database in migrate.toml); plan, apply, status, rollback, "
+          "validate and ensure run on several");
+    const CLI::App* sub = command->subcommand;
+    if (inv.command == "rollback" && sub->get_option("--yes")->count() == 0 &&
+        sub->get_option("--dry-run")->count() == 0)
+      return finish(
+          inv, json::object(),
+          Error{ErrorCode::kNotConfirmed,
+                fmt::format("rollback on {} databases was not confirmed", databases.size()),
+                "pass --yes to roll back every database given (see the plans first with "
+                "`migrate rollback --dry-run`)",
+                {},
+                {}},
+          "");
+    const std::string& output_format = output;
+    const auto& resolved = *settings;
+    return run_on_databases(inv, databases, parallel, options,
+                            [&](const Invocation& one, const Options& o) {
+                              Migrator m(o);
+                              Observer none;  // no progress bar: the databases share stderr
+                              return command->run({one, output_format, resolved, o, m, none});
+                            });
+  }
 
   options.log = [](LogLevel severity, const std::string& message) {
     spdlog::log(severity == LogLevel::kDebug  ? spdlog::level::debug

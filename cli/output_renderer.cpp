@@ -69,6 +69,7 @@ json attempt_json(const Attempt& a) {
               {"client", a.client},
               {"tool_version", a.tool_version},
               {"baselined", a.baselined()},
+              {"backup", optional_string(a.backup)},
               {"backfill", backfill_json(a)}};
 }
 
@@ -257,7 +258,8 @@ json to_json(const RunReport& r) {
   }
   return json{{"run_id", r.run_id},
               {"steps", steps},
-              {"phase_stop", r.phase_stop ? to_json(*r.phase_stop) : json(nullptr)}};
+              {"phase_stop", r.phase_stop ? to_json(*r.phase_stop) : json(nullptr)},
+              {"backup", optional_string(r.backup)}};
 }
 
 json to_json(const Attempt& a) {
@@ -309,6 +311,8 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
         if (!s.reversible) note = "irreversible";
         if (s.version == running_version && running_step.starts_with("revert"))
           note = "being reverted now";
+        if (s.last_applied && s.last_applied->backup)
+          note += (note.empty() ? "" : "; ") + ("backup " + *s.last_applied->backup);
         break;
       case State::kPending:
         ++pending;
@@ -457,6 +461,7 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner) {
 
 std::string render_report_text(const RunReport& report, const char* verb) {
   std::string out;
+  if (report.backup) out += fmt::format("backup {}\n", *report.backup);
   int ok = 0;
   for (const auto& s : report.steps) {
     if (!s.success) continue;

@@ -26,6 +26,9 @@ const std::vector<SettingSpec>& setting_specs() {
        {"MIGRATE_SQLITE_FOREIGN_KEYS"},
        "check",
        false},
+      {"backup.dir", "--backup", {"MIGRATE_BACKUP_DIR"}, "", false},
+      {"parallel", "--parallel", {"MIGRATE_PARALLEL"}, "1", false},
+      {"backup.pg_dump", "--pg-dump", {"MIGRATE_PG_DUMP"}, "pg_dump", false},
   };
   return specs;
 }
@@ -92,6 +95,8 @@ Result<std::vector<Setting>> resolve_settings(
                 prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
             if (v.is_table())
               walk(*v.as_table(), key);
+            else if (key == "databases" && v.is_array())
+              continue;  // [[databases]]: configured_databases() reads them
             else if (!known_key(key))
               unknown.push_back(key);
           }
@@ -136,6 +141,114 @@ Result<std::vector<Setting>> resolve_settings(
     }
     out.push_back(std::move(s));
   }
+  return out;
+}
+
+std::string database_name_from_url(const std::string& url) {
+  if (url.starts_with("sqlite:")) {
+    std::string path = url.substr(7);
+    if (path.starts_with("//")) path = path.substr(2);
+    path = path.substr(0, path.find('?'));
+    if (path == ":memory:") return "memory";
+    std::string stem = std::filesystem::path(path).stem().string();
+    return stem.empty() ? std::string("db") : stem;
+  }
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    auto scheme_end = url.find("://") + 3;
+    auto slash = url.find('/', scheme_end);
+    if (slash == std::string::npos) return "db";
+    std::string name = url.substr(slash + 1);
+    name = name.substr(0, name.find('?'));
+    return name.empty() ? std::string("db") : name;
+  }
+  // key=value: the value of dbname.
+  for (std::size_t at = url.find("dbname"); at != std::string::npos;
+       at = url.find("dbname", at + 1)) {
+    if (at > 0 && url[at - 1] != ' ') continue;
+    std::size_t v = at + 6;
+    while (v < url.size() && url[v] == ' ') ++v;
+    if (v >= url.size() || url[v] != '=') continue;
+    ++v;
+    while (v < url.size() && url[v] == ' ') ++v;
+    std::size_t end = v;
+    if (end < url.size() && url[end] == '\'') {
+      end = url.find('\'', v + 1);
+      return url.substr(v + 1, end == std::string::npos ? std::string::npos : end - v - 1);
+    }
+    while (end < url.size() && url[end] != ' ') ++end;
+    if (end > v) return url.substr(v, end - v);
+  }
+  return "db";
+}
+
+void make_names_unique(std::vector<NamedDatabase>& databases) {
+  for (std::size_t i = 0; i < databases.size(); ++i) {
+    const std::string base = databases[i].name;
+    for (int n = 2;; ++n) {
+      bool taken = false;
+      for (std::size_t j = 0; j < i; ++j) taken = taken || databases[j].name == databases[i].name;
+      if (!taken) break;
+      databases[i].name = fmt::format("{}-{}", base, n);
+    }
+  }
+}
+
+Result<std::vector<NamedDatabase>> configured_databases(
+    const std::optional<std::string>& config_path) {
+  const std::string path = config_path.value_or("migrate.toml");
+  if (!std::filesystem::exists(path)) return std::vector<NamedDatabase>{};
+  toml::table config;
+  try {
+    config = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error{ErrorCode::kUsage,
+                 fmt::format("invalid TOML: {}", e.description()),
+                 "fix the syntax (https://toml.io)",
+                 {path},
+                 {}};
+  }
+  auto usage = [&](const std::string& message) -> Result<std::vector<NamedDatabase>> {
+    return Error{ErrorCode::kUsage,
+                 fmt::format("{} in {}", message, path),
+                 "write each database as [[databases]] with name = \"...\" and url = \"...\" "
+                 "(docs/cli.md#many-databases)",
+                 {path},
+                 {}};
+  };
+  std::vector<NamedDatabase> out;
+  const toml::node* node = config.get("databases");
+  if (!node) return out;
+  const toml::array* list = node->as_array();
+  if (!list) return usage("'databases' must be an array of tables ([[databases]])");
+  for (const auto& entry : *list) {
+    const toml::table* t = entry.as_table();
+    if (!t) return usage("'databases' must be an array of tables ([[databases]])");
+    NamedDatabase db;
+    bool named = false;
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      auto s = v.value_exact<std::string>();
+      if (key != "name" && key != "url")
+        return usage(fmt::format("unknown key '{}' in [[databases]] (known: name, url)", key));
+      if (!s) return usage(fmt::format("'{}' of [[databases]] must be a string", key));
+      if (key == "name") {
+        db.name = *s;
+        named = true;
+      } else {
+        db.url = *s;
+      }
+    }
+    if (db.url.empty())
+      return usage(fmt::format("[[databases]] entry {} has no url", out.size() + 1));
+    if (named && db.name.empty())
+      return usage(fmt::format("[[databases]] entry {} has an empty name", out.size() + 1));
+    if (!named) db.name = database_name_from_url(db.url);
+    for (const auto& other : out)
+      if (named && other.name == db.name)
+        return usage(fmt::format("two [[databases]] entries are named '{}'", db.name));
+    out.push_back(std::move(db));
+  }
+  make_names_unique(out);
   return out;
 }
 

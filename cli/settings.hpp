@@ -37,4 +37,25 @@ Result<std::vector<Setting>> resolve_settings(
 
 const Setting& find_setting(const std::vector<Setting>& settings, const std::string& name);
 
+// One database of a command that runs on several (`--db` repeated, or `[[databases]]` in
+// migrate.toml; docs/cli.md#many-databases).
+struct NamedDatabase {
+  std::string name;  // as configured, else database_name_from_url(url); unique in the list
+  std::string url;
+};
+
+// The `[[databases]]` entries of the configuration file (`config_path`, else ./migrate.toml when
+// present), in file order; empty without them. Each entry has `url` (a string, required) and
+// `name` (a string, optional). kUsage for another key, another type, an empty URL or a name given
+// twice.
+Result<std::vector<NamedDatabase>> configured_databases(
+    const std::optional<std::string>& config_path);
+
+// A short name for a database URL, for output: SQLite's file stem, PostgreSQL's database name
+// (URI path or dbname=), else "db".
+std::string database_name_from_url(const std::string& url);
+
+// `name`s made unique in order: a second "app" becomes "app-2".
+void make_names_unique(std::vector<NamedDatabase>& databases);
+
 }  // namespace migrate::cli

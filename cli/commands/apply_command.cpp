@@ -55,6 +55,7 @@ Command add_apply_command(CLI::App& app, MigratorFlags& migrator_flags) {
   cmd->add_flag("--new-history", migrator_flags.new_history,
                 "start a new history table although the database has another libmigrate history "
                 "table (default: refuse, it is most likely a mistyped --history-table)");
+  add_backup_flags(*cmd, migrator_flags);
   return {.subcommand = cmd,
           .run = [flags](const CommandContext& ctx) { return run_apply(ctx, *flags); }};
 }

@@ -47,6 +47,7 @@ int finish(const Invocation& inv, json body, const std::optional<Error>& reporte
            const std::string& text) {
   const std::optional<Error> error = with_environment(reported);
   int code = error ? exit_code_for(error->code) : kExitOk;
+  if (inv.reported) *inv.reported = error;
   if (inv.json_output) {
     json out{{"schema", kJsonSchema},
              {"command", inv.command},
@@ -57,12 +58,22 @@ int finish(const Invocation& inv, json body, const std::optional<Error>& reporte
     for (auto& [k, v] : body.items()) out[k] = std::move(v);
     std::string document = out.dump(2);
     document += '\n';
-    std::cout.write(document.data(), static_cast<std::streamsize>(document.size()));
+    inv.out->write(document.data(), static_cast<std::streamsize>(document.size()));
   } else {
-    std::cout << text;
-    if (error) std::cerr << render_error_text(*error);
+    *inv.out << text;
+    if (error) *inv.err << render_error_text(*error);
   }
   return code;
+}
+
+void add_backup_flags(CLI::App& cmd, MigratorFlags& migrator_flags) {
+  cmd.add_option("--backup", migrator_flags.backup,
+                 "back up the database into this directory before the first change: pg_dump "
+                 "custom format (PostgreSQL) or a copy of the file (SQLite); a failed backup "
+                 "refuses the run (BACKUP_FAILED). migrate.toml: backup.dir");
+  cmd.add_option("--pg-dump", migrator_flags.pg_dump,
+                 "the pg_dump program --backup runs (default: pg_dump in PATH). migrate.toml: "
+                 "backup.pg_dump");
 }
 
 int fail_usage(const Invocation& inv, const std::string& message, const std::string& hint) {

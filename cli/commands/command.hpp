@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ namespace migrate::cli {
 struct Invocation {
   std::string command;
   bool json_output = false;
+  // Where finish() prints: stdout and stderr, or buffers when one command runs on several
+  // databases (multi_database_run.hpp), which also reads the error reported.
+  std::ostream* out = &std::cout;
+  std::ostream* err = &std::cerr;
+  std::optional<Error>* reported = nullptr;
 };
 
 // Prints the command's result and returns its exit code. `body` holds the command's fields.
@@ -39,7 +45,13 @@ struct MigratorFlags {
   std::optional<std::string> reconnect;        // a duration, checked by main.cpp
   std::optional<std::string> max_replica_lag;  // a duration, checked by main.cpp
   std::optional<std::string> phase;            // expand|contract|all, checked by main.cpp
+  // Settings given as command flags (apply, rollback): they layer like global flags.
+  std::optional<std::string> backup;   // backup.dir
+  std::optional<std::string> pg_dump;  // backup.pg_dump
 };
+
+// --backup DIR and --pg-dump PATH, on the commands that change the schema.
+void add_backup_flags(CLI::App& cmd, MigratorFlags& migrator_flags);
 
 // Everything a command's handler may use, all resolved and checked before it runs.
 struct CommandContext {

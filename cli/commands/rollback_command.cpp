@@ -104,6 +104,7 @@ Command add_rollback_command(CLI::App& app, MigratorFlags& migrator_flags) {
   cmd->add_flag("--allow-unsafe", migrator_flags.allow_unsafe,
                 "roll back even with unsuppressed error-level findings in the down files (they "
                 "are logged)");
+  add_backup_flags(*cmd, migrator_flags);
   return {.subcommand = cmd,
           .run = [flags](const CommandContext& ctx) { return run_rollback(ctx, *flags); }};
 }

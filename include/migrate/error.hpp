@@ -68,6 +68,10 @@ enum class ErrorCode {
   // row whose first column is true) or failed; the step failed, its transaction rolled back
   // (docs/file-format.md#verification). Also `migrate verify` when a check fails now.
   kVerificationFailed,
+  // Options::backup_dir: the backup taken before the run's first change could not be made
+  // (pg_dump missing or failing, the directory not writable, the disk full); nothing was changed
+  // and no partial backup file is left
+  kBackupFailed,
 };
 
 // "CHECKSUM_MISMATCH" etc.: the stable text form, as in docs/cli.md, JSON output and the history's

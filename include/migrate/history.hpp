@@ -15,11 +15,12 @@ namespace migrate {
 
 // The history's format. 1: the attempt table of 0.1.0. 2: adds per-statement records (a second
 // table) and a step checkpoint column. 3: adds each statement's estimate beside its actual
-// duration, and the calibration table (`migrate calibrate`). An older table is upgraded in place
-// by the next call that writes the history (apply, rollback, baseline, resolve, calibrate; in a
-// transaction, under the migration lock); read-only calls read it as it is. A table of a newer
-// format is refused (kHistoryIncompatible), never rewritten.
-inline constexpr int kHistoryFormatVersion = 3;
+// duration, and the calibration table (`migrate calibrate`). 4: adds the backup file an attempt's
+// run took before its first change (Options::backup_dir) to the attempt table. An older table is
+// upgraded in place by the next call that writes the history (apply, rollback, baseline, resolve,
+// calibrate; in a transaction, under the migration lock); read-only calls read it as it is. A table
+// of a newer format is refused (kHistoryIncompatible), never rewritten.
+inline constexpr int kHistoryFormatVersion = 4;
 
 // kInit marks the row that records when the history table was created or upgraded (its name says
 // which); it is no attempt of any version.
@@ -60,6 +61,9 @@ struct Attempt {
   std::string installed_by;
   std::string client;  // host:pid:application
   std::string tool_version;
+  // The backup file the attempt's run wrote before its first change (Options::backup_dir), an
+  // absolute path; absent when the run took none (and in histories before format 4).
+  std::optional<std::string> backup;
   int history_format = kHistoryFormatVersion;
 
   // Recorded by `migrate baseline` (Migrator::baseline): applied without running, since the

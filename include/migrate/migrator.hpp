@@ -105,6 +105,22 @@ struct Options {
   // revert an expand whose contract is applied unless kAll.
   PhaseScope phase = PhaseScope::kExpand;
   ForeignKeyMode sqlite_foreign_keys = ForeignKeyMode::kCheck;  // default per run; directive wins
+  // apply and rollback: back up the database into this directory before the run's first change
+  // (docs/operations.md#backups), when the plan has steps to run: after the migration lock is
+  // taken and the history re-read under it, before the history is created or upgraded and before
+  // the first step. PostgreSQL: `pg_dump --format=custom` into <db>-<UTC time>-<range>.dump
+  // (restore with pg_restore); SQLite: SQLite's online backup into <db>-<UTC time>-<range>.sqlite3
+  // (sqlite::memory: cannot be backed up). The file's path is in RunReport::backup and in every
+  // attempt of the run (Attempt::backup). Any failure (pg_dump missing or failing, the directory
+  // not writable, the disk full) refuses the run with kBackupFailed, changing nothing and leaving
+  // no partial file. The directory is created if missing. Unset: no backup.
+  std::optional<std::filesystem::path> backup_dir;
+  // The pg_dump program PostgreSQL backups run: a path, or a name looked up in the PATH of the
+  // calling process. It must be able to dump the server (its major version at least the
+  // server's; Debian's /usr/bin/pg_dump wrapper picks the newest installed). It runs with an
+  // argument vector, never through a shell, inherits the process's environment, and gets the
+  // URL's password (if any) through PGPASSWORD, never on its command line.
+  std::filesystem::path pg_dump = "pg_dump";
   // PostgreSQL application_name of every session, and part of the `client` the history records.
   std::string application_name = "migrate";
   // Where progress messages go; without a sink nothing is logged. Called on the calling thread,

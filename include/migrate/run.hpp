@@ -37,6 +37,9 @@ struct RunReport {
   // apply: the plan stopped before a contract migration (--phase did not allow it); the run
   // itself succeeded.
   std::optional<PhaseStop> phase_stop;
+  // The backup file written before the run's first change (Options::backup_dir); absent when no
+  // backup was asked for or the plan had nothing to run.
+  std::optional<std::string> backup;
 };
 
 // Where a backfill stands, after each committed batch (docs/backfills.md).

@@ -176,6 +176,11 @@ class Backend {
 
   // Who is running this (for the history): database user.
   virtual std::string installed_by() = 0;
+
+  // SQLite: copies the whole database into `file` (an empty file) with SQLite's online backup
+  // API (Options::backup_dir). Precondition: no transaction open. Throws kBackupFailed.
+  // PostgreSQL backs up through pg_dump instead (backup/database_backup.hpp): this default fails.
+  virtual void copy_database_to(const std::string& file);
 };
 
 struct BackendOptions {

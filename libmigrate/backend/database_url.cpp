@@ -441,6 +441,12 @@ std::string redact_secrets(std::string_view text, std::string_view url) {
   return out;
 }
 
+void Backend::copy_database_to(const std::string& file) {
+  fail(ErrorCode::kBackupFailed,
+       fmt::format("this database cannot be copied into {} by its connection", file),
+       "PostgreSQL databases are backed up through pg_dump");
+}
+
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options) {
   if (url.empty()) {
     // No environment is read here (the library reads only its Options); the CLI adds which of

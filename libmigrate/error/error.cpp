@@ -68,6 +68,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "CANCELLED";
     case ErrorCode::kVerificationFailed:
       return "VERIFICATION_FAILED";
+    case ErrorCode::kBackupFailed:
+      return "BACKUP_FAILED";
   }
   return "INTERNAL";
 }

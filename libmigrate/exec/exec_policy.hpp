@@ -39,6 +39,8 @@ struct RunIdentity {
   std::string installed_by;
   std::string client;  // host:pid:application
   std::string tool_version;
+  // The backup file the run wrote before its first change (Options::backup_dir), if any.
+  std::optional<std::string> backup;
 };
 
 }  // namespace migrate

@@ -87,6 +87,12 @@ RunReport run_plan(Backend& backend, const RunRequest& request, const RunIdentit
     estimate_plan(plan, backend, read_estimate_inputs(history, plan.dialect),
                   request.analysis_policy.probe_lock_timeout);
     preflight(backend, plan, policy);
+    if (request.backup && !plan.steps.empty()) {
+      policy.say(LogLevel::kInfo, "backing up the database before the first change");
+      report.backup = request.backup(backend, plan);
+      executor.record_backup(*report.backup);
+      policy.say(LogLevel::kInfo, "backup written to " + *report.backup);
+    }
 
     // Everything that could refuse has passed: create the history tables, or upgrade a table of
     // an older format in place, in a transaction of its own with the lock held.

@@ -28,6 +28,11 @@ struct RunRequest {
   // refuse transaction control and unsafe findings of their files (analysis_gate.hpp).
   bool validate_apply = false;
   std::function<Plan(const PlanContext&)> make_plan;
+  // Called once, when the plan has steps to run, after the pre-flight and before the history is
+  // created or upgraded and the first step starts: takes the backup (Options::backup_dir) and
+  // returns its path, for RunReport::backup and every attempt of the run. A Failure it throws
+  // refuses the run with nothing changed. Unset: no backup.
+  std::function<std::string(Backend&, const Plan&)> backup;
 };
 
 // Runs what request.make_plan returns. Never throws: the report carries the error, and the

@@ -248,6 +248,7 @@ Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migr
   a.installed_by = identity_.installed_by;
   a.client = identity_.client;
   a.tool_version = identity_.tool_version;
+  a.backup = identity_.backup;
   a.statement_index = step.resume_from;
   if (!step.transactional) a.progress_checksum = completed_checksum(step, step.resume_from);
   return a;

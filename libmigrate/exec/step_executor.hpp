@@ -33,6 +33,9 @@ class StepExecutor {
   // normally on success; throws the step's Failure after recording it.
   StepOutcome run(const PlannedStep& step, const Migration& migration, const StepSession& session);
 
+  // Every attempt written from now on records `backup` (Attempt::backup).
+  void record_backup(std::string backup) { identity_.backup = std::move(backup); }
+
   // The outcome of the step run last, also when run() threw.
   const StepOutcome& last_outcome() const noexcept { return last_; }
 

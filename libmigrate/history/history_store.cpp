@@ -27,7 +27,7 @@ struct Column {
 };
 
 // The attempt log, in table order (after `id`). Format 1 is exactly 0.1.0's table.
-constexpr std::array<Column, 21> kAttemptColumns{{
+constexpr std::array<Column, 22> kAttemptColumns{{
     {"history_format", Kind::kInteger, false, nullptr, 1},
     {"run_id", Kind::kText, false, nullptr, 1},
     {"version", Kind::kText, false, nullptr, 1},
@@ -49,6 +49,7 @@ constexpr std::array<Column, 21> kAttemptColumns{{
     {"error_statement", Kind::kInteger, false, "0", 1},
     {"progress_checksum", Kind::kText, true, nullptr, 1},
     {"checkpoint", Kind::kText, true, nullptr, 2},
+    {"backup", Kind::kText, true, nullptr, 4},
 }};
 // Columns an update may change: the outcome and the progress of an attempt.
 constexpr std::array<const char*, 9> kAttemptOutcomeColumns{
@@ -186,10 +187,11 @@ std::vector<SqlValue> attempt_values(const Attempt& a) {
           text(a.tool_version),
           number(a.error_statement),
           text(a.progress_checksum),
-          text(a.checkpoint)};
+          text(a.checkpoint),
+          text(a.backup)};
 }
 
-// `row` is id followed by the kAttemptColumns in order (checkpoint NULL for format 1).
+// `row` is id followed by the kAttemptColumns in order (NULL for columns newer than the table).
 Attempt attempt_from(const SqlRow& row) {
   Attempt a;
   a.id = to_int(row[0]);
@@ -214,6 +216,7 @@ Attempt attempt_from(const SqlRow& row) {
   a.error_statement = static_cast<int>(to_int(row[19]));
   a.progress_checksum = row[20];
   a.checkpoint = row[21];
+  a.backup = row[22];
   return a;
 }
 
@@ -319,7 +322,8 @@ int HistoryStore::format() {
          "choose another history table name with --history-table (and --history-schema on "
          "PostgreSQL), or rename the existing object");
   }
-  format_ = exists(name_.schema, name_.table + "_calibration")  ? 3
+  format_ = exists(name_.schema, name_.table + "_calibration")
+                ? (has_column(name_.schema, name_.table, "backup") ? 4 : 3)
             : exists(name_.schema, name_.table + "_statements") ? 2
                                                                 : 1;
   try {
@@ -329,6 +333,21 @@ int HistoryStore::format() {
   } catch (const Failure& f) {
     throw foreign_table(attempts_, f);
   }
+}
+
+bool HistoryStore::has_column(const std::string& schema, const std::string& table,
+                              const std::string& column) {
+  if (dialect_ == Dialect::kSqlite)
+    return !backend_.query("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", {table, column})
+                .empty();
+  return !backend_
+              .query(
+                  "SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = "
+                  "a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
+                  "n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT "
+                  "a.attisdropped",
+                  {schema, table, column})
+              .empty();
 }
 
 void HistoryStore::create_attempts() {
@@ -418,9 +437,10 @@ int HistoryStore::ensure_current() {
     // Every column added is nullable or has a default and every new table starts empty, so
     // every row written before stays exactly as it was.
     try {
-      if (found < 2)
-        backend_.query(fmt::format("ALTER TABLE {} ADD COLUMN {}", attempts_,
-                                   column_ddl(dialect_, kAttemptColumns.back())));
+      for (const auto& c : kAttemptColumns)
+        if (c.since_format > found)
+          backend_.query(
+              fmt::format("ALTER TABLE {} ADD COLUMN {}", attempts_, column_ddl(dialect_, c)));
       if (found == 2)
         for (const auto& c : kStatementColumns)
           if (c.since_format == 3)
@@ -432,7 +452,7 @@ int HistoryStore::ensure_current() {
     note = fmt::format("upgraded from format {}", found);
   }
   if (found < 2) create_statements();
-  create_calibration();
+  if (found < 3) create_calibration();
   // An `init` row records when, by which release and to which format the table was brought.
   Attempt init;
   init.direction = Direction::kInit;

@@ -5,9 +5,9 @@
 //
 // Formats: 1 is the attempt table of 0.1.0; 2 adds the `checkpoint` column and the
 // `<table>_statements` table; 3 adds each statement's estimate and work to it, and the
-// `<table>_calibration` table. ensure_current() creates the tables or upgrades an older format
-// in place, inside the caller's transaction (with the migration lock held); a newer format is
-// refused with kHistoryIncompatible.
+// `<table>_calibration` table; 4 adds the attempt table's `backup` column. ensure_current() creates
+// the tables or upgrades an older format in place, inside the caller's transaction (with the
+// migration lock held); a newer format is refused with kHistoryIncompatible.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ class HistoryStore {
  public:
   HistoryStore(Backend& backend, HistoryTableName name);
 
-  // 0 when the attempt table does not exist; else the format of its structure (1 or 2), or the
+  // 0 when the attempt table does not exist; else the format of its structure (1 to 4), or the
   // newest format a row declares when that is higher.
   int format();
 
@@ -78,6 +78,7 @@ class HistoryStore {
  private:
   std::string placeholder(int n) const;
   bool exists(const std::string& schema, const std::string& table);
+  bool has_column(const std::string& schema, const std::string& table, const std::string& column);
   std::optional<std::string> relation_kind(const std::string& schema, const std::string& table);
   void require_values(const SqlRow& row) const;
   Failure privilege_needed(const Failure& cause, const std::string& action,

@@ -17,6 +17,7 @@
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/backend/postgres/postgres_column.hpp"
+#include "libmigrate/backup/database_backup.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/calibration_runner.hpp"
@@ -180,7 +181,8 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
                    const std::function<Plan(const PlanContext&)>& make_plan,
                    const Observer& observer, const std::set<std::string>& applied_before,
                    const std::stop_token& stop,
-                   std::optional<std::chrono::milliseconds> run_lock_wait) {
+                   std::optional<std::chrono::milliseconds> run_lock_wait,
+                   const std::optional<std::string>& backup_taken) {
   std::unique_ptr<Backend> backend;
   RunIdentity identity;
   AnalysisPolicy analysis;
@@ -208,6 +210,16 @@ RunReport run_once(const Options& options, const MigrationSet& source, bool vali
   RunRequest request{source,          history_name(options), policy,
                      std::move(exec), std::move(analysis),   validate_apply,
                      make_plan};
+  if (backup_taken) {
+    // A run resumed after a lost connection keeps the backup its invocation took.
+    request.backup = [backup_taken](Backend&, const Plan&) { return *backup_taken; };
+  } else if (options.backup_dir) {
+    request.backup = [&options](Backend& b, const Plan& plan) {
+      return back_up_database(
+                 b, BackupPolicy{*options.backup_dir, options.pg_dump, options.database_url}, plan)
+          .string();
+    };
+  }
   RunReport report = run_plan(*backend, request, identity, observer);
   if (report.error) report.error = without_secrets(*report.error, options.database_url);
   return report;
@@ -227,8 +239,9 @@ RunReport run(const Options& options, const MigrationSet& source, bool validate_
   std::chrono::milliseconds backoff{250};
   while (true) {
     RunReport report = run_once(options, source, validate_apply, make_plan, observer, applied, stop,
-                                run_lock_wait);
+                                run_lock_wait, total.backup);
     if (total.run_id.empty()) total.run_id = report.run_id;
+    if (!total.backup) total.backup = report.backup;
     for (auto& step : report.steps) {
       if (step.success && step.kind == StepKind::kApply) applied.insert(step.version);
       total.steps.push_back(std::move(step));
@@ -645,6 +658,7 @@ Attempt record_resolution(Backend& backend, HistoryStore& history, const Migrati
   if (done) before.push_back(statements[statement - 1].sql);
   a.progress_checksum = progress_checksum(before);
   a.checkpoint.reset();
+  a.backup.reset();  // the answer's run took no backup
   a.execution_ms = 0;
   a.installed_by = identity.installed_by;
   a.client = identity.client;

@@ -61,7 +61,7 @@ TEST_F(SqliteApplyTest, AppliesEveryPendingMigrationAndRecordsOneSuccessfulAttem
       ws.database(),
       "SELECT history_format, checksum LIKE 'sha256:v1:%', length(run_id), installed_by <> '', "
       "tool_version FROM migrate_history WHERE version = '1'");
-  EXPECT_EQ(meta, std::vector<std::string>{"3|1|36|1|0.1.0"});
+  EXPECT_EQ(meta, std::vector<std::string>{"4|1|36|1|0.1.0"});
   // A second apply has nothing to do.
   RunReport again = m.apply(std::nullopt);
   EXPECT_FALSE(again.error);

@@ -348,6 +348,7 @@ TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
   target->execute("DROP TABLE migrate_history_calibration");
   target->execute("DROP TABLE migrate_history_statements");
   target->execute("ALTER TABLE migrate_history DROP COLUMN checkpoint");
+  target->execute("ALTER TABLE migrate_history DROP COLUMN backup");
   target->execute("UPDATE migrate_history SET history_format = 1");
   target->execute("DELETE FROM migrate_history WHERE direction = 'init' AND name <> ''");
   const auto before = target->query(
@@ -368,10 +369,10 @@ TEST_P(BackendConformance, AFormatOneHistoryIsUpgradedInPlaceByTheNextApply) {
                           "FROM migrate_history WHERE history_format = 1 ORDER BY id"),
             before);
   EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
-                          "history_format = 3"),
+                          "history_format = 4"),
             std::vector<std::string>{"upgraded from format 1"});
   EXPECT_EQ(target->query("SELECT history_format FROM migrate_history WHERE version = '2'"),
-            std::vector<std::string>{"3"});
+            std::vector<std::string>{"4"});
   EXPECT_TRUE(target->table_exists("migrate_history_calibration"));
   EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history_statements s JOIN "
                           "migrate_history h ON h.id = s.attempt_id WHERE h.version = '2'"),
@@ -387,6 +388,7 @@ TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
   target->execute("DROP TABLE migrate_history_calibration");
   for (const char* column : {"work", "scale", "estimate_p50_ms", "estimate_p90_ms"})
     target->execute(std::string("ALTER TABLE migrate_history_statements DROP COLUMN ") + column);
+  target->execute("ALTER TABLE migrate_history DROP COLUMN backup");
   target->execute("UPDATE migrate_history SET history_format = 2");
   const auto before = target->query(
       "SELECT attempt_id || '|' || statement_index || '|' || duration_ms FROM "
@@ -399,7 +401,7 @@ TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
   ASSERT_FALSE(r.error) << r.error->describe();
   EXPECT_TRUE(target->table_exists("migrate_history_calibration"));
   EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
-                          "history_format = 3"),
+                          "history_format = 4"),
             std::vector<std::string>{"upgraded from format 2"});
   EXPECT_EQ(target->query("SELECT s.attempt_id || '|' || s.statement_index || '|' || "
                           "s.duration_ms || '|' || coalesce(s.estimate_p50_ms, -1) FROM "
@@ -415,13 +417,125 @@ TEST_P(BackendConformance, AFormatTwoHistoryIsUpgradedInPlaceByTheNextApply) {
   EXPECT_EQ(state_of("2"), State::kApplied);
 }
 
+// A format-3 history (before backups were recorded) gets the attempt table's backup column; the
+// rows written before keep it NULL.
+TEST_P(BackendConformance, AFormatThreeHistoryGetsTheBackupColumnByTheNextApply) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
+  target->execute("ALTER TABLE migrate_history DROP COLUMN backup");
+  target->execute("UPDATE migrate_history SET history_format = 3");
+  EXPECT_EQ(state_of("1"), State::kApplied);  // reading never upgrades
+  auto old = Migrator(target->options()).status();
+  ASSERT_TRUE(old) << old.error().describe();
+  ASSERT_TRUE(old->at(0).last_applied);
+  EXPECT_FALSE(old->at(0).last_applied->backup);
+
+  RunReport r = Migrator(target->options()).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  EXPECT_EQ(target->query("SELECT name FROM migrate_history WHERE direction = 'init' AND "
+                          "history_format = 4"),
+            std::vector<std::string>{"upgraded from format 3"});
+  EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history WHERE backup IS NULL"),
+            target->query("SELECT count(*) FROM migrate_history"));
+  EXPECT_EQ(state_of("2"), State::kApplied);
+}
+
+// Options::backup_dir: the backup is taken before the first change, holds the database as it
+// was, and is recorded in every attempt of the run and in the report.
+TEST_P(BackendConformance, ABackupBeforeApplyHoldsThePreviousStateAndIsRecorded) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
+  Options o = target->options();
+  o.backup_dir = target->ws.root() / "backups" / "nested";
+  RunReport r = Migrator(o).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+  ASSERT_TRUE(r.backup);
+  const std::filesystem::path file(*r.backup);
+  EXPECT_TRUE(std::filesystem::is_regular_file(file)) << file;
+  EXPECT_EQ(file.parent_path(), *o.backup_dir);
+  const std::string name = file.filename().string();
+  EXPECT_NE(name.find("-before-V2"), std::string::npos) << name;
+  EXPECT_TRUE(name.ends_with(target->dialect() == "sqlite" ? ".sqlite3" : ".dump")) << name;
+  // No temporary file is left beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(*o.backup_dir),
+                          std::filesystem::directory_iterator{}),
+            1);
+  EXPECT_EQ(target->query("SELECT version || '|' || coalesce(backup, 'NULL') FROM migrate_history "
+                          "WHERE direction <> 'init' ORDER BY id"),
+            (std::vector<std::string>{"1|NULL", "2|" + *r.backup}));
+  auto status = Migrator(target->options()).status();
+  ASSERT_TRUE(status) << status.error().describe();
+  ASSERT_TRUE(status->at(1).last_applied);
+  EXPECT_EQ(status->at(1).last_applied->backup, r.backup);
+
+  // Nothing to run: no backup.
+  RunReport again = Migrator(o).apply(std::nullopt);
+  ASSERT_FALSE(again.error) << again.error->describe();
+  EXPECT_FALSE(again.backup);
+
+  // The backup is the database before version 2: accounts with its rows, no notes.
+  if (target->dialect() == "sqlite") {
+    EXPECT_EQ(query_sqlite(file, "SELECT id || ':' || email FROM accounts ORDER BY id"),
+              (std::vector<std::string>{"1:a@example.com", "2:b@example.com"}));
+    EXPECT_TRUE(query_sqlite(file, "SELECT name FROM sqlite_master WHERE name = 'notes'").empty());
+    EXPECT_EQ(query_sqlite(file, "SELECT count(*) FROM migrate_history WHERE version = '2'"),
+              std::vector<std::string>{"0"});
+  } else {
+    std::string why;
+    auto restored = PostgresTestDatabase::create(why);
+    ASSERT_TRUE(restored) << why;
+    auto r2 = testing::MigrateProcess(
+                  std::filesystem::path("/usr/bin/pg_restore"),
+                  {"--no-owner", "--exit-on-error", "--dbname=" + restored->url(), file.string()},
+                  target->ws.root())
+                  .result();
+    ASSERT_EQ(r2.exit_code, 0) << r2.err;
+    EXPECT_EQ(restored->query("SELECT id || ':' || email FROM accounts ORDER BY id"),
+              (std::vector<std::string>{"1:a@example.com", "2:b@example.com"}));
+    EXPECT_EQ(restored->query("SELECT count(*) FROM pg_tables WHERE tablename = 'notes'"),
+              std::vector<std::string>{"0"});
+    EXPECT_EQ(restored->query("SELECT count(*) FROM migrate_history WHERE version = '2'"),
+              std::vector<std::string>{"0"});
+  }
+}
+
+// Rollback backs up too: a down migration destroys data.
+TEST_P(BackendConformance, ABackupBeforeRollbackIsNamedForTheRollback) {
+  ASSERT_FALSE(Migrator(target->options()).apply(std::nullopt).error);
+  Options o = target->options();
+  o.backup_dir = target->ws.root() / "backups";
+  RunReport r = Migrator(o).rollback(RollbackTarget{std::string("0"), std::nullopt});
+  ASSERT_FALSE(r.error) << r.error->describe();
+  ASSERT_TRUE(r.backup);
+  EXPECT_NE(r.backup->find("-before-rollback-V2-V1"), std::string::npos) << *r.backup;
+  EXPECT_TRUE(std::filesystem::is_regular_file(*r.backup));
+  EXPECT_EQ(target->query("SELECT count(*) FROM migrate_history WHERE direction = 'down' AND "
+                          "backup = '" +
+                          *r.backup + "'"),
+            std::vector<std::string>{"2"});
+}
+
+// A backup that cannot be written refuses the run before anything changes: no history table, no
+// schema change, no file.
+TEST_P(BackendConformance, AFailedBackupRefusesTheRunAndChangesNothing) {
+  const auto blocker = target->ws.root() / "not-a-directory";
+  std::ofstream(blocker) << "x";
+  Options o = target->options();
+  o.backup_dir = blocker / "backups";
+  RunReport r = Migrator(o).apply(std::nullopt);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kBackupFailed) << r.error->describe();
+  EXPECT_TRUE(r.steps.empty());
+  EXPECT_FALSE(r.backup);
+  EXPECT_FALSE(target->table_exists("migrate_history"));
+  EXPECT_FALSE(target->table_exists("accounts"));
+}
+
 TEST_P(BackendConformance, AHistoryOfANewerFormatIsRefusedAndLeftAlone) {
   ASSERT_FALSE(Migrator(target->options()).apply(std::string("1")).error);
-  target->execute("UPDATE migrate_history SET history_format = 4 WHERE version = '1'");
+  target->execute("UPDATE migrate_history SET history_format = 5 WHERE version = '1'");
   RunReport r = Migrator(target->options()).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kHistoryIncompatible) << r.error->describe();
-  EXPECT_NE(r.error->message.find("format 4"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("format 5"), std::string::npos) << r.error->message;
   EXPECT_FALSE(target->table_exists("notes"));
   auto status = Migrator(target->options()).status();
   ASSERT_FALSE(status);

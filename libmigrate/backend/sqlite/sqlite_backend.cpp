@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -178,6 +179,7 @@ class SqliteBackend final : public Backend {
         read_only_(options.read_only || url_read_only_),
         memory_(path_ == ":memory:"),
         application_(options.application_name),
+        lock_wait_(options.lock_wait),
         run_lock_(path_ + "-migrate-lock") {
     if (url_read_only_ && !options.read_only) {
       fail(ErrorCode::kReadOnlyDatabase,
@@ -654,6 +656,49 @@ class SqliteBackend final : public Backend {
     return stmt;
   }
 
+  void copy_database_to(const std::string& file) override {
+    if (memory_ || !db_)
+      fail(ErrorCode::kBackupFailed,
+           "an in-memory SQLite database (sqlite::memory:) has no file to back up; nothing was "
+           "changed",
+           "drop --backup (backup.dir) for sqlite::memory:");
+    sqlite3* dest = nullptr;
+    int rc = sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_backup* backup = sqlite3_backup_init(dest, "main", db_, "main");
+      if (!backup) {
+        rc = sqlite3_errcode(dest);
+      } else {
+        // Another connection's write lock makes a step busy: retried for the lock wait.
+        const auto give_up = std::chrono::steady_clock::now() + lock_wait_;
+        do {
+          rc = sqlite3_backup_step(backup, -1);
+          if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+              std::chrono::steady_clock::now() < give_up)
+            sqlite3_sleep(20);
+          else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            break;
+        } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+        const int finished = sqlite3_backup_finish(backup);
+        if (rc == SQLITE_DONE) rc = finished;
+      }
+    }
+    if (rc != SQLITE_OK) {
+      std::string why = dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
+      if (why == "not an error") why = sqlite3_errstr(rc);
+      sqlite3_close(dest);
+      fail(
+          ErrorCode::kBackupFailed,
+          fmt::format("the backup of {} into {} failed: {}; nothing was changed", path_, file, why),
+          "check that the backup directory is writable and its disk has room for a copy of the "
+          "database, or run without --backup");
+    }
+    if (sqlite3_close(dest) != SQLITE_OK)
+      fail(ErrorCode::kBackupFailed,
+           fmt::format("the backup file {} could not be closed; nothing was changed", file),
+           "check the backup directory's disk");
+  }
+
   // "app.db?mode=ro": the path without its URI parameters.
   static std::string without_parameters(const std::string& path) {
     return path.substr(0, path.find('?'));
@@ -697,6 +742,7 @@ class SqliteBackend final : public Backend {
   bool read_only_;
   bool memory_;
   std::string application_;
+  std::chrono::milliseconds lock_wait_;
   SqliteRunLock run_lock_;
   sqlite3* db_ = nullptr;
   // An empty in-memory database for syntax checks (describe): opened at the first one.

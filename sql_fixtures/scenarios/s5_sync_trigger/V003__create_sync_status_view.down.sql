@@ -1,0 +1,1 @@
+DROP VIEW sync_status;

@@ -1,0 +1,2 @@
+DROP TRIGGER orders_sync ON orders;
+DROP FUNCTION orders_sync_row();
