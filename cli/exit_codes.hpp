@@ -67,6 +67,8 @@ inline int exit_code_for(ErrorCode code) {
       return 28;
     case ErrorCode::kCancelled:
       return 29;
+    case ErrorCode::kRollbackMismatch:
+      return 30;
   }
   return 1;
 }

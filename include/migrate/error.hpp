@@ -64,6 +64,9 @@ enum class ErrorCode {
   // The caller's stop_token asked the run to stop; it stopped between steps or between backfill
   // batches, with the history exact (docs/embedding.md#cancellation)
   kCancelled,
+  // Migrator::check_rollback: at least one pending migration's down did not restore the schema
+  // its up started from, or its up, down or second up failed on the scratch database
+  kRollbackMismatch,
 };
 
 // "CHECKSUM_MISMATCH" etc.: the stable text form, as in docs/cli.md, JSON output and the history's

@@ -66,6 +66,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "SCHEMA_BEHIND";
     case ErrorCode::kCancelled:
       return "CANCELLED";
+    case ErrorCode::kRollbackMismatch:
+      return "ROLLBACK_MISMATCH";
   }
   return "INTERNAL";
 }
