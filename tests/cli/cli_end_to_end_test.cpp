@@ -371,8 +371,8 @@ TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIg
   EXPECT_NE(command.err.find("unknown command 'frobnicate'"), std::string::npos) << command.err;
   EXPECT_NE(
       command.err.find(
-          "plan, apply, status, rollback, resolve, baseline, ensure, calibrate, validate, new, "
-          "config, lint, rules"),
+          "plan, apply, status, rollback, resolve, baseline, ensure, calibrate, validate, "
+          "check-rollback, new, config, lint, rules"),
       std::string::npos)
       << command.err;
   auto none = run_migrate({}, ws.root());
