@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -296,8 +297,61 @@ SchemaSnapshot take_schema_snapshot(Backend& backend, const HistoryTableName& hi
                                                  : sqlite_snapshot(backend, history);
 }
 
+namespace {
+
+// Containers before what they contain: a table left behind is named before its columns.
+int kind_rank(const std::string& kind) {
+  static const char* const kOrder[] = {"schema",
+                                       "extension",
+                                       "enum type",
+                                       "domain",
+                                       "composite type",
+                                       "sequence",
+                                       "table",
+                                       "foreign table",
+                                       "column",
+                                       "primary key",
+                                       "unique constraint",
+                                       "foreign key",
+                                       "check constraint",
+                                       "exclusion constraint",
+                                       "constraint",
+                                       "index",
+                                       "view",
+                                       "materialized view",
+                                       "function",
+                                       "procedure",
+                                       "aggregate",
+                                       "window function",
+                                       "trigger",
+                                       "constraint trigger"};
+  int rank = 0;
+  for (const char* k : kOrder) {
+    if (kind == k) return rank;
+    ++rank;
+  }
+  return rank;
+}
+
+std::vector<SchemaDifference> differences_by_key(const SchemaSnapshot& reference,
+                                                 const SchemaSnapshot& now);
+
+}  // namespace
+
 std::vector<SchemaDifference> compare_schemas(const SchemaSnapshot& reference,
                                               const SchemaSnapshot& now) {
+  std::vector<SchemaDifference> out = differences_by_key(reference, now);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const SchemaDifference& a, const SchemaDifference& b) {
+                     return kind_rank(a.kind) < kind_rank(b.kind);
+                   });
+  return out;
+}
+
+namespace {
+
+std::vector<SchemaDifference> differences_by_key(const SchemaSnapshot& reference,
+                                                 const SchemaSnapshot& now) {
   std::vector<SchemaDifference> out;
   auto r = reference.begin();
   auto n = now.begin();
@@ -320,5 +374,7 @@ std::vector<SchemaDifference> compare_schemas(const SchemaSnapshot& reference,
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace migrate

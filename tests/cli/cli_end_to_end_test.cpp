@@ -369,11 +369,10 @@ TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIg
   auto command = migrate({"frobnicate"});
   EXPECT_EQ(command.exit_code, 2);
   EXPECT_NE(command.err.find("unknown command 'frobnicate'"), std::string::npos) << command.err;
-  EXPECT_NE(
-      command.err.find(
-          "plan, apply, status, rollback, resolve, baseline, ensure, calibrate, validate, "
-          "check-rollback, new, config, lint, rules"),
-      std::string::npos)
+  EXPECT_NE(command.err.find(
+                "plan, apply, status, rollback, resolve, baseline, ensure, calibrate, validate, "
+                "check-rollback, new, config, lint, rules"),
+            std::string::npos)
       << command.err;
   auto none = run_migrate({}, ws.root());
   EXPECT_EQ(none.exit_code, 2);

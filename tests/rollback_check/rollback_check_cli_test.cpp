@@ -22,7 +22,8 @@ fs::path fixture(const std::string& dialect, const std::string& name) {
 void copy_sql(const fs::path& from, const TestWorkspace& ws) {
   fs::create_directories(ws.migrations());
   for (const auto& e : fs::directory_iterator(from))
-    if (e.path().extension() == ".sql") fs::copy_file(e.path(), ws.migrations() / e.path().filename());
+    if (e.path().extension() == ".sql")
+      fs::copy_file(e.path(), ws.migrations() / e.path().filename());
 }
 
 TEST(RollbackCheckCli, SqliteMismatchExitsThirtyWithJsonNamingTheObject) {
@@ -62,9 +63,9 @@ TEST(RollbackCheckCli, SqliteMismatchExitsThirtyWithJsonNamingTheObject) {
   EXPECT_TRUE(v2["up_again_differences"].is_array());
 
   // Text: the object on stdout, the error on stderr.
-  auto text = run_migrate({"--db", ws.database_url(), "--dir", ws.migrations().string(),
-                           "check-rollback", "--all"},
-                          ws.root());
+  auto text = run_migrate(
+      {"--db", ws.database_url(), "--dir", ws.migrations().string(), "check-rollback", "--all"},
+      ws.root());
   EXPECT_EQ(text.exit_code, 30);
   EXPECT_NE(text.out.find("after down: table user_profiles left behind"), std::string::npos)
       << text.out;
@@ -83,9 +84,9 @@ TEST(RollbackCheckCli, SqliteCorrectDownsExitZero) {
   EXPECT_TRUE(j["error"].is_null());
   ASSERT_EQ(j["migrations"].size(), 4u);
   EXPECT_EQ(j["migrations"][3]["outcome"], "irreversible");
-  auto text = run_migrate({"--db", ws.database_url(), "--dir", ws.migrations().string(),
-                           "check-rollback", "--all"},
-                          ws.root());
+  auto text = run_migrate(
+      {"--db", ws.database_url(), "--dir", ws.migrations().string(), "check-rollback", "--all"},
+      ws.root());
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("4 seed_admin  irreversible, skipped"), std::string::npos) << text.out;
 }

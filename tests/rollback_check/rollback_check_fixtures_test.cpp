@@ -35,7 +35,8 @@ std::vector<fs::path> cases(const std::string& dialect) {
 void copy_case(const fs::path& from, const TestWorkspace& ws) {
   fs::create_directories(ws.migrations());
   for (const auto& e : fs::directory_iterator(from))
-    if (e.path().extension() == ".sql") fs::copy_file(e.path(), ws.migrations() / e.path().filename());
+    if (e.path().extension() == ".sql")
+      fs::copy_file(e.path(), ws.migrations() / e.path().filename());
 }
 
 TEST(RollbackCheckFixtures, SqliteCasesReportExactlyWhatTheirDownsGetWrong) {

@@ -19,7 +19,8 @@ inline std::set<std::string> round_trip_lines(const RollbackCheckReport& report)
   std::set<std::string> lines;
   for (const auto& m : report.migrations) {
     lines.insert(m.version + " " + to_string(m.outcome));
-    for (const auto& d : m.down_differences) lines.insert(m.version + " after down: " + d.describe());
+    for (const auto& d : m.down_differences)
+      lines.insert(m.version + " after down: " + d.describe());
     for (const auto& d : m.up_again_differences)
       lines.insert(m.version + " after up again: " + d.describe());
   }
@@ -58,11 +59,15 @@ inline void expect_round_trips(const RollbackCheckReport& report,
     if (!expected.contains(l)) diff += "  reported, not expected: " + l + "\n";
   EXPECT_TRUE(diff.empty()) << expected_file.string() << ":\n" << diff;
   for (const auto& m : report.migrations)
-    if (m.passed()) EXPECT_FALSE(m.error) << m.version << ": " << m.error->describe();
+    if (m.passed()) {
+      EXPECT_FALSE(m.error) << m.version << ": " << m.error->describe();
+    }
   bool passed = true;
   for (const auto& m : report.migrations) passed = passed && m.passed();
   EXPECT_EQ(report.error.has_value(), !passed);
-  if (report.error) EXPECT_EQ(report.error->code, ErrorCode::kRollbackMismatch);
+  if (report.error) {
+    EXPECT_EQ(report.error->code, ErrorCode::kRollbackMismatch);
+  }
 }
 
 }  // namespace migrate
