@@ -126,7 +126,8 @@ TEST(RollbackCheckTarget, SqliteScratchDatabaseThatIsTheTargetIsRefused) {
 
 std::vector<std::string> postgres_catalog(const testing::PostgresTestDatabase& db) {
   auto rows = db.query(
-      "SELECT c.relkind || ' ' || c.relname || ' ' || coalesce(string_agg(a.attname || ':' || "
+      "SELECT c.relkind::text || ' ' || c.relname || ' ' || coalesce(string_agg(a.attname || ':' "
+      "|| "
       "format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum), '') FROM pg_class c JOIN "
       "pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = c.oid "
       "AND a.attnum > 0 AND NOT a.attisdropped WHERE n.nspname = 'public' GROUP BY c.relkind, "
