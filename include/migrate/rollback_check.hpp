@@ -17,8 +17,8 @@ namespace migrate {
 // What Migrator::check_rollback is asked to do, filled by the caller.
 struct RollbackCheckOptions {
   // Check every migration of the set, from an empty scratch database, instead of the pending
-  // ones from a copy of the target's schema. The target is then not read at all, except to
-  // create the scratch database on its server (PostgreSQL).
+  // ones from a copy of the target's schema. The target's schema is then not copied; on
+  // PostgreSQL its server still hosts the temporary scratch database.
   bool all = false;
   // A database to work in instead of a temporary one (PostgreSQL: a URL on any server; SQLite:
   // a sqlite: URL). It must be empty of user objects for --all and must not be the target; it is

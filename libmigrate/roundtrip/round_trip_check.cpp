@@ -68,6 +68,10 @@ std::string summary(const std::vector<MigrationRoundTrip>& checked) {
     }
     text += fmt::format("{}{} ({}): {}", text.empty() ? "" : "; ", m.version, m.name, what);
   }
+  if (failing == 0) {
+    for (const auto& m : checked)
+      if (m.error) return "no migration could be checked: " + m.error->message;
+  }
   return fmt::format("{} migration(s) do not roll back exactly: {}", failing, text);
 }
 
@@ -101,7 +105,13 @@ void run_round_trips(const Options& target_options, const MigrationSet& source,
   std::optional<Error> stopped;  // why the migrations after it were not checked
   if (baseline) {
     auto b = migrator.baseline(*baseline);
-    if (!b) stopped = b.error();
+    if (!b) {
+      stopped = b.error();
+      stopped->message =
+          "not checked: the target's version could not be baselined in the "
+          "scratch history: " +
+          stopped->message;
+    }
   }
   for (const auto& version : migrations) {
     const Migration* m = source.find(version);
