@@ -484,7 +484,13 @@ std::string render_rollback_check_text(const RollbackCheckReport& r) {
     for (const auto& d : m.down_differences) text += "      after down: " + d.describe() + "\n";
     for (const auto& d : m.up_again_differences)
       text += "      after up again: " + d.describe() + "\n";
-    if (m.error) text += "      " + m.error->message + "\n";
+    if (m.error) {
+      const char* step = m.outcome == RoundTripOutcome::kUpFailed     ? "up failed: "
+                         : m.outcome == RoundTripOutcome::kDownFailed ? "down failed: "
+                         : m.outcome == RoundTripOutcome::kNotChecked ? ""
+                                                                      : "up again failed: ";
+      text += "      " + std::string(step) + m.error->message + "\n";
+    }
   }
   if (failing == 0)
     text += fmt::format("{} migration(s) checked: every down restores the schema exactly.\n",
