@@ -7,6 +7,7 @@
 
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
+#include "tests/rollback_check/round_trip_expectations.hpp"
 
 namespace migrate {
 namespace {
@@ -95,9 +96,10 @@ TEST(RollbackCheckCli, PostgresMismatchExitsThirty) {
   MIGRATE_REQUIRE_POSTGRES(db);
   TestWorkspace ws;
   copy_sql(fixture("postgres", "column_without_foreign_key"), ws);
-  auto r = run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "--output", "json",
-                        "check-rollback", "--all"},
-                       ws.root());
+  testing::MigrateProcess process({"--db", db->url(), "--dir", ws.migrations().string(), "--output",
+                                   "json", "check-rollback", "--all"},
+                                  ws.root());
+  auto r = process.result();
   EXPECT_EQ(r.exit_code, 30) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["dialect"], "postgresql");
@@ -108,10 +110,8 @@ TEST(RollbackCheckCli, PostgresMismatchExitsThirty) {
             "foreign key fk_orders_user on public.orders missing");
   EXPECT_EQ(j["migrations"][2]["down_differences"][0]["expected"],
             "FOREIGN KEY (user_id) REFERENCES users(id)");
-  // The password never appears, and the temporary database is gone.
-  EXPECT_EQ(db->query("SELECT count(*) FROM pg_database WHERE datname LIKE "
-                      "'migrate\\_rollback\\_check\\_%'"),
-            std::vector<std::string>{"0"});
+  // The temporary database the child created is gone.
+  EXPECT_EQ(db->query(own_scratch_databases_sql(process.pid())), std::vector<std::string>{"0"});
 }
 
 }  // namespace

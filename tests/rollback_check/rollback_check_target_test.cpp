@@ -12,6 +12,7 @@
 #include "migrate/migrator.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
+#include "tests/rollback_check/round_trip_expectations.hpp"
 
 namespace migrate {
 namespace {
@@ -165,9 +166,7 @@ TEST(RollbackCheckTarget, PostgresPendingMigrationsFromTheTargetSchemaTargetUnto
   EXPECT_EQ(v3.down_differences[0].definition, "('happy', 'sad')");
   EXPECT_EQ(report->migrations[1].outcome, RoundTripOutcome::kNotChecked);
   EXPECT_TRUE(report->scratch_removed);
-  EXPECT_EQ(db->query("SELECT count(*) FROM pg_database WHERE datname LIKE "
-                      "'migrate\\_rollback\\_check\\_%'"),
-            std::vector<std::string>{"0"});
+  EXPECT_EQ(db->query(own_scratch_databases_sql()), std::vector<std::string>{"0"});
   EXPECT_EQ(postgres_catalog(*db), catalog_before);
   EXPECT_EQ(db->query("SELECT * FROM migrate_history ORDER BY 1"), history_before);
 
@@ -218,6 +217,25 @@ TEST(RollbackCheckTarget, PostgresGivenScratchDatabaseIsUsedAndKeptAndTheTargetR
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kUsage);
   EXPECT_NE(again.error().message.find("is not empty"), std::string::npos) << again.error().message;
+}
+
+TEST(RollbackCheckTarget, PostgresScratchDatabaseIsDroppedWhenTheSchemaCopyFails) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  write_project(ws, true);
+  Options o = ws.options();
+  o.database_url = db->url();
+  Migrator migrator(o);
+  ASSERT_FALSE(migrator.apply(std::string("1")).error);
+  RollbackCheckOptions check;
+  check.pg_dump = (ws.root() / "no-such-pg_dump").string();
+  auto report = migrator.check_rollback(check);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, ErrorCode::kInternal);
+  EXPECT_NE(report.error().message.find("pg_dump --schema-only of the target failed"),
+            std::string::npos)
+      << report.error().message;
+  EXPECT_EQ(db->query(own_scratch_databases_sql()), std::vector<std::string>{"0"});
 }
 
 }  // namespace

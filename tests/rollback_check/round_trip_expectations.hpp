@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,13 @@
 #include "migrate/rollback_check.hpp"
 
 namespace migrate {
+
+// Counts the temporary scratch databases process `pid` created that still exist (their names
+// carry the pid: other tests on the same server may be running checks at the same time).
+inline std::string own_scratch_databases_sql(pid_t pid = getpid()) {
+  return "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_rollback\\_check\\_" +
+         std::to_string(pid) + "\\_%'";
+}
 
 // The report as expected.txt's lines: "<v> <outcome>", "<v> after down: ...", "<v> after up
 // again: ...". Errors are matched separately (their text comes from the database).
