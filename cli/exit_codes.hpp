@@ -71,6 +71,8 @@ inline int exit_code_for(ErrorCode code) {
       return 32;
     case ErrorCode::kBackupFailed:
       return 31;
+    case ErrorCode::kRollbackMismatch:
+      return 30;
   }
   return 1;
 }

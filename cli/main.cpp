@@ -14,6 +14,7 @@
 #include "cli/commands/apply_command.hpp"
 #include "cli/commands/baseline_command.hpp"
 #include "cli/commands/calibrate_command.hpp"
+#include "cli/commands/check_rollback_command.hpp"
 #include "cli/commands/command.hpp"
 #include "cli/commands/config_command.hpp"
 #include "cli/commands/ensure_command.hpp"
@@ -191,6 +192,7 @@ int run(int argc, char** argv) {
       add_calibrate_command(app),
       add_validate_command(app, migrator_flags),
       add_verify_command(app),
+      add_check_rollback_command(app),
       add_new_command(app),
       add_config_command(app),
       add_lint_command(app, sarif),

@@ -489,4 +489,76 @@ std::string render_settings_text(const std::vector<Setting>& settings) {
   return out;
 }
 
+namespace {
+
+json to_json(const SchemaDifference& d) {
+  return json{
+      {"change", to_string(d.change)},      {"kind", d.kind},        {"name", d.name},
+      {"expected", d.reference_definition}, {"found", d.definition}, {"description", d.describe()}};
+}
+
+json to_json(const std::vector<SchemaDifference>& ds) {
+  json out = json::array();
+  for (const auto& d : ds) out.push_back(to_json(d));
+  return out;
+}
+
+}  // namespace
+
+json to_json(const RollbackCheckReport& r) {
+  json migrations = json::array();
+  for (const auto& m : r.migrations)
+    migrations.push_back(json{{"version", m.version},
+                              {"name", m.name},
+                              {"outcome", to_string(m.outcome)},
+                              {"passed", m.passed()},
+                              {"down_differences", to_json(m.down_differences)},
+                              {"up_again_differences", to_json(m.up_again_differences)},
+                              {"error", m.error ? to_json(*m.error) : json(nullptr)}});
+  return json{{"dialect", to_string(r.dialect)},
+              {"all", r.all},
+              {"scratch_database", r.scratch_database},
+              {"scratch_removed", r.scratch_removed},
+              {"baseline_version", r.baseline_version ? json(*r.baseline_version) : json(nullptr)},
+              {"migrations", std::move(migrations)}};
+}
+
+std::string render_rollback_check_text(const RollbackCheckReport& r) {
+  std::string text =
+      r.all
+          ? fmt::format(
+                "Round trip (up, down, up) of every migration from an empty database in "
+                "{}:\n",
+                r.scratch_database)
+          : fmt::format("Round trip (up, down, up) of the pending migrations in {}{}:\n",
+                        r.scratch_database,
+                        r.baseline_version ? fmt::format(", from the target's schema at version {}",
+                                                         *r.baseline_version)
+                                           : std::string(", from the target's schema"));
+  if (r.migrations.empty()) text += "  nothing pending\n";
+  int failing = 0;
+  for (const auto& m : r.migrations) {
+    if (!m.passed()) ++failing;
+    text += fmt::format("  {} {}  {}\n", m.version, m.name,
+                        m.outcome == RoundTripOutcome::kExact          ? "ok"
+                        : m.outcome == RoundTripOutcome::kIrreversible ? "irreversible, skipped"
+                                                                       : to_string(m.outcome));
+    for (const auto& d : m.down_differences) text += "      after down: " + d.describe() + "\n";
+    for (const auto& d : m.up_again_differences)
+      text += "      after up again: " + d.describe() + "\n";
+    if (m.error) {
+      const char* step = m.outcome == RoundTripOutcome::kUpFailed     ? "up failed: "
+                         : m.outcome == RoundTripOutcome::kDownFailed ? "down failed: "
+                         : m.outcome == RoundTripOutcome::kNotChecked ? ""
+                                                                      : "up again failed: ";
+      text += "      " + std::string(step) + m.error->message + "\n";
+    }
+  }
+  if (failing == 0)
+    text += fmt::format("{} migration(s) checked: every down restores the schema exactly.\n",
+                        r.migrations.size());
+  if (r.scratch_removed) text += "The scratch database was removed.\n";
+  return text;
+}
+
 }  // namespace migrate::cli

@@ -27,6 +27,9 @@ std::string render_plan_text(const Plan& plan, bool dry_run_banner);
 std::string render_report_text(const RunReport& report, const char* verb);
 std::string render_error_text(const Error& e);
 std::string render_settings_text(const std::vector<Setting>& settings);
+// `check-rollback`: the report's fields for the JSON envelope, and its text.
+nlohmann::json to_json(const RollbackCheckReport& r);
+std::string render_rollback_check_text(const RollbackCheckReport& r);
 
 // The redacted value of a setting, as printed anywhere.
 std::string printable_value(const Setting& s);

@@ -72,6 +72,9 @@ enum class ErrorCode {
   // (pg_dump missing or failing, the directory not writable, the disk full); nothing was changed
   // and no partial backup file is left
   kBackupFailed,
+  // Migrator::check_rollback: at least one pending migration's down did not restore the schema
+  // its up started from, or its up, down or second up failed on the scratch database
+  kRollbackMismatch,
 };
 
 // "CHECKSUM_MISMATCH" etc.: the stable text form, as in docs/cli.md, JSON output and the history's

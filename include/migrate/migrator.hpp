@@ -33,6 +33,7 @@
 #include "migrate/log.hpp"
 #include "migrate/plan.hpp"
 #include "migrate/recipe.hpp"
+#include "migrate/rollback_check.hpp"
 #include "migrate/run.hpp"
 #include "migrate/source.hpp"
 #include "migrate/verification.hpp"
@@ -317,6 +318,25 @@ class Migrator {
   // with no database_url, or one that cannot be reached (logged), it uses `options` as given.
   // Fails with kUsage when the database has no such table or column, or as create_recipe_files.
   Result<RecipeFiles> create_recipe(const RecipeOptions& options) const;
+
+  // `migrate check-rollback` (docs/operations.md#the-round-trip-check): on a scratch database,
+  // applies each pending migration up, down and up again, in version order, and compares the
+  // catalog after each step (tables, columns with types, defaults and NOT NULL, indexes,
+  // constraints, triggers, views, functions, sequences, extensions, enum types with their values;
+  // on SQLite the schema objects, columns, foreign keys and indexes). The scratch database starts
+  // as a copy of the target's schema (PostgreSQL: pg_dump --schema-only into a database created
+  // on the target's server; SQLite: the target's schema SQL replayed into a temporary file)
+  // without the history tables, with the target's highest applied version baselined in a history
+  // of its own; with RollbackCheckOptions::all it starts empty and every migration is checked.
+  // The target itself is only read (its schema and history), never written, and a temporary
+  // scratch database is removed before returning, also on failure. Migrations run with
+  // Options::phase kAll, allow_unsafe and retry_failed: the check is about reversibility, not
+  // about safety. Fails with kUsage when the scratch database is the target (or, given, is not
+  // empty for --all), kConnectionFailed / kPermissionDenied when it cannot be created, kInternal
+  // when pg_dump or pg_restore fail (their message quoted), kSourceInvalid for the files, and the
+  // backend's errors reading the target. A migration that fails or is inexact is not an error of
+  // the call: it is in the report, whose `error` is then kRollbackMismatch.
+  Result<RollbackCheckReport> check_rollback(const RollbackCheckOptions& check_options = {}) const;
 
   // The calibration plans use now; nullopt when the database was never calibrated. Reads only.
   Result<std::optional<Calibration>> calibration() const;

@@ -70,6 +70,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "VERIFICATION_FAILED";
     case ErrorCode::kBackupFailed:
       return "BACKUP_FAILED";
+    case ErrorCode::kRollbackMismatch:
+      return "ROLLBACK_MISMATCH";
   }
   return "INTERNAL";
 }
