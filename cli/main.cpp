@@ -374,8 +374,11 @@ int run(int argc, char** argv) {
           fmt::format("`migrate {}` works on one database; {} were given", inv.command,
                       databases.size()),
           "give one --db (or one database in migrate.toml); plan, apply, status, rollback, "
-          "validate and ensure run on several");
+          "validate, ensure and verify run on several");
     const CLI::App* sub = command->subcommand;
+    if (inv.command == "status" && sub->get_option("--watch")->count() > 0)
+      return fail_usage(inv, "`migrate status --watch` watches one database",
+                        "give one --db; or run `migrate status` on all of them");
     if (inv.command == "rollback" && sub->get_option("--yes")->count() == 0 &&
         sub->get_option("--dry-run")->count() == 0)
       return finish(

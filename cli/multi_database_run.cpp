@@ -105,7 +105,7 @@ std::string result_text(const DatabaseOutcome& o) {
 }  // namespace
 
 bool runs_on_many_databases(const std::string& command) {
-  for (const char* c : {"plan", "apply", "status", "rollback", "validate", "ensure"})
+  for (const char* c : {"plan", "apply", "status", "rollback", "validate", "ensure", "verify"})
     if (command == c) return true;
   return false;
 }

@@ -347,6 +347,12 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
         s.last_attempt->direction == Direction::kDown && s.last_attempt->success == false) {
       note = "last rollback failed: " + first_line(s.last_attempt->error_message);
     }
+    // A retry of a failed version, an out-of-order apply: running now too (a step with a
+    // visible attempt, state running, says so above).
+    if (s.version == running_version &&
+        (s.state == State::kFailed || s.state == State::kOutOfOrder) &&
+        running_step.starts_with("apply"))
+      note = "running now (" + running_step + ")";
     if (s.state == State::kApplied && note.empty() && s.last_applied->baselined())
       note = "baselined (recorded as applied without running)";
     std::string at = s.last_applied ? s.last_applied->finished_at.value_or("") : "";
@@ -360,7 +366,7 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
   for (const auto& h : lock_holders) {
     if (h.role == "blocks the run") continue;  // listed under the session it blocks
     const bool holder = h.role == "run lock holder";
-    out += fmt::format("{} pid {} ({}, from {}, connected since {}, {})", 
+    out += fmt::format("{} pid {} ({}, from {}, connected since {}, {})",
                        holder ? std::string("migration lock held by") : h.role + " of that run:",
                        h.pid, h.application_name, h.client_addr, h.backend_start, h.state);
     if (holder && !h.running_step.empty()) {
@@ -376,14 +382,16 @@ std::string render_status_text(const std::vector<VersionStatus>& statuses,
         return x.pid == pid && x.role == "blocks the run";
       });
       if (b == lock_holders.end()) {
-        out += fmt::format("  blocked by pid {}\n", pid);
+        // pid 0: a prepared transaction (PREPARE TRANSACTION) holds the lock, with no session.
+        out += pid == 0 ? std::string("  blocked by a prepared transaction (pg_prepared_xacts)\n")
+                        : fmt::format("  blocked by pid {}\n", pid);
         continue;
       }
-      out += fmt::format(
-          "  blocked by pid {} ({}, from {}), {}, transaction age {}{}: {}\n", b->pid,
-          b->application_name.empty() ? "no application_name" : b->application_name,
-          b->client_addr, b->state, human_duration(b->transaction_age_s * 1000.0),
-          b->lock.empty() ? "" : ", " + b->lock, b->query);
+      out +=
+          fmt::format("  blocked by pid {} ({}, from {}), {}, transaction age {}{}: {}\n", b->pid,
+                      b->application_name.empty() ? "no application_name" : b->application_name,
+                      b->client_addr, b->state, human_duration(b->transaction_age_s * 1000.0),
+                      b->lock.empty() ? "" : ", " + b->lock, b->query);
     }
   }
   return out;

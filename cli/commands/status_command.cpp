@@ -202,11 +202,10 @@ int watch_status(const CommandContext& ctx, const StatusFlags& flags) {
   const bool terminal = !ctx.inv.json_output && isatty(STDOUT_FILENO);
   while (true) {
     if (terminal) std::cout << "\x1b[H\x1b[2J";
-    const std::string footer =
-        ctx.inv.json_output
-            ? std::string()
-            : fmt::format("\n{} UTC; refreshed every {}; Ctrl-C stops\n", utc_now_text(),
-                          flags.interval);
+    const std::string footer = ctx.inv.json_output
+                                   ? std::string()
+                                   : fmt::format("\n{} UTC; refreshed every {}; Ctrl-C stops\n",
+                                                 utc_now_text(), flags.interval);
     finish_status_report(ctx, ctx.migrator.status(), footer, flags.verbose);
     std::cout.flush();
     std::this_thread::sleep_for(*every);

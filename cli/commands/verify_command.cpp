@@ -22,14 +22,10 @@ json to_json(const VerificationCheck& c) {
     for (const auto& v : row) values.push_back(v ? json(*v) : json(nullptr));
     rows.push_back(std::move(values));
   }
-  return {{"index", c.index},
-          {"line", c.line},
-          {"column", c.column},
-          {"sql", c.sql},
-          {"passed", c.passed},
-          {"row_count", c.row_count},
-          {"rows", std::move(rows)},
-          {"error", c.error.empty() ? json(nullptr) : json(c.error)}};
+  return {{"index", c.index},        {"line", c.line},
+          {"column", c.column},      {"sql", c.sql},
+          {"passed", c.passed},      {"row_count", c.row_count},
+          {"rows", std::move(rows)}, {"error", c.error.empty() ? json(nullptr) : json(c.error)}};
 }
 
 int run_verify(const CommandContext& ctx, const std::optional<std::string>& version) {
@@ -47,16 +43,15 @@ int run_verify(const CommandContext& ctx, const std::optional<std::string>& vers
                           {"checks", std::move(checks)}});
     text += fmt::format("{} {}  {}\n", m.version, m.name, m.passed() ? "ok" : "FAILED");
     for (const auto& c : m.checks) {
-      std::string outcome = c.passed ? "ok"
-                            : c.error.empty()
-                                ? fmt::format("returned {}", describe_rows(c))
-                                : fmt::format("failed: {}", c.error);
+      std::string outcome = c.passed          ? "ok"
+                            : c.error.empty() ? fmt::format("returned {}", describe_rows(c))
+                                              : fmt::format("failed: {}", c.error);
       text += fmt::format("  check {} (line {}): {}\n", c.index, c.line, outcome);
     }
   }
   if (!report->without_checks.empty())
-    text += fmt::format("{} applied migration(s) have no verify file\n",
-                        report->without_checks.size());
+    text +=
+        fmt::format("{} applied migration(s) have no verify file\n", report->without_checks.size());
   if (report->migrations.empty()) text += "No applied migration has a verify file.\n";
   return finish(ctx.inv,
                 {{"migrations", std::move(migrations)}, {"without_checks", report->without_checks}},

@@ -150,8 +150,8 @@ struct VersionStatus {
 // Where an unsuccessful attempt stopped, in words, for display (the wording may change): "failed
 // at statement 3: <error>", "failed at commit, after statement 4: <error>", "interrupted after
 // statement 2 (never finished)", "cancelled after statement 1: <error>", "failed verification
-// after statement 3: <error>", "resolved by an operator: ...". <error> is the first line of error_message. Empty for a successful attempt.
-// Pure; safe to call from any thread.
+// after statement 3: <error>", "resolved by an operator: ...". <error> is the first line of
+// error_message. Empty for a successful attempt. Pure; safe to call from any thread.
 std::string describe_stop(const Attempt& attempt);
 
 // A backfill's progress as the attempt's checkpoint records it, batch by batch

@@ -93,6 +93,10 @@ struct Options {
   // backend, network), reconnect and resume for up to this long after the loss, with backoff,
   // instead of returning the error. Zero: return kConnectionLost at once (the next run resumes).
   std::chrono::milliseconds reconnect{0};
+  // Run each migration's verify file after its statements (docs/file-format.md#verification).
+  // Off: the checks are not run (check_rollback's scratch database turns them off: a schema-only
+  // copy has none of the rows they may look at).
+  bool run_verification = true;
   // Start a new history even though the database holds another libmigrate history table (found
   // by its columns) and this one's does not exist. Off: apply refuses (kHistoryIncompatible)
   // before anything runs, since a mistyped history table name would apply every migration again.
@@ -233,13 +237,15 @@ class Migrator {
   Result<std::vector<DatabaseSession>> lock_holders() const;
 
   // Runs the verify files (docs/file-format.md#verification) of the applied migrations again,
-  // or of `version` alone, and reports each check. Each check runs in a transaction of its own
-  // that is rolled back, takes no migration lock and writes nothing (not even the history); a
-  // check that would write fails on SQLite's read-only open. The report lists the applied
-  // migrations without a verify file too. Fails with kTargetNotFound when `version` is no
-  // migration of the set, kSourceInvalid for a verify file that does not split, connection
-  // errors; a check that finds a problem is no failure of the call: the report's `error` says
-  // kVerificationFailed. Safe to call concurrently with anything, runs included.
+  // or of `version` alone, and reports each check. Takes no migration lock and writes nothing
+  // (not even the history): on PostgreSQL each check runs in a transaction of its own that is
+  // rolled back, waiting at most Options::lock_wait for a lock; on SQLite on a read-only
+  // connection, where a check that writes fails. The report lists the applied migrations without
+  // a verify file too. Fails with kTargetNotFound when `version` is no migration of the set or not
+  // applied, kSourceInvalid for a verify file that does not split or holds transaction control,
+  // kLockTimeout when a check could not get its lock, connection errors; a check that finds a
+  // problem is no failure of the call: the report's `error` says kVerificationFailed. Safe to
+  // call concurrently with anything, runs included.
   Result<VerificationReport> verify(const std::optional<std::string>& version = std::nullopt) const;
 
   // Checks files and history against each other: the refusals `apply` would make. Fails with

@@ -217,12 +217,11 @@ std::vector<WaitingExpand> waiting_expands(const MigrationSet& source,
                                            const std::vector<VersionStatus>& statuses,
                                            std::int64_t now);
 
-// How far rollback goes. `version` wins when both are set; with neither, the most recently applied
-// version is reverted (steps 1). Migrator::plan_rollback and rollback fail with kTargetNotFound
-// for a version that is not one or that neither the files nor the history know, and with kUsage
-// for steps below 1.
-// What rollback reverts: at most one of the three; none is `steps = 1`, the most recently
-// applied migration (as `rails db:rollback` and `dbmate rollback` do).
+// How far rollback goes: at most one of the three fields (more is kUsage); none is `steps = 1`,
+// the most recently applied migration (as `rails db:rollback` and `dbmate rollback` do).
+// Migrator::plan_rollback and rollback fail with kTargetNotFound for a version that is not one
+// or that neither the files nor the history know (for `only`: that is not applied), and with
+// kUsage for steps below 1.
 struct RollbackTarget {
   // Keep this version applied, revert everything above; "0" reverts every applied version.
   std::optional<std::string> version;

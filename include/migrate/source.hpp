@@ -96,7 +96,7 @@ struct Migration {
   // one), each of which must return no rows or one row whose first column is true; absent when
   // the migration has none. `migrate verify` runs them again later.
   std::optional<MigrationFile> verify;
-  Directives directives;              // of the up file
+  Directives directives;       // of the up file
   Directives down_directives;  // of the down file (transaction, foreign-keys apply to the revert)
   // The up file's leading comment lines that are not directives, joined by spaces ("Expand step
   // of renaming users.name: deploy code that writes both columns..."): what `plan` quotes when

@@ -18,8 +18,8 @@ struct VerificationCheck {
   int line = 0;   // where the query starts in the file
   int column = 0;
   std::string sql;
-  // No rows, or one row whose first column is true (PostgreSQL `t`, SQLite `1` as a comparison
-  // gives it, or the text `true`). False when it returned anything else or failed.
+  // No rows, or one row whose first column is true (PostgreSQL the boolean `t`; SQLite `1`, as a
+  // comparison gives it). False when it returned anything else or failed.
   bool passed = false;
   // What a failed check returned, the first 10 rows at most, NULL as nullopt; `row_count` counts
   // them all.

@@ -166,8 +166,8 @@ class Backend {
 
   // A query from a migration's files (a verify file's check), in the open transaction, or else
   // (PostgreSQL) in a transaction of its own that is rolled back, (SQLite) in autocommit on a
-  // connection that may be read-only; and its rows. Unlike query(), an error is the statement's, not libmigrate's:
-  // kStatementFailed with the database's message (and SQLSTATE / result code), or
+  // connection that may be read-only; and its rows. Unlike query(), an error is the statement's,
+  // not libmigrate's: kStatementFailed with the database's message (and SQLSTATE / result code), or
   // kConnectionLost.
   virtual std::vector<SqlRow> query_statement(const SqlStatement& statement) = 0;
 

@@ -23,9 +23,9 @@ struct BackupPolicy {
 // Backs up the database `backend` is connected to into policy.directory, naming the file after
 // the database, the UTC time and the plan's version range:
 // <db>-<YYYYMMDDTHHMMSSmmmZ>-before-V3-V5.dump (apply), ...-before-rollback-V5-V3.sqlite3
-// (rollback). Returns the file's absolute path. Precondition: the run lock is held and no transaction is
-// open. Throws Failure(kBackupFailed) naming the cause (pg_dump's own error output included);
-// no file is left then.
+// (rollback). Returns the file's absolute path. Precondition: the run lock is held and no
+// transaction is open. Throws Failure(kBackupFailed) naming the cause (pg_dump's own error output
+// included); no file is left then.
 std::filesystem::path back_up_database(Backend& backend, const BackupPolicy& policy,
                                        const Plan& plan);
 

@@ -3,30 +3,48 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
+#include <string_view>
 
 #include "libmigrate/error/failure.hpp"
+#include "libmigrate/error/sqlstate.hpp"
 
 namespace migrate {
 namespace {
 
 constexpr std::size_t kRowsKept = 10;
 
-// PostgreSQL prints a boolean as t/f; SQLite has none and a comparison gives 1/0. Any other
-// value (a count, an id) is not "true": a check that returns one row of data found something.
-bool is_true(const std::optional<std::string>& value) {
+// PostgreSQL prints a boolean as `t`; SQLite has no boolean and a comparison gives 1. Anything
+// else (a count, an id, `f`) is not "true": a check that returns one row of data found something.
+bool is_true(const std::optional<std::string>& value, Dialect dialect) {
   if (!value) return false;
-  std::string v = *value;
-  std::transform(v.begin(), v.end(), v.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return v == "t" || v == "true" || v == "1";
+  return dialect == Dialect::kPostgres ? *value == "t" : *value == "1";
 }
 
+// A lock timeout, a deadlock, a serialization failure or SQLite's busy database: the check did
+// not get to answer. Thrown as such, so that a step retries it like its statements (and `migrate
+// verify` says the database was busy) instead of calling it a failed check.
+bool is_transient(const Error& e) {
+  return e.sqlstate == sqlstate::kLockNotAvailable || e.sqlstate == sqlstate::kDeadlockDetected ||
+         e.sqlstate == sqlstate::kSerializationFailure || e.sqlstate.starts_with("SQLITE_BUSY") ||
+         e.sqlstate.starts_with("SQLITE_LOCKED");
+}
+
+// A value as SQL text, cut at 100 bytes (at a character boundary): the message goes into the
+// history for good, and a check's rows may be large or personal.
 std::string quoted(const std::optional<std::string>& value) {
+  constexpr std::size_t kKept = 100;
   if (!value) return "NULL";
+  std::string_view v = *value;
+  bool cut = false;
+  if (v.size() > kKept) {
+    std::size_t end = kKept;
+    while (end > 0 && (static_cast<unsigned char>(v[end]) & 0xC0) == 0x80) --end;
+    v = v.substr(0, end);
+    cut = true;
+  }
   std::string out = "'";
-  for (char c : *value) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
+  for (char c : v) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + (cut ? "...'" : "'");
 }
 
 }  // namespace
@@ -51,12 +69,21 @@ VerificationCheck run_verification_check(Backend& backend, const PlannedStatemen
         SqlStatement{statement.index, 0, statement.line, statement.column, statement.sql});
   } catch (const Failure& f) {
     if (f.error().code == ErrorCode::kConnectionLost) throw;
+    if (is_transient(f.error())) {
+      Error e = f.error();
+      // As the executor words a statement's lock timeout: its retries apply to the check too.
+      if (e.sqlstate == sqlstate::kLockNotAvailable || e.sqlstate.starts_with("SQLITE_BUSY") ||
+          e.sqlstate.starts_with("SQLITE_LOCKED"))
+        e.code = ErrorCode::kLockTimeout;
+      e.message = fmt::format("check {} could not run: {}", statement.index, e.message);
+      throw Failure(e);
+    }
     check.error = f.error().message;
     return check;
   }
   check.row_count = rows.size();
   check.passed = rows.empty() || (rows.size() == 1 && !rows.front().empty() &&
-                                  is_true(rows.front().front()));
+                                  is_true(rows.front().front(), backend.dialect()));
   if (!check.passed) {
     rows.resize(std::min(rows.size(), kRowsKept));
     check.rows.assign(rows.begin(), rows.end());
@@ -69,9 +96,8 @@ void run_verification(Backend& backend, const PlannedStep& step) {
     VerificationCheck check = run_verification_check(backend, statement);
     if (check.passed) continue;
     const std::string file = step.verify_file.filename().string();
-    const std::string found =
-        check.error.empty() ? fmt::format("returned {}", describe_rows(check))
-                            : fmt::format("failed: {}", check.error);
+    const std::string found = check.error.empty() ? fmt::format("returned {}", describe_rows(check))
+                                                  : fmt::format("failed: {}", check.error);
     throw Failure(Error{
         ErrorCode::kVerificationFailed,
         fmt::format("verification of version {} ({}) failed: check {} of {} (line {}) {}",

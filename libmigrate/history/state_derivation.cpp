@@ -54,8 +54,7 @@ std::string describe_stop(const Attempt& a) {
   if (a.error_code == "INTERRUPTED" || a.error_code == "CONNECTION_LOST")
     return fmt::format("interrupted after statement {}: {}", a.statement_index, first_line);
   if (a.error_code == "VERIFICATION_FAILED")
-    return fmt::format("failed verification after statement {}: {}", a.statement_index,
-                       first_line);
+    return fmt::format("failed verification after statement {}: {}", a.statement_index, first_line);
   if (a.error_statement > 0)
     return fmt::format("failed at statement {}: {}", a.error_statement, first_line);
   return fmt::format("failed at commit, after statement {}: {}", a.statement_index, first_line);

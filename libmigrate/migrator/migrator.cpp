@@ -101,8 +101,10 @@ RunIdentity identity_for(Backend& backend, const Options& options) {
 }
 
 PlanPolicy plan_policy(const Options& o) {
-  return PlanPolicy{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys, o.max_replica_lag,
-                    o.phase};
+  PlanPolicy p{o.allow_out_of_order, o.retry_failed, o.sqlite_foreign_keys, o.max_replica_lag,
+               o.phase};
+  p.run_verification = o.run_verification;
+  return p;
 }
 
 ExecPolicy exec_policy(const Options& o, std::stop_token stop = {}) {
@@ -347,6 +349,16 @@ Result<VerificationReport> Migrator::verify(const std::optional<std::string>& ve
       MigrationVerification checked{s.version, m->name, m->verify->path.string(), {}};
       const SourceLocation where{m->verify->path.string(), s.version, 0, 0, 0};
       for (auto& statement : view.backend->split(m->verify->sql, where)) {
+        // As apply's planner refuses them: a check must not end its transaction or leave it.
+        const StatementTraits traits = view.backend->describe(statement);
+        if (traits.transaction_control || !traits.can_run_in_transaction)
+          fail(ErrorCode::kSourceInvalid,
+               fmt::format("version {}: verify statement {} cannot run in a transaction ({})",
+                           s.version, statement.index,
+                           traits.transaction_control ? "transaction control"
+                                                      : traits.non_transactional_reason),
+               "a verify file holds queries (SELECT ...) that check the migration's result",
+               located_at(where, statement));
         // Outside any transaction the backend runs it in one of its own that is rolled back
         // (PostgreSQL), or on the read-only connection (SQLite): a check changes nothing.
         checked.checks.push_back(run_verification_check(

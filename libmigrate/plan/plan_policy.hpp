@@ -22,6 +22,7 @@ struct PlanPolicy {
   // Versions this invocation already applied before it reconnected (Options::reconnect): for
   // the gating they are applied by this run, not by an earlier one (no deploy happened since).
   std::set<std::string> applied_by_this_invocation;
+  bool run_verification = true;  // apply steps carry their verify file's checks
 };
 
 }  // namespace migrate

@@ -216,7 +216,7 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
     }
     step.statements.push_back(std::move(st));
   }
-  if (!down && m.verify) {
+  if (!down && m.verify && ctx.policy.run_verification) {
     step.verify_file = m.verify->path;
     const SourceLocation where{m.verify->path.string(), m.version.str(), 0, 0, 0};
     for (auto& s : ctx.backend.split(m.verify->sql, where)) {
@@ -295,7 +295,8 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
         "before success=true: run the {} check(s) of {}{}; a check that finds a problem fails the "
         "step with VERIFICATION_FAILED and the rows it returned",
         step.verify.size(), step.verify_file.filename().string(),
-        step.transactional ? " inside the migration's transaction" : " in a transaction of their own"));
+        step.transactional ? " inside the migration's transaction"
+                           : " in a transaction of their own"));
   return step;
 }
 
@@ -484,6 +485,11 @@ Plan build_rollback_plan(const PlanContext& ctx, const RollbackTarget& target,
     return a->last_applied->id > b->last_applied->id;
   });
   std::vector<const VersionStatus*> chosen;
+  if (int(target.version.has_value()) + int(target.steps.has_value()) +
+          int(target.only.has_value()) >
+      1)
+    fail(ErrorCode::kUsage, "a rollback takes one of a target version, a step count or --only",
+         "give one of --target, --steps and --only");
   if (target.only) {
     const Version only = resolve_target(ctx, *target.only, false);
     const VersionStatus* found = nullptr;

@@ -51,9 +51,9 @@ const Migration* MigrationSet::find(const Version& v) const {
   return it != migrations.end() && it->version == v ? &*it : nullptr;
 }
 
-// V<version>__<name>.up.sql, .down.sql or .verify.sql: the version is dot-separated groups of digits, the name
-// letters, digits, '_' and '-'. Read by hand, not with std::regex, which costs more than reading
-// the file does.
+// V<version>__<name>.up.sql, .down.sql or .verify.sql: the version is dot-separated groups of
+// digits, the name letters, digits, '_' and '-'. Read by hand, not with std::regex, which costs
+// more than reading the file does.
 std::optional<MigrationFileName> parse_migration_file_name(std::string_view file_name) {
   if (file_name.empty() || (file_name[0] != 'V' && file_name[0] != 'v')) return std::nullopt;
   const auto underscores = file_name.find("__", 1);
@@ -386,7 +386,10 @@ MigrationSet assemble(const std::filesystem::path& directory,
                                                             : p.verify;
     if (slot) {
       problems.add(path, fmt::format("two {} files for version {}: this one and {}",
-                                     file_suffix(parsed->role), version.str(), slot->string()));
+                                     parsed->role == MigrationFileRole::kUp     ? "up"
+                                     : parsed->role == MigrationFileRole::kDown ? "down"
+                                                                                : "verify",
+                                     version.str(), slot->string()));
       continue;
     }
     if (p.name != parsed->name && (p.up || p.down || p.verify)) {

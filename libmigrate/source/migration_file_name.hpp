@@ -1,5 +1,6 @@
-// The parts of a migration file name, V<version>__<name>.up.sql / .down.sql / .verify.sql, as the directory
-// loader reads them; declared on its own so the name parser can be fuzzed without a directory.
+// The parts of a migration file name, V<version>__<name>.up.sql / .down.sql / .verify.sql, as the
+// directory loader reads them; declared on its own so the name parser can be fuzzed without a
+// directory.
 #pragma once
 
 #include <optional>

@@ -276,7 +276,8 @@ TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
   std::filesystem::remove(ws.root() / "migrate.toml");
   EXPECT_EQ(run_migrate({"--config", "missing.toml", "status"}, ws.root()).exit_code, 2);
   EXPECT_EQ(migrate({"frobnicate"}).exit_code, 2);
-  EXPECT_EQ(migrate({"rollback", "--yes"}).exit_code, 2);
+  // A bare rollback reverts the newest migration (here: nothing is applied, nothing to do).
+  EXPECT_EQ(migrate({"rollback", "--target", "1", "--steps", "1", "--yes"}).exit_code, 2);
   EXPECT_EQ(migrate({"status", "--output", "yaml"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-timeout", "5", "status"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-wait", "soon", "status"}).exit_code, 2);
@@ -348,7 +349,9 @@ TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIg
   EXPECT_NE(version.err.find("error[USAGE]: '--version' is not an option of `migrate rollback`"),
             std::string::npos)
       << version.err;
-  EXPECT_NE(version.err.find("--target, --steps, --yes"), std::string::npos) << version.err;
+  EXPECT_NE(version.err.find("--target, --steps, --only, --allow-out-of-order, --yes"),
+            std::string::npos)
+      << version.err;
   EXPECT_NE(version.err.find("`migrate rollback --help`"), std::string::npos) << version.err;
 
   auto unknown = migrate({"rollback", "--verison", "2", "--yes"});
@@ -371,7 +374,7 @@ TEST_F(CliTest, AnOptionAfterACommandThatTheCommandDoesNotTakeIsAUsageErrorNotIg
   EXPECT_NE(command.err.find("unknown command 'frobnicate'"), std::string::npos) << command.err;
   EXPECT_NE(command.err.find(
                 "plan, apply, status, rollback, resolve, baseline, ensure, calibrate, validate, "
-                "check-rollback, new, config, lint, rules"),
+                "verify, check-rollback, new, config, lint, rules"),
             std::string::npos)
       << command.err;
   auto none = run_migrate({}, ws.root());

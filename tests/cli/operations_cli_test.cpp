@@ -24,14 +24,17 @@ class CliOperations : public ::testing::Test {
     full.insert(full.end(), args.begin(), args.end());
     return full;
   }
-  CommandResult migrate(std::vector<std::string> args) { return run_migrate(with_db(args), ws.root()); }
+  CommandResult migrate(std::vector<std::string> args) {
+    return run_migrate(with_db(args), ws.root());
+  }
   void write_three() {
     ws.write_migration("V1__items.up.sql",
                        "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL);\n"
                        "INSERT INTO items (qty) VALUES (1), (2);\n");
     ws.write_migration("V1__items.down.sql", "DROP TABLE items;\n");
-    ws.write_migration("V1__items.verify.sql",
-                       "SELECT qty, id FROM items WHERE qty <= 0;\nSELECT count(*) = 2 FROM items;\n");
+    ws.write_migration(
+        "V1__items.verify.sql",
+        "SELECT qty, id FROM items WHERE qty <= 0;\nSELECT count(*) = 2 FROM items;\n");
     ws.write_migration("V2__tags.up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n");
     ws.write_migration("V2__tags.down.sql", "DROP TABLE tags;\n");
     ws.write_migration("V3__notes.up.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n");
@@ -71,7 +74,8 @@ TEST_F(CliOperations, PlanListsTheChecksAndVerifyReportsThemAsJson) {
   EXPECT_TRUE(j["migrations"][0]["checks"][1]["passed"].get<bool>());
 }
 
-TEST_F(CliOperations, RollbackOnlyRefusesBelowNewerVersionsUnlessAllowedAndBareRollbackIsTheNewest) {
+TEST_F(CliOperations,
+       RollbackOnlyRefusesBelowNewerVersionsUnlessAllowedAndBareRollbackIsTheNewest) {
   write_three();
   ASSERT_EQ(migrate({"apply"}).exit_code, 0);
   auto refused = migrate({"rollback", "--only", "V2", "--yes"});

@@ -61,8 +61,7 @@ TEST(SqliteVerificationTest, AFailingCheckRollsTheMigrationBackAndRecordsTheRows
                            "SELECT success, error_code, error_statement, error_message FROM "
                            "migrate_history WHERE direction = 'up'");
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].substr(0, rows[0].find("|", rows[0].find("|") + 1)),
-            "0|VERIFICATION_FAILED");
+  EXPECT_EQ(rows[0].substr(0, rows[0].find("|", rows[0].find("|") + 1)), "0|VERIFICATION_FAILED");
   EXPECT_NE(rows[0].find("('20', '2')"), std::string::npos) << rows[0];
   auto status = m.status();
   ASSERT_TRUE(status);
@@ -117,8 +116,9 @@ TEST(SqliteVerificationTest, VerifyRunsTheChecksAgainAndAChangedCheckIsAModified
   ASSERT_TRUE(report->error);
   EXPECT_EQ(report->error->code, ErrorCode::kVerificationFailed);
   // Nothing was written: the history has only the two applies (and its init row).
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT count(*) FROM migrate_history WHERE "
-                                        "direction <> 'init'"),
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT count(*) FROM migrate_history WHERE "
+                         "direction <> 'init'"),
             std::vector<std::string>{"2"});
 
   auto cli = run_migrate({"verify", "--db", ws.database_url(), "--dir", ws.migrations().string()},
@@ -153,8 +153,7 @@ TEST(SqliteVerificationTest, RollingBackOneVersionThatIsNotTheNewestNeedsAllowOu
   for (int v = 1; v <= 3; ++v) {
     ws.write_migration(fmt::format("V{}__t{}.up.sql", v, v),
                        fmt::format("CREATE TABLE t{} (id INTEGER);\n", v));
-    ws.write_migration(fmt::format("V{}__t{}.down.sql", v, v),
-                       fmt::format("DROP TABLE t{};\n", v));
+    ws.write_migration(fmt::format("V{}__t{}.down.sql", v, v), fmt::format("DROP TABLE t{};\n", v));
   }
   Migrator m(ws.options());
   ASSERT_FALSE(m.apply(std::nullopt).error);
@@ -179,8 +178,9 @@ TEST(SqliteVerificationTest, RollingBackOneVersionThatIsNotTheNewestNeedsAllowOu
   EXPECT_EQ(status->at(0).state, State::kApplied);
   EXPECT_EQ(status->at(1).state, State::kOutOfOrder);
   EXPECT_EQ(status->at(2).state, State::kApplied);
-  EXPECT_EQ(query_sqlite(ws.database(), "SELECT name FROM sqlite_master WHERE name LIKE 't%' "
-                                        "ORDER BY name"),
+  EXPECT_EQ(query_sqlite(ws.database(),
+                         "SELECT name FROM sqlite_master WHERE name LIKE 't%' "
+                         "ORDER BY name"),
             (std::vector<std::string>{"t1", "t3"}));
 
   // The newest one needs no confirmation of order; a bare rollback (the CLI's default) reverts it.
@@ -195,6 +195,42 @@ TEST(SqliteVerificationTest, RollingBackOneVersionThatIsNotTheNewestNeedsAllowOu
                                   "--dir", ws.migrations().string()},
                                  ws.root());
   EXPECT_EQ(not_applied.exit_code, 24) << not_applied.out << not_applied.err;
+}
+
+// check-rollback's scratch database has the schema, not the rows: the checks (which may count
+// rows) do not run there, and no backup of it is taken even when the options ask for backups.
+TEST(SqliteVerificationTest, CheckRollbackNeitherRunsChecksNorBacksUpTheScratchDatabase) {
+  TestWorkspace ws;
+  write_orders(ws);
+  ws.write_migration("V2__audit.up.sql", "CREATE TABLE audit (id INTEGER PRIMARY KEY);\n");
+  ws.write_migration("V2__audit.down.sql", "DROP TABLE audit;\n");
+  // True on the target (V1 inserted two orders), false on an empty copy of the schema.
+  ws.write_migration("V2__audit.verify.sql", "SELECT count(*) = 2 FROM orders;\n");
+  Options o = ws.options();
+  o.backup_dir = ws.root() / "backups";
+  ASSERT_FALSE(Migrator(o).apply(std::string("1")).error);
+  std::filesystem::remove_all(ws.root() / "backups");
+  auto checked = Migrator(o).check_rollback();
+  ASSERT_TRUE(checked) << checked.error().describe();
+  ASSERT_EQ(checked->migrations.size(), 1u);
+  EXPECT_FALSE(checked->error) << checked->error->describe();
+  EXPECT_FALSE(std::filesystem::exists(ws.root() / "backups"));
+  // The target itself still runs it.
+  RunReport r = Migrator(o).apply(std::nullopt);
+  ASSERT_FALSE(r.error) << r.error->describe();
+}
+
+TEST(SqliteVerificationTest, ARollbackTargetWithMoreThanOneFieldIsAUsageError) {
+  TestWorkspace ws;
+  write_orders(ws);
+  Migrator m(ws.options());
+  ASSERT_FALSE(m.apply(std::nullopt).error);
+  auto plan = m.plan_rollback(RollbackTarget{std::string("0"), 1, std::nullopt});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::kUsage);
+  RunReport r = m.rollback(RollbackTarget{std::nullopt, 1, std::string("1")});
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kUsage);
 }
 
 }  // namespace

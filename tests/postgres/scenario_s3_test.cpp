@@ -47,8 +47,8 @@ TEST(ScenarioS3, ChecksPassOnApplyAndAgainWithMigrateVerify) {
 
   // A view added by hand, without a unique index, breaks what V002 and V003 check.
   db->execute("CREATE MATERIALIZED VIEW owners AS SELECT DISTINCT owner FROM accounts");
-  auto again = run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "verify"},
-                           ws.root());
+  auto again =
+      run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "verify"}, ws.root());
   EXPECT_EQ(again.exit_code, 32) << again.out << again.err;
   EXPECT_NE(again.out.find("2 account_totals  FAILED"), std::string::npos) << again.out;
   EXPECT_NE(again.out.find("returned 1 row: ('f')"), std::string::npos) << again.out;

@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "migrate/migrator.hpp"
 #include "support/postgres_test_database.hpp"
@@ -277,8 +277,8 @@ TEST(ScenarioS4, AWaitWithoutLockTimeoutIsVisibleInTheLogAndInStatus) {
   EXPECT_EQ(blocking->state, "idle in transaction");
   EXPECT_NE(blocking->lock.find("AccessShareLock on orders (granted)"), std::string::npos);
 
-  auto status = testing::run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "status"},
-                                     ws.root());
+  auto status = testing::run_migrate(
+      {"--db", db->url(), "--dir", ws.migrations().string(), "status"}, ws.root());
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_NE(status.out.find("run in progress: apply 2 (add_orders_note)"), std::string::npos)
       << status.out;

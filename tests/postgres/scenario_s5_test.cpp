@@ -127,6 +127,19 @@ TEST(ScenarioS5, BackupApplyToTwoDatabasesVerifyAndRollBackOneMigration) {
       << again.out;
   EXPECT_EQ(east->query("SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_sync'"),
             std::vector<std::string>{"1"});
+  // V004 caught the missed order up, and its verify file checked the status view inside the
+  // migration's transaction; `migrate verify` checks both databases again.
+  EXPECT_EQ(east->query("SELECT source_rows || '|' || synced_rows || '|' || missing_rows FROM "
+                        "sync_status"),
+            std::vector<std::string>{"3|3|0"});
+  auto verified = both({"verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err << verified.out;
+  // An order slipping past the outbox is what verify reports.
+  east->execute("ALTER TABLE orders DISABLE TRIGGER orders_sync");
+  east->execute("INSERT INTO orders (customer, total) VALUES ('dara', 1.00)");
+  auto broken = both({"verify"});
+  EXPECT_EQ(broken.exit_code, 32) << broken.err << broken.out;
+  EXPECT_NE(broken.out.find("returned 1 row: ('4', '3', '1')"), std::string::npos) << broken.out;
 }
 
 TEST(ScenarioS5, AnUnreachableDatabaseFailsWithoutHidingTheOthers) {

@@ -28,9 +28,10 @@ TEST(ParseMigrationFileName, SplitsVersionNameAndDirection) {
 }
 
 TEST(ParseMigrationFileName, RefusesWhatIsNotAMigrationFileName) {
-  for (const char* name : {"", "V1__x.sql", "V1_x.up.sql", "V__x.up.sql", "V1__.up.sql",
-                           "V1..2__x.up.sql", "V1.__x.up.sql", "V1__x.UP.sql", "V1__x.up.sql.bak",
-                           "1__x.up.sql", "V1__a b.up.sql", "dir/V1__x.up.sql", "V1__x.up.sql\n", "V1__x.verify.sql.bak", "V1__x.check.sql"}) {
+  for (const char* name :
+       {"", "V1__x.sql", "V1_x.up.sql", "V__x.up.sql", "V1__.up.sql", "V1..2__x.up.sql",
+        "V1.__x.up.sql", "V1__x.UP.sql", "V1__x.up.sql.bak", "1__x.up.sql", "V1__a b.up.sql",
+        "dir/V1__x.up.sql", "V1__x.up.sql\n", "V1__x.verify.sql.bak", "V1__x.check.sql"}) {
     EXPECT_FALSE(parse_migration_file_name(name).has_value()) << "'" << name << "'";
   }
 }

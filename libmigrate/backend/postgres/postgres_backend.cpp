@@ -150,7 +150,8 @@ PostgresBackend::PostgresBackend(std::string url, const BackendOptions& options)
       table_(options.history_table),
       read_only_(options.read_only),
       application_(options.application_name),
-      log_(options.log) {
+      log_(options.log),
+      check_lock_timeout_(options.lock_wait) {
   work_ = connect("migrations");
   keys_ = advisory_keys(schema_, table_);
 }
@@ -270,11 +271,11 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
           [this](const std::vector<DatabaseSession>& blockers, std::chrono::milliseconds waited) {
             std::string who;
             for (const auto& b : blockers)
-              who += fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
-                                 b.application_name.empty() ? "no application_name"
-                                                            : b.application_name,
-                                 b.client_addr, b.state, b.transaction_age_s,
-                                 b.lock.empty() ? "" : ", " + b.lock, b.query);
+              who += fmt::format(
+                  "\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
+                  b.application_name.empty() ? "no application_name" : b.application_name,
+                  b.client_addr, b.state, b.transaction_age_s, b.lock.empty() ? "" : ", " + b.lock,
+                  b.query);
             log(LogLevel::kWarn,
                 fmt::format("still waiting for a lock after {:.0f}s; blocked by:{}",
                             static_cast<double>(waited.count()) / 1000.0, who));
@@ -332,6 +333,8 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
       // A migration's query outside a step (`migrate verify`): whatever it might write is not
       // kept. The transaction is aborted when it goes out of scope.
       pqxx::work q(*work_);
+      q.exec_params("SELECT set_config('lock_timeout', $1, true)",
+                    std::to_string(check_lock_timeout_.count()) + "ms");
       r = q.exec(sql);
     } else {
       r = with_transaction([&](pqxx::transaction_base& q) {
@@ -356,10 +359,10 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
     refuse_if_pooler_refusal(e.what());
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
     if (statement)
-      throw Failure(Error{ErrorCode::kStatementFailed, first_message_line(e.what()), "",
-                          SourceLocation{{}, {}, statement->index, statement->line,
-                                         statement->column},
-                          sqlstate_of(e)});
+      throw Failure(
+          Error{ErrorCode::kStatementFailed, first_message_line(e.what()), "",
+                SourceLocation{{}, {}, statement->index, statement->line, statement->column},
+                sqlstate_of(e)});
     throw Failure(own_statement_error(e));
   } catch (const pqxx::broken_connection& e) {
     refuse_if_pooler_refusal(e.what());

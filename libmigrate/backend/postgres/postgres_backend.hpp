@@ -153,6 +153,9 @@ class PostgresBackend final : public Backend {
   // backendpid() is a pooler's made-up key behind pgbouncer, even in session mode.
   int work_pid_ = 0;
   int lock_pid_ = 0;
+  // A check run outside a step (`migrate verify`) waits at most this for a lock (lock_wait): it
+  // never queues for ever behind a run's ALTER, and the ALTER never behind it for longer.
+  std::chrono::milliseconds check_lock_timeout_{10'000};
   std::string probe_token_;  // migrate.session_probe, set on the work connection
   std::vector<DatabaseSession> last_blockers_;
   // What lock_timeout / statement_timeout are now: for the session (autocommit statements), and

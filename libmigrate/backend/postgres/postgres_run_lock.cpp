@@ -126,8 +126,9 @@ std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
             "NULL), '') AS what, 2 AS kind FROM pg_stat_activity a WHERE a.pid IN (SELECT "
             "unnest(pg_blocking_pids(m.pid)) FROM member m) AND a.pid NOT IN (SELECT pid FROM "
             "member)) "
-            "SELECT {}, a.what, a.kind, extract(epoch FROM now() - "
-            "coalesce(a.query_start, now()))::float8, coalesce(a.wait_event_type || ': ' || "
+            "SELECT {}, a.what, a.kind, greatest(0, extract(epoch FROM clock_timestamp() - "
+            "coalesce(a.query_start, clock_timestamp())))::float8, "
+            "coalesce(a.wait_event_type || ': ' || "
             "a.wait_event, ''), array_to_string(pg_blocking_pids(a.pid), ',') "
             "FROM (SELECT * FROM member UNION ALL SELECT * FROM blocker) a ORDER BY 10, 1",
             kSessionColumns),
@@ -137,8 +138,9 @@ std::vector<DatabaseSession> PostgresBackend::run_lock_holders() {
   for (const auto& r : rows) {
     DatabaseSession s = session_from(r, r[8].as<std::string>());
     const int kind = r[9].as<int>();
-    s.role = kind == 0 ? "run lock holder" : kind == 1 ? session_role(s.application_name)
-                                                       : "blocks the run";
+    s.role = kind == 0   ? "run lock holder"
+             : kind == 1 ? session_role(s.application_name)
+                         : "blocks the run";
     s.query_age_s = r[10].as<double>();
     s.wait_event = r[11].as<std::string>();
     const std::string blockers = r[12].as<std::string>();

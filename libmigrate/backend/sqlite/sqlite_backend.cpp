@@ -514,9 +514,8 @@ class SqliteBackend final : public Backend {
         if (sqlite3_column_type(stmt, c) == SQLITE_NULL)
           row.emplace_back();
         else
-          row.emplace_back(
-              std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+          row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                                       static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
       }
       rows.push_back(std::move(row));
     }
