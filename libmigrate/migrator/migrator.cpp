@@ -347,24 +347,10 @@ Result<VerificationReport> Migrator::verify(const std::optional<std::string>& ve
         continue;
       }
       MigrationVerification checked{s.version, m->name, m->verify->path.string(), {}};
-      const SourceLocation where{m->verify->path.string(), s.version, 0, 0, 0};
-      for (auto& statement : view.backend->split(m->verify->sql, where)) {
-        // As apply's planner refuses them: a check must not end its transaction or leave it.
-        const StatementTraits traits = view.backend->describe(statement);
-        if (traits.transaction_control || !traits.can_run_in_transaction)
-          fail(ErrorCode::kSourceInvalid,
-               fmt::format("version {}: verify statement {} cannot run in a transaction ({})",
-                           s.version, statement.index,
-                           traits.transaction_control ? "transaction control"
-                                                      : traits.non_transactional_reason),
-               "a verify file holds queries (SELECT ...) that check the migration's result",
-               located_at(where, statement));
-        // Outside any transaction the backend runs it in one of its own that is rolled back
-        // (PostgreSQL), or on the read-only connection (SQLite): a check changes nothing.
-        checked.checks.push_back(run_verification_check(
-            *view.backend, PlannedStatement{statement.index, statement.line, statement.column,
-                                            std::move(statement.sql)}));
-      }
+      // Outside any transaction the backend runs each in one of its own that is rolled back
+      // (PostgreSQL), or on the read-only connection (SQLite): a check changes nothing.
+      for (const auto& check : verification_checks(*view.backend, *m))
+        checked.checks.push_back(run_verification_check(*view.backend, check));
       if (!checked.passed()) failed.push_back(fmt::format("{} ({})", s.version, m->name));
       report.migrations.push_back(std::move(checked));
     }

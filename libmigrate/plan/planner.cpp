@@ -218,23 +218,7 @@ PlannedStep make_step(const PlanContext& ctx, const Migration& m, StepKind kind,
   }
   if (!down && m.verify && ctx.policy.run_verification) {
     step.verify_file = m.verify->path;
-    const SourceLocation where{m.verify->path.string(), m.version.str(), 0, 0, 0};
-    for (auto& s : ctx.backend.split(m.verify->sql, where)) {
-      StatementTraits traits = describe_in_file(ctx.backend, s, *m.verify, m.version);
-      // A check reads: it runs inside the step's transaction, and its own transaction must not
-      // be ended or escaped by it.
-      if (traits.transaction_control || !traits.can_run_in_transaction) {
-        fail(ErrorCode::kSourceInvalid,
-             fmt::format("version {}: verify statement {} cannot run in a transaction ({})",
-                         m.version.str(), s.index,
-                         traits.transaction_control ? "transaction control"
-                                                    : traits.non_transactional_reason),
-             "a verify file holds queries (SELECT ...) that check the migration's result; move "
-             "the statement to the up file",
-             located_at(where, s));
-      }
-      step.verify.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
-    }
+    step.verify = verification_checks(ctx.backend, m);
   }
   step.resume_from = resume_point(status, step);
   if (status.last_attempt && !status.last_attempt->success.has_value() &&
@@ -331,6 +315,29 @@ std::optional<std::string> previous_applied(const std::vector<VersionStatus>& st
 }
 
 }  // namespace
+
+std::vector<PlannedStatement> verification_checks(const Backend& backend, const Migration& m) {
+  std::vector<PlannedStatement> checks;
+  if (!m.verify) return checks;
+  const SourceLocation where{m.verify->path.string(), m.version.str(), 0, 0, 0};
+  for (auto& s : backend.split(m.verify->sql, where)) {
+    StatementTraits traits = describe_in_file(backend, s, *m.verify, m.version);
+    // A check reads: it runs inside the step's transaction (or one of its own), which it must
+    // neither end nor escape.
+    if (traits.transaction_control || !traits.can_run_in_transaction) {
+      fail(ErrorCode::kSourceInvalid,
+           fmt::format("version {}: verify statement {} cannot run in a transaction ({})",
+                       m.version.str(), s.index,
+                       traits.transaction_control ? "transaction control"
+                                                  : traits.non_transactional_reason),
+           "a verify file holds queries (SELECT ...) that check the migration's result; move "
+           "the statement to the up file",
+           located_at(where, s));
+    }
+    checks.push_back(PlannedStatement{s.index, s.line, s.column, std::move(s.sql)});
+  }
+  return checks;
+}
 
 std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses) {
   std::optional<std::string> out;

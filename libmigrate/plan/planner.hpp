@@ -36,6 +36,12 @@ Version resolve_target(const PlanContext& ctx, const std::string& text, bool all
 // kOutOfOrder. Each names every offending version and file.
 void check_apply_preconditions(const PlanContext& ctx);
 
+// The checks of `m`'s verify file, split and described (none without one): what apply runs after
+// its statements (PlannedStep::verify) and Migrator::verify runs again. Throws kSourceInvalid for
+// a statement that does not split or parse, transaction control, or one that cannot run in a
+// transaction.
+std::vector<PlannedStatement> verification_checks(const Backend& backend, const Migration& m);
+
 // The highest version with an attempt in force (Plan::current_version); nullopt when none.
 std::optional<std::string> highest_applied(const std::vector<VersionStatus>& statuses);
 
