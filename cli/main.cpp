@@ -168,6 +168,10 @@ int run(int argc, char** argv) {
        "PostgreSQL statement_timeout (default: 5min in a transaction, none for standalone steps)");
   flag(app, "--lock-retries", "lock_retries",
        "retries after a lock timeout, with capped exponential backoff and jitter (default: 8)");
+  app.add_flag_callback(
+      "--no-queue-avoidance", [&flags] { flags["queue_avoidance"] = "off"; },
+      "PostgreSQL: send lock-taking statements at once instead of waiting outside the lock queue "
+      "while other sessions hold conflicting locks (queue_avoidance = \"off\")");
   flag(app, "--output", "output", "text or json (default: text)");
   flag(app, "--log-level", "log_level", "trace, debug, info, warn, error, off (default: info)");
   flag(app, "--check-after", "checks.start-after",
@@ -306,6 +310,10 @@ int run(int argc, char** argv) {
                         "use expand (the default: stop before contract migrations), contract "
                         "(after the deploy) or all (no gating)");
   }
+  const std::string queue_avoidance = value("queue_avoidance");
+  if (queue_avoidance != "on" && queue_avoidance != "off")
+    return fail_usage(inv, fmt::format("invalid queue_avoidance '{}'", queue_avoidance),
+                      "use on (the default) or off; --no-queue-avoidance is off");
   const std::string fk = value("sqlite.foreign_keys");
   if (fk != "check" && fk != "enforce")
     return fail_usage(inv, fmt::format("invalid sqlite foreign key mode '{}'", fk),
@@ -320,6 +328,7 @@ int run(int argc, char** argv) {
   options.lock_timeout = *duration_setting("lock_timeout");
   options.statement_timeout = statement_timeout;
   options.lock_retries = lock_retries;
+  options.queue_avoidance = queue_avoidance == "on";
   if (wait_for_quiet) options.wait_for_quiet = *wait_for_quiet;
   if (reconnect) options.reconnect = *reconnect;
   if (max_replica_lag) options.max_replica_lag = *max_replica_lag;

@@ -18,6 +18,7 @@ const std::vector<SettingSpec>& setting_specs() {
       {"lock_timeout", "--lock-timeout", {"MIGRATE_LOCK_TIMEOUT"}, "500ms", false},
       {"statement_timeout", "--statement-timeout", {"MIGRATE_STATEMENT_TIMEOUT"}, "", false},
       {"lock_retries", "--lock-retries", {"MIGRATE_LOCK_RETRIES"}, "8", false},
+      {"queue_avoidance", "--no-queue-avoidance", {"MIGRATE_QUEUE_AVOIDANCE"}, "on", false},
       {"output", "--output", {"MIGRATE_OUTPUT"}, "text", false},
       {"log_level", "--log-level", {"MIGRATE_LOG_LEVEL"}, "info", false},
       {"checks.start-after", "--check-after", {"MIGRATE_CHECK_AFTER"}, "", false},

@@ -40,6 +40,11 @@ const char* to_string(LockLevel l) noexcept;  // "ACCESS EXCLUSIVE", "SHARE UPDA
 // What the lock blocks, from the application's point of view, in words ("everything, including
 // plain SELECT"); for display, not for parsing. Returns a static string.
 const char* blocks_what(LockLevel l) noexcept;
+// PostgreSQL's table-level lock conflict table ("Conflicting Lock Modes" in the documentation of
+// explicit locking; docs/postgresql.md#lock-queue-avoidance): true when a session asking for
+// `requested` must wait for another session that holds (or waits ahead of it for) `held`. The
+// relation is symmetric. kNone conflicts with nothing; kDatabaseWrite (SQLite's) with itself only.
+bool lock_levels_conflict(LockLevel requested, LockLevel held) noexcept;
 
 // A table lock a statement takes (or a finding's statement would take).
 struct RelationLock {

@@ -80,8 +80,9 @@ struct StatementRecord {
   std::string started_at;   // ISO-8601 UTC
   std::int64_t duration_ms = 0;
   std::optional<std::int64_t> rows_affected;  // absent where the database does not say (DDL)
-  // Time lost to lock timeouts: the failed tries and the backoff waits before the try that
-  // succeeded.
+  // Time lost to locks other sessions held: the failed tries and the backoff waits before the
+  // try that succeeded, and (PostgreSQL) the wait outside the lock queue before the statement
+  // (the first statement of its transaction) was sent.
   std::int64_t lock_wait_ms = 0;
   int lock_retries = 0;
   // The plan's estimate for the statement (format 3; absent before, or when there was none):

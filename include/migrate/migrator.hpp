@@ -71,6 +71,15 @@ struct Options {
   int lock_retries = 8;
   std::chrono::milliseconds retry_base{200};
   std::chrono::milliseconds retry_cap{10'000};
+  // PostgreSQL lock-queue avoidance (docs/postgresql.md#lock-queue-avoidance): before a statement,
+  // or a transaction of statements, that needs table locks (the analyzer's), look at pg_locks for
+  // other sessions holding or waiting for a conflicting lock on those tables; while there are
+  // any (whose transaction is at least 100 ms old), wait outside the lock queue, holding no lock,
+  // for at most the time the lock retries could take, then fail with kLockTimeout. A statement
+  // is sent only once the way is clear, so the application never queues behind it; its
+  // lock_timeout still bounds the race. Off (`--no-queue-avoidance`): statements are sent at
+  // once and wait in the queue for up to lock_timeout, as before. SQLite ignores it.
+  bool queue_avoidance = true;
   // Pre-flight: transactions older than this that hold or wait for locks on the plan's tables
   // are reported before anything runs.
   std::chrono::milliseconds preflight_min_age{30'000};

@@ -75,6 +75,27 @@ const char* to_string(LockLevel l) noexcept {
   return "none";
 }
 
+bool lock_levels_conflict(LockLevel requested, LockLevel held) noexcept {
+  if (requested == LockLevel::kDatabaseWrite || held == LockLevel::kDatabaseWrite)
+    return requested == held;
+  if (requested == LockLevel::kNone || held == LockLevel::kNone) return false;
+  // Rows: the requested mode, weakest first; bit k: conflicts with the mode of rank k (ACCESS
+  // SHARE = bit 0 ... ACCESS EXCLUSIVE = bit 7). PostgreSQL's lock.c conflict table, as masks.
+  static constexpr unsigned kConflicts[8] = {
+      0b10000000,  // ACCESS SHARE: ACCESS EXCLUSIVE
+      0b11000000,  // ROW SHARE: EXCLUSIVE, ACCESS EXCLUSIVE
+      0b11110000,  // ROW EXCLUSIVE: SHARE and stronger
+      0b11111000,  // SHARE UPDATE EXCLUSIVE: itself and stronger
+      0b11101100,  // SHARE: ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE, SHARE ROW EXCLUSIVE and up
+      0b11111100,  // SHARE ROW EXCLUSIVE: ROW EXCLUSIVE and stronger
+      0b11111110,  // EXCLUSIVE: ROW SHARE and stronger
+      0b11111111,  // ACCESS EXCLUSIVE: everything
+  };
+  const int r = static_cast<int>(requested) - static_cast<int>(LockLevel::kAccessShare);
+  const int h = static_cast<int>(held) - static_cast<int>(LockLevel::kAccessShare);
+  return (kConflicts[r] >> h) & 1U;
+}
+
 const char* blocks_what(LockLevel l) noexcept {
   switch (l) {
     case LockLevel::kNone:

@@ -97,6 +97,23 @@ class Backend {
   virtual std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
                                                          std::chrono::milliseconds min_age) = 0;
 
+  // Lock-queue avoidance (docs/postgresql.md#lock-queue-avoidance): the other sessions that
+  // hold, or wait for, a lock on one of `wanted`'s relations that conflicts with the mode wanted
+  // for it (lock_levels_conflict), one entry per conflicting lock with `lock` saying which
+  // ("AccessShareLock on public.t (granted)"). Relations that do not exist are skipped
+  // (to_regclass). Left out: sessions whose transaction started less than `min_transaction_age`
+  // ago, waiting requests that wait for this backend's own transaction (they queue behind locks it
+  // already holds), and autovacuum workers, which PostgreSQL cancels when they block a request (not
+  // those preventing wraparound, which are included). Prepared transactions are included, with pid
+  // 0 and application_name "prepared transaction". One catalog query, in the open transaction if
+  // any; it takes no lock. Empty when not applicable (SQLite).
+  virtual std::vector<DatabaseSession> lock_conflicts(
+      const std::vector<RelationLock>& wanted, std::chrono::milliseconds min_transaction_age) {
+    (void)wanted;
+    (void)min_transaction_age;
+    return {};
+  }
+
   // What the analyzer can learn from the live database without scanning a table: the server
   // version, row estimates of `relations` (those that exist) and which extensions require which.
   // PostgreSQL reads pg_class.reltuples under a short lock_timeout and statement_timeout;

@@ -23,6 +23,9 @@ struct ExecPolicy {
   std::chrono::milliseconds retry_cap{10'000};
   std::chrono::milliseconds preflight_min_age{30'000};
   std::chrono::milliseconds wait_for_quiet{0};
+  // PostgreSQL: wait outside the lock queue while another session holds or waits for a
+  // conflicting lock (LockQueueGate, docs/postgresql.md#lock-queue-avoidance).
+  bool queue_avoidance = true;
   LogSink log;
   // The caller's cancellation: honoured before each step and after each backfill batch, the
   // points where the history is exact and the next run resumes by itself.

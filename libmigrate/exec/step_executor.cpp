@@ -11,6 +11,7 @@
 #include "libmigrate/error/sqlstate.hpp"
 #include "libmigrate/exec/backfill_runner.hpp"
 #include "libmigrate/exec/concurrent_index.hpp"
+#include "libmigrate/exec/lock_queue_gate.hpp"
 #include "libmigrate/exec/outcome_readback.hpp"
 #include "libmigrate/exec/verification_check.hpp"
 #include "libmigrate/history/backfill_checkpoint.hpp"
@@ -49,6 +50,13 @@ bool is_retryable(const Error& e) {
   return e.code == ErrorCode::kStatementFailed && (e.sqlstate == sqlstate::kDeadlockDetected ||
                                                    e.sqlstate == sqlstate::kSerializationFailure);
 }
+
+// A later statement of a transaction found a new conflicting lock on a table it needs: the
+// transaction rolls back (with_lock_retries) and waits outside the lock queue before it runs
+// again, instead of queueing while it holds the locks of its earlier statements.
+struct QueueConflict {
+  Error error;  // kLockTimeout, 55P03: what the step fails with once the retries are used up
+};
 
 // The connection broke: nothing more can be written, and the step is interrupted, not failed.
 Error explain_interruption(Error e, const PlannedStep& step) {
@@ -101,19 +109,6 @@ Error explain_failure(Error e, const PlannedStep& step, int completed) {
   return e;
 }
 
-std::string describe_blockers(const std::vector<DatabaseSession>& blockers) {
-  if (blockers.empty())
-    return "no blocking session was seen (it may have finished just before the timeout)";
-  std::string out;
-  for (const auto& b : blockers) {
-    out += fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
-                       b.application_name.empty() ? "no application_name" : b.application_name,
-                       b.client_addr, b.state, b.transaction_age_s,
-                       b.lock.empty() ? "" : ", " + b.lock, b.query);
-  }
-  return "blocked by:" + out;
-}
-
 }  // namespace
 
 StepExecutor::StepExecutor(Backend& backend, HistoryStore& history, RunIdentity identity,
@@ -123,6 +118,7 @@ StepExecutor::StepExecutor(Backend& backend, HistoryStore& history, RunIdentity 
       identity_(std::move(identity)),
       policy_(policy),
       observer_(observer),
+      gate_(backend, policy),
       jitter_(std::random_device{}()) {}
 
 void StepExecutor::remember(const Attempt& attempt) {
@@ -212,8 +208,20 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
     try {
       body();
       return;
+    } catch (const QueueConflict& c) {
+      if (attempt >= policy_.lock_retries) throw Failure(c.error);
+      undo();
+      LockWait& waited = lock_waits_[c.error.where.statement];
+      ++waited.retries;
+      // No backoff: the next try waits outside the queue until the way is clear.
+      policy_.say(LogLevel::kWarn,
+                  fmt::format("version {}: {}; rolled back to wait outside the lock queue; retry "
+                              "{}/{}",
+                              step.version, c.error.message, attempt + 1, policy_.lock_retries));
+      waited.ms += elapsed_ms(tried);
     } catch (const Failure& f) {
-      if (!is_retryable(f.error()) || attempt >= policy_.lock_retries) throw;
+      // The queue wait's own budget is the step's whole allowance: no retry after it.
+      if (!is_retryable(f.error()) || attempt >= policy_.lock_retries || gate_.spent()) throw;
       undo();
       LockWait& waited = lock_waits_[f.error().where.statement];
       ++waited.retries;
@@ -233,6 +241,36 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
       waited.ms += elapsed_ms(tried);
     }
   }
+}
+
+void StepExecutor::wait_outside_queue(const PlannedStep& step,
+                                      std::span<const PlannedStatement> statements,
+                                      const StepSession& session, const Migration& migration,
+                                      const std::function<void()>& release) {
+  if (statements.empty()) return;
+  const auto locks = gate_.locks_of(step, statements);
+  if (locks.empty()) return;
+  const PlannedStatement& first = statements.front();
+  const StepSession first_session = session_for(session, first, migration, step.kind);
+  const auto waited =
+      gate_.wait_until_clear(step, first, locks, first_session.lock_timeout,
+                             located_at(session.where, to_sql_statement(first)), release);
+  if (waited.count() > 0) lock_waits_[first.index].ms += waited.count();
+}
+
+void StepExecutor::look_again(const PlannedStep& step, const PlannedStatement& s,
+                              const StepSession& session) {
+  const auto locks = gate_.locks_of(step, std::span<const PlannedStatement>(&s, 1));
+  const auto blockers = gate_.conflicts_now(locks);
+  if (blockers.empty()) return;
+  throw QueueConflict{Error{
+      ErrorCode::kLockTimeout,
+      fmt::format("statement {} needs {}, and another session now holds or waits for a "
+                  "conflicting lock; {}",
+                  s.index, describe_locks(locks), describe_blockers(blockers)),
+      "the sessions named hold or wait for a conflicting lock; wait for them, end them, or give "
+      "the migration more time (--lock-timeout and --lock-retries set the budget)",
+      located_at(session.where, to_sql_statement(s)), std::string(sqlstate::kLockNotAvailable)}};
 }
 
 Attempt StepExecutor::new_attempt(const PlannedStep& step, const Migration& migration) const {
@@ -267,6 +305,7 @@ StepOutcome StepExecutor::run(const PlannedStep& step, const Migration& migratio
                            : std::string()));
   last_ = StepOutcome{step.version, step.name, step.kind, false, 0, 0};
   lock_waits_.clear();
+  gate_.start_step();
   StepOutcome outcome = step.transactional ? run_transactional(step, migration, session)
                                            : run_in_groups(step, migration, session);
   if (observer_.after_step) observer_.after_step(outcome);
@@ -314,12 +353,19 @@ StepOutcome StepExecutor::run_transactional(const PlannedStep& step, const Migra
     with_lock_retries(
         step,
         [&] {
+          // The run entered run() inside begin(), a transaction that has taken no lock yet: it
+          // is given up only if the step has to wait.
+          wait_outside_queue(step, step.statements, session, migration, [&] {
+            if (open) backend_.rollback();
+            open = false;
+          });
           if (!open) backend_.begin(session, policy_.lock_wait);
           open = true;
           outcome.statements_run = 0;
           records.clear();
           records.reserve(step.statements.size());
           for (const auto& s : step.statements) {
+            if (outcome.statements_run > 0) look_again(step, s, session);
             run_statement(step, s, session_for(session, s, migration, step.kind), records);
             ++outcome.statements_run;
           }
@@ -538,11 +584,20 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
             continue;
           }
         }
+        // Before it is marked sent: a run that dies while waiting leaves nothing in doubt.
+        wait_outside_queue(step, std::span<const PlannedStatement>(&s, 1), session, migration,
+                           [] {});
         mark_sent(s);
         std::vector<StatementRecord> records;
+        bool first_try = true;
         with_lock_retries(
             step,
             [&] {
+              // After a lock timeout, wait outside the queue again before the next try.
+              if (!first_try)
+                wait_outside_queue(step, std::span<const PlannedStatement>(&s, 1), session,
+                                   migration, [] {});
+              first_try = false;
               records.clear();
               run_statement(step, s, statement_session, records);
             },
@@ -567,11 +622,15 @@ StepOutcome StepExecutor::run_in_groups(const PlannedStep& step, const Migration
       with_lock_retries(
           step,
           [&] {
+            wait_outside_queue(step, std::span<const PlannedStatement>(all.data() + i, end - i),
+                               session, migration, [] {});
             backend_.begin(group, policy_.lock_wait);
             std::vector<StatementRecord> records;
-            for (std::size_t k = i; k < end; ++k)
+            for (std::size_t k = i; k < end; ++k) {
+              if (k > i) look_again(step, all[k], group);
               run_statement(step, all[k], session_for(group, all[k], migration, step.kind),
                             records);
+            }
             Attempt next = advance(all[end - 1].index, records);
             backend_.commit(group_commit);
             attempt = next;

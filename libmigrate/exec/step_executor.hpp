@@ -7,18 +7,25 @@
 //   transaction that also advances the row's statement index, and each standalone statement
 //   (CREATE INDEX CONCURRENTLY, VACUUM, `transaction off`) runs alone in autocommit, followed by
 //   its own history update. A retry resumes after the last recorded statement.
+// - on PostgreSQL, a transaction or standalone statement that needs table locks waits outside
+//   the lock queue while other sessions hold or wait for conflicting ones (LockQueueGate); a
+//   later statement of a transaction that finds a new conflict rolls the transaction back to
+//   wait the same way;
 // - a lock timeout (55P03) rolls the transaction back, so no lock is held while waiting, and is
 //   retried with capped exponential backoff and full jitter, logging who blocked it.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "libmigrate/backend/backend.hpp"
 #include "libmigrate/exec/exec_policy.hpp"
+#include "libmigrate/exec/lock_queue_gate.hpp"
 #include "libmigrate/history/history_store.hpp"
 #include "migrate/run.hpp"
 
@@ -66,6 +73,16 @@ class StepExecutor {
   template <typename Body, typename Undo>
   void with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo);
   void remember(const Attempt& attempt);
+  // Lock-queue avoidance before the transactional statements `statements` (a migration, a
+  // group) or one standalone statement: waits while the way is not clear, after `release`
+  // (which must give up every lock held). The wait counts as the first statement's lock wait.
+  void wait_outside_queue(const PlannedStep& step, std::span<const PlannedStatement> statements,
+                          const StepSession& session, const Migration& migration,
+                          const std::function<void()>& release);
+  // Inside a transaction, before its later statement `s`: throws a queue conflict (which
+  // with_lock_retries answers by rolling back and waiting outside the queue) when another
+  // session now holds or waits for a lock `s` needs.
+  void look_again(const PlannedStep& step, const PlannedStatement& s, const StepSession& session);
   // After a step's backfills: its `-- migrate:backfill-check` query must find nothing
   // (kBackfillIncomplete otherwise), then each table walked is ANALYZEd.
   void finish_backfills(const PlannedStep& step, const StepSession& session,
@@ -76,6 +93,7 @@ class StepExecutor {
   RunIdentity identity_;
   const ExecPolicy& policy_;
   const Observer& observer_;
+  LockQueueGate gate_;
   StepOutcome last_;
   std::chrono::milliseconds last_lock_timeout_{0};  // of the statement run last: the backoff floor
   std::map<int, LockWait> lock_waits_;              // by statement index, for the step running

@@ -114,6 +114,7 @@ ExecPolicy exec_policy(const Options& o, std::stop_token stop = {}) {
   p.lock_timeout = o.lock_timeout;
   p.statement_timeout = o.statement_timeout;
   p.lock_retries = o.lock_retries;
+  p.queue_avoidance = o.queue_avoidance;
   p.retry_base = o.retry_base;
   p.retry_cap = o.retry_cap;
   p.preflight_min_age = o.preflight_min_age;

@@ -266,6 +266,10 @@ TEST_F(CliTest, SettingsPrecedenceIsFlagThenEnvThenTomlThenDefault) {
   json flag = parse(run_migrate({"--db", "sqlite:flag.db", "--output", "json", "config"}, ws.root(),
                                 {"MIGRATE_DATABASE_URL=sqlite:specific.db"}));
   EXPECT_EQ(value_of(flag, "database_url"), "sqlite:flag.db <- flag --db");
+  EXPECT_EQ(value_of(toml_only, "queue_avoidance"), "on <- default");
+  json off = parse(run_migrate({"--no-queue-avoidance", "--output", "json", "config"}, ws.root(),
+                               {"MIGRATE_QUEUE_AVOIDANCE=on"}));
+  EXPECT_EQ(value_of(off, "queue_avoidance"), "off <- flag --no-queue-avoidance");
 }
 
 TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
@@ -282,6 +286,13 @@ TEST_F(CliTest, BadConfigurationAndUsageExitTwo) {
   EXPECT_EQ(migrate({"--lock-timeout", "5", "status"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-wait", "soon", "status"}).exit_code, 2);
   EXPECT_EQ(migrate({"--lock-retries", "-1", "status"}).exit_code, 2);
+  EXPECT_EQ(run_migrate({"--db", ws.database_url(), "status"}, ws.root(),
+                        {"MIGRATE_QUEUE_AVOIDANCE=sometimes"})
+                .exit_code,
+            2);
+  // The flag is the off switch, in front of or after the command.
+  EXPECT_EQ(migrate({"--no-queue-avoidance", "status"}).exit_code, 0);
+  EXPECT_EQ(migrate({"status", "--no-queue-avoidance"}).exit_code, 0);
   ws.write_migration("V1__a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   // TARGET_NOT_FOUND has its own exit code: a script can tell it from a mistyped command line.
   auto target = migrate({"apply", "--target", "V9", "--output", "json"});

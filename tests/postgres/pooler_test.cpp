@@ -200,6 +200,9 @@ TEST(Pgbouncer, SessionPoolingNamesTheSessionThatBlockedAStatement) {
 
   o.lock_timeout = std::chrono::milliseconds(400);
   o.lock_retries = 0;
+  // The statement must wait in the lock queue for the blocker watch to look it up (by default
+  // it would wait outside the queue, where pg_locks names the blocker).
+  o.queue_avoidance = false;
   RunReport r = Migrator(o).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kLockTimeout) << r.error->describe();

@@ -82,6 +82,9 @@ TEST(PostgresExecution, LockTimeoutRetriesUntilTheBlockerCommitsWhileReadersAreS
 
   LogCapture log;
   Options o = pg_options(ws, *db);
+  // The lock queue with lock_timeout and retries; by default the run would wait outside the
+  // queue instead (lock_queue_avoidance_test.cpp).
+  o.queue_avoidance = false;
   o.lock_timeout = std::chrono::milliseconds(100);
   o.lock_retries = 30;
   o.retry_base = std::chrono::milliseconds(50);
@@ -422,6 +425,14 @@ TEST(PostgresExecution, ALockTimeoutDirectiveOverridesTheRunsDefault) {
   Options o = pg_options(ws, *db);
   o.lock_timeout = std::chrono::milliseconds(60'000);  // would hang the test if it were used
   o.lock_retries = 0;
+  // Waiting outside the lock queue, the budget follows the directive's lock_timeout too.
+  RunReport outside = Migrator(o).apply(std::nullopt);
+  ASSERT_TRUE(outside.error);
+  EXPECT_EQ(outside.error->code, ErrorCode::kLockTimeout);
+  EXPECT_NE(outside.error->message.find("the step's wait budget (50 ms)"), std::string::npos)
+      << outside.error->message;
+  // In the queue (avoidance off), the statement's lock_timeout is the directive's.
+  o.queue_avoidance = false;
   RunReport r = Migrator(o).apply(std::nullopt);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kLockTimeout);

@@ -108,6 +108,9 @@ TEST(ScenarioS4, LockTimeoutRetriesNameTheBlockerThenFailAndTheRetrySucceedsOnce
 
   LogCapture log;
   Options o = s4_options(ws, *db);
+  // The lock queue itself: each attempt waits in it for lock_timeout. By default the run waits
+  // outside the queue instead (the CLI test below, lock_queue_avoidance_test.cpp).
+  o.queue_avoidance = false;
   o.lock_timeout = std::chrono::milliseconds(100);
   o.lock_retries = 2;
   o.retry_base = std::chrono::milliseconds(50);
@@ -206,6 +209,12 @@ TEST(ScenarioS4, TheCliExitsFiveWithLockTimeoutWhileTheBlockerHoldsItsLock) {
   EXPECT_NE(j["error"]["message"].get<std::string>().find("pid " + std::to_string(blocker.pid)),
             std::string::npos)
       << r.out;
+  // By default the run waited outside the lock queue for its budget (3 x 100 ms + 200 ms).
+  EXPECT_NE(j["error"]["message"].get<std::string>().find(
+                "s outside the lock queue for ACCESS EXCLUSIVE on orders, the step's wait budget "
+                "(500 ms)"),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(db->query("SELECT success, error_code FROM migrate_history WHERE version = '2'"),
             std::vector<std::string>{"f|55P03"});
   // Nothing in the file needs fixing and the planner resumes a 55P03 attempt by itself: the
@@ -242,6 +251,9 @@ TEST(ScenarioS4, AWaitWithoutLockTimeoutIsVisibleInTheLogAndInStatus) {
   LogCapture log;
   Options o = s4_options(ws, *db);
   o.lock_timeout = std::chrono::milliseconds(0);
+  // The statement waiting in the lock queue; with avoidance the run waits outside it, which
+  // status shows as the step (ScenarioS4.AWaitOutsideTheQueueIsVisibleInStatus).
+  o.queue_avoidance = false;
   o.log = log.sink();
   Migrator m(o);
   auto run = std::async(std::launch::async, [&] { return m.apply(std::nullopt); });
@@ -302,6 +314,62 @@ TEST(ScenarioS4, AWaitWithoutLockTimeoutIsVisibleInTheLogAndInStatus) {
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   RunReport done = run.get();
   ASSERT_FALSE(done.error) << done.error->describe();
+  EXPECT_EQ(db->query("SELECT success FROM migrate_history WHERE version = '2'"),
+            std::vector<std::string>{"t"});
+}
+
+// The default with no lock_timeout: the run waits outside the lock queue for as long as the
+// blocker lives (no budget), says so every 5 s naming the blocker, and `status` shows the step
+// waiting; the application is never queued behind it.
+TEST(ScenarioS4, AWaitOutsideTheQueueIsVisibleInStatus) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  TestWorkspace ws;
+  link_scenario(ws);
+  {
+    RunReport first = Migrator(s4_options(ws, *db)).apply(std::string("1"));
+    ASSERT_FALSE(first.error) << first.error->describe();
+  }
+  Blocker blocker(db->url());
+  LogCapture log;
+  Options o = s4_options(ws, *db);
+  o.lock_timeout = std::chrono::milliseconds(0);
+  o.log = log.sink();
+  Migrator m(o);
+  auto run = std::async(std::launch::async, [&] { return m.apply(std::nullopt); });
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (log.containing("still waiting outside the lock queue").empty() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto waiting = log.containing("outside the lock queue");
+  ASSERT_GE(waiting.size(), 2u) << log.all();
+  EXPECT_NE(waiting[0].find("statement 1 needs ACCESS EXCLUSIVE on orders; waiting outside the "
+                            "lock queue ("),
+            std::string::npos)
+      << waiting[0];
+  EXPECT_NE(waiting[0].find("budget no limit (lock_timeout 0))"), std::string::npos) << waiting[0];
+  for (const auto& line : waiting) {
+    EXPECT_NE(line.find("pid " + std::to_string(blocker.pid) + " (s4_blocker"), std::string::npos)
+        << line;
+    EXPECT_NE(line.find("AccessShareLock on orders (granted)"), std::string::npos) << line;
+  }
+  EXPECT_EQ(db->query("SELECT count(*) FROM pg_locks WHERE NOT granted AND database = (SELECT "
+                      "oid FROM pg_database WHERE datname = current_database())"),
+            std::vector<std::string>{"0"});
+
+  auto status = testing::run_migrate(
+      {"--db", db->url(), "--dir", ws.migrations().string(), "status"}, ws.root());
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("run in progress: apply 2 (add_orders_note): statement 1 waits "
+                            "outside the lock queue for ACCESS EXCLUSIVE on orders"),
+            std::string::npos)
+      << status.out;
+
+  blocker.commit();
+  ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  RunReport done = run.get();
+  ASSERT_FALSE(done.error) << done.error->describe();
+  EXPECT_FALSE(log.containing("the way is clear after").empty()) << log.all();
   EXPECT_EQ(db->query("SELECT success FROM migrate_history WHERE version = '2'"),
             std::vector<std::string>{"t"});
 }

@@ -119,7 +119,8 @@ const char* const kSessionColumns =
     "a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
     "coalesce(a.state, ''), coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(to_char(a.xact_start AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(extract(epoch FROM now() - a.xact_start), "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(extract(epoch FROM clock_timestamp() - "
+    "a.xact_start), "
     "0), "
     "left(coalesce(a.query, ''), 200)";
 
