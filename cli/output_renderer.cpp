@@ -584,6 +584,7 @@ std::string traced_lock_text(const TracedLock& l) {
     text +=
         fmt::format(" (held since {} statement {})", l.held_since_version, l.held_since_statement);
   if (!l.related_to.empty()) text += " (through " + l.related_to + ")";
+  if (l.created) text += " (created)";
   return text;
 }
 
@@ -599,6 +600,7 @@ nlohmann::json to_json(const LockTraceReport& r) {
         lock["held_since"] = {{"version", l.held_since_version},
                               {"statement", l.held_since_statement}};
       if (!l.related_to.empty()) lock["related_to"] = l.related_to;
+      if (l.created) lock["created"] = true;
       locks.push_back(std::move(lock));
     }
     statements.push_back({{"version", s.version},

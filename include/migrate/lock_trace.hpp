@@ -66,6 +66,9 @@ struct TracedLock {
   // statement ran: the table of a named index, or the other table of a foreign key of a named
   // table. Its lock follows from the named relation's ("related", never "missed").
   std::string related_to;
+  // A relation the analyzer does not name that did not exist before the statement: created by it
+  // (a serial column's sequence, a rewrite's new heap). No other session can wait for it.
+  bool created = false;
 };
 
 // One statement of the plan, traced or not.
@@ -95,8 +98,9 @@ struct TracedStatement {
 enum class LockMismatchKind {
   // The analyzer names the relation at one mode, PostgreSQL took another.
   kWrong,
-  // PostgreSQL took SHARE or stronger on a table, view or sequence that still exists, that the
-  // analyzer does not name and that is not related to one it names (TracedLock::related_to).
+  // PostgreSQL took SHARE or stronger on a table, view or sequence that existed before the
+  // statement and still exists, that the analyzer does not name and that is not related to one
+  // it names (TracedLock::related_to).
   kMissed,
   // The analyzer names a relation that existed neither before nor after the statement.
   kUnknownRelation,
@@ -123,9 +127,10 @@ struct LockMismatch {
 // The disagreements of one traced statement: for each relation in analyzer_locks, the traced
 // lock of that name must have the analyzer's level (a lock held since an earlier statement counts
 // only at exactly that level); any other traced lock at SHARE or stronger on a relation of kind
-// table, partitioned table, view, materialized view, sequence or foreign table, that still exists
-// and has no related_to, is missed. `unknown_relations` are analyzer names that resolved neither
-// before nor after the statement. An untraced statement has none. Pure.
+// table, partitioned table, view, materialized view, sequence or foreign table, that existed
+// before the statement (not `created`), still exists and has no related_to, is missed.
+// `unknown_relations` are analyzer names that resolved neither before nor after the statement. An
+// untraced statement has none. Pure.
 std::vector<LockMismatch> compare_traced_locks(const TracedStatement& statement,
                                                const std::vector<std::string>& unknown_relations);
 

@@ -89,7 +89,7 @@ std::vector<LockMismatch> compare_traced_locks(const TracedStatement& s,
   for (const auto& l : s.locks) {
     const bool named = std::any_of(s.analyzer_locks.begin(), s.analyzer_locks.end(),
                                    [&](const RelationLock& a) { return a.relation == l.relation; });
-    if (named || !l.related_to.empty() || !user_relation(l.relkind)) continue;
+    if (named || l.created || !l.related_to.empty() || !user_relation(l.relkind)) continue;
     if (static_cast<int>(l.level) >= static_cast<int>(LockLevel::kShare))
       mismatch(l.relation, LockLevel::kNone, l.level, LockMismatchKind::kMissed);
   }

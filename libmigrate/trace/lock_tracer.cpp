@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "libmigrate/backend/database_url.hpp"
@@ -122,9 +123,12 @@ std::map<std::string, std::string> related_relations(
   return out;
 }
 
+// The first line of a libpq message, without its severity.
 std::string first_line(const std::string& what) {
-  auto end = what.find('\n');
-  return what.substr(0, end);
+  std::string line = what.substr(0, what.find('\n'));
+  for (const char* prefix : {"ERROR:  ", "FATAL:  "})
+    if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
+  return line;
 }
 
 std::string sqlstate_of(const pqxx::sql_error& e) {
@@ -179,11 +183,24 @@ LockLevel weakest_conflicting(LockLevel level) {
   }
 }
 
+// The oids of this database's own relations now.
+template <typename Transaction>
+std::set<std::string> existing_relations(Transaction& t) {
+  std::set<std::string> out;
+  for (const auto& row : t.exec("SELECT oid::text FROM pg_class WHERE relnamespace NOT IN "
+                                "('pg_catalog'::regnamespace, 'pg_toast'::regnamespace, "
+                                "'information_schema'::regnamespace)"))
+    out.insert(row[0].c_str());
+  return out;
+}
+
 // Folds pg_locks rows into one TracedLock per relation (the strongest mode), named as the
-// analyzer names it where it does, and marks the relations the catalog ties to a named one.
+// analyzer names it where it does, and marks the relations the catalog ties to a named one and
+// those that did not exist before the statement (not in `existing`).
 std::vector<TracedLock> fold(const std::vector<LockRow>& rows,
                              const std::map<std::string, std::string>& name_of_oid,
-                             const std::map<std::string, std::string>& related) {
+                             const std::map<std::string, std::string>& related,
+                             const std::set<std::string>& existing) {
   std::map<std::string, TracedLock> by_oid;
   std::vector<std::string> order;
   for (const auto& row : rows) {
@@ -199,6 +216,7 @@ std::vector<TracedLock> fold(const std::vector<LockRow>& rows,
       if (named == name_of_oid.end()) {
         auto tie = related.find(row.oid);
         if (tie != related.end()) lock.related_to = tie->second;
+        lock.created = !existing.contains(row.oid);
       }
     }
     if (strength(row.level) > strength(lock.level)) lock.level = row.level;
@@ -294,6 +312,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
                           : *(own = std::make_unique<pqxx::work>(conn));
       std::map<std::string, std::string> oids = resolve(t, names);
       const auto related = related_relations(t, oids);
+      const auto existing = existing_relations(t);
       std::set<std::pair<std::string, LockLevel>> before;
       if (settings_.mode == Mode::kOneTransaction)
         for (const auto& row : read_lock_rows(t, conn.backendpid()))
@@ -313,7 +332,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
             sessions_->held.emplace(std::pair{row.oid, row.level},
                                     Sessions::Taken{s.version, s.statement});
           }
-        s.locks = fold(fresh, name_of_oid, related);
+        s.locks = fold(fresh, name_of_oid, related, existing);
         // A named relation whose lock an earlier statement took: that lock, at the analyzer's
         // mode when it is held, else at the strongest mode held.
         for (const auto& expected : s.analyzer_locks) {
@@ -354,7 +373,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
           }
         }
       } else {
-        s.locks = fold(rows, name_of_oid, related);
+        s.locks = fold(rows, name_of_oid, related, existing);
         t.commit();
       }
       s.method = TraceMethod::kTransaction;
@@ -373,12 +392,14 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
   // a blocker holds a lock it must wait for, and an observer reads its pg_locks during the wait.
   std::map<std::string, std::string> oids;
   std::map<std::string, std::string> related;
+  std::set<std::string> existing;
   std::string blocker_sql;
   std::string blocked;
   try {
     pqxx::nontransaction q(conn);
     oids = resolve(q, names);
     related = related_relations(q, oids);
+    existing = existing_relations(q);
     // The blocker: on the relation the analyzer gives the strongest lock, a lock that conflicts
     // with that one. On an index, ROW EXCLUSIVE on its table, which the concurrent protocols wait
     // out after taking their own locks on both.
@@ -491,7 +512,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
     oids.emplace(name, oid);
   std::map<std::string, std::string> name_of_oid;
   for (const auto& [name, oid] : oids) name_of_oid.emplace(oid, name);
-  s.locks = fold(sampled, name_of_oid, related);
+  s.locks = fold(sampled, name_of_oid, related, existing);
   if (waited) {
     s.method = TraceMethod::kWhileWaiting;
   } else {

@@ -50,7 +50,7 @@ void write_migrations(const TestWorkspace& ws) {
   ws.write_migration("V1__nickname.up.sql",
                      "ALTER TABLE accounts ADD COLUMN nickname text;\n"
                      "ALTER TABLE accounts ADD COLUMN age int;\n"
-                     "CREATE TABLE audit_log (id int, account_id int REFERENCES accounts);\n");
+                     "CREATE TABLE audit_log (id serial, account_id int REFERENCES accounts);\n");
   ws.write_migration("V1__nickname.down.sql",
                      "DROP TABLE audit_log;\nALTER TABLE accounts DROP COLUMN age;\n"
                      "ALTER TABLE accounts DROP COLUMN nickname;\n");

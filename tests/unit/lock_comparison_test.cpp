@@ -83,11 +83,14 @@ TEST(LockComparison, UnnamedShareOrStrongerOnATableIsMissed) {
 TEST(LockComparison, UnnamedLocksTheRulesExplainAreNotMissed) {
   TracedLock related = lock("parent", LockLevel::kAccessExclusive);
   related.related_to = "child";  // the other table of the dropped table's foreign key
+  TracedLock created = lock("t_id_seq", LockLevel::kAccessExclusive, 'S');
+  created.created = true;  // a serial column's new sequence
   auto s = traced({{"child", LockLevel::kAccessExclusive}},
                   {lock("child", LockLevel::kAccessExclusive), related,
                    lock("child_pkey", LockLevel::kAccessExclusive, 'i'),  // follows its table
                    lock("oid 16400 (dropped)", LockLevel::kAccessExclusive, '?'),  // transient
-                   lock("other", LockLevel::kRowShare)});  // below SHARE: blocks no writes
+                   lock("other", LockLevel::kRowShare),  // below SHARE: blocks no writes
+                   created});
   EXPECT_TRUE(compare_traced_locks(s, {}).empty());
 }
 
