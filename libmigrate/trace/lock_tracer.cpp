@@ -485,6 +485,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
   } catch (const std::exception& e) {
     observe_error = redact_secrets(first_line(e.what()), url_);
   }
+  if (waited) start = Clock::now();  // from the end of the wait the tracer caused
   if (blocker_tx) {
     try {
       blocker_tx->abort();
@@ -494,7 +495,6 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
     blocker_tx.reset();
     blocker.reset();
   }
-  if (waited) start = Clock::now();  // from the end of the wait the tracer caused
   run.join();
   s.duration_ms = elapsed_ms(start);
   try {
