@@ -569,4 +569,123 @@ std::string render_rollback_check_text(const RollbackCheckReport& r) {
   return text;
 }
 
+namespace {
+
+nlohmann::json locks_json(const std::vector<RelationLock>& locks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : locks)
+    out.push_back({{"relation", l.relation}, {"mode", to_string(l.level)}});
+  return out;
+}
+
+std::string traced_lock_text(const TracedLock& l) {
+  std::string text = l.relation + " " + to_string(l.level);
+  if (l.held_since_statement > 0)
+    text +=
+        fmt::format(" (held since {} statement {})", l.held_since_version, l.held_since_statement);
+  if (!l.related_to.empty()) text += " (through " + l.related_to + ")";
+  if (l.created) text += " (created)";
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const LockTraceReport& r) {
+  nlohmann::json statements = nlohmann::json::array();
+  for (const auto& s : r.statements) {
+    nlohmann::json locks = nlohmann::json::array();
+    for (const auto& l : s.locks) {
+      nlohmann::json lock{{"relation", l.relation}, {"mode", to_string(l.level)}};
+      if (l.held_since_statement > 0)
+        lock["held_since"] = {{"version", l.held_since_version},
+                              {"statement", l.held_since_statement}};
+      if (!l.related_to.empty()) lock["related_to"] = l.related_to;
+      if (l.created) lock["created"] = true;
+      locks.push_back(std::move(lock));
+    }
+    statements.push_back({{"version", s.version},
+                          {"file", s.file},
+                          {"statement", s.statement},
+                          {"line", s.line},
+                          {"column", s.column},
+                          {"standalone", s.standalone},
+                          {"traced", s.traced()},
+                          {"method", to_string(s.method)},
+                          {"not_traced_reason", s.traced() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(s.not_traced_reason)},
+                          {"duration_ms", s.duration_ms},
+                          {"locks", std::move(locks)},
+                          {"analyzer_locks", locks_json(s.analyzer_locks)}});
+  }
+  nlohmann::json mismatches = nlohmann::json::array();
+  for (const auto& m : r.mismatches)
+    mismatches.push_back(
+        {{"version", m.version},
+         {"statement", m.statement},
+         {"line", m.line},
+         {"column", m.column},
+         {"relation", m.relation},
+         {"analyzer", m.analyzer == LockLevel::kNone ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(to_string(m.analyzer))},
+         {"traced", m.kind == LockMismatchKind::kUnknownRelation
+                        ? nlohmann::json(nullptr)
+                        : nlohmann::json(to_string(m.traced))},
+         {"kind", to_string(m.kind)}});
+  return {{"trace_database", r.trace_database},
+          {"temporary", r.temporary},
+          {"removed", r.removed},
+          {"statements", std::move(statements)},
+          {"mismatches", std::move(mismatches)},
+          {"error", r.error ? to_json(*r.error) : nlohmann::json(nullptr)}};
+}
+
+std::string render_lock_trace_text(const LockTraceReport& r) {
+  std::string text = fmt::format(
+      "\nLock trace on {}{}:\n", r.trace_database,
+      r.temporary ? " (a temporary copy of the target's schema)" : " (everything rolled back)");
+  if (r.statements.empty()) text += "  nothing pending\n";
+  std::string version;
+  int traced = 0;
+  int not_traced = 0;
+  for (const auto& s : r.statements) {
+    if (s.version != version) {
+      version = s.version;
+      text += fmt::format("  {} {} ({})\n", s.version, s.name, s.file);
+    }
+    text += fmt::format("    statement {} (line {}:{}){}", s.statement, s.line, s.column,
+                        s.standalone ? ", standalone" : "");
+    if (!s.traced()) {
+      ++not_traced;
+      text += ": not traced: " + s.not_traced_reason + "\n";
+      continue;
+    }
+    ++traced;
+    text += fmt::format(", {:.1f} ms{}\n", s.duration_ms,
+                        s.method == TraceMethod::kWhileWaiting ? ", seen while it waited" : "");
+    std::string analyzer;
+    for (const auto& l : s.analyzer_locks)
+      analyzer += (analyzer.empty() ? "" : ", ") + l.relation + " " + to_string(l.level);
+    std::string server;
+    for (const auto& l : s.locks)
+      if (static_cast<int>(l.level) >= static_cast<int>(LockLevel::kAccessShare))
+        server += (server.empty() ? "" : ", ") + traced_lock_text(l);
+    text += "      analyzer:   " + (analyzer.empty() ? std::string("no locks") : analyzer) + "\n";
+    text += "      PostgreSQL: " + (server.empty() ? std::string("no locks") : server) + "\n";
+    for (const auto& m : r.mismatches)
+      if (m.version == s.version && m.statement == s.statement)
+        text += "      MISMATCH (" + std::string(to_string(m.kind)) + ") " + m.describe() + "\n";
+  }
+  if (r.mismatches.empty())
+    text += fmt::format(
+        "{} statement(s) traced: the analyzer's locks agree with PostgreSQL's{}.\n", traced,
+        not_traced > 0 ? fmt::format("; {} not traced", not_traced) : std::string());
+  else
+    text += fmt::format(
+        "{} statement(s) traced, {} not traced: {} lock(s) the analyzer missed or got wrong (a "
+        "bug of libmigrate's lock table; please report it with these lines).\n",
+        traced, not_traced, r.mismatches.size());
+  if (r.removed) text += "The temporary trace database was removed.\n";
+  return text;
+}
+
 }  // namespace migrate::cli

@@ -30,6 +30,9 @@ std::string render_settings_text(const std::vector<Setting>& settings);
 // `check-rollback`: the report's fields for the JSON envelope, and its text.
 nlohmann::json to_json(const RollbackCheckReport& r);
 std::string render_rollback_check_text(const RollbackCheckReport& r);
+// `plan --trace`: the `trace` object of the plan's JSON, and the text after the plan.
+nlohmann::json to_json(const LockTraceReport& r);
+std::string render_lock_trace_text(const LockTraceReport& r);
 
 // The redacted value of a setting, as printed anywhere.
 std::string printable_value(const Setting& s);

@@ -30,6 +30,7 @@
 #include "migrate/error.hpp"
 #include "migrate/estimate.hpp"
 #include "migrate/history.hpp"
+#include "migrate/lock_trace.hpp"
 #include "migrate/log.hpp"
 #include "migrate/plan.hpp"
 #include "migrate/recipe.hpp"
@@ -352,6 +353,25 @@ class Migrator {
   // backend's errors reading the target. A migration that fails or is inexact is not an error of
   // the call: it is in the report, whose `error` is then kRollbackMismatch.
   Result<RollbackCheckReport> check_rollback(const RollbackCheckOptions& check_options = {}) const;
+
+  // `migrate plan --trace` (docs/analysis.md#checking-the-lock-table-against-the-server): runs
+  // the statements of the apply plan up to trace_options.target (as plan_apply plans it) on a
+  // trace database and records, per statement, the relation locks PostgreSQL's pg_locks shows
+  // for it and how long it ran, beside the analyzer's locks; LockTraceReport::mismatches lists
+  // where they differ. The trace database is a temporary copy of the target's schema (as
+  // check_rollback makes it; dropped before returning, also on failure), where each statement
+  // commits in a transaction of its own and one that cannot run in a transaction is observed
+  // while it waits behind a lock of the tracer's; or the database trace_database_url names,
+  // where everything runs in one transaction that is rolled back and statements that cannot run
+  // in a transaction are not run. The target is only read (files, history, schema), never
+  // written, unless it is named as the trace database (then everything is rolled back). Fails
+  // with kUsage on SQLite ("lock tracing needs PostgreSQL") or for a trace URL that is not
+  // PostgreSQL, kConnectionFailed when the trace database cannot be reached or created,
+  // kInternal when pg_dump or pg_restore fail, and the refusals of plan_apply. A statement that
+  // fails on the trace database is no failure of the call: the report's `error` holds it
+  // (kStatementFailed, kLockTimeout... located at its file, version, line and column), and the
+  // trace stops there. Mismatches are no error either.
+  Result<LockTraceReport> trace_locks(const LockTraceOptions& trace_options) const;
 
   // The calibration plans use now; nullopt when the database was never calibrated. Reads only.
   Result<std::optional<Calibration>> calibration() const;

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -137,27 +138,30 @@ ProgramResult run_program(const std::vector<std::string>& argv,
 
 // libpq's environment variables for the parameters `url` sets; those without one (rare) are
 // left to the child's defaults, as for a URL that omits them.
-std::map<std::string, std::string> libpq_environment(const std::string& url) {
+std::map<std::string, std::string> libpq_environment(const std::string& url,
+                                                     const std::string& purpose) {
   std::map<std::string, std::string> env;
   for (const auto& p : connection_parameters(url))
     if (!p.envvar.empty()) env[p.envvar] = p.value;
-  env["PGAPPNAME"] = "migrate check-rollback";
+  env["PGAPPNAME"] = purpose == "rollback-check" ? "migrate check-rollback" : "migrate " + purpose;
   return env;
 }
 
 void run_or_fail(const std::vector<std::string>& argv, const std::string& url,
-                 const std::string& what) {
-  auto r = run_program(argv, libpq_environment(url));
+                 const std::string& what, const std::string& purpose) {
+  auto r = run_program(argv, libpq_environment(url, purpose));
   if (r.status == 0) return;
   std::string output = redact_secrets(r.output, url);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   fail(ErrorCode::kInternal,
        fmt::format("{} failed{}: {}", what,
                    r.status > 0 ? fmt::format(" with exit status {}", r.status) : "", output),
-       fmt::format("{} must be installed (RollbackCheckOptions::pg_dump / pg_restore name them) "
-                   "with a major version at least the server's, and the role must be able to "
-                   "read the whole schema; or give --scratch-db a database prepared by hand",
-                   argv[0]));
+       fmt::format("{} must be installed ({}::pg_dump / pg_restore name them) with a major "
+                   "version at least the server's, and the role must be able to read the whole "
+                   "schema; or give {} a database prepared by hand",
+                   argv[0],
+                   purpose == "rollback-check" ? "RollbackCheckOptions" : "LockTraceOptions",
+                   purpose == "rollback-check" ? "--scratch-db" : "--trace-db"));
 }
 
 // The pg_dump pattern that names exactly `schema`.`table`.
@@ -183,8 +187,9 @@ std::set<std::string> history_tables(const HistoryTableName& history) {
 
 ScratchDatabase::ScratchDatabase(Backend& target, const std::string& target_url,
                                  const HistoryTableName& history, const RollbackCheckOptions& check,
-                                 const BackendOptions& backend_options, bool copy_schema)
-    : backend_options_(backend_options), dialect_(target.dialect()) {
+                                 const BackendOptions& backend_options, bool copy_schema,
+                                 std::string purpose)
+    : backend_options_(backend_options), purpose_(std::move(purpose)), dialect_(target.dialect()) {
   backend_options_.read_only = false;
   try {
     if (dialect_ == Dialect::kPostgres)
@@ -249,7 +254,9 @@ void ScratchDatabase::create_postgres(Backend& target, const std::string& target
       o.read_only = true;
       return o;
     }());
-    database_name_ = fmt::format("migrate_rollback_check_{}_{}", getpid(), random_suffix());
+    std::string prefix = purpose_;
+    std::replace(prefix.begin(), prefix.end(), '-', '_');
+    database_name_ = fmt::format("migrate_{}_{}_{}", prefix, getpid(), random_suffix());
     admin_->query(fmt::format("CREATE DATABASE {} TEMPLATE template0",
                               admin_->quote_identifier(database_name_)));
     temporary_ = true;
@@ -257,7 +264,8 @@ void ScratchDatabase::create_postgres(Backend& target, const std::string& target
   }
   if (backend_options_.log)
     backend_options_.log(LogLevel::kInfo,
-                         fmt::format("round-trip check in {} database {}",
+                         fmt::format("{} in {} database {}",
+                                     purpose_ == "rollback-check" ? "round-trip check" : purpose_,
                                      temporary_ ? "temporary" : "scratch", database_name_));
   if (!copy_schema) return;
   const auto dump = std::filesystem::temp_directory_path() /
@@ -274,10 +282,10 @@ void ScratchDatabase::create_postgres(Backend& target, const std::string& target
   for (const auto& table : history_tables(history))
     dump_args.push_back("--exclude-table=" + dump_pattern(history.schema, table));
   dump_args.push_back("--dbname=" + target_database);
-  run_or_fail(dump_args, target_url, "pg_dump --schema-only of the target");
+  run_or_fail(dump_args, target_url, "pg_dump --schema-only of the target", purpose_);
   run_or_fail({check.pg_restore, "--no-owner", "--no-privileges", "--exit-on-error",
                "--dbname=" + database_name_, dump.string()},
-              url_, "pg_restore of the target's schema into the scratch database");
+              url_, "pg_restore of the target's schema into the scratch database", purpose_);
 }
 
 void ScratchDatabase::create_sqlite(Backend& target, const HistoryTableName& history,

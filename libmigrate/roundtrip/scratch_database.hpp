@@ -21,10 +21,12 @@ class ScratchDatabase {
   // --format=custom, pg_restore --no-owner; SQLite: sqlite_master's SQL replayed, tables
   // first). Throws kUsage when a given scratch database is the target or holds user objects,
   // kInternal when pg_dump or pg_restore fail (with what they printed), and the backend's
-  // errors. On a throw nothing temporary is left behind.
+  // errors. On a throw nothing temporary is left behind. `purpose` ("rollback-check",
+  // "lock-trace") names the temporary database (migrate_<purpose>_<pid>_<random>, dashes as
+  // underscores), the log line and the application_name pg_dump and pg_restore connect with.
   ScratchDatabase(Backend& target, const std::string& target_url, const HistoryTableName& history,
                   const RollbackCheckOptions& check, const BackendOptions& backend_options,
-                  bool copy_schema);
+                  bool copy_schema, std::string purpose = "rollback-check");
   // Removes a temporary database (never throws; a failure is logged).
   ~ScratchDatabase();
   ScratchDatabase(const ScratchDatabase&) = delete;
@@ -48,6 +50,7 @@ class ScratchDatabase {
   void refuse_unless_empty(const HistoryTableName& history);
 
   BackendOptions backend_options_;
+  std::string purpose_;
   Dialect dialect_ = Dialect::kSqlite;
   std::string url_;
   bool temporary_ = false;

@@ -1,21 +1,22 @@
 // The analyzer's lock table (pg_statement_effects.cpp) checked against PostgreSQL itself: every
-// statement kind it names a lock for runs on a real server, and the strongest lock pg_locks shows
-// on each relation the analyzer names must be the level the analyzer reports. Documentation and
-// memory of which command takes which lock drift; the server does not.
+// statement kind it names a lock for runs on a real server through the library's lock tracer
+// (`migrate plan --trace`, libmigrate/trace/), and the strongest lock pg_locks shows on each
+// relation the analyzer names must be the level the analyzer reports. Documentation and memory
+// of which command takes which lock drift; the server does not.
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <chrono>
-#include <map>
-#include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/error/failure.hpp"
 #include "libmigrate/sql/postgres_statement.hpp"
+#include "libmigrate/trace/lock_tracer.hpp"
 #include "support/postgres_test_database.hpp"
 
 namespace migrate {
@@ -23,7 +24,7 @@ namespace {
 
 using testing::PostgresTestDatabase;
 
-// Every statement below runs against these objects. Rebuilt after a statement that commits.
+// Every statement below runs against these objects, rebuilt before each (the tracer commits).
 const char* const kFixture = R"sql(
 DROP SCHEMA IF EXISTS public CASCADE;
 DROP SCHEMA IF EXISTS other CASCADE;
@@ -59,16 +60,15 @@ REFRESH MATERIALIZED VIEW parent_mv;
 
 struct LockCase {
   const char* sql;
-  // Statements that cannot run in a transaction block: a second session holds this in an open
-  // transaction, so the statement stops in one of its waits (for older transactions, or for its
-  // first lock) and pg_locks shows what it holds or asks for there, its long-held locks.
-  const char* blocker = nullptr;
   // Relations PostgreSQL locks at SHARE or stronger that the statement does not name: only the
-  // catalog knows them (an index's table, the other table of a foreign key).
+  // catalog knows them (an index's table, the other table of a foreign key). The tracer must find
+  // them related to a named relation, or it reports them missed.
   std::set<std::string> catalog_only = {};
 };
 
-// Statements that take an explicit lock on their own; transactional unless `blocker` is set.
+// Statements that take an explicit lock on their own. Those that cannot run in a transaction are
+// traced alone while the tracer holds a lock they wait for (a conflicting lock on the table the
+// analyzer gives the strongest lock; ROW EXCLUSIVE on a named index's table).
 const std::vector<LockCase> kCases = {
     // ALTER TABLE: each AlterTableCmd subtype the lock table distinguishes, and a few it does not.
     {"ALTER TABLE solo ADD COLUMN x int"},
@@ -91,14 +91,13 @@ const std::vector<LockCase> kCases = {
     {"ALTER TABLE solo DROP COLUMN v"},
     {"ALTER TABLE child DROP CONSTRAINT n_positive"},
     // Dropping a foreign key drops its triggers on the referenced table too.
-    {"ALTER TABLE child DROP CONSTRAINT child_parent_fk", nullptr, {"parent"}},
+    {"ALTER TABLE child DROP CONSTRAINT child_parent_fk", {"parent"}},
     {"ALTER TABLE solo ALTER COLUMN v SET DEFAULT 'x'"},
     {"ALTER TABLE solo ALTER COLUMN w DROP DEFAULT"},
     {"ALTER TABLE events DETACH PARTITION events_1"},
     // Its second transaction takes ACCESS EXCLUSIVE on the partition once older transactions on
-    // the parent are gone; a reader of the partition makes it wait there.
-    {"ALTER TABLE events DETACH PARTITION events_1 CONCURRENTLY",
-     "LOCK TABLE events_1 IN ACCESS SHARE MODE"},
+    // the parent are gone; a writer of the partition makes it wait there.
+    {"ALTER TABLE events DETACH PARTITION events_1 CONCURRENTLY"},
     {"ALTER TABLE events ATTACH PARTITION events_2 FOR VALUES FROM (100) TO (200)"},
     {"ALTER TABLE solo SET TABLESPACE pg_default"},
     {"ALTER TABLE solo SET UNLOGGED"},
@@ -126,13 +125,13 @@ const std::vector<LockCase> kCases = {
     // Indexes.
     {"CREATE INDEX solo_v_idx ON solo (v)"},
     {"CREATE UNIQUE INDEX solo_w_idx ON solo (w)"},
-    {"CREATE INDEX CONCURRENTLY solo_v_idx ON solo (v)", "LOCK TABLE solo IN ROW EXCLUSIVE MODE"},
-    {"DROP INDEX child_c_idx", nullptr, {"child"}},
-    {"DROP INDEX CONCURRENTLY child_c_idx", "LOCK TABLE child IN ROW EXCLUSIVE MODE"},
-    {"REINDEX INDEX child_c_idx", nullptr, {"child"}},
+    {"CREATE INDEX CONCURRENTLY solo_v_idx ON solo (v)"},
+    {"DROP INDEX child_c_idx", {"child"}},
+    {"DROP INDEX CONCURRENTLY child_c_idx"},
+    {"REINDEX INDEX child_c_idx", {"child"}},
     {"REINDEX TABLE child"},
-    {"REINDEX INDEX CONCURRENTLY child_c_idx", "LOCK TABLE child IN ROW EXCLUSIVE MODE"},
-    {"REINDEX TABLE CONCURRENTLY child", "LOCK TABLE child IN ROW EXCLUSIVE MODE"},
+    {"REINDEX INDEX CONCURRENTLY child_c_idx"},
+    {"REINDEX TABLE CONCURRENTLY child"},
     // Creating relations, views, triggers, rules, policies.
     {"CREATE TABLE fresh (id int REFERENCES parent)"},
     {"CREATE TABLE fresh (LIKE parent)"},
@@ -156,7 +155,7 @@ const std::vector<LockCase> kCases = {
     {"TRUNCATE solo"},
     {"DROP TABLE solo"},
     // The foreign key's triggers on the referenced table go with the table.
-    {"DROP TABLE child", nullptr, {"parent"}},
+    {"DROP TABLE child", {"parent"}},
     {"DROP VIEW parent_v"},
     {"DROP MATERIALIZED VIEW parent_mv"},
     {"DROP SEQUENCE counter"},
@@ -182,9 +181,9 @@ const std::vector<LockCase> kCases = {
     {"ALTER TYPE mood ADD VALUE 'calm'"},
     {"ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'"},
     // Maintenance.
-    {"VACUUM solo", "LOCK TABLE solo IN SHARE UPDATE EXCLUSIVE MODE"},
-    {"VACUUM FULL solo", "LOCK TABLE solo IN SHARE UPDATE EXCLUSIVE MODE"},
-    {"VACUUM (ANALYZE) solo", "LOCK TABLE solo IN SHARE UPDATE EXCLUSIVE MODE"},
+    {"VACUUM solo"},
+    {"VACUUM FULL solo"},
+    {"VACUUM (ANALYZE) solo"},
     {"ANALYZE solo"},
     {"CLUSTER child USING child_c_idx"},
     // LOCK TABLE, each mode.
@@ -222,113 +221,6 @@ const std::vector<LockCase> kCases = {
     {"EXPLAIN UPDATE solo SET v = 'z'"},
 };
 
-LockLevel level_of_mode(const std::string& mode) {
-  static const std::map<std::string, LockLevel> kModes{
-      {"AccessShareLock", LockLevel::kAccessShare},
-      {"RowShareLock", LockLevel::kRowShare},
-      {"RowExclusiveLock", LockLevel::kRowExclusive},
-      {"ShareUpdateExclusiveLock", LockLevel::kShareUpdateExclusive},
-      {"ShareLock", LockLevel::kShare},
-      {"ShareRowExclusiveLock", LockLevel::kShareRowExclusive},
-      {"ExclusiveLock", LockLevel::kExclusive},
-      {"AccessExclusiveLock", LockLevel::kAccessExclusive}};
-  auto it = kModes.find(mode);
-  return it == kModes.end() ? LockLevel::kNone : it->second;
-}
-
-// One relation as pg_locks shows it: the strongest mode held or asked for by the backend.
-struct ServerLock {
-  std::string name;  // pg_class.relname at the time of the query; the oid once dropped
-  char relkind = 0;
-  LockLevel level = LockLevel::kNone;
-};
-using ServerLocks = std::map<std::string, ServerLock>;  // by oid
-
-// The relation locks of backend `pid` on this database's own (non-catalog) relations.
-std::string locks_query(int pid) {
-  // A relation the statement dropped has no pg_class row left, only its oid.
-  return "SELECT l.relation::oid::text, coalesce(c.relname::text, l.relation::oid::text), "
-         "coalesce(c.relkind, '?'), l.mode FROM pg_locks l "
-         "LEFT JOIN pg_class c ON c.oid = l.relation "
-         "WHERE l.locktype = 'relation' AND l.pid = " +
-         std::to_string(pid) +
-         " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-         "AND (c.oid IS NULL OR c.relnamespace NOT IN ('pg_catalog'::regnamespace, "
-         "'pg_toast'::regnamespace, 'information_schema'::regnamespace))";
-}
-
-template <typename Transaction>
-ServerLocks read_locks(Transaction& t, int pid) {
-  ServerLocks out;
-  for (const auto& row : t.exec(locks_query(pid))) {
-    ServerLock& lock = out[row[0].c_str()];
-    lock.name = row[1].c_str();
-    lock.relkind = row[2].c_str()[0];
-    LockLevel level = level_of_mode(row[3].c_str());
-    if (static_cast<int>(level) > static_cast<int>(lock.level)) lock.level = level;
-  }
-  return out;
-}
-
-// The oid of each name that resolves now (to_regclass); absent names are left out.
-template <typename Transaction>
-std::map<std::string, std::string> resolve(Transaction& t, const std::set<std::string>& names) {
-  std::map<std::string, std::string> out;
-  for (const auto& name : names) {
-    auto r = t.exec("SELECT to_regclass(" + t.quote(name) + ")::oid::text");
-    if (!r.empty() && !r[0][0].is_null()) out[name] = r[0][0].c_str();
-  }
-  return out;
-}
-
-// Runs a statement that cannot run in a transaction block while `blocker` holds its lock in a
-// second session, and reads the statement's locks from a third once it waits.
-ServerLocks observe_non_transactional(const PostgresTestDatabase& db, const LockCase& c,
-                                      std::string& error) {
-  pqxx::connection blocker(db.url());
-  pqxx::work blocker_tx(blocker);
-  blocker_tx.exec(c.blocker);
-
-  pqxx::connection subject(db.url());
-  const int pid = subject.backendpid();
-  std::thread run([&] {
-    try {
-      pqxx::nontransaction q(subject);
-      q.exec("SET statement_timeout = '60s'");
-      q.exec(c.sql);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  });
-
-  pqxx::connection observer(db.url());
-  ServerLocks locks;
-  bool waited = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pqxx::nontransaction q(observer);
-    auto waiting =
-        q.exec("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = " + std::to_string(pid));
-    if (waiting[0][0].as<int>() > 0) {
-      locks = read_locks(q, pid);
-      waited = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  blocker_tx.abort();
-  run.join();
-  if (!waited && error.empty()) error = "never waited behind the blocker, so no locks were seen";
-  return locks;
-}
-
-std::string describe_locks(const ServerLocks& locks) {
-  std::string out;
-  for (const auto& [oid, l] : locks)
-    out += (out.empty() ? "" : ", ") + l.name + " " + to_string(l.level);
-  return out.empty() ? "none" : out;
-}
-
 TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
   MIGRATE_REQUIRE_POSTGRES(db);
   AnalysisOptions options;
@@ -336,77 +228,65 @@ TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
   PgMigrationContext ctx(options);
 
   pqxx::connection conn(db->url());
-  bool fixture_current = false;
+  LockTracer::Settings settings;
+  settings.mode = LockTracer::Mode::kCommitEach;
+  settings.statement_timeout = std::chrono::seconds(60);
+  settings.observe_wait = std::chrono::seconds(20);
+  LockTracer tracer(db->url(), settings);
   std::vector<std::string> mismatches;
+  int observed_while_waiting = 0;
   for (const LockCase& c : kCases) {
-    if (!fixture_current) pqxx::nontransaction(conn).exec(kFixture);
-    fixture_current = c.blocker == nullptr;  // a non-transactional statement commits its work
+    pqxx::nontransaction(conn).exec(kFixture);
 
     const PgStatementInfo info = describe_postgres_statement(c.sql);
     const StatementAnalysis effects = pg_statement_effects(info, ctx);
-    std::map<std::string, LockLevel> reported;
-    for (const auto& name : info.relations) reported[name] = LockLevel::kNone;
-    for (const auto& l : effects.locks) reported[l.relation] = l.level;
-    std::set<std::string> names;
-    for (const auto& [name, level] : reported) names.insert(name);
-
-    std::map<std::string, std::string> oids;
-    ServerLocks server;
-    std::string error;
-    if (c.blocker == nullptr) {
-      try {
-        pqxx::work t(conn);
-        oids = resolve(t, names);
-        t.exec(c.sql);
-        for (const auto& [name, oid] : resolve(t, names)) oids.emplace(name, oid);  // new ones
-        server = read_locks(t, conn.backendpid());
-        t.abort();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-    } else {
-      {
-        pqxx::nontransaction q(conn);
-        oids = resolve(q, names);
-      }
-      server = observe_non_transactional(*db, c, error);
+    TracedStatement statement;
+    statement.sql = c.sql;
+    statement.autocommit = !info.can_run_in_transaction;
+    for (const auto& name : info.relations)
+      statement.analyzer_locks.push_back({name, LockLevel::kNone});
+    for (const auto& l : effects.locks) {
+      auto named = std::find_if(statement.analyzer_locks.begin(), statement.analyzer_locks.end(),
+                                [&](const RelationLock& r) { return r.relation == l.relation; });
+      if (named == statement.analyzer_locks.end())
+        statement.analyzer_locks.push_back(l);
+      else
+        named->level = l.level;
     }
-    if (!error.empty()) {
-      mismatches.push_back(std::string(c.sql) + ": did not run: " + error);
+
+    std::vector<std::string> unknown;
+    try {
+      unknown = tracer.trace(statement, {});
+    } catch (const Failure& f) {
+      mismatches.push_back(std::string(c.sql) + ": did not run: " + f.error().message);
       continue;
     }
-
-    std::set<std::string> compared;
-    for (const auto& [name, level] : reported) {
-      auto oid = oids.find(name);
-      if (oid == oids.end()) {
-        mismatches.push_back(std::string(c.sql) + ": names " + name + ", which does not exist");
-        continue;
-      }
-      compared.insert(oid->second);
-      auto s = server.find(oid->second);
-      LockLevel actual = s == server.end() ? LockLevel::kNone : s->second.level;
-      if (actual != level)
-        mismatches.push_back(std::string(c.sql) + ": " + name + ": analyzer " + to_string(level) +
-                             ", PostgreSQL " + to_string(actual) +
-                             " (pg_locks: " + describe_locks(server) + ")");
+    if (!statement.traced()) {
+      mismatches.push_back(std::string(c.sql) + ": not traced: " + statement.not_traced_reason);
+      continue;
     }
-    // A table the statement blocks writes on without naming it is a lock the analyzer misses.
-    for (const auto& [oid, l] : server) {
-      if (compared.count(oid) > 0 || c.catalog_only.count(l.name) > 0) continue;
-      if (l.relkind == 'i' || l.relkind == 'I') continue;  // indexes follow their table
-      // Gone when pg_locks was read: a rewrite's transient heap, a dropped index or TOAST table.
-      if (l.relkind == '?') continue;
-      if (static_cast<int>(l.level) >= static_cast<int>(LockLevel::kShare))
-        mismatches.push_back(std::string(c.sql) + ": " + l.name + ": analyzer names it not, " +
-                             "PostgreSQL " + to_string(l.level));
+    if (statement.autocommit) {
+      ++observed_while_waiting;
+      EXPECT_EQ(statement.method, TraceMethod::kWhileWaiting) << c.sql;
     }
+    std::string seen;
+    for (const auto& l : statement.locks)
+      seen += (seen.empty() ? "" : ", ") + l.relation + " " + to_string(l.level);
+    for (const auto& m : compare_traced_locks(statement, unknown))
+      mismatches.push_back(std::string(c.sql) + ": " + m.describe() +
+                           " (pg_locks: " + (seen.empty() ? std::string("none") : seen) + ")");
+    // What only the catalog explains must be recognized as such by the tracer.
+    for (const auto& l : statement.locks)
+      if (c.catalog_only.contains(l.relation) && l.related_to.empty())
+        mismatches.push_back(std::string(c.sql) + ": " + l.relation + " " + to_string(l.level) +
+                             " is not found related to a relation the statement names");
   }
   std::string all;
   for (const auto& m : mismatches) all += "  " + m + "\n";
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " disagreement(s) with pg_locks over "
                                   << kCases.size() << " statements:\n"
                                   << all;
+  EXPECT_EQ(observed_while_waiting, 8) << "statements that cannot run in a transaction";
 }
 
 }  // namespace
