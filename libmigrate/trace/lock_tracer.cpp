@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "libmigrate/backend/database_url.hpp"
+#include "libmigrate/backend/postgres/postgres_backend.hpp"
 #include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
@@ -129,14 +130,6 @@ std::string first_line(const std::string& what) {
   for (const char* prefix : {"ERROR:  ", "FATAL:  "})
     if (line.starts_with(prefix)) line = line.substr(std::string_view(prefix).size());
   return line;
-}
-
-std::string sqlstate_of(const pqxx::sql_error& e) {
-  if (!e.sqlstate().empty()) return e.sqlstate();
-  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e))
-    return std::string(sqlstate::kInsufficientPrivilege);
-  if (dynamic_cast<const pqxx::disk_full*>(&e)) return std::string(sqlstate::kDiskFull);
-  return {};
 }
 
 // The error of a migration statement that failed on the trace database.

@@ -83,9 +83,6 @@ std::string PostgresBackend::first_message_line(const std::string& what) const {
   return redact_secrets(migrate::first_message_line(what), url_);
 }
 
-namespace {
-
-// libpqxx 6 throws its subclasses for 42501 and 53100 without the SQLSTATE; the class tells it.
 std::string sqlstate_of(const pqxx::sql_error& e) {
   if (!e.sqlstate().empty()) return e.sqlstate();
   if (dynamic_cast<const pqxx::insufficient_privilege*>(&e))
@@ -94,7 +91,7 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
   return {};
 }
 
-}  // namespace
+namespace {}  // namespace
 
 // A failure of libmigrate's own statement is a bug of ours unless the database's state explains
 // it (read-only, privilege, disk full); the history store names a foreign history table itself.

@@ -28,6 +28,10 @@ namespace migrate {
 // name, which also removes the URL's secrets, is the one called.
 std::string first_message_line(const std::string& what);
 
+// The SQLSTATE of a libpqxx error: libpqxx 6 throws its subclasses for 42501 and 53100 without
+// it, and the class tells it then.
+std::string sqlstate_of(const pqxx::sql_error& e);
+
 // The columns session_from() reads, for `SELECT {kSessionColumns} FROM pg_stat_activity a`.
 extern const char* const kSessionColumns;
 DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
