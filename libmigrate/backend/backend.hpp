@@ -35,6 +35,19 @@ struct StepSession {
   std::chrono::milliseconds statement_timeout{0};  // 0 = none
 };
 
+// Another session's lock that a lock request of the run would wait for (Backend::lock_conflicts).
+struct LockConflict {
+  // Who holds or waits for it, as pg_stat_activity shows the session (`lock` says which lock:
+  // "AccessShareLock on public.t (granted)"). A role without pg_read_all_stats sees another
+  // role's session without xact_start, state and query: transaction_age_s is then unknown.
+  DatabaseSession session;
+  bool age_known = false;  // session.xact_start and transaction_age_s are the session's
+  // pg_locks.virtualtransaction: the same transaction from one look to the next, also when its
+  // age is not visible.
+  std::string transaction;
+  bool prepared = false;  // a prepared transaction (pid 0): it stays until COMMIT PREPARED
+};
+
 // A value of one of libmigrate's own queries: text, or NULL. The SQL casts where a type matters
 // (PostgreSQL: `$3::bigint`; SQLite converts by column affinity).
 using SqlValue = std::optional<std::string>;
@@ -97,20 +110,15 @@ class Backend {
   virtual std::vector<DatabaseSession> long_transactions(const std::vector<std::string>& relations,
                                                          std::chrono::milliseconds min_age) = 0;
 
-  // Lock-queue avoidance (docs/postgresql.md#lock-queue-avoidance): the other sessions that
-  // hold, or wait for, a lock on one of `wanted`'s relations that conflicts with the mode wanted
-  // for it (lock_levels_conflict), one entry per conflicting lock with `lock` saying which
-  // ("AccessShareLock on public.t (granted)"). Relations that do not exist are skipped
-  // (to_regclass). Left out: sessions whose transaction started less than `min_transaction_age`
-  // ago, waiting requests that wait for this backend's own transaction (they queue behind locks it
-  // already holds), and autovacuum workers, which PostgreSQL cancels when they block a request (not
-  // those preventing wraparound, which are included). Prepared transactions are included, with pid
-  // 0 and application_name "prepared transaction". One catalog query, in the open transaction if
-  // any; it takes no lock. Empty when not applicable (SQLite).
-  virtual std::vector<DatabaseSession> lock_conflicts(
-      const std::vector<RelationLock>& wanted, std::chrono::milliseconds min_transaction_age) {
+  // Lock-queue avoidance (docs/postgresql.md#lock-queue-avoidance): the locks other sessions
+  // hold, or wait for, on `wanted`'s relations that conflict with a mode wanted for that relation
+  // (lock_levels_conflict; a relation may be wanted at several modes), one entry per lock.
+  // Relations that do not exist are skipped (to_regclass). Left out: while this backend has a
+  // transaction open, waiting requests that wait for it (they queue behind locks it holds, not
+  // ahead of it). One catalog query, in the open transaction if any; it takes no lock. Empty when
+  // not applicable (SQLite).
+  virtual std::vector<LockConflict> lock_conflicts(const std::vector<RelationLock>& wanted) {
     (void)wanted;
-    (void)min_transaction_age;
     return {};
   }
 

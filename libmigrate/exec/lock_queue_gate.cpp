@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "libmigrate/error/failure.hpp"
@@ -55,44 +56,48 @@ std::vector<RelationLock> LockQueueGate::locks_of(
     const PlannedStep& step, std::span<const PlannedStatement> statements) const {
   if (!policy_.queue_avoidance || backend_.dialect() != Dialect::kPostgres || !step.analysis)
     return {};
-  std::map<std::string, LockLevel> strongest;
+  std::set<std::pair<std::string, int>> wanted;  // sorted by relation, then level
   for (const auto& s : statements) {
     for (const auto& a : step.analysis->statements) {
       if (a.index != s.index) continue;
       for (const auto& l : a.locks) {
         if (l.level == LockLevel::kNone || l.level == LockLevel::kDatabaseWrite) continue;
-        LockLevel& level = strongest[l.relation];
-        if (static_cast<int>(l.level) > static_cast<int>(level)) level = l.level;
+        wanted.emplace(l.relation, static_cast<int>(l.level));
       }
     }
   }
   std::vector<RelationLock> out;
-  out.reserve(strongest.size());
-  for (const auto& [relation, level] : strongest) out.push_back(RelationLock{relation, level});
+  out.reserve(wanted.size());
+  for (const auto& [relation, level] : wanted)
+    out.push_back(RelationLock{relation, static_cast<LockLevel>(level)});
   return out;
 }
 
 std::vector<DatabaseSession> LockQueueGate::blockers(const std::vector<RelationLock>& locks,
                                                      bool settle) {
-  const double young_s = std::chrono::duration<double>(kYoungTransaction).count();
-  // A prepared transaction has no start time in pg_stat_activity: it is waited for.
-  auto old = [&](const DatabaseSession& s) {
-    return s.xact_start.empty() || s.transaction_age_s >= young_s;
-  };
+  using Seconds = std::chrono::duration<double>;
+  const Seconds young = kYoungTransaction;
   for (int look = 0;; ++look) {
-    looked_ = Clock::now();
-    auto found = backend_.lock_conflicts(locks, std::chrono::milliseconds(0));
+    const auto now = Clock::now();
+    looked_ = now;
     std::vector<DatabaseSession> out;
-    double youngest = young_s;
-    for (auto& s : found) {
-      if (old(s))
-        out.push_back(std::move(s));
-      else
-        youngest = std::min(youngest, s.transaction_age_s);
+    Seconds settle_for{0};  // until the youngest conflict seen would be `young` old
+    bool any_young = false;
+    for (auto& c : backend_.lock_conflicts(locks)) {
+      auto [seen, fresh] = first_seen_.emplace(c.transaction, now);
+      const Seconds seen_for = now - seen->second;
+      const Seconds age =
+          c.age_known ? std::max(Seconds(c.session.transaction_age_s), seen_for) : seen_for;
+      if (c.prepared || c.transaction.empty() || age >= young) {
+        out.push_back(std::move(c.session));
+      } else {
+        any_young = true;
+        settle_for = std::max(settle_for, young - age);
+      }
     }
-    if (!out.empty() || youngest >= young_s || !settle || look > 0) return out;
-    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::duration<double>(young_s - youngest)));
+    if (!out.empty() || !any_young || !settle || look > 0) return out;
+    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(settle_for) +
+                                std::chrono::milliseconds(1));
   }
 }
 
@@ -114,6 +119,7 @@ std::chrono::milliseconds LockQueueGate::wait_until_clear(
   if (locks.empty()) return std::chrono::milliseconds(0);
   const auto started = Clock::now();
   const auto limit = budget(lock_timeout);
+  first_seen_.clear();
   auto since = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   };
@@ -182,6 +188,8 @@ std::chrono::milliseconds LockQueueGate::wait_until_clear(
 
 std::vector<DatabaseSession> LockQueueGate::conflicts_now(const std::vector<RelationLock>& locks) {
   if (locks.empty() || Clock::now() - looked_ < kLookAgainAfter) return {};
+  // No history of earlier looks here: only transactions whose age is visible can be known old.
+  first_seen_.clear();
   return blockers(locks, false);
 }
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,11 +23,14 @@ namespace migrate {
 
 class LockQueueGate {
  public:
-  // A conflicting session whose transaction is younger than this is waited for only if it is
-  // still there once it is this old: on a busy table some short transaction nearly always holds
-  // a conflicting lock, and a request queued behind one waits for milliseconds. A look that
-  // finds only young ones looks again when the youngest reaches this age (one more query, at
-  // most this long); a later statement of a transaction, which holds locks meanwhile, does not.
+  // A conflicting transaction younger than this is waited for only if it is still there once
+  // it is this old: on a busy table some short transaction nearly always holds a conflicting
+  // lock, and a request queued behind one waits for milliseconds. A look that finds only young
+  // ones looks again when the youngest reaches this age (one more query, at most this long). The
+  // age is pg_stat_activity's when the run's role may see it, else how long this gate has seen
+  // the transaction (pg_locks.virtualtransaction) from look to look. A later statement of a
+  // transaction, which holds locks meanwhile, does not look twice: only transactions known to
+  // be this old count there.
   static constexpr std::chrono::milliseconds kYoungTransaction{100};
   // How often pg_locks is read while waiting, and how old the last look may be before a later
   // statement of the same transaction looks again.
@@ -40,9 +44,10 @@ class LockQueueGate {
   // A new step: its wait budget starts afresh.
   void start_step();
 
-  // The table locks `statements` of `step` take, the strongest per relation, from the step's
-  // analysis. Empty when avoidance is off (ExecPolicy::queue_avoidance), on SQLite, or when
-  // the step has no analysis (analysis skipped): the statements are then sent as they are.
+  // The table locks `statements` of `step` take, each distinct (relation, level) once, from the
+  // step's analysis (levels are not ordered by what they conflict with: all are kept). Empty when
+  // avoidance is off (ExecPolicy::queue_avoidance), on SQLite, or when the step has no analysis
+  // (analysis skipped): the statements are then sent as they are.
   std::vector<RelationLock> locks_of(const PlannedStep& step,
                                      std::span<const PlannedStatement> statements) const;
 
@@ -78,11 +83,22 @@ class LockQueueGate {
   // `settle`, when there are only younger ones, a second look once they would be that old.
   std::vector<DatabaseSession> blockers(const std::vector<RelationLock>& locks, bool settle);
 
+ public:
+  // Whether a later statement of a transaction that meets a conflict may roll the transaction
+  // back to wait outside the queue (a retry is left); otherwise it is sent, bounded by its
+  // lock_timeout. Set by the executor before each try.
+  void allow_rollback(bool allowed) noexcept { rollback_allowed_ = allowed; }
+  bool rollback_allowed() const noexcept { return rollback_allowed_; }
+
+ private:
   Backend& backend_;
   const ExecPolicy& policy_;
   std::chrono::milliseconds waited_{0};  // in this step
   std::chrono::steady_clock::time_point looked_{};
+  // When each conflicting transaction was first seen, during one wait_until_clear.
+  std::map<std::string, std::chrono::steady_clock::time_point> first_seen_;
   bool spent_ = false;
+  bool rollback_allowed_ = true;
 };
 
 // "ACCESS EXCLUSIVE on t, SHARE on u": what a gate waits for, for messages.

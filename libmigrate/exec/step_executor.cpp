@@ -54,8 +54,9 @@ bool is_retryable(const Error& e) {
 // A later statement of a transaction found a new conflicting lock on a table it needs: the
 // transaction rolls back (with_lock_retries) and waits outside the lock queue before it runs
 // again, instead of queueing while it holds the locks of its earlier statements.
+// Thrown by look_again only inside with_lock_retries, and only while a retry is left.
 struct QueueConflict {
-  Error error;  // kLockTimeout, 55P03: what the step fails with once the retries are used up
+  Error error;  // kLockTimeout, 55P03, at the statement: for the retry's warning
 };
 
 // The connection broke: nothing more can be written, and the step is interrupted, not failed.
@@ -205,20 +206,22 @@ template <typename Body, typename Undo>
 void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&& undo) {
   for (int attempt = 0;; ++attempt) {
     auto tried = Clock::now();
+    outside_queue_ms_ = 0;  // counted by wait_outside_queue itself
+    // A conflict met by a later statement may roll back only while a retry is left; the last try
+    // sends the statement, bounded by its lock_timeout.
+    gate_.allow_rollback(attempt < policy_.lock_retries);
     try {
       body();
       return;
     } catch (const QueueConflict& c) {
-      if (attempt >= policy_.lock_retries) throw Failure(c.error);
       undo();
-      LockWait& waited = lock_waits_[c.error.where.statement];
-      ++waited.retries;
+      // The try's own work is not lock waiting; the wait outside the queue that follows is.
+      ++lock_waits_[c.error.where.statement].retries;
       // No backoff: the next try waits outside the queue until the way is clear.
       policy_.say(LogLevel::kWarn,
                   fmt::format("version {}: {}; rolled back to wait outside the lock queue; retry "
                               "{}/{}",
                               step.version, c.error.message, attempt + 1, policy_.lock_retries));
-      waited.ms += elapsed_ms(tried);
     } catch (const Failure& f) {
       // The queue wait's own budget is the step's whole allowance: no retry after it.
       if (!is_retryable(f.error()) || attempt >= policy_.lock_retries || gate_.spent()) throw;
@@ -238,7 +241,7 @@ void StepExecutor::with_lock_retries(const PlannedStep& step, Body&& body, Undo&
                               f.error().message, describe_blockers(backend_.last_blockers()),
                               attempt + 1, policy_.lock_retries, wait.count()));
       std::this_thread::sleep_for(wait);
-      waited.ms += elapsed_ms(tried);
+      waited.ms += elapsed_ms(tried) - outside_queue_ms_;
     }
   }
 }
@@ -256,10 +259,12 @@ void StepExecutor::wait_outside_queue(const PlannedStep& step,
       gate_.wait_until_clear(step, first, locks, first_session.lock_timeout,
                              located_at(session.where, to_sql_statement(first)), release);
   if (waited.count() > 0) lock_waits_[first.index].ms += waited.count();
+  outside_queue_ms_ += waited.count();
 }
 
 void StepExecutor::look_again(const PlannedStep& step, const PlannedStatement& s,
                               const StepSession& session) {
+  if (!gate_.rollback_allowed()) return;
   const auto locks = gate_.locks_of(step, std::span<const PlannedStatement>(&s, 1));
   const auto blockers = gate_.conflicts_now(locks);
   if (blockers.empty()) return;

@@ -81,7 +81,7 @@ class StepExecutor {
                           const std::function<void()>& release);
   // Inside a transaction, before its later statement `s`: throws a queue conflict (which
   // with_lock_retries answers by rolling back and waiting outside the queue) when another
-  // session now holds or waits for a lock `s` needs.
+  // session now holds or waits for a lock `s` needs, while a retry is left.
   void look_again(const PlannedStep& step, const PlannedStatement& s, const StepSession& session);
   // After a step's backfills: its `-- migrate:backfill-check` query must find nothing
   // (kBackfillIncomplete otherwise), then each table walked is ANALYZEd.
@@ -95,6 +95,8 @@ class StepExecutor {
   const Observer& observer_;
   LockQueueGate gate_;
   StepOutcome last_;
+  // The current try's wait outside the lock queue, which its lock_wait_ms has already counted.
+  std::int64_t outside_queue_ms_ = 0;
   std::chrono::milliseconds last_lock_timeout_{0};  // of the statement run last: the backoff floor
   std::map<int, LockWait> lock_waits_;              // by statement index, for the step running
   std::vector<Attempt> written_;

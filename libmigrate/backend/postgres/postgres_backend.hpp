@@ -79,9 +79,7 @@ class PostgresBackend final : public Backend {
   CatalogFacts catalog_facts(const std::vector<std::string>& relations,
                              std::chrono::milliseconds lock_timeout) override;
 
-  std::vector<DatabaseSession> lock_conflicts(
-      const std::vector<RelationLock>& wanted,
-      std::chrono::milliseconds min_transaction_age) override;
+  std::vector<LockConflict> lock_conflicts(const std::vector<RelationLock>& wanted) override;
   std::vector<DatabaseSession> last_blockers() const override { return last_blockers_; }
 
   void begin(const StepSession& session, std::chrono::milliseconds wait) override;

@@ -2,6 +2,8 @@
 // request is made (docs/postgresql.md#lock-queue-avoidance).
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "libmigrate/backend/postgres/postgres_backend.hpp"
@@ -43,67 +45,83 @@ constexpr char kSeparator = '\x1f';
 
 }  // namespace
 
-std::vector<DatabaseSession> PostgresBackend::lock_conflicts(
-    const std::vector<RelationLock>& wanted, std::chrono::milliseconds min_transaction_age) {
-  std::string relations;
-  std::string modes;  // per relation: the pg_locks modes that conflict with the wanted one
+std::vector<LockConflict> PostgresBackend::lock_conflicts(const std::vector<RelationLock>& wanted) {
+  // Per relation, every mode that conflicts with one of the modes wanted for it: lock modes are
+  // not ordered by what they conflict with (SHARE does not conflict with SHARE, ROW EXCLUSIVE
+  // does), so the union, not the strongest.
+  std::map<std::string, std::set<LockLevel>> conflicting;
   for (const auto& w : wanted) {
-    std::string conflicting;
+    if (w.relation.find(kSeparator) != std::string::npos) continue;
     for (int l = static_cast<int>(LockLevel::kAccessShare);
          l <= static_cast<int>(LockLevel::kAccessExclusive); ++l) {
       if (lock_levels_conflict(w.level, static_cast<LockLevel>(l)))
-        conflicting += (conflicting.empty() ? "" : ",") +
-                       std::string(pg_locks_mode(static_cast<LockLevel>(l)));
+        conflicting[w.relation].insert(static_cast<LockLevel>(l));
     }
-    if (conflicting.empty() || w.relation.find(kSeparator) != std::string::npos) continue;
+  }
+  std::string relations;
+  std::string modes;
+  for (const auto& [relation, levels] : conflicting) {
+    if (levels.empty()) continue;
     if (!relations.empty()) {
       relations += kSeparator;
       modes += kSeparator;
     }
     // The analyzer's names are the parse tree's, case kept ("Orders", "app.Orders"): quoted,
     // so that to_regclass does not fold them to lower case.
-    const auto dot = w.relation.find('.');
-    if (dot != std::string::npos && w.relation.find('.', dot + 1) == std::string::npos)
-      relations += quote_identifier(w.relation.substr(0, dot)) + "." +
-                   quote_identifier(w.relation.substr(dot + 1));
+    const auto dot = relation.find('.');
+    if (dot != std::string::npos && relation.find('.', dot + 1) == std::string::npos)
+      relations += quote_identifier(relation.substr(0, dot)) + "." +
+                   quote_identifier(relation.substr(dot + 1));
     else
-      relations += quote_identifier(w.relation);
-    modes += conflicting;
+      relations += quote_identifier(relation);
+    std::string list;
+    for (LockLevel l : levels) list += (list.empty() ? "" : ",") + std::string(pg_locks_mode(l));
+    modes += list;
   }
   if (relations.empty()) return {};
-  // Autovacuum gives way by itself: PostgreSQL cancels a worker that blocks a lock request
-  // (after deadlock_timeout), except one that prevents wraparound, which is waited for.
+  // Outside a transaction this backend holds no lock, and no request can wait for it: the
+  // pg_blocking_pids() test (which takes every lock-manager partition lock) is only needed in one.
+  const bool holds_locks = tx_ != nullptr;
   // A prepared transaction's locks have no pid and no pg_stat_activity row: the lateral row
-  // stands in for it. pg_blocking_pids() is asked only about waiting requests.
+  // stands in for it. A role without pg_read_all_stats sees other roles' sessions with a NULL
+  // xact_start: their age is unknown (age_known false), and the caller judges them by how long
+  // their transaction stays.
   const std::string sql = fmt::format(
       "WITH wanted AS (SELECT to_regclass(r) AS oid, string_to_array(m, ',') AS modes "
       "FROM unnest(string_to_array($1, chr(31)), string_to_array($2, chr(31))) AS w(r, m)) "
       "SELECT {}, l.mode || ' on ' || l.relation::regclass::text || CASE WHEN l.granted THEN "
-      "' (granted)' ELSE ' (waiting)' END "
+      "' (granted)' ELSE ' (waiting)' END, a.xact_start IS NOT NULL, l.virtualtransaction, "
+      "l.pid IS NULL "
       "FROM wanted w JOIN pg_locks l ON l.locktype = 'relation' AND l.relation = w.oid "
       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
       "AND l.mode = ANY (w.modes) "
-      "CROSS JOIN LATERAL (SELECT coalesce(s.pid, 0) AS pid, "
+      "CROSS JOIN LATERAL (SELECT coalesce(s.pid, l.pid, 0) AS pid, "
       "CASE WHEN l.pid IS NULL THEN 'prepared transaction' ELSE s.application_name END "
       "AS application_name, s.client_addr, CASE WHEN l.pid IS NULL THEN 'prepared' ELSE "
-      "s.state END AS state, s.backend_start, s.xact_start, s.query, s.backend_type "
-      "FROM (SELECT 1) one LEFT JOIN pg_stat_activity s ON s.pid = l.pid) a "
-      "WHERE w.oid IS NOT NULL AND l.pid IS DISTINCT FROM pg_backend_pid() "
-      "AND (l.pid IS NULL OR a.xact_start IS NULL OR "
-      "a.xact_start <= clock_timestamp() - ($3 || ' milliseconds')::interval) "
-      "AND NOT (coalesce(a.backend_type, '') = 'autovacuum worker' "
-      "AND coalesce(a.query, '') NOT LIKE '%(to prevent wraparound)%') "
-      "AND CASE WHEN l.granted THEN true "
-      "ELSE NOT (pg_backend_pid() = ANY (pg_blocking_pids(l.pid))) END "
-      "ORDER BY a.xact_start NULLS FIRST, 1",
-      kSessionColumns);
+      "s.state END AS state, s.backend_start, coalesce(s.xact_start, p.prepared) AS xact_start, "
+      "s.query FROM (SELECT 1) one LEFT JOIN pg_stat_activity s ON s.pid = l.pid "
+      "LEFT JOIN pg_prepared_xacts p ON l.pid IS NULL AND p.transaction = "
+      "(SELECT t.transactionid FROM pg_locks t WHERE t.locktype = 'transactionid' "
+      "AND t.virtualtransaction = l.virtualtransaction LIMIT 1)) a "
+      "WHERE w.oid IS NOT NULL AND l.pid IS DISTINCT FROM pg_backend_pid() {}"
+      "ORDER BY a.xact_start NULLS LAST, 1",
+      kSessionColumns,
+      holds_locks ? "AND CASE WHEN l.granted THEN true "
+                    "ELSE NOT (pg_backend_pid() = ANY (pg_blocking_pids(l.pid))) END "
+                  : "");
   try {
-    auto rows = with_transaction([&](pqxx::transaction_base& q) {
-      return q.exec_params(sql, relations, modes, std::to_string(min_transaction_age.count()));
-    });
-    std::vector<DatabaseSession> out;
+    auto rows = with_transaction(
+        [&](pqxx::transaction_base& q) { return q.exec_params(sql, relations, modes); });
+    std::vector<LockConflict> out;
     out.reserve(rows.size());
-    for (const auto& r : rows) out.push_back(session_from(r, r[8].as<std::string>()));
+    for (const auto& r : rows) {
+      LockConflict c;
+      c.session = session_from(r, r[8].as<std::string>());
+      c.age_known = r[9].as<bool>();
+      c.transaction = r[10].is_null() ? std::string() : r[10].as<std::string>();
+      c.prepared = r[11].as<bool>();
+      out.push_back(std::move(c));
+    }
     return out;
   } catch (const pqxx::sql_error& e) {
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
