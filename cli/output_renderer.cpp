@@ -684,7 +684,12 @@ std::string render_lock_trace_text(const LockTraceReport& r) {
         "{} statement(s) traced, {} not traced: {} lock(s) the analyzer missed or got wrong (a "
         "bug of libmigrate's lock table; please report it with these lines).\n",
         traced, not_traced, r.mismatches.size());
-  if (r.removed) text += "The temporary trace database was removed.\n";
+  if (r.removed)
+    text += "The temporary trace database was removed.\n";
+  else if (r.temporary)
+    text +=
+        fmt::format("The temporary trace database could not be removed: drop it by hand ({}).\n",
+                    r.trace_database);
   return text;
 }
 

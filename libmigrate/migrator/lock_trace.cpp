@@ -3,6 +3,8 @@
 // each statement's traced locks compared with the analyzer's.
 #include <fmt/format.h>
 
+#include <regex>
+
 #include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/migrator/facade.hpp"
 #include "libmigrate/roundtrip/scratch_database.hpp"
@@ -15,9 +17,23 @@ using namespace facade;
 
 namespace {
 
+// Work a rollback does not undo: sequence positions set by setval(), other databases reached
+// through dblink, replication slots, files written by the server (lo_export, COPY ... TO a file
+// or a program). Read from the text, so a name in a comment or a string also counts: such a
+// statement is left untraced on a database the user named, never run by mistake.
+bool has_lasting_effect(const std::string& sql) {
+  static const std::regex kLasting(
+      R"((\b(setval|dblink\w*|pg_create_\w*replication_slot|pg_drop_replication_slot|lo_export|pg_file_write)\s*\()|(^\s*copy\b[\s\S]*\b(to|from)\s+(program\b|')))",
+      std::regex::icase | std::regex::ECMAScript);
+  return std::regex_search(sql, kLasting);
+}
+
 // The statements of the plan's steps, with the analyzer's locks beside each: every relation the
 // statement names (kNone where it takes no lock), then any other the analyzer locks.
-std::vector<TracedStatement> statements_to_trace(const Plan& plan) {
+// `one_transaction`: a database the user named, where the statements share one transaction that
+// is rolled back: what the rollback would not undo, or what would hold locks or settings for the
+// rest of the trace, is not run there.
+std::vector<TracedStatement> statements_to_trace(const Plan& plan, bool one_transaction) {
   std::vector<TracedStatement> out;
   for (const auto& step : plan.steps) {
     for (const auto& planned : step.statements) {
@@ -53,6 +69,22 @@ std::vector<TracedStatement> statements_to_trace(const Plan& plan) {
         s.not_traced_reason =
             "a backfill naming :batch_start and :batch_end runs batch by batch; its batches are "
             "not traced";
+      else if (one_transaction && planned.backfill)
+        s.not_traced_reason =
+            "a backfill runs in batches; on a database named with --trace-db it is not run (as "
+            "one statement it would hold every row's lock until the trace ends); a trace without "
+            "--trace-db runs it on a temporary copy";
+      else if (one_transaction && has_lasting_effect(planned.sql))
+        s.not_traced_reason =
+            "it may do work a rollback does not undo (setval, dblink, replication slots, files "
+            "the server writes), so it is not run on a database named with --trace-db; a trace "
+            "without --trace-db runs it on a temporary copy";
+      else if (one_transaction && planned.may_change_settings)
+        s.not_traced_reason =
+            "it may change session settings (SET, set_config), which would stay in force for "
+            "every later statement of the trace's one transaction, so it is not run on a "
+            "database named with --trace-db; a trace without --trace-db runs it on a temporary "
+            "copy";
       out.push_back(std::move(s));
     }
   }
@@ -113,7 +145,7 @@ Result<LockTraceReport> Migrator::trace_locks(const LockTraceOptions& trace_opti
       report.trace_database = redact_url(given);
       try {
         trace_statements(options_, given, LockTracer::Mode::kOneTransaction, report,
-                         statements_to_trace(*plan));
+                         statements_to_trace(*plan, true));
       } catch (const Failure& f) {
         throw Failure(without_secrets(f.error(), given));
       }
@@ -137,7 +169,7 @@ Result<LockTraceReport> Migrator::trace_locks(const LockTraceOptions& trace_opti
     report.temporary = true;
     try {
       trace_statements(options_, scratch.url(), LockTracer::Mode::kCommitEach, report,
-                       statements_to_trace(*plan));
+                       statements_to_trace(*plan, false));
     } catch (const Failure& f) {
       scratch.remove();
       throw Failure(without_secrets(f.error(), scratch.url()));

@@ -22,6 +22,7 @@
 #include "libmigrate/error/database_condition.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/error/sqlstate.hpp"
+#include "libmigrate/sql/postgres_statement.hpp"
 
 namespace migrate {
 
@@ -122,6 +123,29 @@ std::map<std::string, std::string> related_relations(
   for (const auto& [name, oid] : named_oids) name_of.emplace(oid, name);
   for (const auto& row : rows) out.emplace(row[0].c_str(), name_of[row[1].c_str()]);
   return out;
+}
+
+// Whether the statement's locks on related relations (the table of an index it names, the other
+// table of a foreign key) follow from the named relation by design, as the analyzer's table
+// documents them without naming them: dropping or reindexing an index, dropping a table, dropping
+// a constraint. For any other statement such a lock is one the analyzer misses (an ALTER COLUMN
+// TYPE of a referenced key rebuilds the foreign key and locks the referencing table).
+bool relatives_locked_by_design(const std::string& sql) {
+  PgStatementInfo info;
+  try {
+    info = describe_postgres_statement(sql);
+  } catch (const Failure&) {
+    return false;  // the server ran it, so this is the parser's gap: compare strictly
+  }
+  if (info.node_type == "DropStmt" || info.node_type == "ReindexStmt") return true;
+  if (info.node_type != "AlterTableStmt") return false;
+  const auto cmds = info.node.find("cmds");
+  if (cmds == info.node.end() || !cmds->is_array() || cmds->empty()) return false;
+  for (const auto& cmd : *cmds) {
+    const auto c = cmd.find("AlterTableCmd");
+    if (c == cmd.end() || c->value("subtype", "") != "AT_DropConstraint") return false;
+  }
+  return true;
 }
 
 // The first line of a libpq message, without its severity.
@@ -304,7 +328,8 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
                           ? *sessions_->shared
                           : *(own = std::make_unique<pqxx::work>(conn));
       std::map<std::string, std::string> oids = resolve(t, names);
-      const auto related = related_relations(t, oids);
+      const auto related = relatives_locked_by_design(s.sql) ? related_relations(t, oids)
+                                                             : std::map<std::string, std::string>{};
       const auto existing = existing_relations(t);
       std::set<std::pair<std::string, LockLevel>> before;
       if (settings_.mode == Mode::kOneTransaction)
@@ -326,8 +351,10 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
                                     Sessions::Taken{s.version, s.statement});
           }
         s.locks = fold(fresh, name_of_oid, related, existing);
-        // A named relation whose lock an earlier statement took: that lock, at the analyzer's
-        // mode when it is held, else at the strongest mode held.
+        // A named relation whose lock, at exactly the analyzer's mode, an earlier statement
+        // took: a request for a mode already held adds no pg_locks row, so it cannot be seen and
+        // is reported as held since then. Any other mode held earlier says nothing about this
+        // statement: what its own new rows show stands.
         for (const auto& expected : s.analyzer_locks) {
           auto oid = oids.find(expected.relation);
           if (oid == oids.end()) continue;
@@ -336,21 +363,10 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
           });
           const LockLevel now = current == s.locks.end() ? LockLevel::kNone : current->level;
           if (strength(now) >= strength(expected.level)) continue;
-          const Sessions::Taken* taken = nullptr;
-          LockLevel held_level = LockLevel::kNone;
           auto exact = sessions_->held.find({oid->second, expected.level});
-          if (exact != sessions_->held.end() && before.contains(exact->first)) {
-            taken = &exact->second;
-            held_level = expected.level;
-          } else {
-            for (const auto& [key, by] : sessions_->held)
-              if (key.first == oid->second && before.contains(key) &&
-                  strength(key.second) > strength(held_level)) {
-                taken = &by;
-                held_level = key.second;
-              }
-          }
-          if (!taken || strength(held_level) <= strength(now)) continue;
+          if (exact == sessions_->held.end() || !before.contains(exact->first)) continue;
+          const Sessions::Taken* taken = &exact->second;
+          const LockLevel held_level = expected.level;
           TracedLock lock;
           lock.relation = expected.relation;
           lock.level = held_level;
@@ -391,7 +407,7 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
   try {
     pqxx::nontransaction q(conn);
     oids = resolve(q, names);
-    related = related_relations(q, oids);
+    if (relatives_locked_by_design(s.sql)) related = related_relations(q, oids);
     existing = existing_relations(q);
     // The blocker: on the relation the analyzer gives the strongest lock, a lock that conflicts
     // with that one. On an index, ROW EXCLUSIVE on its table, which the concurrent protocols wait

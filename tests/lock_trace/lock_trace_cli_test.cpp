@@ -200,6 +200,44 @@ TEST(LockTraceCli, TargetNamedAsTraceDatabaseIsRolledBack) {
   expect_target_unchanged(*db);
 }
 
+// On a database the user named, the one transaction is rolled back: what a rollback would not
+// undo (a sequence moved by setval), or what would stay in force for the rest of the trace (a
+// SET), is not run at all.
+TEST(LockTraceCli, TargetNamedAsTraceDatabaseRunsNothingARollbackWouldNotUndo) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  create_target_schema(*db);
+  db->execute("CREATE SEQUENCE counter");
+  db->execute("SELECT setval('counter', 42)");
+  TestWorkspace ws;
+  ws.write_migration("V1__reset.up.sql",
+                     "SET statement_timeout = '1min';\n"
+                     "SELECT setval('counter', 1);\n"
+                     "ALTER TABLE accounts ADD COLUMN x int;\n");
+  auto r = run_migrate({"--db", db->url(), "--dir", ws.migrations().string(), "--output", "json",
+                        "plan", "--trace", "--trace-db", db->url()},
+                       ws.root());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto trace = nlohmann::json::parse(r.out)["trace"];
+  const auto* set = statement_at(trace, "1", 1);
+  const auto* setval = statement_at(trace, "1", 2);
+  const auto* alter = statement_at(trace, "1", 3);
+  ASSERT_TRUE(set && setval && alter) << trace.dump(2);
+  EXPECT_EQ((*set)["traced"], false);
+  EXPECT_NE((*set)["not_traced_reason"].get<std::string>().find("session settings"),
+            std::string::npos)
+      << set->dump(2);
+  EXPECT_EQ((*setval)["traced"], false);
+  EXPECT_NE((*setval)["not_traced_reason"].get<std::string>().find("a rollback does not undo"),
+            std::string::npos)
+      << setval->dump(2);
+  EXPECT_EQ((*alter)["traced"], true);
+  EXPECT_EQ(mode_of((*alter)["locks"], "accounts"), "ACCESS EXCLUSIVE");
+  EXPECT_EQ(db->query("SELECT last_value FROM counter"), std::vector<std::string>{"42"});
+  EXPECT_EQ(db->query("SELECT count(*) FROM information_schema.columns WHERE table_name = "
+                      "'accounts' AND column_name = 'x'"),
+            std::vector<std::string>{"0"});
+}
+
 TEST(LockTraceCli, StatementFailingOnTheTraceDatabaseIsLocatedAndExitsAsAFailedStatement) {
   MIGRATE_REQUIRE_POSTGRES(db);
   create_target_schema(*db);
