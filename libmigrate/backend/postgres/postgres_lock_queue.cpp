@@ -110,8 +110,12 @@ std::vector<LockConflict> PostgresBackend::lock_conflicts(const std::vector<Rela
                     "ELSE NOT (pg_backend_pid() = ANY (pg_blocking_pids(l.pid))) END "
                   : "");
   try {
-    auto rows = with_transaction(
-        [&](pqxx::transaction_base& q) { return q.exec_params(sql, relations, modes); });
+    auto rows = with_transaction([&](pqxx::transaction_base& q) {
+      // pg_stat_activity is read once per transaction and kept: a look later in the same
+      // transaction would not see the sessions that started since (their age unknown).
+      if (holds_locks) q.exec("SELECT pg_stat_clear_snapshot()");
+      return q.exec_params(sql, relations, modes);
+    });
     std::vector<LockConflict> out;
     out.reserve(rows.size());
     for (const auto& r : rows) {
