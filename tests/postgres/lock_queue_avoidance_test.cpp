@@ -15,6 +15,7 @@
 
 #include "libmigrate/backend/backend.hpp"
 #include "migrate/migrator.hpp"
+#include "support/log_capture.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
 
@@ -34,23 +35,7 @@ std::string lock_table(const std::string& table, LockLevel level, bool nowait = 
   return "LOCK TABLE " + table + " IN " + to_string(level) + " MODE" + (nowait ? " NOWAIT" : "");
 }
 
-struct LogCapture {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  LogSink sink() {
-    return [this](LogLevel, const std::string& m) {
-      std::lock_guard<std::mutex> g(mu);
-      lines.push_back(m);
-    };
-  }
-  std::string all() {
-    std::lock_guard<std::mutex> g(mu);
-    std::string out;
-    for (const auto& l : lines) out += l + "\n";
-    return out;
-  }
-  bool has(const std::string& text) { return all().find(text) != std::string::npos; }
-};
+using testing::LogCapture;
 
 Options pg_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
   Options o = ws.options();

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "migrate/migrator.hpp"
+#include "support/log_capture.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
 
@@ -28,22 +29,7 @@ Options pg_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
   return o;
 }
 
-struct LogCapture {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  LogSink sink() {
-    return [this](LogLevel, const std::string& m) {
-      std::lock_guard<std::mutex> g(mu);
-      lines.push_back(m);
-    };
-  }
-  std::string all() {
-    std::lock_guard<std::mutex> g(mu);
-    std::string out;
-    for (const auto& l : lines) out += l + "\n";
-    return out;
-  }
-};
+using testing::LogCapture;
 
 TEST(PostgresExecution, LockTimeoutRetriesUntilTheBlockerCommitsWhileReadersAreServed) {
   MIGRATE_REQUIRE_POSTGRES(db);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "migrate/migrator.hpp"
+#include "support/log_capture.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/test_workspace.hpp"
 
@@ -39,29 +40,7 @@ Options s4_options(const TestWorkspace& ws, const PostgresTestDatabase& db) {
   return o;
 }
 
-struct LogCapture {
-  std::mutex mu;
-  std::vector<std::pair<LogLevel, std::string>> lines;
-  LogSink sink() {
-    return [this](LogLevel level, const std::string& m) {
-      std::lock_guard<std::mutex> g(mu);
-      lines.emplace_back(level, m);
-    };
-  }
-  std::vector<std::string> containing(const std::string& needle) {
-    std::lock_guard<std::mutex> g(mu);
-    std::vector<std::string> out;
-    for (const auto& [level, m] : lines)
-      if (m.find(needle) != std::string::npos) out.push_back(m);
-    return out;
-  }
-  std::string all() {
-    std::lock_guard<std::mutex> g(mu);
-    std::string out;
-    for (const auto& [level, m] : lines) out += m + "\n";
-    return out;
-  }
-};
+using testing::LogCapture;
 
 // A session that read `orders` and then does nothing: ACCESS SHARE held, idle in transaction.
 struct Blocker {
