@@ -44,6 +44,11 @@ auto as_result(const Options& options, F&& body) -> Result<decltype(body())> {
 Result<MigrationSet> load_set(const Options& options);
 MigrationSet load_or_fail(const Options& options);  // throws Failure
 
+// What a backend of these options is opened with: their history table, lock wait and
+// application_name (followed by " " + `role` when one is given, e.g. "migrate trace"), and their
+// log with the URL's secrets removed. read-only creates nothing and takes no lock.
+BackendOptions backend_options(const Options& options, bool read_only,
+                               const std::string& role = {});
 // A backend on options.database_url; read-only creates nothing and takes no lock.
 std::unique_ptr<Backend> open(const Options& options, bool read_only);
 RunIdentity identity_for(Backend& backend, const Options& options);

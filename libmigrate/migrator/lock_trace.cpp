@@ -152,18 +152,13 @@ Result<LockTraceReport> Migrator::trace_locks(const LockTraceOptions& trace_opti
       if (report.error) report.error = without_secrets(*report.error, given);
       return report;
     }
-    BackendOptions backend_options;
-    backend_options.history_table = options_.history_table;
-    backend_options.history_schema = options_.history_schema;
-    backend_options.application_name = options_.application_name + " trace";
-    backend_options.lock_wait = options_.lock_wait;
-    backend_options.log = options_.log;
+    const BackendOptions scratch_options = backend_options(options_, false, "trace");
     RollbackCheckOptions copy;
     copy.pg_dump = trace_options.pg_dump;
     copy.pg_restore = trace_options.pg_restore;
     auto target = open(options_, true);
     ScratchDatabase scratch(*target, options_.database_url, history_name(options_), copy,
-                            backend_options, true, "lock-trace");
+                            scratch_options, true, "lock-trace");
     target.reset();
     report.trace_database = scratch.printable();
     report.temporary = true;

@@ -66,15 +66,20 @@ MigrationSet load_or_fail(const Options& options) {
   return std::move(set).value();
 }
 
-std::unique_ptr<Backend> open(const Options& options, bool read_only) {
+BackendOptions backend_options(const Options& options, bool read_only, const std::string& role) {
   BackendOptions b;
   b.history_table = options.history_table;
   b.history_schema = options.history_schema;
   b.read_only = read_only;
   b.lock_wait = options.lock_wait;
-  b.application_name = options.application_name;
+  b.application_name =
+      role.empty() ? options.application_name : options.application_name + " " + role;
   b.log = without_secrets(options.log, options.database_url);
-  return open_backend(options.database_url, b);
+  return b;
+}
+
+std::unique_ptr<Backend> open(const Options& options, bool read_only) {
+  return open_backend(options.database_url, backend_options(options, read_only));
 }
 
 std::string new_run_id() {

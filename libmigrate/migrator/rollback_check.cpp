@@ -35,14 +35,9 @@ Result<RollbackCheckReport> Migrator::check_rollback(const RollbackCheckOptions&
       }
       report.baseline_version = baseline;
     }
-    BackendOptions backend_options;
-    backend_options.history_table = options_.history_table;
-    backend_options.history_schema = options_.history_schema;
-    backend_options.application_name = options_.application_name + " check-rollback";
-    backend_options.lock_wait = options_.lock_wait;
-    backend_options.log = options_.log;
+    const BackendOptions scratch_options = backend_options(options_, false, "check-rollback");
     ScratchDatabase scratch(*view.backend, options_.database_url, history_name(options_), check,
-                            backend_options, !check.all);
+                            scratch_options, !check.all);
     view.backend.reset();  // the target is not needed any more
     report.scratch_database = scratch.printable();
     try {
