@@ -157,7 +157,7 @@ std::string render_backfill_text(const PlannedBackfill& b) {
   out += fmt::format(
       "       pause between batches: {}{}\n",
       b.pause ? fmt::format("{} ms", b.pause->count())
-              : std::string("a twentieth of each batch's time"),
+              : std::string("a fiftieth of each batch's time"),
       b.max_replica_lag.count() > 0
           ? fmt::format("; waits while a replica lags over {} ms", b.max_replica_lag.count())
           : std::string());

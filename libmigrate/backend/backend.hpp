@@ -189,6 +189,18 @@ class Backend {
   virtual std::vector<SqlRow> query(const std::string& sql,
                                     const std::vector<SqlValue>& params = {}) = 0;
 
+  // Whether query_aside() has a connection of its own, so that a read can go on while the main
+  // connection executes. PostgreSQL: yes. SQLite: no (a batch's write transaction is the point).
+  virtual bool can_query_aside() const { return false; }
+  // One of libmigrate's own reads (a backfill's next key range) on a second connection of the
+  // run, in autocommit, with `session`'s lock_timeout and statement_timeout. It may be called
+  // from another thread while the main connection is in use, but from one thread at a time, and
+  // sees nothing of the main connection's open transaction. Throws Failure as query() does.
+  // Precondition: can_query_aside().
+  virtual std::vector<SqlRow> query_aside(const std::string& sql,
+                                          const std::vector<SqlValue>& params,
+                                          const StepSession& session);
+
   // A query from a migration's files (a verify file's check), in the open transaction, or else
   // (PostgreSQL) in a transaction of its own that is rolled back, (SQLite) in autocommit on a
   // connection that may be read-only; and its rows. Unlike query(), an error is the statement's,

@@ -195,7 +195,7 @@ double simulated_backfill_ms(const PlannedBackfill& b, double keys, double ms_pe
     if (b.adaptive)
       size = std::clamp(std::round(size * std::clamp(target / std::max(took, 1.0), 0.5, 2.0)),
                         min_size, max_size);
-    total += b.pause ? static_cast<double>(b.pause->count()) : std::floor(took / 20);
+    total += b.pause ? static_cast<double>(b.pause->count()) : std::floor(took / 50);
   }
   return total + batch_overhead_ms;  // the final pass that finds no key left
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <future>
 #include <thread>
 
 #include "libmigrate/error/failure.hpp"
@@ -71,6 +73,73 @@ std::string describe_rows(std::int64_t rows, const std::optional<double>& estima
   if (!estimated || *estimated <= 0) return fmt::format("{} rows", rows);
   return fmt::format("{} of ~{:.0f} rows ({:.0f}%)", rows, *estimated,
                      std::min(100.0, 100.0 * static_cast<double>(rows) / *estimated));
+}
+
+// A batch's statement and parameters, and what its checkpoint records when it commits.
+struct BatchRange {
+  std::string sql;  // empty: no key is left after the checkpoint, nothing to run
+  std::vector<SqlValue> params;
+  std::vector<std::string> after;  // the batch's last key; empty: the checkpoint's stays
+  bool finished = false;           // the last batch
+};
+
+using KeyQuery =
+    std::function<std::vector<SqlRow>(const std::string& sql, const std::vector<SqlValue>& params)>;
+
+// The range of the batch after the key `after` (empty: from the first key), `size` keys long,
+// from the key lookups that bound it (`query`). They run outside the batch's transaction: they
+// only read keys and take no row lock.
+BatchRange next_range(const KeyQuery& query, Backend& backend, const PlannedStatement& s,
+                      const PlannedBackfill& b, const std::vector<std::string>& after,
+                      std::int64_t size) {
+  BatchRange range;
+  std::vector<SqlValue>& params = range.params;
+  params.assign(after.begin(), after.end());
+  std::vector<SqlValue> bound_params = params;
+  bound_params.emplace_back(std::to_string(size - 1));
+  auto bound = query(bound_query(b, backend, after.empty()), bound_params);
+  if (b.form == BackfillForm::kAutomatic) {
+    if (!bound.empty()) {
+      range.sql = after.empty() ? b.first_batch_sql : b.batch_sql;
+      for (const auto& v : bound[0]) range.after.push_back(v.value_or(""));
+      for (const auto& v : range.after) params.emplace_back(v);
+    } else {
+      range.sql = after.empty() ? s.sql : b.last_batch_sql;
+      range.finished = true;
+    }
+  } else {
+    // :batch_start is exclusive: before the first batch, one below the smallest key.
+    std::string start;
+    if (after.empty()) {
+      auto first =
+          query(fmt::format("SELECT min({0}) - 1 FROM {1}", columns_of(b, backend), b.table), {});
+      if (first.empty() || !first[0][0]) {
+        range.finished = true;  // an empty table: nothing to backfill
+      } else {
+        start = *first[0][0];
+      }
+    } else {
+      start = after.front();
+    }
+    std::optional<std::string> end;
+    if (!range.finished && !bound.empty() && bound[0][0]) {
+      end = bound[0][0];
+    } else if (!range.finished) {
+      // Fewer keys than a batch are left: the last batch runs through the largest key.
+      auto last =
+          query(fmt::format("SELECT max({0}) FROM {1}", columns_of(b, backend), b.table), {});
+      if (!last.empty() && last[0][0]) end = last[0][0];
+      range.finished = true;
+    }
+    const auto end_value = end ? as_integer(*end) : std::nullopt;
+    const auto start_value = as_integer(start);
+    if (end_value && start_value && *end_value > *start_value) {
+      range.sql = b.batch_sql;
+      params = {start, *end};
+      range.after = {*end};
+    }
+  }
+  return range;
 }
 
 }  // namespace
@@ -177,73 +246,79 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
   const auto run_started = Clock::now();
   const std::int64_t elapsed_before = done.elapsed_ms;
   int shrinks = 0;
+  std::chrono::milliseconds pause{0};
+  const KeyQuery main_connection = [this](const std::string& sql,
+                                          const std::vector<SqlValue>& params) {
+    return backend_.query(sql, params);
+  };
+  const KeyQuery aside = [this, &batch](const std::string& sql,
+                                        const std::vector<SqlValue>& params) {
+    return backend_.query_aside(sql, params, batch);
+  };
+  // While a batch writes, the next batch's range is looked up on a second connection
+  // (PostgreSQL), as long as this batch: the walk over the keys then costs the backfill no time.
+  // It is used when the size this batch's time leads to is within an eighth of that (the steady
+  // state), and looked up again otherwise, so the size still follows the batches' time.
+  struct Lookahead {
+    std::vector<std::string> after;
+    std::int64_t size = 0;
+    std::future<BatchRange> range;  // its destructor waits for the lookup
+  };
+  std::optional<Lookahead> ahead;
   for (;;) {
-    wait_for_replicas(step, b);
-    const auto started = Clock::now();
+    auto started = Clock::now();
     BackfillCheckpoint next;
     std::int64_t changed = 0;
     try {
+      // The batch's range is looked up before its transaction: the lookup only reads keys and
+      // takes no row lock, so it runs in the pause, and the batch holds its row locks only while
+      // it writes and commits.
+      const auto looked = Clock::now();
+      BatchRange range;
+      bool found = false;
+      if (ahead && ahead->after == done.after && std::abs(ahead->size - size) * 8 <= ahead->size) {
+        try {
+          range = ahead->range.get();
+          found = true;
+        } catch (const std::exception& e) {
+          // Looked up again on the main connection, with the lock retries.
+          policy_.say(LogLevel::kDebug,
+                      fmt::format("version {}: the backfill's look-ahead key lookup failed: {}",
+                                  step.version, e.what()));
+        }
+      }
+      ahead.reset();
+      if (!found)
+        retry_([&] { range = next_range(main_connection, backend_, s, b, done.after, size); },
+               [&] { backend_.rollback(); });
+      const std::chrono::milliseconds lookup{ms_since(looked)};
+      if (pause > lookup) std::this_thread::sleep_for(pause - lookup);
+      wait_for_replicas(step, b);
+      if (backend_.can_query_aside() && !range.finished && !range.after.empty()) {
+        ahead.emplace();
+        ahead->after = range.after;
+        ahead->size = size;
+        ahead->range = std::async(std::launch::async, [&, after = range.after, size] {
+          return next_range(aside, backend_, s, b, after, size);
+        });
+      }
+      started = Clock::now();
       retry_(
           [&] {
             next = done;
+            next.finished = range.finished;
+            if (!range.after.empty()) next.after = range.after;
             changed = 0;
             backend_.begin(batch, policy_.lock_wait);
-            std::vector<SqlValue> params(done.after.begin(), done.after.end());
-            std::string sql;
-            std::vector<SqlValue> bound_params = params;
-            bound_params.emplace_back(std::to_string(size - 1));
-            auto bound = backend_.query(bound_query(b, backend_, done.after.empty()), bound_params);
-            if (b.form == BackfillForm::kAutomatic) {
-              if (!bound.empty()) {
-                sql = done.after.empty() ? b.first_batch_sql : b.batch_sql;
-                next.after.clear();
-                for (const auto& v : bound[0]) next.after.push_back(v.value_or(""));
-                for (const auto& v : next.after) params.emplace_back(v);
-              } else {
-                sql = done.after.empty() ? s.sql : b.last_batch_sql;
-                next.finished = true;
-              }
-            } else {
-              // :batch_start is exclusive: before the first batch, one below the smallest key.
-              std::string start;
-              if (done.after.empty()) {
-                auto first = backend_.query(
-                    fmt::format("SELECT min({0}) - 1 FROM {1}", columns_of(b, backend_), b.table));
-                if (first.empty() || !first[0][0]) {
-                  next.finished = true;  // an empty table: nothing to backfill
-                } else {
-                  start = *first[0][0];
-                }
-              } else {
-                start = done.after.front();
-              }
-              std::optional<std::string> end;
-              if (!next.finished && !bound.empty() && bound[0][0]) {
-                end = bound[0][0];
-              } else if (!next.finished) {
-                // Fewer keys than a batch are left: the last batch runs through the largest key.
-                auto last = backend_.query(
-                    fmt::format("SELECT max({0}) FROM {1}", columns_of(b, backend_), b.table));
-                if (!last.empty() && last[0][0]) end = last[0][0];
-                next.finished = true;
-              }
-              const auto end_value = end ? as_integer(*end) : std::nullopt;
-              const auto start_value = as_integer(start);
-              if (end_value && start_value && *end_value > *start_value) {
-                sql = b.batch_sql;
-                params = {start, *end};
-                next.after = {*end};
-              }
-            }
-            if (!sql.empty()) {
+            if (!range.sql.empty()) {
               SqlStatement statement = located;
-              statement.sql = sql;
-              changed = backend_.execute(statement, batch, params).value_or(0);
+              statement.sql = range.sql;
+              changed = backend_.execute(statement, batch, range.params).value_or(0);
             }
             next.rows = done.rows + changed;
             // The explicit form's last pass finds no key left after the previous batch (the
             // rows divided evenly) and runs nothing: not a batch, as `plan` counted them.
-            next.batches = done.batches + (sql.empty() ? 0 : 1);
+            next.batches = done.batches + (range.sql.empty() ? 0 : 1);
             next.elapsed_ms = elapsed_before + ms_since(run_started);
             Attempt updated = attempt;
             updated.checkpoint = write_backfill_checkpoint(next);
@@ -294,9 +369,9 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
       size = std::clamp(static_cast<std::int64_t>(std::llround(static_cast<double>(size) * factor)),
                         min_size, std::max(kMaxAdaptiveBatch, b.batch_size));
     }
-    // The pause lets replicas, autovacuum and the workload's own writes to the same rows in.
-    const auto pause = b.pause.value_or(std::chrono::milliseconds(took / 20));
-    if (pause.count() > 0) std::this_thread::sleep_for(pause);
+    // The pause before the next batch lets replicas, autovacuum and the workload's own writes
+    // to the same rows in; the next range's lookup is part of it.
+    pause = b.pause.value_or(std::chrono::milliseconds(took / 50));
   }
   result.table = b.table;
   return result;

@@ -329,7 +329,7 @@ TEST(RuntimeModel, ABackfillWalksInAdaptingBatchesAndHoldsRowLocksOneBatchAtATim
   const Estimate e = estimate_statement(statement(WorkKind::kDataChange, LockLevel::kRowExclusive),
                                         f, calibrated());
   ASSERT_TRUE(e.p50_ms);
-  // 1M rows at 4 ms per 1000 plus 4 ms per batch and a pause of a twentieth of each: more than
+  // 1M rows at 4 ms per 1000 plus 4 ms per batch and a pause of a fiftieth of each: more than
   // the rows alone, far less than one batch of 1000 rows each.
   EXPECT_GT(*e.p50_ms, 4000);
   EXPECT_LT(*e.p50_ms, 4000 * 1.2);

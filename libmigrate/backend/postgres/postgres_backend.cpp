@@ -91,7 +91,26 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
   return {};
 }
 
-namespace {}  // namespace
+namespace {
+
+std::vector<SqlRow> rows_of_result(const pqxx::result& r) {
+  std::vector<SqlRow> rows;
+  rows.reserve(r.size());
+  for (const auto& row : r) {
+    SqlRow out;
+    out.reserve(row.size());
+    for (const auto& field : row) {
+      if (field.is_null())
+        out.emplace_back();
+      else
+        out.emplace_back(std::string(field.c_str(), field.size()));
+    }
+    rows.push_back(std::move(out));
+  }
+  return rows;
+}
+
+}  // namespace
 
 // A failure of libmigrate's own statement is a bug of ours unless the database's state explains
 // it (read-only, privilege, disk full); the history store names a foreign history table itself.
@@ -139,6 +158,7 @@ std::string session_role(const std::string& application_name) {
   if (application_name.ends_with(" lock")) return "run lock holder";
   if (application_name.ends_with(" migrations")) return "statement session";
   if (application_name.ends_with(" monitor")) return "monitor";
+  if (application_name.ends_with(" lookup")) return "backfill lookup";
   return "connection of the run";  // its application_name was cut at 63 characters
 }
 
@@ -339,20 +359,7 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
         return q.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
       });
     }
-    std::vector<SqlRow> rows;
-    rows.reserve(r.size());
-    for (const auto& row : r) {
-      SqlRow out;
-      out.reserve(row.size());
-      for (const auto& field : row) {
-        if (field.is_null())
-          out.emplace_back();
-        else
-          out.emplace_back(std::string(field.c_str(), field.size()));
-      }
-      rows.push_back(std::move(out));
-    }
-    return rows;
+    return rows_of_result(r);
   } catch (const pqxx::sql_error& e) {
     refuse_if_pooler_refusal(e.what());
     if (sqlstate::is_connection_loss(e.sqlstate())) connection_lost(e, "", {}, e.sqlstate());
@@ -365,6 +372,39 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
   } catch (const pqxx::broken_connection& e) {
     refuse_if_pooler_refusal(e.what());
     connection_lost(e, "");
+  }
+}
+
+std::vector<SqlRow> PostgresBackend::query_aside(const std::string& sql,
+                                                 const std::vector<SqlValue>& params,
+                                                 const StepSession& session) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  try {
+    if (!aside_) {
+      aside_ = connect("lookup");
+      aside_timeouts_.reset();
+    }
+    pqxx::nontransaction q(*aside_);
+    const Timeouts wanted{session.lock_timeout.count(), session.statement_timeout.count()};
+    if (aside_timeouts_ != wanted) {
+      q.exec_params(
+          "SELECT set_config('lock_timeout', $1, false), "
+          "set_config('statement_timeout', $2, false)",
+          interval(session.lock_timeout), interval(session.statement_timeout));
+      aside_timeouts_ = wanted;
+    }
+    return rows_of_result(q.exec_params(sql, pqxx::prepare::make_dynamic_params(values)));
+  } catch (const pqxx::sql_error& e) {
+    if (sqlstate::is_connection_loss(e.sqlstate())) {
+      aside_.reset();
+      connection_lost(e, " (the backfill's key lookup)", {}, e.sqlstate());
+    }
+    throw Failure(own_statement_error(e));
+  } catch (const pqxx::broken_connection& e) {
+    aside_.reset();
+    connection_lost(e, " (the backfill's key lookup)");
   }
 }
 

@@ -96,6 +96,9 @@ class PostgresBackend final : public Backend {
     session_timeouts_.reset();
     tx_timeouts_.reset();
   }
+  bool can_query_aside() const override { return true; }
+  std::vector<SqlRow> query_aside(const std::string& sql, const std::vector<SqlValue>& params,
+                                  const StepSession& session) override;
   std::string quote_identifier(const std::string& name) const override {
     return work_->quote_name(name);
   }
@@ -150,6 +153,9 @@ class PostgresBackend final : public Backend {
   LogSink log_;
   std::unique_ptr<pqxx::connection> work_;
   std::unique_ptr<pqxx::connection> lock_conn_;
+  // query_aside()'s connection, opened on first use, and the timeouts set on it.
+  std::unique_ptr<pqxx::connection> aside_;
+  std::optional<Timeouts> aside_timeouts_;
   std::unique_ptr<pqxx::work> tx_;
   std::unique_ptr<BlockerWatch> watch_;
   std::pair<std::int32_t, std::int32_t> keys_;
