@@ -55,6 +55,11 @@ CHANGE_TIMEOUT=600 # seconds before a change is given up
 ROUNDS=${ROUNDS:-2}
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer, not '$ROUNDS'" >&2; exit 1; }
 SHORT_BATCH_TIME=${SHORT_BATCH_TIME:-80ms}
+case "${BACKFILL_OPTIONS:-}" in
+  *target-batch-time*)
+    echo "BACKFILL_OPTIONS must not set target-batch-time: (b) runs the default, (c) SHORT_BATCH_TIME" >&2
+    exit 1 ;;
+esac
 db=migrate_backfill_bench
 change_sql="UPDATE orders SET status = 'new' WHERE status IS NULL"
 

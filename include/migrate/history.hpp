@@ -108,8 +108,8 @@ struct DatabaseSession {
   std::string query;             // cut short
   std::string lock;              // "AccessShareLock on public.users (granted)" where known
   // For a session of a migration run (status, RUN_IN_PROGRESS): which of its connections this is,
-  // "run lock holder", "statement session" or "monitor" (docs/cli.md, status), or "blocks the
-  // run" for another session the run's statement waits for; empty otherwise.
+  // "run lock holder", "statement session", "monitor" or "backfill lookup" (docs/cli.md, status),
+  // or "blocks the run" for another session the run's statement waits for; empty otherwise.
   std::string role;
   // PostgreSQL, Migrator::lock_holders: seconds since the session's current (or last) query
   // started, and what it waits for ("Lock: relation", "IO: DataFileRead"), empty when not waiting.

@@ -68,6 +68,19 @@ struct TableStatistics {
   std::string unavailable;
 };
 
+// See Backend::side_reader().
+class SideReader {
+ public:
+  virtual ~SideReader() = default;
+  // One read in autocommit. It may be called from a thread other than the opener's, but from one
+  // thread at a time, and sees nothing of the main connection's open transaction. Throws
+  // std::exception (its message without the URL's secrets).
+  virtual std::vector<SqlRow> query(const std::string& sql,
+                                    const std::vector<SqlValue>& params) = 0;
+  // From any thread: asks the server to cancel the query running, if any.
+  virtual void cancel() noexcept = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -189,17 +202,15 @@ class Backend {
   virtual std::vector<SqlRow> query(const std::string& sql,
                                     const std::vector<SqlValue>& params = {}) = 0;
 
-  // Whether query_aside() has a connection of its own, so that a read can go on while the main
-  // connection executes. PostgreSQL: yes. SQLite: no (a batch's write transaction is the point).
-  virtual bool can_query_aside() const { return false; }
-  // One of libmigrate's own reads (a backfill's next key range) on a second connection of the
-  // run, in autocommit, with `session`'s lock_timeout and statement_timeout. It may be called
-  // from another thread while the main connection is in use, but from one thread at a time, and
-  // sees nothing of the main connection's open transaction. Throws Failure as query() does.
-  // Precondition: can_query_aside().
-  virtual std::vector<SqlRow> query_aside(const std::string& sql,
-                                          const std::vector<SqlValue>& params,
-                                          const StepSession& session);
+  // A second connection of the run for libmigrate's own reads that go on while the main
+  // connection executes (a backfill's next key range during a batch), with `session`'s
+  // lock_timeout and statement_timeout and the main connection's search_path as it is now.
+  // nullptr where the engine has none (SQLite: a batch's write transaction is the point). The
+  // reader connects on its first query; it closes when destroyed.
+  virtual std::unique_ptr<SideReader> side_reader(const StepSession& session) {
+    (void)session;
+    return nullptr;
+  }
 
   // A query from a migration's files (a verify file's check), in the open transaction, or else
   // (PostgreSQL) in a transaction of its own that is rolled back, (SQLite) in autocommit on a

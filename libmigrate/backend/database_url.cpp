@@ -447,11 +447,6 @@ void Backend::copy_database_to(const std::string& file) {
        "PostgreSQL databases are backed up through pg_dump");
 }
 
-std::vector<SqlRow> Backend::query_aside(const std::string&, const std::vector<SqlValue>&,
-                                         const StepSession&) {
-  fail(ErrorCode::kInternal, "this backend has no second connection for query_aside()");
-}
-
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options) {
   if (url.empty()) {
     // No environment is read here (the library reads only its Options); the CLI adds which of

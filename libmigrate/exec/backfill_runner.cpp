@@ -86,10 +86,25 @@ struct BatchRange {
 using KeyQuery =
     std::function<std::vector<SqlRow>(const std::string& sql, const std::vector<SqlValue>& params)>;
 
+// The lookups that bound a batch, as SQL: built once, on the thread that owns the main
+// connection (quoting names asks it).
+struct RangeQueries {
+  std::string bound_first;  // the first batch's last key; parameter: the offset
+  std::string bound_after;  // a later batch's; parameters: the previous key, then the offset
+  std::string smallest;     // explicit form: one below the smallest key
+  std::string largest;      // explicit form: the largest key
+};
+
+RangeQueries range_queries(const PlannedBackfill& b, Backend& backend) {
+  return RangeQueries{bound_query(b, backend, true), bound_query(b, backend, false),
+                      fmt::format("SELECT min({0}) - 1 FROM {1}", columns_of(b, backend), b.table),
+                      fmt::format("SELECT max({0}) FROM {1}", columns_of(b, backend), b.table)};
+}
+
 // The range of the batch after the key `after` (empty: from the first key), `size` keys long,
 // from the key lookups that bound it (`query`). They run outside the batch's transaction: they
 // only read keys and take no row lock.
-BatchRange next_range(const KeyQuery& query, Backend& backend, const PlannedStatement& s,
+BatchRange next_range(const KeyQuery& query, const RangeQueries& sql, const PlannedStatement& s,
                       const PlannedBackfill& b, const std::vector<std::string>& after,
                       std::int64_t size) {
   BatchRange range;
@@ -97,7 +112,7 @@ BatchRange next_range(const KeyQuery& query, Backend& backend, const PlannedStat
   params.assign(after.begin(), after.end());
   std::vector<SqlValue> bound_params = params;
   bound_params.emplace_back(std::to_string(size - 1));
-  auto bound = query(bound_query(b, backend, after.empty()), bound_params);
+  auto bound = query(after.empty() ? sql.bound_first : sql.bound_after, bound_params);
   if (b.form == BackfillForm::kAutomatic) {
     if (!bound.empty()) {
       range.sql = after.empty() ? b.first_batch_sql : b.batch_sql;
@@ -111,8 +126,7 @@ BatchRange next_range(const KeyQuery& query, Backend& backend, const PlannedStat
     // :batch_start is exclusive: before the first batch, one below the smallest key.
     std::string start;
     if (after.empty()) {
-      auto first =
-          query(fmt::format("SELECT min({0}) - 1 FROM {1}", columns_of(b, backend), b.table), {});
+      auto first = query(sql.smallest, {});
       if (first.empty() || !first[0][0]) {
         range.finished = true;  // an empty table: nothing to backfill
       } else {
@@ -126,8 +140,7 @@ BatchRange next_range(const KeyQuery& query, Backend& backend, const PlannedStat
       end = bound[0][0];
     } else if (!range.finished) {
       // Fewer keys than a batch are left: the last batch runs through the largest key.
-      auto last =
-          query(fmt::format("SELECT max({0}) FROM {1}", columns_of(b, backend), b.table), {});
+      auto last = query(sql.largest, {});
       if (!last.empty() && last[0][0]) end = last[0][0];
       range.finished = true;
     }
@@ -251,20 +264,38 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
                                           const std::vector<SqlValue>& params) {
     return backend_.query(sql, params);
   };
-  const KeyQuery aside = [this, &batch](const std::string& sql,
-                                        const std::vector<SqlValue>& params) {
-    return backend_.query_aside(sql, params, batch);
-  };
+  const RangeQueries range_sql = range_queries(b, backend_);
   // While a batch writes, the next batch's range is looked up on a second connection
   // (PostgreSQL), as long as this batch: the walk over the keys then costs the backfill no time.
   // It is used when the size this batch's time leads to is within an eighth of that (the steady
-  // state), and looked up again otherwise, so the size still follows the batches' time.
+  // state), and looked up again otherwise, so the size still follows the batches' time. One
+  // that is not done when it is needed is left to finish, and the range is looked up on the
+  // main connection meanwhile; one that fails (the connection refused, a lock timeout) turns the
+  // look-ahead off for this backfill.
+  const std::unique_ptr<SideReader> side = backend_.side_reader(batch);
+  const KeyQuery side_connection = [&side](const std::string& sql,
+                                           const std::vector<SqlValue>& params) {
+    return side->query(sql, params);
+  };
   struct Lookahead {
+    SideReader* reader = nullptr;
     std::vector<std::string> after;
     std::int64_t size = 0;
-    std::future<BatchRange> range;  // its destructor waits for the lookup
+    std::future<BatchRange> range;
+    bool ready() const {
+      return range.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    }
+    Lookahead() = default;
+    Lookahead(const Lookahead&) = delete;
+    Lookahead& operator=(const Lookahead&) = delete;
+    // A lookup still running when the backfill ends or fails is cancelled rather than waited
+    // for (the future's own destructor then waits for the cancelled query).
+    ~Lookahead() {
+      if (range.valid() && !ready()) reader->cancel();
+    }
   };
   std::optional<Lookahead> ahead;
+  bool lookahead_on = side != nullptr;
   for (;;) {
     auto started = Clock::now();
     BackfillCheckpoint next;
@@ -276,30 +307,36 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
       const auto looked = Clock::now();
       BatchRange range;
       bool found = false;
-      if (ahead && ahead->after == done.after && std::abs(ahead->size - size) * 8 <= ahead->size) {
+      if (ahead && ahead->ready()) {
         try {
-          range = ahead->range.get();
-          found = true;
+          BatchRange r = ahead->range.get();
+          if (ahead->after == done.after && std::abs(ahead->size - size) * 8 <= ahead->size) {
+            range = std::move(r);
+            found = true;
+          }
         } catch (const std::exception& e) {
-          // Looked up again on the main connection, with the lock retries.
-          policy_.say(LogLevel::kDebug,
-                      fmt::format("version {}: the backfill's look-ahead key lookup failed: {}",
-                                  step.version, e.what()));
+          lookahead_on = false;
+          policy_.say(LogLevel::kInfo,
+                      fmt::format("version {}: the backfill of {} looks up each batch's keys on "
+                                  "its main connection from now on: the second connection "
+                                  "failed: {}",
+                                  step.version, b.table, e.what()));
         }
+        ahead.reset();
       }
-      ahead.reset();
       if (!found)
-        retry_([&] { range = next_range(main_connection, backend_, s, b, done.after, size); },
+        retry_([&] { range = next_range(main_connection, range_sql, s, b, done.after, size); },
                [&] { backend_.rollback(); });
       const std::chrono::milliseconds lookup{ms_since(looked)};
       if (pause > lookup) std::this_thread::sleep_for(pause - lookup);
       wait_for_replicas(step, b);
-      if (backend_.can_query_aside() && !range.finished && !range.after.empty()) {
+      if (lookahead_on && !ahead && !range.finished && !range.after.empty()) {
         ahead.emplace();
+        ahead->reader = side.get();
         ahead->after = range.after;
         ahead->size = size;
         ahead->range = std::async(std::launch::async, [&, after = range.after, size] {
-          return next_range(aside, backend_, s, b, after, size);
+          return next_range(side_connection, range_sql, s, b, after, size);
         });
       }
       started = Clock::now();
@@ -341,6 +378,10 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
         size = smaller;
         continue;
       }
+      throw;
+    } catch (...) {
+      // Not left open: a look-ahead lookup may wait behind a lock request that waits for it.
+      backend_.rollback();
       throw;
     }
     shrinks = 0;

@@ -85,8 +85,9 @@ class Measurer {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   }
 
-  // What a backfill batch costs besides its rows, as the runner does it: a transaction that finds
-  // the batch's bound, changes one row, writes a checkpoint row and commits.
+  // What a backfill batch costs besides its rows: a bound lookup (of one key: the runner's walk
+  // over the batch's keys runs beside the batch before, on PostgreSQL), and a transaction that
+  // changes one row, writes a checkpoint row and commits.
   double time_batch(const std::string& table, const std::string& checkpoint, long long key) {
     const auto start = Clock::now();
     try {

@@ -265,6 +265,31 @@ TEST(PostgresBackfill, TheNextBatchIsLookedUpOnASecondConnectionWhileABatchWrite
   EXPECT_EQ(one(*db, "SELECT count(*) FROM orders WHERE id <= 20000 AND touched <> 1"), "0");
 }
 
+// The look-ahead's connection resolves names as the main connection does: with a search_path set
+// by the migration, `orders` is app.orders there too, not the smaller public.orders, whose
+// largest key would end the walk early.
+TEST(PostgresBackfill, TheLookAheadFollowsTheSearchPathOfTheRun) {
+  MIGRATE_REQUIRE_POSTGRES(db);
+  db->execute("CREATE SCHEMA app");
+  db->execute("CREATE TABLE public.orders (id bigint PRIMARY KEY, amount int NOT NULL)");
+  db->execute("INSERT INTO public.orders SELECT g, 0 FROM generate_series(1, 100) g");
+  db->execute("CREATE TABLE app.orders (id bigint PRIMARY KEY, amount int NOT NULL)");
+  db->execute("INSERT INTO app.orders SELECT g, g % 100 FROM generate_series(1, 5000) g");
+  db->execute("ANALYZE public.orders");
+  db->execute("ANALYZE app.orders");
+  TestWorkspace ws;
+  ws.write_migration("V1__copy.up.sql",
+                     "-- migrate:backfill batch-size=300 pause=0ms\n"
+                     "SET search_path TO app, public;\n"
+                     "CREATE TABLE orders_copy (id bigint PRIMARY KEY, amount int);\n"
+                     "INSERT INTO orders_copy SELECT o.id, o.amount FROM orders o\n"
+                     "  WHERE o.id > :batch_start AND o.id <= :batch_end;\n");
+  auto r = migrate_on(ws, *db, {"apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(one(*db, "SELECT count(*) FROM app.orders_copy"), "5000");
+  EXPECT_EQ(one(*db, "SELECT count(*) FROM app.orders_copy WHERE amount <> id % 100"), "0");
+}
+
 TEST(PostgresBackfill, ATableWithoutAKeyIsRefusedBeforeAnythingRuns) {
   MIGRATE_REQUIRE_POSTGRES(db);
   db->execute("CREATE TABLE events (kind text, payload text)");

@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
 
 #include "libmigrate/backend/database_url.hpp"
 #include "libmigrate/error/database_condition.hpp"
@@ -375,37 +378,72 @@ std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
   }
 }
 
-std::vector<SqlRow> PostgresBackend::query_aside(const std::string& sql,
-                                                 const std::vector<SqlValue>& params,
-                                                 const StepSession& session) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  try {
-    if (!aside_) {
-      aside_ = connect("lookup");
-      aside_timeouts_.reset();
+namespace {
+
+// The `lookup` connection: opened by its first query, on the thread that asks.
+class PostgresSideReader final : public SideReader {
+ public:
+  PostgresSideReader(std::function<std::unique_ptr<pqxx::connection>()> connect,
+                     std::function<std::string(const std::string&)> message,
+                     std::string lock_timeout, std::string statement_timeout,
+                     std::string search_path)
+      : connect_(std::move(connect)),
+        message_(std::move(message)),
+        lock_timeout_(std::move(lock_timeout)),
+        statement_timeout_(std::move(statement_timeout)),
+        search_path_(std::move(search_path)) {}
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    try {
+      if (!connection_) {
+        // Connected outside the mutex: cancel() must not wait for a connection attempt.
+        auto c = connect_();
+        pqxx::nontransaction q(*c);
+        q.exec_params(
+            "SELECT set_config('lock_timeout', $1, false), "
+            "set_config('statement_timeout', $2, false), set_config('search_path', $3, false)",
+            lock_timeout_, statement_timeout_, search_path_);
+        std::lock_guard<std::mutex> held(mutex_);
+        connection_ = std::move(c);
+      }
+      pqxx::nontransaction q(*connection_);
+      return rows_of_result(q.exec_params(sql, pqxx::prepare::make_dynamic_params(values)));
+    } catch (const Failure&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw std::runtime_error(message_(e.what()));
     }
-    pqxx::nontransaction q(*aside_);
-    const Timeouts wanted{session.lock_timeout.count(), session.statement_timeout.count()};
-    if (aside_timeouts_ != wanted) {
-      q.exec_params(
-          "SELECT set_config('lock_timeout', $1, false), "
-          "set_config('statement_timeout', $2, false)",
-          interval(session.lock_timeout), interval(session.statement_timeout));
-      aside_timeouts_ = wanted;
-    }
-    return rows_of_result(q.exec_params(sql, pqxx::prepare::make_dynamic_params(values)));
-  } catch (const pqxx::sql_error& e) {
-    if (sqlstate::is_connection_loss(e.sqlstate())) {
-      aside_.reset();
-      connection_lost(e, " (the backfill's key lookup)", {}, e.sqlstate());
-    }
-    throw Failure(own_statement_error(e));
-  } catch (const pqxx::broken_connection& e) {
-    aside_.reset();
-    connection_lost(e, " (the backfill's key lookup)");
   }
+
+  void cancel() noexcept override {
+    std::lock_guard<std::mutex> held(mutex_);
+    try {
+      if (connection_) connection_->cancel_query();
+    } catch (const std::exception&) {
+    }
+  }
+
+ private:
+  std::function<std::unique_ptr<pqxx::connection>()> connect_;
+  std::function<std::string(const std::string&)> message_;
+  std::string lock_timeout_, statement_timeout_, search_path_;
+  std::mutex mutex_;  // guards connection_ against cancel() from another thread
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace
+
+std::unique_ptr<SideReader> PostgresBackend::side_reader(const StepSession& session) {
+  // Unqualified names in the lookups resolve as on the main connection.
+  const auto path = query("SELECT current_setting('search_path')", {});
+  return std::make_unique<PostgresSideReader>(
+      [this] { return connect("lookup"); },
+      [this](const std::string& what) { return first_message_line(what); },
+      interval(session.lock_timeout), interval(session.statement_timeout),
+      path.empty() || !path[0][0] ? std::string() : *path[0][0]);
 }
 
 int PostgresBackend::work_server_pid() {

@@ -36,7 +36,7 @@ std::string sqlstate_of(const pqxx::sql_error& e);
 extern const char* const kSessionColumns;
 DatabaseSession session_from(const pqxx::row& r, const std::string& lock = {});
 // The role of one of a run's connections, from the end of its application_name (connect() puts
-// the role there): "run lock holder", "statement session", "monitor".
+// the role there): "run lock holder", "statement session", "monitor", "backfill lookup".
 std::string session_role(const std::string& application_name);
 
 // postgres_pooler_check.cpp: whether a libpq/libpqxx error text is a pooler's own refusal
@@ -96,9 +96,7 @@ class PostgresBackend final : public Backend {
     session_timeouts_.reset();
     tx_timeouts_.reset();
   }
-  bool can_query_aside() const override { return true; }
-  std::vector<SqlRow> query_aside(const std::string& sql, const std::vector<SqlValue>& params,
-                                  const StepSession& session) override;
+  std::unique_ptr<SideReader> side_reader(const StepSession& session) override;
   std::string quote_identifier(const std::string& name) const override {
     return work_->quote_name(name);
   }
@@ -153,9 +151,6 @@ class PostgresBackend final : public Backend {
   LogSink log_;
   std::unique_ptr<pqxx::connection> work_;
   std::unique_ptr<pqxx::connection> lock_conn_;
-  // query_aside()'s connection, opened on first use, and the timeouts set on it.
-  std::unique_ptr<pqxx::connection> aside_;
-  std::optional<Timeouts> aside_timeouts_;
   std::unique_ptr<pqxx::work> tx_;
   std::unique_ptr<BlockerWatch> watch_;
   std::pair<std::int32_t, std::int32_t> keys_;
