@@ -8,7 +8,7 @@
 #       every workload update of such a row waits for the whole statement;
 #   (b) migrate apply of a migration marked `-- migrate:backfill`: short batches by primary key,
 #       with the directive's defaults (batches adapt toward 200 ms);
-#   (c) the same with `target-batch-time=SHORT_BATCH_TIME` (default 80ms): a write to a row of the
+#   (c) the same with `target-batch-time=SHORT_BATCH_TIME` (default 70ms): a write to a row of the
 #       current batch waits for the batch's commit, so the batch time bounds the worst latency.
 # Between runs the column is reset to NULL and the table rewritten (VACUUM FULL, then VACUUM), so
 # that every run starts from the same compact, vacuumed table. ROUNDS (default 2) rounds of the
@@ -54,7 +54,7 @@ DURATION=${DURATION:-$(( WARMUP + COOLDOWN + change_time ))}
 CHANGE_TIMEOUT=600 # seconds before a change is given up
 ROUNDS=${ROUNDS:-2}
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer, not '$ROUNDS'" >&2; exit 1; }
-SHORT_BATCH_TIME=${SHORT_BATCH_TIME:-80ms}
+SHORT_BATCH_TIME=${SHORT_BATCH_TIME:-70ms}
 case "${BACKFILL_OPTIONS:-}" in
   *target-batch-time*)
     echo "BACKFILL_OPTIONS must not set target-batch-time: (b) runs the default, (c) SHORT_BATCH_TIME" >&2
