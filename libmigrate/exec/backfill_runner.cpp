@@ -410,8 +410,9 @@ BackfillRunner::Result BackfillRunner::run(const PlannedStep& step, const Planne
       size = std::clamp(static_cast<std::int64_t>(std::llround(static_cast<double>(size) * factor)),
                         min_size, std::max(kMaxAdaptiveBatch, b.batch_size));
     }
-    // The pause before the next batch lets replicas, autovacuum and the workload's own writes
-    // to the same rows in; the next range's lookup is part of it.
+    // The pause before the next batch bounds the backfill's share of the server (autovacuum,
+    // replicas); the next range's lookup is part of it. The workload's writes that waited for
+    // this batch's rows go on at its commit: the next batch takes other rows.
     pause = b.pause.value_or(std::chrono::milliseconds(took / 50));
   }
   result.table = b.table;
