@@ -96,6 +96,14 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
 
 namespace {
 
+// Parameters for exec_params: NULL for a missing value. The pointers live as long as `params`.
+std::vector<const char*> parameter_values(const std::vector<SqlValue>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
 std::vector<SqlRow> rows_of_result(const pqxx::result& r) {
   std::vector<SqlRow> rows;
   rows.reserve(r.size());
@@ -273,9 +281,7 @@ void PostgresBackend::apply_timeouts(const StepSession& session, pqxx::transacti
 std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& statement,
                                                      const StepSession& session,
                                                      const std::vector<SqlValue>& params) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const std::vector<const char*> values = parameter_values(params);
   auto run = [&](pqxx::transaction_base& q) {
     return params.empty()
                ? q.exec(statement.sql)
@@ -345,9 +351,7 @@ std::vector<SqlRow> PostgresBackend::query_statement(const SqlStatement& stateme
 std::vector<SqlRow> PostgresBackend::rows_of(const std::string& sql,
                                              const std::vector<SqlValue>& params,
                                              const SqlStatement* statement) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const std::vector<const char*> values = parameter_values(params);
   try {
     pqxx::result r;
     if (statement && !tx_) {
@@ -394,9 +398,7 @@ class PostgresSideReader final : public SideReader {
         search_path_(std::move(search_path)) {}
 
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    const std::vector<const char*> values = parameter_values(params);
     try {
       if (!connection_) {
         // Connected outside the mutex: cancel() must not wait for a connection attempt.
