@@ -53,6 +53,7 @@ constexpr DefaultRate kPostgresDefaults[] = {
     {"validate-foreign-key", "rows", 1e6, 2000},
     {"row-update", "rows", 1e6, 7000},
     {"batched-update", "rows", 1e6, 10000},
+    {"index-maintenance", "rows", 1e6, 2000},
 };
 constexpr DefaultRate kSqliteDefaults[] = {
     {"catalog-only", "statements", 1, 1},     {"backfill-batch", "batches", 1, 1},
@@ -73,11 +74,14 @@ struct Rate {
   RateSource source = RateSource::kDefault;
   double p90_factor = 3.0;  // p90 = p50 * this (history: from the samples' spread)
   int samples = 0;
+  bool with_calibration = false;  // history weighed with the calibration (timed_work)
 };
 
 // History samples of the same work at a similar size: the closest within 2x either way when
-// there are any, else within 8x. Sizes far apart are dominated by different costs (a table that
-// fits in shared buffers or not, fixed overhead).
+// there are any, else, when this work was never calibrated, within 8x. Sizes far apart are
+// dominated by different costs (a table that fits in shared buffers or not, a sort that fits in
+// maintenance_work_mem or not, fixed overhead): a calibrated rate, which has its fixed part
+// apart, scales better than a run of a size several times smaller.
 constexpr double kCloseSize = 2.0;
 constexpr double kSimilarSize = 8.0;
 constexpr std::size_t kMaxSamples = 20;
@@ -87,10 +91,15 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   const Growth g = growth_of_operation(work);
   // The calibrated fixed part of this work stays fixed; the samples teach the part that grows.
   double fixed = 0;
+  bool calibrated = false;
   if (inputs.calibration)
-    if (const CalibrationRate* c = inputs.calibration->find(work)) fixed = c->fixed_ms;
+    if (const CalibrationRate* c = inputs.calibration->find(work)) {
+      fixed = c->fixed_ms;
+      calibrated = c->units > 0 && c->elapsed_ms > 0;
+    }
   std::vector<double> per_unit;  // ms per growth unit
   for (const double window : {kCloseSize, kSimilarSize}) {
+    if (window == kSimilarSize && calibrated) break;
     for (const auto& s : inputs.samples) {
       if (s.work != work || !s.scale || *s.scale <= 0) continue;
       if (scale > 0 && (*s.scale > scale * window || *s.scale * window < scale)) continue;
@@ -139,7 +148,11 @@ Rate rate_for(const std::string& operation, double scale, const EstimateInputs& 
 std::string source_words(const Rate& r, const EstimateInputs& inputs) {
   switch (r.source) {
     case RateSource::kHistory:
-      return fmt::format("history: {} earlier run(s) of this work at a similar size", r.samples);
+      return fmt::format("history: {} earlier run(s) of this work at a similar size{}", r.samples,
+                         r.with_calibration
+                             ? fmt::format(", weighed with the calibration of {}",
+                                           inputs.calibration->measured_at.substr(0, 10))
+                             : std::string());
     case RateSource::kCalibration:
       return fmt::format("calibrated {}", inputs.calibration->measured_at.substr(0, 10));
     case RateSource::kDefault:
@@ -200,9 +213,64 @@ double simulated_backfill_ms(const PlannedBackfill& b, double keys, double ms_pe
   return total + batch_overhead_ms;  // the final pass that finds no key left
 }
 
+// What updating `touched` rows costs on top of the row-update and batched-update rates, which
+// were measured on a table with one index: on PostgreSQL a row version that does not fit on its
+// page (a freshly loaded or rewritten table) or changes an indexed column gets an entry in every
+// index, so each index beyond the first adds the calibrated index-maintenance time (and a table
+// without any index saves one). SQLite updates only the indexes of the changed columns in place:
+// nothing is added there.
+double index_maintenance_ms(double touched, const TableStatistics* t,
+                            const EstimateInputs& inputs) {
+  if (inputs.dialect != Dialect::kPostgres || !t) return 0;
+  const double beyond_first = static_cast<double>(t->index_variable_width.size()) - 1;
+  if (beyond_first == 0) return 0;
+  const Rate r = rate_for("index-maintenance", touched, inputs, false);
+  const double per_row = (scaled_ms(r.point, 2e6) - scaled_ms(r.point, 1e6)) / 1e6;
+  return beyond_first * per_row * touched;
+}
+
+// The basis's words for index_maintenance_ms: how many indexes each updated row enters.
+std::string indexes_words(const TableStatistics* t, const EstimateInputs& inputs) {
+  if (inputs.dialect != Dialect::kPostgres || !t || t->index_variable_width.size() == 1) return "";
+  if (t->index_variable_width.empty()) return ", no index to update";
+  return fmt::format(", each in {} indexes", t->index_variable_width.size());
+}
+
 // A rate learned from the history measured whole statements; the others measured the work alone.
 double with_overhead(double ms, const Rate& r, const EstimateInputs& inputs) {
   return r.source == RateSource::kHistory ? ms : ms + statement_overhead_ms(inputs);
+}
+
+// The calibration counts as this many runs when it is weighed with the history: a single run's
+// duration is as noisy as a single measurement, and a few runs soon outweigh it.
+constexpr double kCalibrationWeight = 1.0;
+
+// An estimate and the rate it came from.
+struct TimedWork {
+  double ms = 0;
+  Rate rate;
+};
+
+// The time of `operation` at `scale`, `ms_of` turning a rate into this statement's time. From the
+// history when it has runs of a similar size; when the work was also calibrated, the two are
+// weighed, the history's runs each counting one and the calibration kCalibrationWeight, in the
+// logarithm (a ratio too high and the same ratio too low weigh alike).
+template <class MsOf>
+TimedWork timed_work(const std::string& operation, double scale, const EstimateInputs& inputs,
+                     MsOf ms_of) {
+  const Rate model = rate_for(operation, scale, inputs, false);
+  const std::optional<Rate> history = history_rate(operation, scale, inputs);
+  if (!history) return {ms_of(model), model};
+  TimedWork out{ms_of(*history), *history};
+  if (model.source == RateSource::kCalibration) {
+    const double runs = history->samples;
+    const double model_ms = std::max(ms_of(model), 0.01);
+    out.ms = std::exp(
+        (runs * std::log(std::max(out.ms, 0.01)) + kCalibrationWeight * std::log(model_ms)) /
+        (runs + kCalibrationWeight));
+    out.rate.with_calibration = true;
+  }
+  return out;
 }
 
 void set_times(Estimate& e, double p50, double p90_factor) {
@@ -291,19 +359,19 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     const PlannedBackfill& b = *facts.backfill;
     const double touched =
         facts.planned_rows ? *facts.planned_rows : b.rows_estimated.value_or(rows);
-    const Rate r = rate_for("batched-update", touched, inputs, true);
-    double ms = 0;
-    if (r.source == RateSource::kHistory) {
-      ms = scaled_ms(r.point, touched);  // learned from whole backfills: overheads included
-    } else {
+    const auto [ms, r] = timed_work("batched-update", touched, inputs, [&](const Rate& rate) {
+      if (rate.source == RateSource::kHistory)
+        return scaled_ms(rate.point, touched);  // learned from whole backfills: overheads included
       // The walk visits every key; only the matching rows are written.
       const double keys = std::max(rows, touched);
       // The rate's slope: its fixed part is per statement, and the walk's statements are batches.
-      const double per_row = (scaled_ms(r.point, 2e6) - scaled_ms(r.point, 1e6)) / 1e6;
+      const double base = (scaled_ms(rate.point, 2e6) - scaled_ms(rate.point, 1e6)) / 1e6;
+      const double per_row = std::max(
+          base + (touched > 0 ? index_maintenance_ms(touched, t, inputs) / touched : 0), base / 2);
       const double per_key = keys > 0 ? per_row * std::max(touched / keys, 0.05) : per_row;
       const Rate overhead = rate_for("backfill-batch", 1, inputs, false);
-      ms = simulated_backfill_ms(b, keys, per_key, scaled_ms(overhead.point, 1));
-    }
+      return simulated_backfill_ms(b, keys, per_key, scaled_ms(overhead.point, 1));
+    });
     const double batch_ms = static_cast<double>(b.target_batch_time.count());
     e.work = "batched-update";
     e.scale = touched;
@@ -312,32 +380,35 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     e.lock = LockLevel::kRowExclusive;
     // Row locks last one batch; the table lock (ROW EXCLUSIVE) blocks no reader or writer.
     e.lock_ms = std::min(*e.p50_ms, batch_ms);
-    e.basis = fmt::format("{}; batched: {} rows touched{}, batches of about {}; {}",
+    e.basis = fmt::format("{}; batched: {} rows touched{}{}, batches of about {}; {}",
                           t ? size_words : name, human_count(touched),
-                          facts.planned_rows ? " (planner estimate)" : "", human_duration(batch_ms),
-                          source_words(r, inputs));
+                          facts.planned_rows ? " (planner estimate)" : "",
+                          r.source == RateSource::kHistory ? "" : indexes_words(t, inputs),
+                          human_duration(batch_ms), source_words(r, inputs));
     return e;
   }
 
   switch (w.kind) {
     case WorkKind::kRewrite: {
-      const Rate r = rate_for("rewrite", volume, inputs, true);
-      double ms = scaled_ms(r.point, volume);
-      std::string extra;
-      if (r.source != RateSource::kHistory && t) {
-        // A rewrite builds every index again, each a sort of the table's rows.
-        for (bool variable : t->index_variable_width) {
-          const Rate ir = rate_for(variable ? "index-build:variable" : "index-build:fixed", rows,
-                                   inputs, false);
-          ms += scaled_ms(ir.point, rows);
+      const auto [ms, r] = timed_work("rewrite", volume, inputs, [&](const Rate& rate) {
+        double took = scaled_ms(rate.point, volume);
+        if (rate.source != RateSource::kHistory && t) {
+          // A rewrite builds every index again, each a sort of the table's rows.
+          for (bool variable : t->index_variable_width) {
+            const Rate ir = rate_for(variable ? "index-build:variable" : "index-build:fixed", rows,
+                                     inputs, false);
+            took += scaled_ms(ir.point, rows);
+          }
         }
-        if (!t->index_variable_width.empty())
-          extra = fmt::format(" + {} index rebuild(s)", t->index_variable_width.size());
-      }
+        return with_overhead(took, rate, inputs);
+      });
+      std::string extra;
+      if (r.source != RateSource::kHistory && t && !t->index_variable_width.empty())
+        extra = fmt::format(" + {} index rebuild(s)", t->index_variable_width.size());
       e.work = "rewrite";
       e.scale = volume;
       e.rows = rows;
-      set_times(e, with_overhead(ms, r, inputs), r.p90_factor);
+      set_times(e, ms, r.p90_factor);
       e.basis = fmt::format("{}, full rewrite{}; {}", size_words, extra, source_words(r, inputs));
       return e;
     }
@@ -358,11 +429,13 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
           operation = "set-not-null";
       }
       const double units = operation == "validate-foreign-key" ? rows : volume;
-      const Rate r = rate_for(operation, units, inputs, true);
+      const auto [ms, r] = timed_work(operation, units, inputs, [&](const Rate& rate) {
+        return with_overhead(scaled_ms(rate.point, units), rate, inputs);
+      });
       e.work = operation;
       e.scale = units;
       e.rows = rows;
-      set_times(e, with_overhead(scaled_ms(r.point, units), r, inputs), r.p90_factor);
+      set_times(e, ms, r.p90_factor);
       e.basis = fmt::format("{}, {}; {}", size_words,
                             operation == "validate-foreign-key"
                                 ? "every row checked against the referenced table"
@@ -375,11 +448,13 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       const std::string operation = fmt::format(
           "{}:{}", w.concurrent && postgres ? "index-build-concurrently" : "index-build",
           variable ? "variable" : "fixed");
-      const Rate r = rate_for(operation, rows, inputs, true);
+      const auto [ms, r] = timed_work(operation, rows, inputs, [&](const Rate& rate) {
+        return with_overhead(scaled_ms(rate.point, rows), rate, inputs);
+      });
       e.work = operation;
       e.scale = rows;
       e.rows = rows;
-      set_times(e, with_overhead(scaled_ms(r.point, rows), r, inputs), r.p90_factor);
+      set_times(e, ms, r.p90_factor);
       e.basis = fmt::format("{}, index build{} on a {} key; {}", size_words,
                             w.concurrent && postgres ? " (concurrently: two scans)" : "",
                             variable ? "variable-width" : "fixed-width", source_words(r, inputs));
@@ -387,14 +462,20 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     }
     case WorkKind::kDataChange: {
       const double touched = facts.planned_rows ? *facts.planned_rows : rows;
-      const Rate r = rate_for("row-update", touched, inputs, true);
+      const auto [ms, r] = timed_work("row-update", touched, inputs, [&](const Rate& rate) {
+        double took = scaled_ms(rate.point, touched);
+        if (rate.source != RateSource::kHistory)
+          took = std::max(took + index_maintenance_ms(touched, t, inputs), took / 2);
+        return with_overhead(took, rate, inputs);
+      });
       e.work = "row-update";
       e.scale = touched;
       e.rows = touched;
-      set_times(e, with_overhead(scaled_ms(r.point, touched), r, inputs), r.p90_factor);
-      e.basis = fmt::format("{}; {} rows touched ({}); {}", t ? size_words : std::string("query"),
+      set_times(e, ms, r.p90_factor);
+      e.basis = fmt::format("{}; {} rows touched ({}){}; {}", t ? size_words : std::string("query"),
                             human_count(touched),
                             facts.planned_rows ? "planner estimate" : "every row, an upper bound",
+                            r.source == RateSource::kHistory ? "" : indexes_words(t, inputs),
                             source_words(r, inputs));
       return e;
     }

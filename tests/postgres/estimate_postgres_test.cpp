@@ -82,10 +82,10 @@ TEST(PostgresEstimates, CalibrateStoresItsRatesAndLeavesNothingBehind) {
     operations.insert(rate["operation"].get<std::string>());
     EXPECT_GT(rate["per_second"].get<double>(), 0) << rate.dump();
   }
-  for (const char* op :
-       {"catalog-only", "backfill-batch", "seq-scan", "rewrite", "index-build:fixed",
-        "index-build:variable", "index-build-concurrently:fixed", "validate-check",
-        "validate-foreign-key", "set-not-null", "row-update", "batched-update"})
+  for (const char* op : {"catalog-only", "backfill-batch", "seq-scan", "rewrite",
+                         "index-build:fixed", "index-build:variable",
+                         "index-build-concurrently:fixed", "validate-check", "validate-foreign-key",
+                         "set-not-null", "row-update", "batched-update", "index-maintenance"})
     EXPECT_TRUE(operations.count(op)) << op;
   EXPECT_TRUE(has(out["calibration"]["server"].get<std::string>(), "PostgreSQL 15"));
 

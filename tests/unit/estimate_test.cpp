@@ -129,7 +129,8 @@ Calibration calibration() {
              {"set-not-null", "bytes", 100e6, 250},
              {"validate-foreign-key", "rows", 1e6, 800},
              {"row-update", "rows", 1e6, 5000},
-             {"batched-update", "rows", 1e6, 4000}};
+             {"batched-update", "rows", 1e6, 4000},
+             {"index-maintenance", "rows", 1e6, 1000}};
   return c;
 }
 
@@ -217,11 +218,13 @@ TEST(RuntimeModel, TheCalibratedFixedPartDoesNotShrinkWithTheTable) {
   const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
   // 100 ms fixed + 900 ms * 1 MB / 100 MB + the statement's 2 ms.
   EXPECT_NEAR(*e.p50_ms, 100 + 9 + 2, 1e-6);
-  // The history teaches the growing part only: one 10 MB rewrite took 190 ms, so 9 ms per MB.
+  // The history teaches the growing part only: one 10 MB rewrite took 190 ms, so 9 ms per MB,
+  // and 280 ms for 20 MB. One run is weighed with the calibration (100 + 180 + 2 ms) as one
+  // run against one: their geometric mean.
   in.samples = {sample_of("rewrite", 10e6, 190)};
   t.heap_bytes = 20e6;
   const Estimate learned = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*learned.p50_ms, 100 + 2 * 90, 1e-6);
+  EXPECT_NEAR(*learned.p50_ms, std::sqrt((100.0 + 2 * 90) * (100 + 180 + 2)), 1e-6);
 }
 
 TEST(RuntimeModel, ValidationsScanOrJoinByTheConstraintsKind) {
@@ -291,9 +294,28 @@ TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
                 sample_of("rewrite", 100e6, 1700), sample_of("rewrite", 1e6, 900),
                 sample_of("set-not-null", 200e6, 10)};
   const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*e.p50_ms, 3200, 1e-6);  // the median rate, 16 ms per MB, for 200 MB
-  EXPECT_NEAR(*e.p90_ms, 3200 * 1.5, 1e-6);
-  EXPECT_NE(e.basis.find("history: 3 earlier run(s)"), std::string::npos) << e.basis;
+  // The median rate, 16 ms per MB, gives 3200 ms for 200 MB; the three runs outweigh the
+  // calibration three to one, in the logarithm.
+  EstimateInputs calibration_only = in;
+  calibration_only.samples.clear();
+  const double calibrated_ms =
+      *estimate_statement(statement(WorkKind::kRewrite), facts_for(t), calibration_only).p50_ms;
+  const double weighed = std::exp((3 * std::log(3200.0) + std::log(calibrated_ms)) / 4);
+  EXPECT_NEAR(*e.p50_ms, weighed, 1e-6);
+  EXPECT_GT(*e.p50_ms, 3200);
+  EXPECT_LT(*e.p50_ms, calibrated_ms);
+  EXPECT_NEAR(*e.p90_ms, weighed * 1.5, 1e-6);
+  EXPECT_NE(e.basis.find("history: 3 earlier run(s) of this work at a similar size, weighed with "
+                         "the calibration of 2026-12-04"),
+            std::string::npos)
+      << e.basis;
+  // Without a calibration the runs alone decide.
+  EstimateInputs history_only = in;
+  history_only.calibration.reset();
+  const Estimate alone =
+      estimate_statement(statement(WorkKind::kRewrite), facts_for(t), history_only);
+  EXPECT_NEAR(*alone.p50_ms, 3200, 1e-6);
+  EXPECT_EQ(alone.basis.find("weighed"), std::string::npos) << alone.basis;
   // A size far from every sample falls back to calibration.
   const TableStatistics huge = orders(100e6, 20e9);
   EXPECT_NE(estimate_statement(statement(WorkKind::kRewrite), facts_for(huge), in)
@@ -303,19 +325,28 @@ TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
 
 TEST(RuntimeModel, TheClosestSizesTeachFirst) {
   // 100 MB and 500 MB rewrites ran at different speeds (one fits the cache, the other not): a
-  // 500 MB table learns from the 500 MB run alone; a 40 MB one, with nothing within 2x of it,
-  // from the runs within 8x: the 100 MB ones.
+  // 500 MB table learns from the 500 MB run alone. A 40 MB one has nothing within 2x of it: it
+  // takes the calibrated rate, which scales with its fixed part apart; never calibrated, it
+  // learns from the runs within 8x, the 100 MB ones, rather than from the defaults.
   EstimateInputs in = calibrated();
   in.samples = {sample_of("rewrite", 100e6, 2000), sample_of("rewrite", 100e6, 2000),
                 sample_of("rewrite", 500e6, 5000)};
   TableStatistics t = orders(5e6, 500e6);
   const Estimate close = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*close.p50_ms, 5000, 1e-6);
+  EstimateInputs calibration_only = in;
+  calibration_only.samples.clear();
+  const double calibrated_ms =
+      *estimate_statement(statement(WorkKind::kRewrite), facts_for(t), calibration_only).p50_ms;
+  EXPECT_NEAR(*close.p50_ms, std::sqrt(5000 * calibrated_ms), 1e-6);
   EXPECT_NE(close.basis.find("history: 1 earlier run(s)"), std::string::npos) << close.basis;
   t.heap_bytes = 40e6;
   const Estimate far = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*far.p50_ms, 40 * 20, 1e-6);
-  EXPECT_NE(far.basis.find("history: 2 earlier run(s)"), std::string::npos) << far.basis;
+  EXPECT_NE(far.basis.find("calibrated 2026-12-04"), std::string::npos) << far.basis;
+  in.calibration.reset();
+  const Estimate uncalibrated = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
+  EXPECT_NEAR(*uncalibrated.p50_ms, 40 * 20, 1e-6);
+  EXPECT_NE(uncalibrated.basis.find("history: 2 earlier run(s)"), std::string::npos)
+      << uncalibrated.basis;
 }
 
 TEST(RuntimeModel, ABackfillWalksInAdaptingBatchesAndHoldsRowLocksOneBatchAtATime) {
@@ -329,10 +360,12 @@ TEST(RuntimeModel, ABackfillWalksInAdaptingBatchesAndHoldsRowLocksOneBatchAtATim
   const Estimate e = estimate_statement(statement(WorkKind::kDataChange, LockLevel::kRowExclusive),
                                         f, calibrated());
   ASSERT_TRUE(e.p50_ms);
-  // 1M rows at 4 ms per 1000 plus 4 ms per batch and a pause of a fiftieth of each: more than
-  // the rows alone, far less than one batch of 1000 rows each.
-  EXPECT_GT(*e.p50_ms, 4000);
-  EXPECT_LT(*e.p50_ms, 4000 * 1.2);
+  // 1M rows at 4 ms per 1000, plus 1 ms per 1000 for the table's second index, plus 4 ms per
+  // batch and a pause of a fiftieth of each: more than the rows alone, far less than one batch
+  // of 1000 rows each.
+  EXPECT_GT(*e.p50_ms, 5000);
+  EXPECT_LT(*e.p50_ms, 5000 * 1.2);
+  EXPECT_NE(e.basis.find("each in 2 indexes"), std::string::npos) << e.basis;
   EXPECT_EQ(e.lock, LockLevel::kRowExclusive);
   EXPECT_EQ(*e.lock_ms, 200);
   EXPECT_EQ(e.work, "batched-update");
@@ -342,6 +375,37 @@ TEST(RuntimeModel, ABackfillWalksInAdaptingBatchesAndHoldsRowLocksOneBatchAtATim
   const Estimate fixed = estimate_statement(
       statement(WorkKind::kDataChange, LockLevel::kRowExclusive), f, calibrated());
   EXPECT_GT(*fixed.p50_ms, *e.p50_ms + 1000 * 3);
+}
+
+TEST(RuntimeModel, EveryIndexBeyondTheFirstAddsItsMaintenanceToAnUpdate) {
+  // The calibrated row-update rate is that of a table with one index: on PostgreSQL each
+  // further index adds the index-maintenance time per row (1 ms per 1000 rows here), a table
+  // without any index saves it once. SQLite updates only the changed columns' indexes.
+  TableStatistics t = orders(1e6, 100e6);
+  auto update_ms = [&](std::size_t indexes, Dialect dialect) {
+    t.index_variable_width.assign(indexes, false);
+    EstimateInputs in = calibrated();
+    in.dialect = dialect;
+    const Estimate e = estimate_statement(statement(WorkKind::kDataChange), facts_for(t), in);
+    EXPECT_EQ(e.work, "row-update");
+    return *e.p50_ms;
+  };
+  const double one = update_ms(1, Dialect::kPostgres);
+  EXPECT_NEAR(one, 5000 + 2, 1e-6);  // 1M rows at 5 ms per 1000, and the statement's overhead
+  EXPECT_NEAR(update_ms(3, Dialect::kPostgres), one + 2 * 1000, 1e-6);
+  EXPECT_NEAR(update_ms(0, Dialect::kPostgres), one - 1000, 1e-6);
+  EXPECT_NEAR(update_ms(3, Dialect::kSqlite), update_ms(1, Dialect::kSqlite), 1e-6);
+  t.index_variable_width.assign(3, false);
+  const Estimate e =
+      estimate_statement(statement(WorkKind::kDataChange), facts_for(t), calibrated());
+  EXPECT_NE(e.basis.find("every row, an upper bound), each in 3 indexes; calibrated"),
+            std::string::npos)
+      << e.basis;
+  // Runs of this work on this database already paid for the table's indexes.
+  EstimateInputs in = calibrated();
+  in.samples = {sample_of("row-update", 1e6, 7000)};
+  const Estimate learned = estimate_statement(statement(WorkKind::kDataChange), facts_for(t), in);
+  EXPECT_EQ(learned.basis.find("indexes"), std::string::npos) << learned.basis;
 }
 
 TEST(RuntimeModel, LocksAreHeldToTheEndOfTheTransactionAndTotalsAddUp) {

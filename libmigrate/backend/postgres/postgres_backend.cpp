@@ -209,6 +209,27 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   return traits;
 }
 
+// The run's blocker watch, made with the first step's transaction (or the first statement, for a
+// step without one): its monitor connection is opened then, so no statement's recorded duration
+// and no short lock_timeout includes connecting.
+BlockerWatch& PostgresBackend::blocker_watch() {
+  if (!watch_)
+    watch_ = std::make_unique<BlockerWatch>(
+        [this] { return connect("monitor"); }, work_server_pid(),
+        [this](const std::vector<DatabaseSession>& blockers, std::chrono::milliseconds waited) {
+          std::string who;
+          for (const auto& b : blockers)
+            who +=
+                fmt::format("\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
+                            b.application_name.empty() ? "no application_name" : b.application_name,
+                            b.client_addr, b.state, b.transaction_age_s,
+                            b.lock.empty() ? "" : ", " + b.lock, b.query);
+          log(LogLevel::kWarn, fmt::format("still waiting for a lock after {:.0f}s; blocked by:{}",
+                                           static_cast<double>(waited.count()) / 1000.0, who));
+        });
+  return *watch_;
+}
+
 void PostgresBackend::begin(const StepSession& session, std::chrono::milliseconds) {
   if (read_only_) fail(ErrorCode::kInternal, "the PostgreSQL backend was opened read-only");
   if (!holding_run_lock_)
@@ -220,6 +241,7 @@ void PostgresBackend::begin(const StepSession& session, std::chrono::millisecond
     connection_lost(e, "");
   }
   tx_timeouts_ = session_timeouts_;
+  blocker_watch();
 }
 
 void PostgresBackend::commit(const StepSession& session) {
@@ -292,27 +314,13 @@ std::optional<std::int64_t> PostgresBackend::execute(const SqlStatement& stateme
   // is reported while it lasts instead of hanging silently.
   const bool unbounded = session.lock_timeout.count() == 0;
   {
-    if (!watch_)
-      watch_ = std::make_unique<BlockerWatch>(
-          [this] { return connect("monitor"); }, work_server_pid(),
-          [this](const std::vector<DatabaseSession>& blockers, std::chrono::milliseconds waited) {
-            std::string who;
-            for (const auto& b : blockers)
-              who += fmt::format(
-                  "\n  pid {} ({}, {}), {}, transaction age {:.1f}s{}: {}", b.pid,
-                  b.application_name.empty() ? "no application_name" : b.application_name,
-                  b.client_addr, b.state, b.transaction_age_s, b.lock.empty() ? "" : ", " + b.lock,
-                  b.query);
-            log(LogLevel::kWarn,
-                fmt::format("still waiting for a lock after {:.0f}s; blocked by:{}",
-                            static_cast<double>(waited.count()) / 1000.0, who));
-          });
+    BlockerWatch& watch = blocker_watch();
     if (unbounded)
-      watch_->start(BlockerWatch::kStillWaitingEvery, std::chrono::milliseconds(1000));
+      watch.start(BlockerWatch::kStillWaitingEvery, std::chrono::milliseconds(1000));
     else
-      watch_->start(watch_threshold(session.lock_timeout),
-                    std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
-                               std::chrono::milliseconds(250)));
+      watch.start(watch_threshold(session.lock_timeout),
+                  std::clamp(session.lock_timeout / 4, std::chrono::milliseconds(20),
+                             std::chrono::milliseconds(250)));
   }
   try {
     pqxx::result r;

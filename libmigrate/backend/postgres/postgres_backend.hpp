@@ -3,7 +3,7 @@
 // - work: migration statements, transactions and the history (postgres_backend.cpp);
 // - lock: only ever holds the session advisory lock, never a transaction, so it cannot deadlock
 //   with CREATE INDEX CONCURRENTLY (postgres_run_lock.cpp, with the other pg_stat_activity reads);
-// - monitor: opened by the blocker watch with the run's first statement; it asks who blocks a
+// - monitor: opened by the blocker watch with the run's first step; it asks who blocks a
 //   statement only once that statement has run longer than a short threshold
 //   (postgres_blocker_watch.cpp).
 // Catalog facts for the analyzer are in postgres_catalog.cpp.
@@ -131,6 +131,8 @@ class PostgresBackend final : public Backend {
   std::unique_ptr<pqxx::connection> connect(const char* role);
   // The work connection's server process, which the blocker watch asks pg_blocking_pids() about.
   int work_server_pid();
+  // The run's blocker watch, made (and its monitor connected) on first use.
+  BlockerWatch& blocker_watch();
   void log(LogLevel level, const std::string& message) const;
   // Sets lock_timeout and statement_timeout in one round trip, only when they differ from what
   // the session (or the open transaction) already has.

@@ -8,7 +8,8 @@ namespace migrate {
 
 BlockerWatch::BlockerWatch(Connect connect, int watched_pid, Report still_waiting)
     : connect_(std::move(connect)), pid_(watched_pid), still_waiting_(std::move(still_waiting)) {
-  // Connected before the first statement, so a short lock_timeout is not spent connecting.
+  // Connected before the statement it first watches, so a short lock_timeout is not spent
+  // connecting.
   try {
     monitor_ = connect_();
   } catch (const std::exception&) {
