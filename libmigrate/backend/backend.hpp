@@ -61,7 +61,10 @@ struct TableStatistics {
   double total_bytes = 0;  // with indexes and TOAST (pg_total_relation_size)
   // One entry per index: true when a key is variable-width (text, an expression).
   std::vector<bool> index_variable_width;
-  std::map<std::string, bool> column_variable_width;    // column (lower case) -> variable-width
+  std::map<std::string, bool> column_variable_width;  // column (lower case) -> variable-width
+  // column (lower case) -> pg_stats.correlation of its values with the table's physical order,
+  // for the analyzed columns (PostgreSQL only).
+  std::map<std::string, double> column_correlation;
   std::map<std::string, std::string> constraint_kinds;  // name -> "check", "foreign key", ...
   // Set when the table exists but its statistics could not be read (a lock held on it outlasted
   // the probe's lock_timeout): why, in words; the other fields are then empty.

@@ -48,6 +48,8 @@ constexpr DefaultRate kPostgresDefaults[] = {
     {"index-build:variable", "rows", 1e6, 3000},
     {"index-build-concurrently:fixed", "rows", 1e6, 2000},
     {"index-build-concurrently:variable", "rows", 1e6, 4500},
+    {"index-build:presorted", "rows", 1e6, 700},
+    {"index-build-concurrently:presorted", "rows", 1e6, 1200},
     {"validate-check", "bytes", 100e6, 350},
     {"set-not-null", "bytes", 100e6, 350},
     {"validate-foreign-key", "rows", 1e6, 2000},
@@ -133,6 +135,10 @@ Rate rate_for(const std::string& operation, double scale, const EstimateInputs& 
     if (const CalibrationRate* c = inputs.calibration->find(operation))
       if (c->units > 0 && c->elapsed_ms > 0)
         return {{c->units, c->elapsed_ms, g, c->fixed_ms}, RateSource::kCalibration, 1.5, 0};
+    // A calibration from before presorted keys were measured: the fixed-width key's rate, the
+    // higher one, rather than a default from another machine.
+    if (operation.ends_with(":presorted"))
+      return rate_for(operation.substr(0, operation.size() - 10) + ":fixed", scale, inputs, false);
   }
   if (inputs.dialect == Dialect::kSqlite) {
     for (const auto& d : kSqliteDefaults)
@@ -166,6 +172,21 @@ LockLevel strongest_lock(const StatementAnalysis& a) {
   for (const auto& rl : a.locks)
     if (static_cast<int>(rl.level) > static_cast<int>(l)) l = rl.level;
   return l;
+}
+
+// At or above this pg_stats.correlation the first key column's values come almost in key order
+// from the table: PostgreSQL's sort checks for sorted input first and its quicksort finds the
+// sorted stretches, so the index build sorts far less (about 0.6x the time, measured on 15).
+constexpr double kPresortedCorrelation = 0.99;
+
+std::optional<double> presorted_key(const StatementWork& w, const TableStatistics* t) {
+  if (!t || w.key_columns.empty() || w.key_columns.front().empty()) return std::nullopt;
+  std::string first = w.key_columns.front();
+  std::transform(first.begin(), first.end(), first.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  auto it = t->column_correlation.find(first);
+  if (it == t->column_correlation.end() || it->second < kPresortedCorrelation) return std::nullopt;
+  return it->second;
 }
 
 bool variable_width_key(const StatementWork& w, const TableStatistics* t) {
@@ -445,9 +466,14 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
     }
     case WorkKind::kIndexBuild: {
       const bool variable = variable_width_key(w, t);
+      // SQLite's statistics say nothing of the order: its builds are fixed or variable only.
+      const std::optional<double> correlation =
+          postgres && !variable ? presorted_key(w, t) : std::nullopt;
       const std::string operation = fmt::format(
           "{}:{}", w.concurrent && postgres ? "index-build-concurrently" : "index-build",
-          variable ? "variable" : "fixed");
+          variable      ? "variable"
+          : correlation ? "presorted"
+                        : "fixed");
       const auto [ms, r] = timed_work(operation, rows, inputs, [&](const Rate& rate) {
         return with_overhead(scaled_ms(rate.point, rows), rate, inputs);
       });
@@ -455,9 +481,13 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       e.scale = rows;
       e.rows = rows;
       set_times(e, ms, r.p90_factor);
-      e.basis = fmt::format("{}, index build{} on a {} key; {}", size_words,
-                            w.concurrent && postgres ? " (concurrently: two scans)" : "",
-                            variable ? "variable-width" : "fixed-width", source_words(r, inputs));
+      e.basis = fmt::format(
+          "{}, index build{} on a {} key{}; {}", size_words,
+          w.concurrent && postgres ? " (concurrently: two scans)" : "",
+          variable ? "variable-width" : "fixed-width",
+          correlation ? fmt::format(" already in table order (correlation {:.2f})", *correlation)
+                      : std::string(),
+          source_words(r, inputs));
       return e;
     }
     case WorkKind::kDataChange: {

@@ -3,7 +3,9 @@
 // the catalog (an unanalyzed table says so); `apply` keeps each statement's estimate beside its
 // duration, `status --verbose` shows both, and the next plan learns from them.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -145,6 +147,11 @@ TEST(PostgresEstimates, PlanEstimatesEveryStatementAndMigrationFromTheCatalog) {
                      "-- migrate:backfill\nUPDATE orders SET user_id = 0 WHERE user_id IS NULL;\n");
   ws.write_migration("V5__events.up.sql", "UPDATE events SET kind = 'x';\n");
   ws.write_migration("V6__opaque.up.sql", "DO $$ BEGIN PERFORM 1; END $$;\n");
+  // id was filled in order (pg_stats.correlation 1), user_id = id % 50 was not.
+  ws.write_migration("V7__by_id.up.sql",
+                     "CREATE INDEX CONCURRENTLY orders_by_id ON orders (id);\n");
+  ws.write_migration("V8__by_user.up.sql",
+                     "CREATE INDEX CONCURRENTLY orders_by_user ON orders (user_id);\n");
 
   CommandResult r = migrate_on(ws, *db, {"--output", "json", "plan", "--allow-unsafe"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -194,6 +201,13 @@ TEST(PostgresEstimates, PlanEstimatesEveryStatementAndMigrationFromTheCatalog) {
   EXPECT_EQ(events["basis"], "catalog never analyzed: ANALYZE events for an estimate");
   EXPECT_TRUE(has(step_of(plan, "5")["estimate"]["basis"], "incomplete: statement 1"));
 
+  const json& by_id = step_of(plan, "7")["statements"][0]["estimate"];
+  EXPECT_TRUE(has(by_id["basis"], "fixed-width key already in table order (correlation 1.00)"))
+      << by_id["basis"];
+  const json& by_user = step_of(plan, "8")["statements"][0]["estimate"];
+  EXPECT_TRUE(has(by_user["basis"], "fixed-width key;")) << by_user["basis"];
+  EXPECT_LT(by_id["p50_ms"].get<double>(), by_user["p50_ms"].get<double>());
+
   EXPECT_TRUE(step_of(plan, "6")["statements"][0]["estimate"]["p50_ms"].is_null());
   EXPECT_TRUE(plan["estimate"]["p50_ms"].is_null());
   EXPECT_TRUE(has(plan["estimate"]["basis"], "incomplete: version 5")) << plan["estimate"];
@@ -209,7 +223,9 @@ TEST(PostgresEstimates, PlanEstimatesEveryStatementAndMigrationFromTheCatalog) {
 TEST(PostgresEstimates, ApplyKeepsEachEstimateBesideItsDurationAndTheNextPlanLearns) {
   MIGRATE_REQUIRE_POSTGRES(db);
   make_orders(*db);
+  // The same rows, size and index as orders.
   db->execute("CREATE TABLE orders_copy AS SELECT * FROM orders");
+  db->execute("ALTER TABLE orders_copy ADD PRIMARY KEY (id)");
   db->execute("VACUUM ANALYZE orders_copy");
   TestWorkspace ws;
   ASSERT_EQ(migrate_on(ws, *db, {"calibrate", "--rows", "5000"}).exit_code, 0);
@@ -248,14 +264,22 @@ TEST(PostgresEstimates, ApplyKeepsEachEstimateBesideItsDurationAndTheNextPlanLea
   auto plan = Migrator(options_for(ws, *db)).plan_apply(std::nullopt);
   ASSERT_TRUE(plan.ok()) << plan.error().describe();
   const Estimate& e = plan.value().steps.at(0).statements.at(0).estimate;
-  EXPECT_TRUE(has(e.basis, "history: 1 earlier run(s) of this work at a similar size")) << e.basis;
+  EXPECT_TRUE(has(e.basis,
+                  "history: 1 earlier run(s) of this work at a similar size, weighed "
+                  "with the calibration of"))
+      << e.basis;
   ASSERT_TRUE(e.p50_ms);
-  EXPECT_NEAR(*e.p50_ms,
-              std::stod(db->query("SELECT greatest(duration_ms, 0.5) * (SELECT "
-                                  "pg_relation_size('orders_copy')) / scale FROM "
-                                  "migrate_history_statements WHERE work = 'rewrite'")
-                            .at(0)),
-              1.0);
+  // The run's duration scaled to orders_copy, weighed one to one with the calibration's
+  // estimate, which the first plan recorded for the same size: their geometric mean.
+  const auto [learned, calibrated] = [&] {
+    const auto row = db->query(
+        "SELECT greatest(duration_ms, 0.5) * (SELECT pg_relation_size('orders_copy')) / scale, "
+        "estimate_p50_ms FROM migrate_history_statements WHERE work = 'rewrite'");
+    const auto bar = row.at(0).find('|');
+    return std::pair{std::stod(row.at(0).substr(0, bar)), std::stod(row.at(0).substr(bar + 1))};
+  }();
+  EXPECT_NEAR(*e.p50_ms, std::sqrt(learned * calibrated), 1.0 + 0.02 * *e.p50_ms)
+      << "learned " << learned << " ms, calibrated " << calibrated << " ms";
 }
 
 // Estimating never queues behind a lock: a table someone holds ACCESS EXCLUSIVE on is reported

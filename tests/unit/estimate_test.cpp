@@ -208,6 +208,42 @@ TEST(RuntimeModel, IndexBuildsGrowAsASortAndPickTheirKeysRate) {
   EXPECT_NEAR(*cic.p50_ms, 1500 + 2, 1e-6);
 }
 
+TEST(RuntimeModel, AKeyAlreadyInTableOrderIsBuiltAtThePresortedRate) {
+  TableStatistics t = orders(1e6, 100e6);
+  t.column_correlation = {{"id", 1.0}, {"total", 0.3}, {"note", 1.0}};
+  StatementAnalysis a = statement(WorkKind::kIndexBuild, LockLevel::kShareUpdateExclusive);
+  a.work.concurrent = true;
+  a.work.key_columns = {"id", "total"};  // the first column decides the order
+  EstimateInputs in = calibrated();
+  in.calibration->rates.push_back({"index-build-concurrently:presorted", "rows", 1e6, 900});
+  const Estimate sorted = estimate_statement(a, facts_for(t), in);
+  EXPECT_EQ(sorted.work, "index-build-concurrently:presorted");
+  EXPECT_NEAR(*sorted.p50_ms, 900 + 2, 1e-6);
+  EXPECT_NE(sorted.basis.find("fixed-width key already in table order (correlation 1.00)"),
+            std::string::npos)
+      << sorted.basis;
+  // A calibration without the presorted rate takes the fixed-width key's.
+  const Estimate older = estimate_statement(a, facts_for(t), calibrated());
+  EXPECT_EQ(older.work, "index-build-concurrently:presorted");
+  EXPECT_NEAR(*older.p50_ms, 1500 + 2, 1e-6);
+  // Below the threshold, without statistics, or a variable-width key: the usual rates.
+  a.work.key_columns = {"total", "id"};
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:fixed");
+  t.column_correlation["id"] = 0.98;
+  a.work.key_columns = {"id"};
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:fixed");
+  t.column_correlation.clear();
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:fixed");
+  t.column_correlation = {{"note", 1.0}};
+  a.work.key_columns = {"note"};
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:variable");
+  // SQLite has no such statistics; its builds are never presorted.
+  t.column_correlation = {{"id", 1.0}};
+  a.work.key_columns = {"id"};
+  in.dialect = Dialect::kSqlite;
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build:fixed");
+}
+
 TEST(RuntimeModel, TheCalibratedFixedPartDoesNotShrinkWithTheTable) {
   // A 100 MB rewrite took 1000 ms, 100 ms of it whatever the size (fsyncing the new files).
   EstimateInputs in = calibrated();

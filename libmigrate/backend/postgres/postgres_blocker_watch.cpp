@@ -12,6 +12,7 @@ BlockerWatch::BlockerWatch(Connect connect, int watched_pid, Report still_waitin
   // connecting.
   try {
     monitor_ = connect_();
+    monitor_pid_ = monitor_->backendpid();
   } catch (const std::exception&) {
     // poll() tries again; without a monitor only the blockers' names are lost.
   }
@@ -68,7 +69,10 @@ void BlockerWatch::loop() {
 
 void BlockerWatch::poll() {
   try {
-    if (!monitor_) monitor_ = connect_();
+    if (!monitor_) {
+      monitor_ = connect_();
+      monitor_pid_ = monitor_->backendpid();
+    }
     pqxx::nontransaction q(*monitor_);
     auto rows = q.exec_params(
         fmt::format("SELECT {}, coalesce((SELECT string_agg(l.mode || ' on ' || "
@@ -97,6 +101,7 @@ void BlockerWatch::poll() {
   } catch (const std::exception&) {
     // Monitoring is best effort: the statement's own outcome is what counts.
     monitor_.reset();
+    monitor_pid_ = 0;
   }
 }
 

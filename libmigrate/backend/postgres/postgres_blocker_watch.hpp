@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -42,6 +43,8 @@ class BlockerWatch {
   void start(std::chrono::milliseconds threshold, std::chrono::milliseconds every);
   // The statement ended: returns the blockers last seen (empty if it never waited that long).
   std::vector<DatabaseSession> stop();
+  // The monitor connection's server process, 0 while it has none: not a session of another run.
+  int monitor_pid() const { return monitor_pid_.load(); }
 
  private:
   void loop();
@@ -61,6 +64,7 @@ class BlockerWatch {
   std::chrono::milliseconds every_{100};
   std::vector<DatabaseSession> seen_;
   std::unique_ptr<pqxx::connection> monitor_;  // used by the thread only
+  std::atomic<int> monitor_pid_{0};
   std::thread thread_;
 };
 

@@ -167,14 +167,20 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
                array))
         out[by_oid[row[0].as<std::int64_t>()]].index_variable_width.push_back(
             row[1].as<bool>(true));
+      // pg_stats shows only the columns this role may read; the others have no correlation.
       for (const auto& row : q.exec_params(
-               "SELECT a.attrelid::bigint, lower(a.attname), t.typlen < 0 FROM pg_attribute a JOIN "
-               "pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > "
-               "0 "
-               "AND NOT a.attisdropped",
-               array))
-        out[by_oid[row[0].as<std::int64_t>()]].column_variable_width[row[1].as<std::string>()] =
-            row[2].as<bool>();
+               "SELECT a.attrelid::bigint, lower(a.attname), t.typlen < 0, "
+               "s.correlation::float8 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+               "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = "
+               "c.relnamespace LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = "
+               "c.relname AND s.attname = a.attname AND NOT s.inherited WHERE a.attrelid = ANY "
+               "($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped",
+               array)) {
+        TableStatistics& t = out[by_oid[row[0].as<std::int64_t>()]];
+        const std::string column = row[1].as<std::string>();
+        t.column_variable_width[column] = row[2].as<bool>();
+        if (!row[3].is_null()) t.column_correlation[column] = row[3].as<double>();
+      }
       for (const auto& row : q.exec_params(
                "SELECT conrelid::bigint, conname, CASE contype WHEN 'c' THEN 'check' WHEN 'f' THEN "
                "'foreign key' WHEN 'u' THEN 'unique' WHEN 'p' THEN 'primary key' WHEN 'x' THEN "

@@ -164,12 +164,14 @@ std::vector<DatabaseSession> PostgresBackend::sessions_of_run(const std::string&
     // poll sees sessions end.
     q.exec("SELECT pg_stat_clear_snapshot()");
     // This process's own connections share the host:pid (a run that reconnected after losing
-    // its connection looks for the statements its old session left running).
+    // its connection looks for the statements its old session left running): this run's own
+    // are left out.
     return q.exec_params(
         fmt::format("SELECT {} FROM pg_stat_activity a WHERE a.application_name LIKE "
-                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid() AND a.pid <> $2",
+                    "'% ' || $1 || ' %' AND a.pid <> pg_backend_pid() AND a.pid <> $2 AND "
+                    "a.pid <> $3",
                     kSessionColumns),
-        host_pid, lock_conn_ ? lock_conn_->backendpid() : 0);
+        host_pid, lock_conn_ ? lock_conn_->backendpid() : 0, watch_ ? watch_->monitor_pid() : 0);
   });
   std::vector<DatabaseSession> out;
   for (const auto& r : rows) {
