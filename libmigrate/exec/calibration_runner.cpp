@@ -127,6 +127,7 @@ class Measurer {
 
 constexpr int kOverheadSamples = 9;
 constexpr int kScanSamples = 3;
+constexpr int kWriteSamples = 2;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -169,10 +170,11 @@ double growth(double units, bool sort) {
 }
 
 // A full read of the table that writes no new file: its only fixed cost is the statement's own,
-// which the model adds as catalog-only.
-bool only_reads(const std::string& operation) {
+// which the model adds as catalog-only. index-maintenance is a difference of two updates' times,
+// whose fixed parts cancel.
+bool has_no_fixed_part(const std::string& operation) {
   return operation == "seq-scan" || operation == "validate-check" || operation == "set-not-null" ||
-         operation == "validate-foreign-key";
+         operation == "validate-foreign-key" || operation == "index-maintenance";
 }
 
 // The two tables' measurements of each operation as one rate: the large one's, with the fixed
@@ -182,7 +184,7 @@ bool only_reads(const std::string& operation) {
 void add_rates(Measurer& m, const Samples& small, const Samples& large) {
   for (const auto& [operation, big] : large) {
     double fixed = 0;
-    if (auto it = small.find(operation); it != small.end() && !only_reads(operation)) {
+    if (auto it = small.find(operation); it != small.end() && !has_no_fixed_part(operation)) {
       const bool sort = sorts(operation);
       const double span = growth(big.units, sort) - growth(it->second.units, sort);
       const double slope = span > 0 ? (big.ms - it->second.ms) / span : 0;
@@ -269,26 +271,48 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
   time_median("set-not-null", "bytes", heap, "",
               fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t),
               fmt::format("ALTER TABLE {} ALTER COLUMN s DROP NOT NULL", t));
+  // The writes below fill the WAL, and a checkpoint that starts during one (the calibration
+  // writes several times max_wal_size / 2 in all) makes every page it then dirties first write
+  // a full image: it can double one measurement. Each is the faster of kWriteSamples, every
+  // sample starting from the table compacted again (full pages, no dead row).
+  auto fastest = [&](const std::string& operation, const std::vector<std::string>& sqls) {
+    double best = 0;
+    for (std::size_t i = 0; i < sqls.size(); ++i) {
+      if (i > 0) m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
+      const double took = m.time(operation, sqls[i]);
+      best = i == 0 ? took : std::min(best, took);
+    }
+    return best;
+  };
   // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
   // build rate for each index, so the rewrite's own rate is what remains (at least a third, in
-  // case the index measurement ran in a warmer cache).
+  // case the index measurement ran in a warmer cache). The second sample keeps the type; its
+  // USING expression still makes PostgreSQL rewrite every row.
   const double rewrite =
-      m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t));
+      fastest("rewrite", {fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t),
+                          fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint USING k + 0", t)});
   out["rewrite"] = {"bytes", heap, std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3)};
   // The rewrite left every page full and no dead row: each new row version of an update goes to
-  // another page and into every index (no HOT update), as on a freshly loaded table. Each update
-  // measured starts from such a table (VACUUM FULL).
-  const double one_index = m.time("row-update", fmt::format("UPDATE {} SET n = n + 1", t));
-  out["row-update"] = {"rows", n, one_index};
-  m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
-  out["batched-update"] = {"rows", n, time_batched_update(m, t, rows)};
+  // another page and into every index (no HOT update), as on a freshly loaded table.
+  const std::vector<std::string> update(kWriteSamples, fmt::format("UPDATE {} SET n = n + 1", t));
+  out["row-update"] = {"rows", n, fastest("row-update", update)};
+  auto batched = [&] {
+    double best = 0;
+    for (int i = 0; i < kWriteSamples; ++i) {
+      m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
+      const double took = time_batched_update(m, t, rows);
+      best = i == 0 ? took : std::min(best, took);
+    }
+    return best;
+  };
+  const double one_index = batched();
+  out["batched-update"] = {"rows", n, one_index};
   // A second index, on k (in the table's order, like the primary key): what each index beyond
-  // the first adds to an update. An index whose keys come in random order costs somewhat more
-  // per entry (each lands on another leaf page).
+  // the first adds to an update, from the batches (many short transactions vary less than one
+  // long one). An index whose keys come in random order costs somewhat more per entry (each
+  // lands on another leaf page).
   m.run("index-maintenance", fmt::format("CREATE INDEX ON {} (k)", t));
-  m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
-  const double two_indexes = m.time("index-maintenance", fmt::format("UPDATE {} SET n = n + 1", t));
-  out["index-maintenance"] = {"rows", n, std::max(two_indexes - one_index, 0.0)};
+  out["index-maintenance"] = {"rows", n, std::max(batched() - one_index, 0.0)};
   return out;
 }
 

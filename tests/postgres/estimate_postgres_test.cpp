@@ -84,10 +84,11 @@ TEST(PostgresEstimates, CalibrateStoresItsRatesAndLeavesNothingBehind) {
     operations.insert(rate["operation"].get<std::string>());
     EXPECT_GT(rate["per_second"].get<double>(), 0) << rate.dump();
   }
-  for (const char* op : {"catalog-only", "backfill-batch", "seq-scan", "rewrite",
-                         "index-build:fixed", "index-build:variable",
-                         "index-build-concurrently:fixed", "validate-check", "validate-foreign-key",
-                         "set-not-null", "row-update", "batched-update", "index-maintenance"})
+  for (const char* op :
+       {"catalog-only", "backfill-batch", "seq-scan", "rewrite", "index-build:fixed",
+        "index-build:variable", "index-build-concurrently:fixed", "validate-check",
+        "validate-foreign-key", "set-not-null", "row-update", "batched-update", "index-maintenance",
+        "index-build:presorted", "index-build-concurrently:presorted"})
     EXPECT_TRUE(operations.count(op)) << op;
   EXPECT_TRUE(has(out["calibration"]["server"].get<std::string>(), "PostgreSQL 15"));
 

@@ -210,23 +210,27 @@ TEST(RuntimeModel, IndexBuildsGrowAsASortAndPickTheirKeysRate) {
 
 TEST(RuntimeModel, AKeyAlreadyInTableOrderIsBuiltAtThePresortedRate) {
   TableStatistics t = orders(1e6, 100e6);
-  t.column_correlation = {{"id", 1.0}, {"total", 0.3}, {"note", 1.0}};
+  t.column_correlation = {{"id", 1.0}, {"created", 0.995}, {"total", 0.3}, {"note", 1.0}};
   StatementAnalysis a = statement(WorkKind::kIndexBuild, LockLevel::kShareUpdateExclusive);
   a.work.concurrent = true;
-  a.work.key_columns = {"id", "total"};  // the first column decides the order
+  a.work.key_columns = {"id", "created"};  // every column in order: the lowest is said
   EstimateInputs in = calibrated();
   in.calibration->rates.push_back({"index-build-concurrently:presorted", "rows", 1e6, 900});
   const Estimate sorted = estimate_statement(a, facts_for(t), in);
   EXPECT_EQ(sorted.work, "index-build-concurrently:presorted");
   EXPECT_NEAR(*sorted.p50_ms, 900 + 2, 1e-6);
-  EXPECT_NE(sorted.basis.find("fixed-width key already in table order (correlation 1.00)"),
+  EXPECT_NE(sorted.basis.find("fixed-width key already in table order (correlation 0.99)"),
             std::string::npos)
       << sorted.basis;
   // A calibration without the presorted rate takes the fixed-width key's.
   const Estimate older = estimate_statement(a, facts_for(t), calibrated());
   EXPECT_EQ(older.work, "index-build-concurrently:presorted");
   EXPECT_NEAR(*older.p50_ms, 1500 + 2, 1e-6);
-  // Below the threshold, without statistics, or a variable-width key: the usual rates.
+  // A column out of order anywhere in the key (a constant first column has correlation 1 too,
+  // and the sort then orders by the next), below the threshold, without statistics, or a
+  // variable-width key: the usual rates.
+  a.work.key_columns = {"id", "total"};
+  EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:fixed");
   a.work.key_columns = {"total", "id"};
   EXPECT_EQ(estimate_statement(a, facts_for(t), in).work, "index-build-concurrently:fixed");
   t.column_correlation["id"] = 0.98;
@@ -437,6 +441,12 @@ TEST(RuntimeModel, EveryIndexBeyondTheFirstAddsItsMaintenanceToAnUpdate) {
   EXPECT_NE(e.basis.find("every row, an upper bound), each in 3 indexes; calibrated"),
             std::string::npos)
       << e.basis;
+  // A DELETE only marks row versions dead: no index entry to add.
+  StatementAnalysis deletion = statement(WorkKind::kDataChange);
+  deletion.kind = "DeleteStmt";
+  const Estimate deleted = estimate_statement(deletion, facts_for(t), calibrated());
+  EXPECT_NEAR(*deleted.p50_ms, 5000 + 2, 1e-6);
+  EXPECT_EQ(deleted.basis.find("indexes"), std::string::npos) << deleted.basis;
   // Runs of this work on this database already paid for the table's indexes.
   EstimateInputs in = calibrated();
   in.samples = {sample_of("row-update", 1e6, 7000)};

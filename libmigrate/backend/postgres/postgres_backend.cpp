@@ -209,9 +209,9 @@ StatementTraits PostgresBackend::describe(const SqlStatement& statement) const {
   return traits;
 }
 
-// The run's blocker watch, made with the first step's transaction (or the first statement, for a
-// step without one): its monitor connection is opened then, so no statement's recorded duration
-// and no short lock_timeout includes connecting.
+// The run's blocker watch, made when the run's first step is announced (or, for statements run
+// outside a step, with the first one): its monitor connection is opened before any statement of
+// the step, so no statement's recorded duration and no short lock_timeout includes connecting.
 BlockerWatch& PostgresBackend::blocker_watch() {
   if (!watch_)
     watch_ = std::make_unique<BlockerWatch>(
@@ -241,7 +241,6 @@ void PostgresBackend::begin(const StepSession& session, std::chrono::millisecond
     connection_lost(e, "");
   }
   tx_timeouts_ = session_timeouts_;
-  blocker_watch();
 }
 
 void PostgresBackend::commit(const StepSession& session) {

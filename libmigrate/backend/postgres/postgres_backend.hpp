@@ -3,7 +3,7 @@
 // - work: migration statements, transactions and the history (postgres_backend.cpp);
 // - lock: only ever holds the session advisory lock, never a transaction, so it cannot deadlock
 //   with CREATE INDEX CONCURRENTLY (postgres_run_lock.cpp, with the other pg_stat_activity reads);
-// - monitor: opened by the blocker watch with the run's first step; it asks who blocks a
+// - monitor: opened by the blocker watch when the run's first step starts; it asks who blocks a
 //   statement only once that statement has run longer than a short threshold
 //   (postgres_blocker_watch.cpp).
 // Catalog facts for the analyzer are in postgres_catalog.cpp.

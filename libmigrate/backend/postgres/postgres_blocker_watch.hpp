@@ -2,11 +2,11 @@
 // once lock_timeout fires the wait is over and pg_blocking_pids() can no longer tell.
 //
 // One watch per run: one thread and one monitor connection, created when the run's first step
-// begins its transaction (or runs its first statement, for a step without one), so that
-// connecting is not part of any statement's recorded duration. The blockers are asked for only once
-// a statement has run longer than a short threshold; a statement that finishes sooner costs two
-// uncontended mutex operations, no query and no system call (the thread checks on a 5 ms tick
-// instead of being woken for every statement).
+// starts (announce_step, before its transaction), so that connecting is not part of any
+// statement's recorded duration; a run with nothing to do creates none. The blockers are asked for
+// only once a statement has run longer than a short threshold; a statement that finishes sooner
+// costs two uncontended mutex operations, no query and no system call (the thread checks on a 5 ms
+// tick instead of being woken for every statement).
 #pragma once
 
 #include <pqxx/pqxx>

@@ -167,20 +167,13 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
                array))
         out[by_oid[row[0].as<std::int64_t>()]].index_variable_width.push_back(
             row[1].as<bool>(true));
-      // pg_stats shows only the columns this role may read; the others have no correlation.
       for (const auto& row : q.exec_params(
-               "SELECT a.attrelid::bigint, lower(a.attname), t.typlen < 0, "
-               "s.correlation::float8 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-               "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = "
-               "c.relnamespace LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = "
-               "c.relname AND s.attname = a.attname AND NOT s.inherited WHERE a.attrelid = ANY "
-               "($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped",
-               array)) {
-        TableStatistics& t = out[by_oid[row[0].as<std::int64_t>()]];
-        const std::string column = row[1].as<std::string>();
-        t.column_variable_width[column] = row[2].as<bool>();
-        if (!row[3].is_null()) t.column_correlation[column] = row[3].as<double>();
-      }
+               "SELECT a.attrelid::bigint, lower(a.attname), t.typlen < 0 FROM pg_attribute a JOIN "
+               "pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > "
+               "0 AND NOT a.attisdropped",
+               array))
+        out[by_oid[row[0].as<std::int64_t>()]].column_variable_width[row[1].as<std::string>()] =
+            row[2].as<bool>();
       for (const auto& row : q.exec_params(
                "SELECT conrelid::bigint, conname, CASE contype WHEN 'c' THEN 'check' WHEN 'f' THEN "
                "'foreign key' WHEN 'u' THEN 'unique' WHEN 'p' THEN 'primary key' WHEN 'x' THEN "
@@ -190,6 +183,32 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
         out[by_oid[row[0].as<std::int64_t>()]].constraint_kinds[row[1].as<std::string>()] =
             row[2].as<std::string>();
     });
+  };
+  // How each column's values follow the table's order (an index build on keys already in order
+  // sorts less): a probe of its own, since pg_stats is a view that costs more than the catalog
+  // reads above; without it the estimates only lose that refinement. pg_stats shows only the
+  // columns this role may read.
+  auto read_correlations = [&] {
+    std::string list;
+    for (const auto& [name, t] : out)
+      if (t.unavailable.empty()) list += (list.empty() ? "" : ",") + name;
+    if (list.empty()) return;
+    try {
+      probe(lock_timeout, [&](pqxx::transaction_base& q) {
+        for (const auto& row : q.exec_params(
+                 "SELECT x, lower(s.attname), s.correlation::float8 FROM "
+                 "unnest(string_to_array($1, "
+                 "',')) x JOIN pg_class c ON c.oid = to_regclass(x) JOIN pg_namespace n ON n.oid = "
+                 "c.relnamespace JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = "
+                 "c.relname AND NOT s.inherited WHERE s.correlation IS NOT NULL",
+                 list))
+          out[row[0].as<std::string>()].column_correlation[row[1].as<std::string>()] =
+              row[2].as<double>();
+      });
+    } catch (const pqxx::sql_error& e) {
+      log(LogLevel::kInfo, fmt::format("no column correlations for the estimates: {}",
+                                       first_message_line(e.what())));
+    }
   };
   try {
     read(relations);
@@ -207,6 +226,7 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
       }
     }
   }
+  read_correlations();
   return out;
 }
 

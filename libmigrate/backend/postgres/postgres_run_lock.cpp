@@ -93,6 +93,13 @@ std::string announced_step(const std::string& query) {
 void PostgresBackend::announce_step(const std::string& description) noexcept {
   if (!holding_run_lock_ || !lock_conn_) return;
   try {
+    // Before the step's transaction begins: no session idles in a transaction while the
+    // monitor connects. A run with nothing to do opens none.
+    blocker_watch();
+  } catch (const std::exception&) {
+    // A thread that cannot start: execute() tries again and reports it.
+  }
+  try {
     pqxx::nontransaction q(*lock_conn_);
     q.exec(std::string(kStepMarker) + q.esc(description) + "'");
   } catch (const std::exception&) {
