@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -273,46 +274,41 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
               fmt::format("ALTER TABLE {} ALTER COLUMN s DROP NOT NULL", t));
   // The writes below fill the WAL, and a checkpoint that starts during one (the calibration
   // writes several times max_wal_size / 2 in all) makes every page it then dirties first write
-  // a full image: it can double one measurement. Each is the faster of kWriteSamples, every
-  // sample starting from the table compacted again (full pages, no dead row).
-  auto fastest = [&](const std::string& operation, const std::vector<std::string>& sqls) {
+  // a full image: it can double one measurement. Each is the faster of kWriteSamples;
+  // `sample(i)` measures sample i on the table compacted again (full pages, no dead row) before
+  // every sample but the first, and before that one too unless `compact` says it already is.
+  auto fastest = [&](bool compact, const std::function<double(int)>& sample) {
     double best = 0;
-    for (std::size_t i = 0; i < sqls.size(); ++i) {
-      if (i > 0) m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
-      const double took = m.time(operation, sqls[i]);
+    for (int i = 0; i < kWriteSamples; ++i) {
+      if (i > 0 || !compact) m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
+      const double took = sample(i);
       best = i == 0 ? took : std::min(best, took);
     }
     return best;
   };
   // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
   // build rate for each index, so the rewrite's own rate is what remains (at least a third, in
-  // case the index measurement ran in a warmer cache). The second sample keeps the type; its
+  // case the index measurement ran in a warmer cache). The later samples keep the type; their
   // USING expression still makes PostgreSQL rewrite every row.
-  const double rewrite =
-      fastest("rewrite", {fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint", t),
-                          fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint USING k + 0", t)});
+  const double rewrite = fastest(true, [&](int i) {
+    return m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint{}", t,
+                                         i == 0 ? "" : " USING k + 0"));
+  });
   out["rewrite"] = {"bytes", heap, std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3)};
   // The rewrite left every page full and no dead row: each new row version of an update goes to
   // another page and into every index (no HOT update), as on a freshly loaded table.
-  const std::vector<std::string> update(kWriteSamples, fmt::format("UPDATE {} SET n = n + 1", t));
-  out["row-update"] = {"rows", n, fastest("row-update", update)};
-  auto batched = [&] {
-    double best = 0;
-    for (int i = 0; i < kWriteSamples; ++i) {
-      m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
-      const double took = time_batched_update(m, t, rows);
-      best = i == 0 ? took : std::min(best, took);
-    }
-    return best;
-  };
-  const double one_index = batched();
+  out["row-update"] = {"rows", n, fastest(true, [&](int) {
+                         return m.time("row-update", fmt::format("UPDATE {} SET n = n + 1", t));
+                       })};
+  auto batched = [&](int) { return time_batched_update(m, t, rows); };
+  const double one_index = fastest(false, batched);
   out["batched-update"] = {"rows", n, one_index};
   // A second index, on k (in the table's order, like the primary key): what each index beyond
   // the first adds to an update, from the batches (many short transactions vary less than one
   // long one). An index whose keys come in random order costs somewhat more per entry (each
   // lands on another leaf page).
   m.run("index-maintenance", fmt::format("CREATE INDEX ON {} (k)", t));
-  out["index-maintenance"] = {"rows", n, std::max(batched() - one_index, 0.0)};
+  out["index-maintenance"] = {"rows", n, std::max(fastest(false, batched) - one_index, 0.0)};
   return out;
 }
 
