@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace migrate {
 namespace {
@@ -29,6 +30,11 @@ double scaled_ms(const RatePoint& p, double units) {
   if (p.units <= 0 || p.elapsed_ms <= 0) return 0;
   const double fixed = std::clamp(p.fixed_ms, 0.0, p.elapsed_ms);
   return fixed + (p.elapsed_ms - fixed) * growth_of(units, p.growth) / growth_of(p.units, p.growth);
+}
+
+// What one more unit of work adds: the rate's slope, its fixed part left out.
+double slope_ms(const RatePoint& p) {
+  return (scaled_ms(p, 2e6) - scaled_ms(p, 1e6)) / 1e6;
 }
 
 // The documented defaults (docs/estimates.md), used until `migrate calibrate` ran: measured on a
@@ -84,6 +90,19 @@ struct Rate {
 // dominated by different costs (a table that fits in shared buffers or not, a sort that fits in
 // maintenance_work_mem or not, fixed overhead): a calibrated rate, which has its fixed part
 // apart, scales better than a run of a size several times smaller.
+// The calibration's entry for `operation`, if any. A presorted build of a calibration from before
+// those were measured takes the fixed-width key's entry: the higher rate, rather than a default
+// from another machine.
+const CalibrationRate* calibrated_rate(const std::string& operation, const EstimateInputs& inputs) {
+  if (!inputs.calibration) return nullptr;
+  const CalibrationRate* c = inputs.calibration->find(operation);
+  constexpr std::string_view kPresorted = ":presorted";
+  if (!c && operation.ends_with(kPresorted))
+    c = inputs.calibration->find(operation.substr(0, operation.size() - kPresorted.size()) +
+                                 ":fixed");
+  return c;
+}
+
 constexpr double kCloseSize = 2.0;
 constexpr double kSimilarSize = 8.0;
 constexpr std::size_t kMaxSamples = 20;
@@ -94,16 +113,9 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
   // The calibrated fixed part of this work stays fixed; the samples teach the part that grows.
   double fixed = 0;
   bool calibrated = false;
-  if (inputs.calibration) {
-    // A presorted build of a calibration from before those were measured takes the fixed-width
-    // key's calibrated rate (rate_for): calibrated all the same.
-    const CalibrationRate* c = inputs.calibration->find(work);
-    if (!c && work.ends_with(":presorted"))
-      c = inputs.calibration->find(work.substr(0, work.size() - 10) + ":fixed");
-    if (c) {
-      fixed = c->fixed_ms;
-      calibrated = c->units > 0 && c->elapsed_ms > 0;
-    }
+  if (const CalibrationRate* c = calibrated_rate(work, inputs)) {
+    fixed = c->fixed_ms;
+    calibrated = c->units > 0 && c->elapsed_ms > 0;
   }
   std::vector<double> per_unit;  // ms per growth unit
   for (const double window : {kCloseSize, kSimilarSize}) {
@@ -137,15 +149,9 @@ Rate rate_for(const std::string& operation, double scale, const EstimateInputs& 
   if (use_history)
     if (auto h = history_rate(operation, scale, inputs)) return *h;
   const Growth g = growth_of_operation(operation);
-  if (inputs.calibration) {
-    if (const CalibrationRate* c = inputs.calibration->find(operation))
-      if (c->units > 0 && c->elapsed_ms > 0)
-        return {{c->units, c->elapsed_ms, g, c->fixed_ms}, RateSource::kCalibration, 1.5, 0};
-    // A calibration from before presorted keys were measured: the fixed-width key's rate, the
-    // higher one, rather than a default from another machine.
-    if (operation.ends_with(":presorted"))
-      return rate_for(operation.substr(0, operation.size() - 10) + ":fixed", scale, inputs, false);
-  }
+  if (const CalibrationRate* c = calibrated_rate(operation, inputs))
+    if (c->units > 0 && c->elapsed_ms > 0)
+      return {{c->units, c->elapsed_ms, g, c->fixed_ms}, RateSource::kCalibration, 1.5, 0};
   if (inputs.dialect == Dialect::kSqlite) {
     for (const auto& d : kSqliteDefaults)
       if (operation == d.operation)
@@ -253,22 +259,25 @@ double simulated_backfill_ms(const PlannedBackfill& b, double keys, double ms_pe
 // index, so each index beyond the first adds the calibrated index-maintenance time (and a table
 // without any index saves one). SQLite updates only the indexes of the changed columns in place:
 // nothing is added there.
+bool maintains_indexes(const TableStatistics* t, const EstimateInputs& inputs,
+                       const std::string& statement_kind) {
+  // A DELETE only marks the row versions dead: no index gets an entry.
+  return inputs.dialect == Dialect::kPostgres && t && statement_kind != "DeleteStmt";
+}
+
 double index_maintenance_ms(double touched, const TableStatistics* t, const EstimateInputs& inputs,
                             const std::string& statement_kind) {
-  // A DELETE only marks the row versions dead: no index gets an entry.
-  if (inputs.dialect != Dialect::kPostgres || !t || statement_kind == "DeleteStmt") return 0;
+  if (!maintains_indexes(t, inputs, statement_kind)) return 0;
   const double beyond_first = static_cast<double>(t->index_variable_width.size()) - 1;
   if (beyond_first == 0) return 0;
   const Rate r = rate_for("index-maintenance", touched, inputs, false);
-  const double per_row = (scaled_ms(r.point, 2e6) - scaled_ms(r.point, 1e6)) / 1e6;
-  return beyond_first * per_row * touched;
+  return beyond_first * slope_ms(r.point) * touched;
 }
 
 // The basis's words for index_maintenance_ms: how many indexes each updated row enters.
 std::string indexes_words(const TableStatistics* t, const EstimateInputs& inputs,
                           const std::string& statement_kind) {
-  if (inputs.dialect != Dialect::kPostgres || !t || t->index_variable_width.size() == 1 ||
-      statement_kind == "DeleteStmt")
+  if (!maintains_indexes(t, inputs, statement_kind) || t->index_variable_width.size() == 1)
     return "";
   if (t->index_variable_width.empty()) return ", no index to update";
   return fmt::format(", each in {} indexes", t->index_variable_width.size());
@@ -403,7 +412,7 @@ Estimate estimate_statement(const StatementAnalysis& analysis, const StatementFa
       // The walk visits every key; only the matching rows are written.
       const double keys = std::max(rows, touched);
       // The rate's slope: its fixed part is per statement, and the walk's statements are batches.
-      const double base = (scaled_ms(rate.point, 2e6) - scaled_ms(rate.point, 1e6)) / 1e6;
+      const double base = slope_ms(rate.point);
       const double per_row = std::max(
           base +
               (touched > 0 ? index_maintenance_ms(touched, t, inputs, analysis.kind) / touched : 0),

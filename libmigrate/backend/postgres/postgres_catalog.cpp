@@ -196,11 +196,12 @@ std::map<std::string, TableStatistics> PostgresBackend::table_statistics(
     try {
       probe(lock_timeout, [&](pqxx::transaction_base& q) {
         for (const auto& row : q.exec_params(
-                 "SELECT x, lower(s.attname), s.correlation::float8 FROM "
-                 "unnest(string_to_array($1, "
-                 "',')) x JOIN pg_class c ON c.oid = to_regclass(x) JOIN pg_namespace n ON n.oid = "
-                 "c.relnamespace JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = "
-                 "c.relname AND NOT s.inherited WHERE s.correlation IS NOT NULL",
+                 "SELECT x, lower(s.attname), s.correlation::float8 "
+                 "FROM unnest(string_to_array($1, ',')) x "
+                 "JOIN pg_class c ON c.oid = to_regclass(x) "
+                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname "
+                 "AND NOT s.inherited WHERE s.correlation IS NOT NULL",
                  list))
           out[row[0].as<std::string>()].column_correlation[row[1].as<std::string>()] =
               row[2].as<double>();
