@@ -141,8 +141,18 @@ INSERT INTO $t (id, k, n, s, ts, ref)
 ALTER TABLE $t ADD PRIMARY KEY (id);
 VACUUM ANALYZE $t;
 SQL
-  q -c "CHECKPOINT" 2>/dev/null || true  # needs superuser or pg_checkpoint; only for steadier runs
+  settle
   echo "  $t: $n rows, $(q -c "SELECT pg_size_pretty(pg_total_relation_size('$t'))"), filled in $(( $(now_ms) - t0 )) ms"
+}
+
+# settle: the writes so far out of the way of the next measurement, for steadier runs. CHECKPOINT
+# (needs superuser or pg_checkpoint) writes the server's dirty buffers; sync then writes the
+# operating system's dirty pages, which is where a cluster with fsync off (pg_virtualenv's)
+# leaves every write: without it the kernel writes back the gigabytes of a fill or a rewrite
+# during the next operation, which a migration on a table in use does not meet.
+settle() {
+  q -c "CHECKPOINT" 2>/dev/null || true
+  sync
 }
 
 # migration_sql OP TABLE: the migration file's text. prepare OP TABLE: what psql does before it.
@@ -220,7 +230,7 @@ for pass in $(seq "$PASSES"); do
       name=$(printf 'p%s_%s_%s' "$pass" "$n" "$op")
       prepare "$op" "$t"
       migration_sql "$op" "$t" >"$work/migrations/V$(printf %03d "$version")__${op}_$t.up.sql"
-      q -c "CHECKPOINT" 2>/dev/null || true
+      settle
 
       run_migrate "$name.plan" --output json plan --allow-unsafe ||
         migrate_failed "$name.plan" "pass $pass, $t, $op: migrate plan"

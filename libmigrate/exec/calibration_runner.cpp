@@ -127,8 +127,8 @@ class Measurer {
 };
 
 constexpr int kOverheadSamples = 9;
-constexpr int kScanSamples = 3;
-constexpr int kWriteSamples = 2;
+// Of each operation on PostgreSQL's scratch tables (measure_postgres_table).
+constexpr int kSamples = 3;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -136,13 +136,20 @@ double median(std::vector<double> v) {
 }
 
 // The per-statement and per-batch overheads, the median of a few: single round trips are noisy.
+// A migration's statement also runs in the run's new server process, which first reads the
+// catalog entries of the table it names and plans with cold caches: about 2 ms on PostgreSQL,
+// as much as the rows of a 100k-row table's scan take. Each statement sample adds that first
+// touch, timed on a session of its own (where one can be had), to the executor's round trips on
+// the warm session.
 void measure_overheads(Measurer& m, const std::string& table, const std::string& checkpoint) {
   std::vector<double> statement, batch;
   for (int i = 0; i < kOverheadSamples; ++i) {
     // ADD COLUMN without a default changes the catalog only, on both engines.
-    statement.push_back(m.time_executed(
-        "catalog-only", fmt::format("ALTER TABLE {} ADD COLUMN overhead_{} integer", table, i),
-        i % 2 == 0));
+    statement.push_back(
+        m.time_executed("catalog-only",
+                        fmt::format("ALTER TABLE {} ADD COLUMN overhead_{} integer", table, i),
+                        i % 2 == 0) +
+        m.time("catalog-only", fmt::format("SELECT * FROM {} LIMIT 0", table)));
     batch.push_back(m.time_batch(table, checkpoint, i * 10));
   }
   m.add("catalog-only", "statements", 1, median(statement));
@@ -207,26 +214,26 @@ double time_batched_update(Measurer& m, const std::string& t, long long rows) {
 }
 
 // Fills `t` (with `rows` rows) and times each operation on it; `s` is the scratch schema.
+//
+// Every operation is timed kSamples times and the median kept: at the default size each takes
+// tens of milliseconds to a second or two, and whatever else the server does meanwhile (an
+// autovacuum worker, the checkpointer: the calibration writes several times max_wal_size / 2 of
+// WAL in all, and a checkpoint that starts during a write makes every page it then dirties log
+// a full image) can double one sample. The samples are taken in rounds, each round timing every
+// operation once, rather than one operation's samples back to back: a virtual machine's CPU can
+// run slower for several seconds at a time (the same rewrite took 5.0 s and 9.0 s, using 6 and
+// 10 CPU-seconds, with no steal time reported), which would slow every sample of an operation
+// measured within those seconds. The median, not the fastest: writes vary more than reads and
+// mostly upwards, and with the faster of two the backfills of bench/estimate_accuracy.sh came
+// out at 0.83-0.97 of the actual.
 Samples measure_postgres_table(Measurer& m, const std::string& s, const std::string& t,
                                long long rows) {
+  std::map<std::string, std::vector<double>> taken;
   Samples out;
-  auto time = [&](const std::string& operation, const std::string& unit, double units,
-                  const std::string& sql) {
-    out[operation] = {unit, units, m.time(operation, sql)};
-  };
-  // The scans take tens of milliseconds at the default size, so whatever else the server does
-  // at that moment (an autovacuum worker, the checkpointer) can double one: each is the median
-  // of kScanSamples, with `before` and `after` (when not empty) around every sample.
-  auto time_median = [&](const std::string& operation, const std::string& unit, double units,
-                         const std::string& before, const std::string& sql,
-                         const std::string& after) {
-    std::vector<double> samples;
-    for (int i = 0; i < kScanSamples; ++i) {
-      if (!before.empty()) m.run(operation, before);
-      samples.push_back(m.time(operation, sql));
-      if (!after.empty()) m.run(operation, after);
-    }
-    out[operation] = {unit, units, median(samples)};
+  auto sample = [&](const std::string& operation, const std::string& unit, double units,
+                    double ms) {
+    out[operation] = {unit, units, 0};
+    taken[operation].push_back(ms);
   };
   // Autovacuum off: a worker starting on the freshly filled table would slow whichever
   // measurement it meets.
@@ -240,75 +247,89 @@ Samples measure_postgres_table(Measurer& m, const std::string& s, const std::str
                     t, rows));
   // As a table that has been in use: statistics gathered, hint bits and visibility map set.
   m.run("the scratch table", fmt::format("VACUUM ANALYZE {}", t));
-  const double heap =
-      number(m.run("the table size", fmt::format("SELECT pg_relation_size('{}')", t))[0][0]);
-  const double n = static_cast<double>(rows);
-  // sum(length(s)) needs every row: no index-only scan can answer it.
-  time_median("seq-scan", "bytes", heap, "", fmt::format("SELECT sum(length(s)) FROM {}", t), "");
-  // n (g % 1000) comes in no useful order; id, filled in order, is already sorted: the
-  // presorted builds are those of a key correlated with the table's order (a serial id, a
-  // creation time).
-  for (const auto& [operation, column, concurrently] :
-       {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
-        std::tuple{"index-build:presorted", "id", ""},
-        std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
-        std::tuple{"index-build-concurrently:variable", "s", "CONCURRENTLY "},
-        std::tuple{"index-build-concurrently:presorted", "id", "CONCURRENTLY "}}) {
-    time(operation, "rows", n,
-         fmt::format("CREATE INDEX {}calibration_idx ON {} ({})", concurrently, t, column));
-    m.run(operation, fmt::format("DROP INDEX {}.calibration_idx", s));
-  }
-  time_median(
-      "validate-check", "bytes", heap,
-      fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_check CHECK (n >= 0) NOT VALID", t),
-      fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_check", t),
-      fmt::format("ALTER TABLE {} DROP CONSTRAINT calibration_check", t));
-  time_median("validate-foreign-key", "rows", n,
-              fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_fk FOREIGN KEY (ref) "
-                          "REFERENCES {}.parent NOT VALID",
-                          t, s),
-              fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_fk", t),
-              fmt::format("ALTER TABLE {} DROP CONSTRAINT calibration_fk", t));
-  time_median("set-not-null", "bytes", heap, "",
-              fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t),
-              fmt::format("ALTER TABLE {} ALTER COLUMN s DROP NOT NULL", t));
-  // The writes below fill the WAL, and a checkpoint that starts during one (the calibration
-  // writes several times max_wal_size / 2 in all) makes every page it then dirties first write
-  // a full image: it can double one measurement. Each is the faster of kWriteSamples;
-  // `sample(i)` measures sample i on the table compacted again (full pages, no dead row) before
-  // every sample but the first, and before that one too unless `compact` says it already is.
-  auto fastest = [&](bool compact, const std::function<double(int)>& sample) {
-    double best = 0;
-    for (int i = 0; i < kWriteSamples; ++i) {
-      if (i > 0 || !compact) m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
-      const double took = sample(i);
-      best = i == 0 ? took : std::min(best, took);
-    }
-    return best;
+  auto heap_size = [&] {
+    return number(m.run("the table size", fmt::format("SELECT pg_relation_size('{}')", t))[0][0]);
   };
-  // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
-  // build rate for each index, so the rewrite's own rate is what remains (at least a third, in
-  // case the index measurement ran in a warmer cache). The later samples keep the type; their
-  // USING expression still makes PostgreSQL rewrite every row.
-  const double rewrite = fastest(true, [&](int i) {
-    return m.time("rewrite", fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint{}", t,
-                                         i == 0 ? "" : " USING k + 0"));
-  });
-  out["rewrite"] = {"bytes", heap, std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3)};
-  // The rewrite left every page full and no dead row: each new row version of an update goes to
-  // another page and into every index (no HOT update), as on a freshly loaded table.
-  out["row-update"] = {"rows", n, fastest(true, [&](int) {
-                         return m.time("row-update", fmt::format("UPDATE {} SET n = n + 1", t));
-                       })};
-  auto batched = [&](int) { return time_batched_update(m, t, rows); };
-  const double one_index = fastest(false, batched);
-  out["batched-update"] = {"rows", n, one_index};
+  const double heap = heap_size();
+  const double n = static_cast<double>(rows);
+  // The table's size in a later round (k is bigint from the first rewrite on, which can change
+  // the padding) over the first's: a sample in bytes is scaled to the first round's size.
+  double scale = 1;
+  // `before` and `after` (when not empty) run around the timed statement, untimed.
+  auto time = [&](const std::string& operation, const std::string& unit, double units,
+                  const std::string& before, const std::string& sql, const std::string& after) {
+    if (!before.empty()) m.run(operation, before);
+    const double ms = m.time(operation, sql);
+    sample(operation, unit, units, unit == "bytes" ? ms / scale : ms);
+    if (!after.empty()) m.run(operation, after);
+  };
+  for (int round = 0; round < kSamples; ++round) {
+    if (round > 0 && heap > 0) scale = heap_size() / heap;
+    // sum(length(s)) needs every row: no index-only scan can answer it.
+    time("seq-scan", "bytes", heap, "", fmt::format("SELECT sum(length(s)) FROM {}", t), "");
+    // n (g % 1000) comes in no useful order; id, filled in order, is already sorted: the
+    // presorted builds are those of a key correlated with the table's order (a serial id, a
+    // creation time).
+    for (const auto& [operation, column, concurrently] :
+         {std::tuple{"index-build:fixed", "n", ""}, std::tuple{"index-build:variable", "s", ""},
+          std::tuple{"index-build:presorted", "id", ""},
+          std::tuple{"index-build-concurrently:fixed", "n", "CONCURRENTLY "},
+          std::tuple{"index-build-concurrently:variable", "s", "CONCURRENTLY "},
+          std::tuple{"index-build-concurrently:presorted", "id", "CONCURRENTLY "}})
+      time(operation, "rows", n, "",
+           fmt::format("CREATE INDEX {}calibration_idx ON {} ({})", concurrently, t, column),
+           fmt::format("DROP INDEX {}.calibration_idx", s));
+    time("validate-check", "bytes", heap,
+         fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_check CHECK (n >= 0) NOT VALID", t),
+         fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_check", t),
+         fmt::format("ALTER TABLE {} DROP CONSTRAINT calibration_check", t));
+    time("validate-foreign-key", "rows", n,
+         fmt::format("ALTER TABLE {} ADD CONSTRAINT calibration_fk FOREIGN KEY (ref) "
+                     "REFERENCES {}.parent NOT VALID",
+                     t, s),
+         fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT calibration_fk", t),
+         fmt::format("ALTER TABLE {} DROP CONSTRAINT calibration_fk", t));
+    time("set-not-null", "bytes", heap, "",
+         fmt::format("ALTER TABLE {} ALTER COLUMN s SET NOT NULL", t),
+         fmt::format("ALTER TABLE {} ALTER COLUMN s DROP NOT NULL", t));
+    // Each write runs on the table compacted by VACUUM FULL (full pages, no dead row: each new
+    // row version of an update goes to another page and into every index, no HOT update, as on
+    // a freshly loaded table), except the first rewrite, on the table as filled.
+    // A rewrite also rebuilds the table's one index, its primary key: the model adds the index
+    // build rate for each index (below). The later rounds keep the type; their USING expression
+    // still makes PostgreSQL rewrite every row.
+    time("rewrite", "bytes", heap, round == 0 ? "" : fmt::format("VACUUM FULL {}", t),
+         fmt::format("ALTER TABLE {} ALTER COLUMN k TYPE bigint{}", t,
+                     round == 0 ? "" : " USING k + 0"),
+         "");
+    time("row-update", "rows", n, fmt::format("VACUUM FULL {}", t),
+         fmt::format("UPDATE {} SET n = n + 1", t), "");
+    m.run("batched-update", fmt::format("VACUUM FULL {}", t));
+    sample("batched-update", "rows", n, time_batched_update(m, t, rows));
+    // The next round's reads on the table as the first round's met it: no dead row, hint bits
+    // and visibility map set.
+    if (round + 1 < kSamples) {
+      m.run("the scratch table", fmt::format("VACUUM FULL {}", t));
+      m.run("the scratch table", fmt::format("VACUUM ANALYZE {}", t));
+    }
+  }
   // A second index, on k (in the table's order, like the primary key): what each index beyond
   // the first adds to an update, from the batches (many short transactions vary less than one
   // long one). An index whose keys come in random order costs somewhat more per entry (each
-  // lands on another leaf page).
+  // lands on another leaf page). These rounds come last: the index would change the others.
   m.run("index-maintenance", fmt::format("CREATE INDEX ON {} (k)", t));
-  out["index-maintenance"] = {"rows", n, std::max(fastest(false, batched) - one_index, 0.0)};
+  std::vector<double> two_indexes;
+  for (int round = 0; round < kSamples; ++round) {
+    m.run("index-maintenance", fmt::format("VACUUM FULL {}", t));
+    two_indexes.push_back(time_batched_update(m, t, rows));
+  }
+  for (auto& [operation, samples] : taken) out[operation].ms = median(samples);
+  out["index-maintenance"] = {"rows", n,
+                              std::max(median(two_indexes) - out["batched-update"].ms, 0.0)};
+  // The rewrite's own rate is what remains after its primary key's rebuild (at least a third,
+  // in case the index measurement ran in a warmer cache).
+  const double rewrite = out["rewrite"].ms;
+  out["rewrite"].ms = std::max(rewrite - out["index-build:fixed"].ms, rewrite / 3);
   return out;
 }
 
