@@ -123,7 +123,9 @@ std::optional<Rate> history_rate(const std::string& work, double scale,
     for (const auto& s : inputs.samples) {
       if (s.work != work || !s.scale || *s.scale <= 0) continue;
       if (scale > 0 && (*s.scale > scale * window || *s.scale * window < scale)) continue;
-      const double took = std::max<double>(static_cast<double>(s.duration_ms), 0.5);
+      // duration_ms is whole milliseconds, cut off (a 6.9 ms statement records 6): the run
+      // took d + 0.5 ms on average, which matters to the statements of a few milliseconds.
+      const double took = static_cast<double>(std::max<std::int64_t>(s.duration_ms, 0)) + 0.5;
       per_unit.push_back(std::max(took - fixed, took / 10) / growth_of(*s.scale, g));
       if (per_unit.size() == kMaxSamples) break;
     }

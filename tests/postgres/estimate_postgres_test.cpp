@@ -274,7 +274,7 @@ TEST(PostgresEstimates, ApplyKeepsEachEstimateBesideItsDurationAndTheNextPlanLea
   // estimate, which the first plan recorded for the same size: their geometric mean.
   const auto [learned, calibrated] = [&] {
     const auto row = db->query(
-        "SELECT greatest(duration_ms, 0.5) * (SELECT pg_relation_size('orders_copy')) / scale, "
+        "SELECT (duration_ms + 0.5) * (SELECT pg_relation_size('orders_copy')) / scale, "
         "estimate_p50_ms FROM migrate_history_statements WHERE work = 'rewrite'");
     const auto bar = row.at(0).find('|');
     return std::pair{std::stod(row.at(0).substr(0, bar)), std::stod(row.at(0).substr(bar + 1))};

@@ -258,13 +258,13 @@ TEST(RuntimeModel, TheCalibratedFixedPartDoesNotShrinkWithTheTable) {
   const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
   // 100 ms fixed + 900 ms * 1 MB / 100 MB + the statement's 2 ms.
   EXPECT_NEAR(*e.p50_ms, 100 + 9 + 2, 1e-6);
-  // The history teaches the growing part only: one 10 MB rewrite took 190 ms, so 9 ms per MB,
-  // and 280 ms for 20 MB. One run is weighed with the calibration (100 + 180 + 2 ms) as one
-  // run against one: their geometric mean.
+  // The history teaches the growing part only: one 10 MB rewrite recorded 190 ms (whole
+  // milliseconds cut off: 190.5 on average), so 9.05 ms per MB, and 281 ms for 20 MB. One run is
+  // weighed with the calibration (100 + 180 + 2 ms) as one run against one: their geometric mean.
   in.samples = {sample_of("rewrite", 10e6, 190)};
   t.heap_bytes = 20e6;
   const Estimate learned = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*learned.p50_ms, std::sqrt((100.0 + 2 * 90) * (100 + 180 + 2)), 1e-6);
+  EXPECT_NEAR(*learned.p50_ms, std::sqrt((100.0 + 2 * 90.5) * (100 + 180 + 2)), 1e-6);
 }
 
 TEST(RuntimeModel, ValidationsScanOrJoinByTheConstraintsKind) {
@@ -334,13 +334,14 @@ TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
                 sample_of("rewrite", 100e6, 1700), sample_of("rewrite", 1e6, 900),
                 sample_of("set-not-null", 200e6, 10)};
   const Estimate e = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  // The median rate, 16 ms per MB, gives 3200 ms for 200 MB; the three runs outweigh the
-  // calibration three to one, in the logarithm.
+  // The median rate, 1600.5 ms per 100 MB (each whole-millisecond record counts half a
+  // millisecond more), gives 3201 ms for 200 MB; the three runs outweigh the calibration three
+  // to one, in the logarithm.
   EstimateInputs calibration_only = in;
   calibration_only.samples.clear();
   const double calibrated_ms =
       *estimate_statement(statement(WorkKind::kRewrite), facts_for(t), calibration_only).p50_ms;
-  const double weighed = std::exp((3 * std::log(3200.0) + std::log(calibrated_ms)) / 4);
+  const double weighed = std::exp((3 * std::log(3201.0) + std::log(calibrated_ms)) / 4);
   EXPECT_NEAR(*e.p50_ms, weighed, 1e-6);
   EXPECT_GT(*e.p50_ms, 3200);
   EXPECT_LT(*e.p50_ms, calibrated_ms);
@@ -354,7 +355,7 @@ TEST(RuntimeModel, PastRunsOfTheSameWorkAtASimilarSizeWinAndScale) {
   history_only.calibration.reset();
   const Estimate alone =
       estimate_statement(statement(WorkKind::kRewrite), facts_for(t), history_only);
-  EXPECT_NEAR(*alone.p50_ms, 3200, 1e-6);
+  EXPECT_NEAR(*alone.p50_ms, 3201, 1e-6);
   EXPECT_EQ(alone.basis.find("weighed"), std::string::npos) << alone.basis;
   // A size far from every sample falls back to calibration.
   const TableStatistics huge = orders(100e6, 20e9);
@@ -377,14 +378,14 @@ TEST(RuntimeModel, TheClosestSizesTeachFirst) {
   calibration_only.samples.clear();
   const double calibrated_ms =
       *estimate_statement(statement(WorkKind::kRewrite), facts_for(t), calibration_only).p50_ms;
-  EXPECT_NEAR(*close.p50_ms, std::sqrt(5000 * calibrated_ms), 1e-6);
+  EXPECT_NEAR(*close.p50_ms, std::sqrt(5000.5 * calibrated_ms), 1e-6);
   EXPECT_NE(close.basis.find("history: 1 earlier run(s)"), std::string::npos) << close.basis;
   t.heap_bytes = 40e6;
   const Estimate far = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
   EXPECT_NE(far.basis.find("calibrated 2026-12-04"), std::string::npos) << far.basis;
   in.calibration.reset();
   const Estimate uncalibrated = estimate_statement(statement(WorkKind::kRewrite), facts_for(t), in);
-  EXPECT_NEAR(*uncalibrated.p50_ms, 40 * 20, 1e-6);
+  EXPECT_NEAR(*uncalibrated.p50_ms, 2000.5 * 40 / 100, 1e-6);
   EXPECT_NE(uncalibrated.basis.find("history: 2 earlier run(s)"), std::string::npos)
       << uncalibrated.basis;
 }
