@@ -85,11 +85,6 @@ struct Rate {
   bool with_calibration = false;  // history weighed with the calibration (timed_work)
 };
 
-// History samples of the same work at a similar size: the closest within 2x either way when
-// there are any, else, when this work was never calibrated, within 8x. Sizes far apart are
-// dominated by different costs (a table that fits in shared buffers or not, a sort that fits in
-// maintenance_work_mem or not, fixed overhead): a calibrated rate, which has its fixed part
-// apart, scales better than a run of a size several times smaller.
 // The calibration's entry for `operation`, if any. A presorted build of a calibration from before
 // those were measured takes the fixed-width key's entry: the higher rate, rather than a default
 // from another machine.
@@ -103,6 +98,11 @@ const CalibrationRate* calibrated_rate(const std::string& operation, const Estim
   return c;
 }
 
+// History samples of the same work at a similar size: the closest within 2x either way when
+// there are any, else, when this work was never calibrated, within 8x. Sizes far apart are
+// dominated by different costs (a table that fits in shared buffers or not, a sort that fits in
+// maintenance_work_mem or not, fixed overhead): a calibrated rate, which has its fixed part
+// apart, scales better than a run of a size several times smaller.
 constexpr double kCloseSize = 2.0;
 constexpr double kSimilarSize = 8.0;
 constexpr std::size_t kMaxSamples = 20;
