@@ -27,6 +27,11 @@ Result<MigrationSet> load_lint_inputs(const std::vector<std::string>& paths) {
     if (std::filesystem::is_directory(p, ec)) {
       auto set = load_directory(p);
       if (!set) return set.error();
+      if (out.migrations.empty()) {
+        out.migrations = std::move(set->migrations);  // the usual case: one directory
+        continue;
+      }
+      out.migrations.reserve(out.migrations.size() + set->migrations.size());
       for (auto& m : set->migrations) out.migrations.push_back(std::move(m));
       continue;
     }
@@ -65,59 +70,91 @@ Result<MigrationSet> load_lint_inputs(const std::vector<std::string>& paths) {
     }
     out.migrations.push_back(std::move(m));
   }
-  std::stable_sort(out.migrations.begin(), out.migrations.end(),
-                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  const auto by_version = [](const Migration& a, const Migration& b) {
+    return a.version < b.version;
+  };
+  // A directory comes sorted: the sort would still move every migration through a buffer.
+  if (!std::is_sorted(out.migrations.begin(), out.migrations.end(), by_version))
+    std::stable_sort(out.migrations.begin(), out.migrations.end(), by_version);
   return out;
 }
 
+namespace {
+
+// JSON objects are built field by field, values moved in: an initializer list copies each value
+// once more, and `lint --output json` of a large corpus is mostly these objects.
+class JsonObject {
+ public:
+  template <class Value>
+  JsonObject& add(const char* key, Value&& value) {
+    fields_.emplace(key, json(std::forward<Value>(value)));
+    return *this;
+  }
+  json done() { return json(std::move(fields_)); }
+
+ private:
+  json::object_t fields_;
+};
+
+json locks_json(const std::vector<RelationLock>& locks) {
+  json out(json::value_t::array);
+  auto& items = out.get_ref<json::array_t&>();
+  items.reserve(locks.size());
+  for (const auto& l : locks)
+    items.push_back(
+        JsonObject().add("relation", l.relation).add("lock", to_string(l.level)).done());
+  return out;
+}
+
+}  // namespace
+
 json to_json(const Finding& f) {
-  json locks = json::array();
-  for (const auto& l : f.locks)
-    locks.push_back({{"relation", l.relation}, {"lock", to_string(l.level)}});
-  return json{{"rule", f.rule_id},
-              {"severity", to_string(f.severity)},
-              {"message", f.message},
-              {"alternative", f.alternative},
-              {"file", f.where.file},
-              {"version", f.where.version},
-              {"statement", f.where.statement},
-              {"line", f.where.line},
-              {"column", f.where.column},
-              {"locks", std::move(locks)},
-              {"suppressed", f.suppressed},
-              {"suppression_reason", f.suppression_reason}};
+  return JsonObject()
+      .add("rule", f.rule_id)
+      .add("severity", to_string(f.severity))
+      .add("message", f.message)
+      .add("alternative", f.alternative)
+      .add("file", f.where.file)
+      .add("version", f.where.version)
+      .add("statement", f.where.statement)
+      .add("line", f.where.line)
+      .add("column", f.where.column)
+      .add("locks", locks_json(f.locks))
+      .add("suppressed", f.suppressed)
+      .add("suppression_reason", f.suppression_reason)
+      .done();
 }
 
 json to_json(const MigrationAnalysis& a) {
-  // Built in place and moved, never copied: `lint --output json` of a large corpus is mostly
-  // this.
-  json statements = json::array();
-  statements.get_ref<json::array_t&>().reserve(a.statements.size());
+  json statements(json::value_t::array);
+  auto& statement_items = statements.get_ref<json::array_t&>();
+  statement_items.reserve(a.statements.size());
   for (const auto& s : a.statements) {
-    json locks = json::array();
-    for (const auto& l : s.locks)
-      locks.push_back({{"relation", l.relation}, {"lock", to_string(l.level)}});
-    statements.push_back({{"index", s.index},
-                          {"line", s.line},
-                          {"column", s.column},
-                          {"kind", s.kind},
-                          {"class", to_string(s.migration_class)},
-                          {"locks", std::move(locks)},
-                          {"rewrites_table", s.rewrites_table},
-                          {"scans_table", s.scans_table},
-                          {"can_run_in_transaction", s.can_run_in_transaction}});
+    statement_items.push_back(JsonObject()
+                                  .add("index", s.index)
+                                  .add("line", s.line)
+                                  .add("column", s.column)
+                                  .add("kind", s.kind)
+                                  .add("class", to_string(s.migration_class))
+                                  .add("locks", locks_json(s.locks))
+                                  .add("rewrites_table", s.rewrites_table)
+                                  .add("scans_table", s.scans_table)
+                                  .add("can_run_in_transaction", s.can_run_in_transaction)
+                                  .done());
   }
-  json findings = json::array();
-  findings.get_ref<json::array_t&>().reserve(a.findings.size());
-  for (const auto& f : a.findings) findings.push_back(to_json(f));
-  return json{
-      {"version", a.version},
-      {"name", a.name},
-      {"file", a.file},
-      {"class", to_string(a.inferred_class)},
-      {"declared_class", a.declared_class ? json(to_string(*a.declared_class)) : json(nullptr)},
-      {"statements", std::move(statements)},
-      {"findings", std::move(findings)}};
+  json findings(json::value_t::array);
+  auto& finding_items = findings.get_ref<json::array_t&>();
+  finding_items.reserve(a.findings.size());
+  for (const auto& f : a.findings) finding_items.push_back(to_json(f));
+  return JsonObject()
+      .add("version", a.version)
+      .add("name", a.name)
+      .add("file", a.file)
+      .add("class", to_string(a.inferred_class))
+      .add("declared_class", a.declared_class ? json(to_string(*a.declared_class)) : json(nullptr))
+      .add("statements", std::move(statements))
+      .add("findings", std::move(findings))
+      .done();
 }
 
 json to_sarif(const std::vector<MigrationAnalysis>& analyses) {

@@ -22,13 +22,26 @@ std::string replace_quotes(const std::string& name) {
 }  // namespace
 
 SqliteAnalysisContext::SqliteAnalysisContext(const AnalysisOptions& options) : options_(options) {
-  if (sqlite3_open(":memory:", &db_) != SQLITE_OK)
+  // NOMUTEX: the copy is private to this context, used by one thread at a time, so SQLite need
+  // not lock the connection around every call.
+  if (sqlite3_open_v2(":memory:", &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
     fail(ErrorCode::kInternal, "cannot open an in-memory SQLite database");
   // Below 3000000 it is not a SQLite version (150000 is the PostgreSQL default): use the
   // linked library's.
   version_ = options.server_version_num >= 3'000'000 ? options.server_version_num
                                                      : sqlite3_libversion_number();
+  // Installed once: sqlite3_set_authorizer expires every prepared statement, so setting it around
+  // each statement made its first step prepare it a second time.
+  sqlite3_set_authorizer(db_, &SqliteAnalysisContext::authorize, this);
   reader_.emplace(db_);
+}
+
+int SqliteAnalysisContext::authorize(void* self, int code, const char* arg1, const char* arg2,
+                                     const char* arg3, const char* source) {
+  auto* sink = static_cast<SqliteAnalysisContext*>(self)->collecting_;
+  return sink ? collect_sqlite_action(sink, code, arg1, arg2, arg3, source) : SQLITE_OK;
 }
 
 SqliteAnalysisContext::~SqliteAnalysisContext() {
@@ -81,17 +94,16 @@ void SqliteAnalysisContext::begin_migration(const Migration& m) {
 SqliteExecution SqliteAnalysisContext::execute(const std::string& sql) {
   SqliteExecution e;
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_set_authorizer(db_, collect_sqlite_action, &e.actions);
+  collecting_ = &e.actions;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+  collecting_ = nullptr;
   if (rc != SQLITE_OK) {
     e.error = sqlite3_errmsg(db_);
-    sqlite3_set_authorizer(db_, nullptr, nullptr);
     return e;
   }
   e.prepared = true;
   if (!stmt) {
     e.empty = true;
-    sqlite3_set_authorizer(db_, nullptr, nullptr);
     return e;
   }
   e.column_count = sqlite3_column_count(stmt);
@@ -104,15 +116,17 @@ SqliteExecution SqliteAnalysisContext::execute(const std::string& sql) {
   }
   auto words = sqlite_leading_tokens(sql, 1);
   if (!words.empty() && sqlite_upper(words[0]) == "VACUUM") run = false;
-  std::vector<SqliteAction> during_step;  // a re-prepare would repeat the actions
-  sqlite3_set_authorizer(db_, collect_sqlite_action, &during_step);
+  // A re-prepare during the step (the schema changed under the statement) would repeat the
+  // actions: they are collected apart, and dropped.
+  std::vector<SqliteAction> during_step;
   if (run) {
+    collecting_ = &during_step;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
+    collecting_ = nullptr;
     if (rc != SQLITE_DONE) e.error = sqlite3_errmsg(db_);
     e.executed = e.error.empty();
   }
-  sqlite3_set_authorizer(db_, nullptr, nullptr);
   sqlite3_finalize(stmt);
   if (e.executed) reader_->refresh(e.actions);
   return e;

@@ -76,8 +76,15 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   void create_table(const std::string& k, const SqliteStatementFacts& f, int position);
   void rename_table(const std::string& from, const std::string& to, int position);
 
+  // The authorizer, installed for the copy's lifetime: it records into `collecting_` while a
+  // migration's statement is prepared, and allows everything silently otherwise (the schema
+  // reader's own queries).
+  static int authorize(void* self, int code, const char* arg1, const char* arg2, const char* arg3,
+                       const char* source);
+
   const AnalysisOptions& options_;
   sqlite3* db_ = nullptr;
+  std::vector<SqliteAction>* collecting_ = nullptr;
   int version_ = 0;
   std::optional<SqliteSchemaReader> reader_;
   std::set<std::string> ever_created_;

@@ -106,12 +106,17 @@ std::vector<std::string> SqliteSchema::objects_changed_since(const SqliteSchema&
 
 namespace {
 
+// One use of a reader's prepared statement (SqliteSchemaReader::prepared): reset when done, so
+// it holds no read transaction and is ready for the next use.
 class Query {
  public:
-  Query(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  explicit Query(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Query() {
+    if (stmt_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
   }
-  ~Query() { sqlite3_finalize(stmt_); }
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
 
@@ -157,16 +162,56 @@ bool writes_schema_table_directly(const std::vector<SqliteAction>& actions) {
   return writes;
 }
 
+// Reads, writes of ordinary tables and function calls: a statement that did nothing else left
+// main's schema (and its schema_version) as it was, and needs no look at the catalog.
+// No action at all is not evidence either way: the catalog is asked.
+bool cannot_change_schema(const std::vector<SqliteAction>& actions) {
+  if (actions.empty()) return false;
+  for (const auto& a : actions) {
+    switch (a.code) {
+      case SQLITE_SELECT:
+      case SQLITE_FUNCTION:
+      case SQLITE_RECURSIVE:
+      case SQLITE_READ:
+        break;
+      case SQLITE_INSERT:
+      case SQLITE_UPDATE:
+      case SQLITE_DELETE:
+        if (names_schema_table(a)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 SqliteSchemaReader::SqliteSchemaReader(sqlite3* db)
     : db_(db), history_(std::make_shared<SqliteSchemaHistory>()), current_(history_, 0) {}
 
+SqliteSchemaReader::~SqliteSchemaReader() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+}
+
+sqlite3_stmt* SqliteSchemaReader::prepared(const char* sql) {
+  auto [it, inserted] = statements_.try_emplace(sql, nullptr);
+  if (inserted && sqlite3_prepare_v2(db_, sql, -1, &it->second, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(it->second);
+    it->second = nullptr;
+    statements_.erase(it);  // tried again next time
+    return nullptr;
+  }
+  return it->second;
+}
+
 void SqliteSchemaReader::refresh(const std::vector<SqliteAction>& actions) {
+  if (cannot_change_schema(actions)) return;
   if (writes_schema_table_directly(actions)) read_everything_next_ = true;
   int version = 0;
   {
-    Query q(db_, "PRAGMA main.schema_version");
+    Query q(prepared("PRAGMA main.schema_version"));
     if (q.next()) version = q.integer(0);
   }
   if (version == schema_version_) return;
@@ -183,6 +228,21 @@ void SqliteSchemaReader::refresh(const std::vector<SqliteAction>& actions) {
 std::optional<SqliteSchemaReader::Touched> SqliteSchemaReader::touched_by(
     const std::vector<SqliteAction>& actions) {
   Touched t;
+  // ALTER TABLE ... ADD COLUMN: one ALTER TABLE action without a column (DROP COLUMN names the
+  // column), and none of SQLite's catalog-rewriting helpers, whose names start with "sqlite_".
+  bool rewrites_catalog = false;
+  int alters = 0;
+  std::string altered;
+  for (const auto& a : actions) {
+    if (a.code == SQLITE_FUNCTION && sqlite_lower(a.arg2).starts_with("sqlite_"))
+      rewrites_catalog = true;
+    if (a.code == SQLITE_ALTER_TABLE) {
+      ++alters;
+      if (!a.arg3.empty() || sqlite_lower(a.arg1) != "main") rewrites_catalog = true;
+      altered = sqlite_lower(a.arg2);
+    }
+  }
+  const bool add_column = alters == 1 && !rewrites_catalog && !altered.empty();
   for (const auto& a : actions) {
     switch (a.code) {
       case SQLITE_CREATE_TABLE:
@@ -199,7 +259,10 @@ std::optional<SqliteSchemaReader::Touched> SqliteSchemaReader::touched_by(
       case SQLITE_DROP_TRIGGER:
         t.objects.insert(sqlite_lower(a.arg1));
         break;
-      case SQLITE_ALTER_TABLE:    // RENAME rewrites other tables, views and triggers
+      case SQLITE_ALTER_TABLE:  // RENAME rewrites other tables, views and triggers
+        if (!add_column) return std::nullopt;
+        t.altered.insert(altered);
+        break;
       case SQLITE_CREATE_VTABLE:  // the module may create shadow tables
       case SQLITE_DROP_VTABLE:
       case SQLITE_PRAGMA:  // schema_version, writable_schema
@@ -208,7 +271,7 @@ std::optional<SqliteSchemaReader::Touched> SqliteSchemaReader::touched_by(
         break;
     }
   }
-  if (!t.created && t.owners.empty() && t.objects.empty()) return std::nullopt;
+  if (!t.created && t.owners.empty() && t.objects.empty() && t.altered.empty()) return std::nullopt;
   return t;
 }
 
@@ -227,9 +290,9 @@ std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
   auto t = std::make_shared<SqliteTable>();
   t->name = row.name;
   t->sql = row.sql;
-  Query cols(db_,
-             "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
-             "FROM pragma_table_xinfo(?1, 'main')");
+  Query cols(
+      prepared("SELECT name, type, \"notnull\", dflt_value, pk, hidden "
+               "FROM pragma_table_xinfo(?1, 'main')"));
   cols.bind(1, t->name);
   while (cols.next()) {
     SqliteColumn c;
@@ -241,7 +304,8 @@ std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
     c.hidden = cols.integer(5);
     t->columns.push_back(std::move(c));
   }
-  Query fks(db_, "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1, 'main')");
+  Query fks(
+      prepared("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1, 'main')"));
   fks.bind(1, t->name);
   while (fks.next()) t->foreign_keys.push_back({t->name, fks.text(1), fks.text(0), fks.text(2)});
   return t;
@@ -259,7 +323,7 @@ void SqliteSchemaReader::read_table_flags(const Changes& changes) {
       asked.emplace(key, entry.first.get());
   }
   if (asked.empty()) return;
-  Query list(db_, "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'");
+  Query list(prepared("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'"));
   while (list.next()) {
     auto it = asked.find(sqlite_lower(list.text(0)));
     if (it == asked.end()) continue;
@@ -279,13 +343,19 @@ bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) 
   }
   for (const auto& key : touched.objects)
     if (object_rowids_.count(key)) candidates.emplace_back(false, key);
-  Query by_rowid(db_,
-                 "SELECT type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
-                 "WHERE rowid = ?1");
+  for (const auto& key : touched.altered) {
+    // Its row must be there, under the same name: otherwise read everything.
+    if (!table_rowids_.count(key)) return false;
+    candidates.emplace_back(true, key);
+  }
+  Query by_rowid(
+      prepared("SELECT type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+               "WHERE rowid = ?1"));
   for (const auto& [is_table, key] : candidates) {
     const sqlite3_int64 rowid = is_table ? table_rowids_.at(key) : object_rowids_.at(key);
     by_rowid.reset().bind(1, rowid);
     if (!by_rowid.next()) {
+      if (is_table && touched.altered.count(key)) return false;  // ADD COLUMN keeps its row
       if (is_table)
         changes.tables[key] = {nullptr, 0};
       else
@@ -304,9 +374,9 @@ bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) 
   }
   // The created rows: SQLite gives a new row the largest rowid plus one.
   if (touched.created) {
-    Query added(db_,
-                "SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
-                "WHERE rowid > ?1 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    Query added(
+        prepared("SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+                 "WHERE rowid > ?1 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"));
     added.bind(1, max_rowid_);
     while (added.next()) {
       Row row{added.int64(0), added.text(1), added.text(2), added.text(3), added.text(4)};
@@ -331,9 +401,9 @@ void SqliteSchemaReader::read_everything(Changes& changes) {
   std::map<std::string, std::set<std::string>> objects_of;
   bool ambiguous = false;
   // In rowid order: of two rows with one name, the first one counts.
-  Query q(db_,
-          "SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
-          "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+  Query q(
+      prepared("SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
+               "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"));
   while (q.next()) {
     Row row{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)};
     const std::string key = sqlite_lower(row.name);
@@ -396,7 +466,7 @@ void SqliteSchemaReader::commit(const Changes& changes) {
     }
     history_->objects.set(key, version, entry.first);
   }
-  Query last(db_, "SELECT max(rowid) FROM main.sqlite_master");
+  Query last(prepared("SELECT max(rowid) FROM main.sqlite_master"));
   max_rowid_ = last.next() ? last.int64(0) : 0;
   current_ = SqliteSchema(history_, version);
 }

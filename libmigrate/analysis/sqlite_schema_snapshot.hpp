@@ -92,10 +92,16 @@ class SqliteSchemaHistory {
 // indexes and triggers, DROP INDEX / TRIGGER one row. Those rows are re-read by rowid. Anything
 // else that changes the schema (ALTER TABLE, which may rewrite other tables, views and triggers;
 // virtual tables; a change no action explains) re-reads the whole catalog, comparing it with the
-// current version: the tables whose CREATE text is unchanged keep their entry.
+// current version: the tables whose CREATE text is unchanged keep their entry. The exception is
+// ADD COLUMN, which rewrites its table's row only (in place: same rowid); it is told from the
+// other ALTER TABLE forms by the helper functions those call (sqlite_rename_table,
+// sqlite_rename_column, sqlite_drop_column...) to rewrite the rest of the catalog.
 class SqliteSchemaReader {
  public:
   explicit SqliteSchemaReader(sqlite3* db);
+  ~SqliteSchemaReader();
+  SqliteSchemaReader(const SqliteSchemaReader&) = delete;
+  SqliteSchemaReader& operator=(const SqliteSchemaReader&) = delete;
 
   const SqliteSchema& current() const { return current_; }
   // After a statement ran: when main's schema version moved, a new snapshot.
@@ -111,6 +117,7 @@ class SqliteSchemaReader {
     bool created = false;           // added rows (above max_rowid_)
     std::set<std::string> owners;   // dropped tables and views: their rows and their objects'
     std::set<std::string> objects;  // dropped indexes and triggers
+    std::set<std::string> altered;  // tables given a column by ALTER TABLE ADD COLUMN
   };
   // One new version: per lower-case name, the new entry (null: gone) and its rowid.
   struct Changes {
@@ -118,6 +125,10 @@ class SqliteSchemaReader {
     std::map<std::string, std::pair<std::shared_ptr<SqliteObject>, sqlite3_int64>> objects;
     bool everything = false;  // read_everything() already rebuilt the rowid bookkeeping
   };
+
+  // The reader's query `sql` (one of a handful of literals), prepared on first use and kept: the
+  // reader asks after every statement, and preparing costs more than running.
+  sqlite3_stmt* prepared(const char* sql);
 
   // nullopt when the actions do not say (ALTER TABLE, virtual tables, pragmas, nothing at all).
   static std::optional<Touched> touched_by(const std::vector<SqliteAction>& actions);
@@ -130,6 +141,7 @@ class SqliteSchemaReader {
   void commit(const Changes& changes);
 
   sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> statements_;  // by SQL text
   std::shared_ptr<SqliteSchemaHistory> history_;
   SqliteSchema current_;
   int schema_version_ = 0;

@@ -410,6 +410,7 @@ MigrationSet assemble(const std::filesystem::path& directory,
 
   MigrationSet set;
   set.directory = directory;
+  set.migrations.reserve(pairs.size());
   for (auto& [v, p] : pairs) {
     if (!p.up) continue;
     auto up = load_file(*p.up, v.str(), read(*p.up));

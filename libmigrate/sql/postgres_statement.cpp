@@ -24,8 +24,9 @@
 namespace migrate {
 namespace {
 
-// Ordered, so the walk over the tree follows the field order libpg_query writes.
-using Json = nlohmann::ordered_json;
+// The rules' tree type (PgStatementInfo::node): the parse is read straight into it, so a
+// statement's tree is built once. Fields iterate by name, not in libpg_query's order.
+using Json = nlohmann::json;
 
 constexpr const char* kParseHint =
     "correct the SQL at the position shown (checked with the PostgreSQL " PG_MAJORVERSION
@@ -166,7 +167,10 @@ std::optional<bool> option_bool(const Json& def) {
     // An unquoted word such as off arrives as a type name; defGetString spells it back.
     const Json& names = child(child(*arg, "TypeName"), "names");
     if (names.is_array()) {
-      for (const auto& n : names) s += (s.empty() ? "" : ".") + text(child(n, "String"), "sval");
+      for (const auto& n : names) {
+        if (!s.empty()) s += '.';
+        s += text(child(n, "String"), "sval");
+      }
     }
   } else {
     s = text(child(*arg, "String"), "sval");
@@ -480,49 +484,30 @@ std::optional<std::pair<std::size_t, std::size_t>> statement_extent(const std::s
   return std::pair{begin, end};
 }
 
-// The rules' copy of a parse node: nlohmann::json (what PgStatementInfo::node is), built by
-// moving strings out of the parser's ordered tree rather than copying them, with every
-// "location" made relative to the statement's first character (`base` in the parsed text), as
-// a parse of the statement alone gives it: one that becomes 0 is left out, as libpg_query
-// leaves out zero values; -1 ("unknown") stays.
-nlohmann::json rule_tree(Json&& node, long long base) {
-  switch (node.type()) {
-    case Json::value_t::object: {
-      nlohmann::json out(nlohmann::json::value_t::object);
-      auto& fields = out.get_ref<nlohmann::json::object_t&>();
-      for (auto& [key, value] : node.get_ref<Json::object_t&>()) {
-        if (key == "location" && value.is_number_integer()) {
-          const auto location = value.get<long long>();
-          if (location >= 0) {
-            if (location == base) continue;
-            fields.emplace(key, static_cast<std::uint64_t>(location - base));
-            continue;
-          }
+// Makes every "location" of a parse node relative to the statement's first character (`base` in
+// the parsed text), as a parse of the statement alone gives it: one that becomes 0 is removed, as
+// libpg_query leaves out zero values; -1 ("unknown") stays.
+void relativize_locations(Json& node, long long base) {
+  if (node.is_array()) {
+    for (auto& item : node) relativize_locations(item, base);
+    return;
+  }
+  if (!node.is_object()) return;
+  auto& fields = node.get_ref<Json::object_t&>();
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (it->first == "location" && it->second.is_number_integer()) {
+      const auto location = it->second.get<long long>();
+      if (location >= 0) {
+        if (location == base) {
+          it = fields.erase(it);
+          continue;
         }
-        fields.emplace(key, rule_tree(std::move(value), base));
+        it->second = static_cast<std::uint64_t>(location - base);
       }
-      return out;
+    } else {
+      relativize_locations(it->second, base);
     }
-    case Json::value_t::array: {
-      nlohmann::json out(nlohmann::json::value_t::array);
-      auto& items = out.get_ref<nlohmann::json::array_t&>();
-      auto& from = node.get_ref<Json::array_t&>();
-      items.reserve(from.size());
-      for (auto& item : from) items.push_back(rule_tree(std::move(item), base));
-      return out;
-    }
-    case Json::value_t::string:
-      return nlohmann::json(std::move(node.get_ref<std::string&>()));
-    case Json::value_t::boolean:
-      return nlohmann::json(node.get<bool>());
-    case Json::value_t::number_integer:
-      return nlohmann::json(node.get<std::int64_t>());
-    case Json::value_t::number_unsigned:
-      return nlohmann::json(node.get<std::uint64_t>());
-    case Json::value_t::number_float:
-      return nlohmann::json(node.get<double>());
-    default:
-      return nlohmann::json(nullptr);
+    ++it;
   }
 }
 
@@ -552,7 +537,8 @@ PgStatementInfo describe_raw_statement(Json& raw, long long base) {
           : std::string();
   info.is_transaction_control = info.node_type == "TransactionStmt" || set_name == "TRANSACTION" ||
                                 set_name == "SESSION CHARACTERISTICS";
-  info.node = rule_tree(std::move(node), base);
+  if (base != 0) relativize_locations(node, base);
+  info.node = std::move(node);
   return info;
 }
 

@@ -118,6 +118,30 @@ TEST(SqliteAnalysis, KratosCorpusAnalysesInOrderWithoutError) {
       EXPECT_EQ(s.kind.find("unknown"), std::string::npos) << a.file << ": " << s.kind;
 }
 
+// ADD COLUMN re-reads only its table's row (the other ALTER TABLE forms re-read the catalog):
+// each statement below is told apart only if the one before it left the right schema, e.g. the
+// RENAME COLUMN of a column just added would look like an ADD COLUMN to a stale copy.
+TEST(SqliteAnalysis, AddColumnLeavesTheSchemaAsTheCatalogHasIt) {
+  auto a =
+      analyze_sql({"CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n"
+                   "CREATE TABLE child (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES t(id));\n"
+                   "CREATE VIEW v AS SELECT a FROM t;",
+                   "ALTER TABLE t ADD COLUMN c TEXT;\n"
+                   "ALTER TABLE t RENAME COLUMN c TO d;\n"
+                   "ALTER TABLE t ADD COLUMN e TEXT;\n"
+                   "ALTER TABLE t RENAME COLUMN a TO a2;\n"
+                   "ALTER TABLE t DROP COLUMN d;\n"
+                   "ALTER TABLE child ADD COLUMN note TEXT;\n"
+                   "ALTER TABLE child RENAME COLUMN note TO remark;\n"
+                   "ALTER TABLE t RENAME TO t2;"});
+  const auto& m = a.back();
+  EXPECT_EQ(kinds(m),
+            (std::vector<std::string>{"ALTER TABLE ADD COLUMN", "ALTER TABLE RENAME COLUMN",
+                                      "ALTER TABLE ADD COLUMN", "ALTER TABLE RENAME COLUMN",
+                                      "ALTER TABLE DROP COLUMN", "ALTER TABLE ADD COLUMN",
+                                      "ALTER TABLE RENAME COLUMN", "ALTER TABLE RENAME TO"}));
+}
+
 TEST(SqliteAnalysis, AlterTableKindsComeFromTheSchemaBeforeAndAfter) {
   auto a = analyze_sql({"CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);",
                         "ALTER TABLE t ADD COLUMN c TEXT;\n"
