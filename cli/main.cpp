@@ -27,6 +27,7 @@
 #include "cli/commands/validate_command.hpp"
 #include "cli/commands/verify_command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/heap_pages.hpp"
 #include "cli/multi_database_run.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
@@ -429,6 +430,7 @@ int run(int argc, char** argv) {
 }  // namespace migrate::cli
 
 int main(int argc, char** argv) {
+  migrate::cli::use_huge_pages_for_heap();
   try {
     return migrate::cli::run(argc, argv);
   } catch (const std::exception& e) {
