@@ -133,9 +133,13 @@ class Query {
     return *this;
   }
   bool next() { return stmt_ && sqlite3_step(stmt_) == SQLITE_ROW; }
-  std::string text(int i) const {
+  std::string text(int i) const { return std::string(view(i)); }
+  // Valid until the next step or reset.
+  std::string_view view(int i) const {
     const unsigned char* p = sqlite3_column_text(stmt_, i);
-    return p ? reinterpret_cast<const char*>(p) : "";
+    if (!p) return {};
+    return {reinterpret_cast<const char*>(p),
+            static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))};
   }
   bool is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
   int integer(int i) const { return sqlite3_column_int(stmt_, i); }
@@ -144,6 +148,16 @@ class Query {
  private:
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// SQLite's own rows of sqlite_schema (sqlite_sequence, sqlite_stat1, autoindexes): not
+// objects of the schema. The test is LIKE 'sqlite\_%', which ignores ASCII case.
+bool is_internal_row(std::string_view name) {
+  constexpr std::string_view kPrefix = "sqlite_";
+  if (name.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(name[i])) != kPrefix[i]) return false;
+  return true;
+}
 
 bool names_schema_table(const SqliteAction& a) {
   const std::string t = sqlite_lower(a.arg1);
@@ -275,39 +289,44 @@ std::optional<SqliteSchemaReader::Touched> SqliteSchemaReader::touched_by(
   return t;
 }
 
-bool SqliteSchemaReader::unchanged(const std::string& key, const Row& row) const {
-  if (row.type == "table") {
+bool SqliteSchemaReader::unchanged(const std::string& key, std::string_view type,
+                                   std::string_view name, std::string_view table,
+                                   std::string_view sql) const {
+  if (type == "table") {
     // Columns, foreign keys and options follow from the CREATE TABLE text.
     const SqliteTable* was = current_.table(key);
-    return was && was->sql == row.sql && !row.sql.empty();
+    return was && was->sql == sql && !sql.empty();
   }
   const SqliteObject* was = current_.object(key);
-  return was && was->type == row.type && was->name == row.name && was->table == row.table &&
-         was->sql == row.sql;
+  return was && was->type == type && was->name == name && was->table == table && was->sql == sql;
 }
 
 std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
   auto t = std::make_shared<SqliteTable>();
   t->name = row.name;
   t->sql = row.sql;
-  Query cols(
-      prepared("SELECT name, type, \"notnull\", dflt_value, pk, hidden "
-               "FROM pragma_table_xinfo(?1, 'main')"));
-  cols.bind(1, t->name);
-  while (cols.next()) {
+  // One statement for both pragmas: every query is prepared again after a schema change, which
+  // is when tables are read. The columns come first, in order, then the foreign keys.
+  Query q(
+      prepared("SELECT 0, name, type, \"notnull\", dflt_value, pk, hidden "
+               "FROM pragma_table_xinfo(?1, 'main') "
+               "UNION ALL SELECT 1, \"table\", \"from\", \"to\", NULL, 0, 0 "
+               "FROM pragma_foreign_key_list(?1, 'main')"));
+  q.bind(1, t->name);
+  while (q.next()) {
+    if (q.integer(0) == 1) {
+      t->foreign_keys.push_back({t->name, q.text(2), q.text(1), q.text(3)});
+      continue;
+    }
     SqliteColumn c;
-    c.name = cols.text(0);
-    c.type = cols.text(1);
-    c.not_null = cols.integer(2) != 0;
-    if (!cols.is_null(3)) c.default_value = cols.text(3);
-    c.pk = cols.integer(4);
-    c.hidden = cols.integer(5);
+    c.name = q.text(1);
+    c.type = q.text(2);
+    c.not_null = q.integer(3) != 0;
+    if (!q.is_null(4)) c.default_value = q.text(4);
+    c.pk = q.integer(5);
+    c.hidden = q.integer(6);
     t->columns.push_back(std::move(c));
   }
-  Query fks(
-      prepared("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1, 'main')"));
-  fks.bind(1, t->name);
-  while (fks.next()) t->foreign_keys.push_back({t->name, fks.text(1), fks.text(0), fks.text(2)});
   return t;
 }
 
@@ -372,13 +391,17 @@ bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) 
           std::make_shared<SqliteObject>(SqliteObject{row.type, row.name, row.table, row.sql}),
           rowid};
   }
-  // The created rows: SQLite gives a new row the largest rowid plus one.
+  // The created rows: SQLite gives a new row the largest rowid plus one. Without a deleted row,
+  // the largest rowid is then the largest seen.
+  sqlite3_int64 max_rowid = max_rowid_;
   if (touched.created) {
     Query added(
         prepared("SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
-                 "WHERE rowid > ?1 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"));
+                 "WHERE rowid > ?1"));
     added.bind(1, max_rowid_);
     while (added.next()) {
+      max_rowid = std::max(max_rowid, added.int64(0));
+      if (is_internal_row(added.view(2))) continue;
       Row row{added.int64(0), added.text(1), added.text(2), added.text(3), added.text(4)};
       const std::string key = sqlite_lower(row.name);
       if (row.type == "table") {
@@ -393,6 +416,7 @@ bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) 
     }
   }
   read_table_flags(changes);
+  if (touched.owners.empty() && touched.objects.empty()) changes.max_rowid = max_rowid;
   return true;
 }
 
@@ -400,29 +424,37 @@ void SqliteSchemaReader::read_everything(Changes& changes) {
   std::map<std::string, sqlite3_int64> tables, objects;
   std::map<std::string, std::set<std::string>> objects_of;
   bool ambiguous = false;
-  // In rowid order: of two rows with one name, the first one counts.
+  sqlite3_int64 max_rowid = 0;
+  // In rowid order: of two rows with one name, the first one counts. A row's text is copied only
+  // when it differs from the current version (most rows, after an ALTER TABLE).
   Query q(
-      prepared("SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master "
-               "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"));
+      prepared("SELECT rowid, type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_master"));
   while (q.next()) {
-    Row row{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)};
-    const std::string key = sqlite_lower(row.name);
-    if (row.type == "table") {
-      if (!tables.emplace(key, row.rowid).second) {
+    const sqlite3_int64 rowid = q.int64(0);
+    max_rowid = std::max(max_rowid, rowid);
+    const std::string_view type = q.view(1), name = q.view(2), table = q.view(3), sql = q.view(4);
+    if (is_internal_row(name)) continue;
+    const std::string key = sqlite_lower(name);
+    const auto row = [&] {
+      return Row{rowid, std::string(type), std::string(name), std::string(table), std::string(sql)};
+    };
+    if (type == "table") {
+      if (!tables.emplace(key, rowid).second) {
         ambiguous = true;
         continue;
       }
-      if (!unchanged(key, row)) changes.tables[key] = {read_table(row), row.rowid};
+      if (!unchanged(key, type, name, table, sql)) changes.tables[key] = {read_table(row()), rowid};
     } else {
-      if (!objects.emplace(key, row.rowid).second) {
+      if (!objects.emplace(key, rowid).second) {
         ambiguous = true;
         continue;
       }
-      objects_of[sqlite_lower(row.table)].insert(key);
-      if (!unchanged(key, row))
+      objects_of[sqlite_lower(table)].insert(key);
+      if (!unchanged(key, type, name, table, sql))
         changes.objects[key] = {
-            std::make_shared<SqliteObject>(SqliteObject{row.type, row.name, row.table, row.sql}),
-            row.rowid};
+            std::make_shared<SqliteObject>(SqliteObject{std::string(type), std::string(name),
+                                                        std::string(table), std::string(sql)}),
+            rowid};
     }
   }
   for (const auto& [key, rowid] : table_rowids_)
@@ -435,6 +467,7 @@ void SqliteSchemaReader::read_everything(Changes& changes) {
   objects_of_ = std::move(objects_of);
   read_everything_next_ = ambiguous;
   changes.everything = true;
+  changes.max_rowid = max_rowid;
 }
 
 void SqliteSchemaReader::commit(const Changes& changes) {
@@ -466,8 +499,12 @@ void SqliteSchemaReader::commit(const Changes& changes) {
     }
     history_->objects.set(key, version, entry.first);
   }
-  Query last(prepared("SELECT max(rowid) FROM main.sqlite_master"));
-  max_rowid_ = last.next() ? last.int64(0) : 0;
+  if (changes.max_rowid) {
+    max_rowid_ = *changes.max_rowid;
+  } else {
+    Query last(prepared("SELECT max(rowid) FROM main.sqlite_master"));
+    max_rowid_ = last.next() ? last.int64(0) : 0;
+  }
   current_ = SqliteSchema(history_, version);
 }
 

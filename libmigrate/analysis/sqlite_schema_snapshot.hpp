@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -124,6 +125,9 @@ class SqliteSchemaReader {
     std::map<std::string, std::pair<std::shared_ptr<SqliteTable>, sqlite3_int64>> tables;
     std::map<std::string, std::pair<std::shared_ptr<SqliteObject>, sqlite3_int64>> objects;
     bool everything = false;  // read_everything() already rebuilt the rowid bookkeeping
+    // The largest rowid of sqlite_schema after the statement, when the rows read show it (no row
+    // was deleted); otherwise commit() asks.
+    std::optional<sqlite3_int64> max_rowid;
   };
 
   // The reader's query `sql` (one of a handful of literals), prepared on first use and kept: the
@@ -135,7 +139,11 @@ class SqliteSchemaReader {
   // False when the rows found do not match the bookkeeping (then read everything).
   bool read_touched(const Touched& touched, Changes& changes);
   void read_everything(Changes& changes);
-  bool unchanged(const std::string& key, const Row& row) const;
+  bool unchanged(const std::string& key, std::string_view type, std::string_view name,
+                 std::string_view table, std::string_view sql) const;
+  bool unchanged(const std::string& key, const Row& row) const {
+    return unchanged(key, row.type, row.name, row.table, row.sql);
+  }
   std::shared_ptr<SqliteTable> read_table(const Row& row);
   void read_table_flags(const Changes& changes);
   void commit(const Changes& changes);
