@@ -4,6 +4,7 @@
 #include "libmigrate/analysis/sqlite_schema_snapshot.hpp"
 
 #include <cctype>
+#include <utility>
 
 namespace migrate {
 
@@ -117,6 +118,8 @@ class Query {
       sqlite3_clear_bindings(stmt_);
     }
   }
+  // Hands the statement over: this object no longer resets it.
+  sqlite3_stmt* release() { return std::exchange(stmt_, nullptr); }
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
 
@@ -158,6 +161,24 @@ bool is_internal_row(std::string_view name) {
     if (std::tolower(static_cast<unsigned char>(name[i])) != kPrefix[i]) return false;
   return true;
 }
+
+// A query prepared for one use (its text holds a value that a parameter cannot carry).
+class OwnedQuery : public Query {
+ public:
+  OwnedQuery(sqlite3* db, const std::string& sql) : Query(prepare(db, sql)) {}
+  ~OwnedQuery() { sqlite3_finalize(release()); }
+
+ private:
+  static sqlite3_stmt* prepare(sqlite3* db, const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return nullptr;
+    }
+    return stmt;
+  }
+};
 
 bool names_schema_table(const SqliteAction& a) {
   const std::string t = sqlite_lower(a.arg1);
@@ -305,28 +326,28 @@ std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
   auto t = std::make_shared<SqliteTable>();
   t->name = row.name;
   t->sql = row.sql;
-  // One statement for both pragmas: every query is prepared again after a schema change, which
-  // is when tables are read. The columns come first, in order, then the foreign keys.
-  Query q(
-      prepared("SELECT 0, name, type, \"notnull\", dflt_value, pk, hidden "
-               "FROM pragma_table_xinfo(?1, 'main') "
-               "UNION ALL SELECT 1, \"table\", \"from\", \"to\", NULL, 0, 0 "
-               "FROM pragma_foreign_key_list(?1, 'main')"));
-  q.bind(1, t->name);
-  while (q.next()) {
-    if (q.integer(0) == 1) {
-      t->foreign_keys.push_back({t->name, q.text(2), q.text(1), q.text(3)});
-      continue;
-    }
+  // PRAGMA statements, not the pragma_table_xinfo(...) table-valued functions: a statement is
+  // prepared again after every schema change (which is when tables are read), and preparing one
+  // that names a pragma function declares its virtual table, parsing a CREATE TABLE text, each
+  // time. The name goes in as a string literal, its quotes doubled.
+  std::string literal = "'";
+  for (char c : t->name) literal += c == '\'' ? std::string("''") : std::string(1, c);
+  literal += "'";
+  OwnedQuery cols(db_, "PRAGMA main.table_xinfo(" + literal + ")");
+  // cid, name, type, notnull, dflt_value, pk, hidden
+  while (cols.next()) {
     SqliteColumn c;
-    c.name = q.text(1);
-    c.type = q.text(2);
-    c.not_null = q.integer(3) != 0;
-    if (!q.is_null(4)) c.default_value = q.text(4);
-    c.pk = q.integer(5);
-    c.hidden = q.integer(6);
+    c.name = cols.text(1);
+    c.type = cols.text(2);
+    c.not_null = cols.integer(3) != 0;
+    if (!cols.is_null(4)) c.default_value = cols.text(4);
+    c.pk = cols.integer(5);
+    c.hidden = cols.integer(6);
     t->columns.push_back(std::move(c));
   }
+  OwnedQuery fks(db_, "PRAGMA main.foreign_key_list(" + literal + ")");
+  // id, seq, table, from, to, on_update, on_delete, match
+  while (fks.next()) t->foreign_keys.push_back({t->name, fks.text(3), fks.text(2), fks.text(4)});
   return t;
 }
 
@@ -342,12 +363,15 @@ void SqliteSchemaReader::read_table_flags(const Changes& changes) {
       asked.emplace(key, entry.first.get());
   }
   if (asked.empty()) return;
-  Query list(prepared("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'"));
+  // The PRAGMA form, as in read_table: no virtual table to declare at each prepare.
+  OwnedQuery list(db_, "PRAGMA main.table_list");
+  // schema, name, type, ncol, wr, strict
   while (list.next()) {
-    auto it = asked.find(sqlite_lower(list.text(0)));
+    if (list.view(0) != "main") continue;
+    auto it = asked.find(sqlite_lower(list.view(1)));
     if (it == asked.end()) continue;
-    it->second->without_rowid = list.integer(1) != 0;
-    it->second->strict = list.integer(2) != 0;
+    it->second->without_rowid = list.integer(4) != 0;
+    it->second->strict = list.integer(5) != 0;
   }
 }
 
