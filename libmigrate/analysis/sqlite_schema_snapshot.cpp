@@ -9,8 +9,11 @@
 namespace migrate {
 
 std::string sqlite_lower(std::string_view s) {
+  // ASCII only, as SQLite folds identifiers (and as std::tolower does in the C locale), without
+  // a library call per character: the analyzer lowers every name it looks up.
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 
