@@ -20,8 +20,9 @@ void use_huge_pages_for_heap() {
   constexpr int kMmapThreshold = 32 << 20;
   constexpr std::size_t kReserve = std::size_t{30} << 20;
   if (mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 0) return;
-  // Freed memory stays in the heap (already faulted in) rather than going back to the kernel.
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // Freed memory stays in the heap (already faulted in) rather than going back to the kernel,
+  // up to 64 MiB: a long `apply` does not hold on to more than that once it is done with it.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   // Later growth in large steps, so the heap is extended rarely.
   mallopt(M_TOP_PAD, 16 << 20);
   auto* const before = static_cast<char*>(sbrk(0));

@@ -77,8 +77,8 @@ class SqliteAnalysisContext final : public SqliteRuleContext {
   void rename_table(const std::string& from, const std::string& to, int position);
 
   // The authorizer, installed for the copy's lifetime: it records into `collecting_` while a
-  // migration's statement is prepared, and allows everything silently otherwise (the schema
-  // reader's own queries).
+  // migration's statement is prepared (its actions) and while it runs (a re-prepare's, set
+  // aside), and allows everything silently otherwise (the schema reader's own queries).
   static int authorize(void* self, int code, const char* arg1, const char* arg2, const char* arg3,
                        const char* source);
 

@@ -200,30 +200,6 @@ bool writes_schema_table_directly(const std::vector<SqliteAction>& actions) {
   return writes;
 }
 
-// Reads, writes of ordinary tables and function calls: a statement that did nothing else left
-// main's schema (and its schema_version) as it was, and needs no look at the catalog.
-// No action at all is not evidence either way: the catalog is asked.
-bool cannot_change_schema(const std::vector<SqliteAction>& actions) {
-  if (actions.empty()) return false;
-  for (const auto& a : actions) {
-    switch (a.code) {
-      case SQLITE_SELECT:
-      case SQLITE_FUNCTION:
-      case SQLITE_RECURSIVE:
-      case SQLITE_READ:
-        break;
-      case SQLITE_INSERT:
-      case SQLITE_UPDATE:
-      case SQLITE_DELETE:
-        if (names_schema_table(a)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 SqliteSchemaReader::SqliteSchemaReader(sqlite3* db)
@@ -245,7 +221,6 @@ sqlite3_stmt* SqliteSchemaReader::prepared(const char* sql) {
 }
 
 void SqliteSchemaReader::refresh(const std::vector<SqliteAction>& actions) {
-  if (cannot_change_schema(actions)) return;
   if (writes_schema_table_directly(actions)) read_everything_next_ = true;
   int version = 0;
   {
@@ -428,7 +403,7 @@ bool SqliteSchemaReader::read_touched(const Touched& touched, Changes& changes) 
     added.bind(1, max_rowid_);
     while (added.next()) {
       max_rowid = std::max(max_rowid, added.int64(0));
-      if (is_internal_row(added.view(2))) continue;
+      if (added.is_null(2) || is_internal_row(added.view(2))) continue;
       Row row{added.int64(0), added.text(1), added.text(2), added.text(3), added.text(4)};
       const std::string key = sqlite_lower(row.name);
       if (row.type == "table") {
@@ -460,7 +435,7 @@ void SqliteSchemaReader::read_everything(Changes& changes) {
     const sqlite3_int64 rowid = q.int64(0);
     max_rowid = std::max(max_rowid, rowid);
     const std::string_view type = q.view(1), name = q.view(2), table = q.view(3), sql = q.view(4);
-    if (is_internal_row(name)) continue;
+    if (q.is_null(2) || is_internal_row(name)) continue;
     const std::string key = sqlite_lower(name);
     const auto row = [&] {
       return Row{rowid, std::string(type), std::string(name), std::string(table), std::string(sql)};

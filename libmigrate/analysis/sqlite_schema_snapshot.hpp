@@ -134,7 +134,8 @@ class SqliteSchemaReader {
   // reader asks after every statement, and preparing costs more than running.
   sqlite3_stmt* prepared(const char* sql);
 
-  // nullopt when the actions do not say (ALTER TABLE, virtual tables, pragmas, nothing at all).
+  // nullopt when the actions do not say (ALTER TABLE other than ADD COLUMN, virtual tables,
+  // pragmas, nothing at all).
   static std::optional<Touched> touched_by(const std::vector<SqliteAction>& actions);
   // False when the rows found do not match the bookkeeping (then read everything).
   bool read_touched(const Touched& touched, Changes& changes);
