@@ -183,6 +183,14 @@ class OwnedQuery : public Query {
   }
 };
 
+// `PRAGMA main.<pragma>('<table>')`, the name quoted by SQLite's own %Q.
+std::string pragma_of_table(const char* pragma, const std::string& table) {
+  char* sql = sqlite3_mprintf("PRAGMA main.%s(%Q)", pragma, table.c_str());
+  std::string out = sql ? sql : "";
+  sqlite3_free(sql);
+  return out;
+}
+
 bool names_schema_table(const SqliteAction& a) {
   const std::string t = sqlite_lower(a.arg1);
   return (t == "sqlite_master" || t == "sqlite_schema") && sqlite_lower(a.arg3) != "temp";
@@ -307,11 +315,8 @@ std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
   // PRAGMA statements, not the pragma_table_xinfo(...) table-valued functions: a statement is
   // prepared again after every schema change (which is when tables are read), and preparing one
   // that names a pragma function declares its virtual table, parsing a CREATE TABLE text, each
-  // time. The name goes in as a string literal, its quotes doubled.
-  std::string literal = "'";
-  for (char c : t->name) literal += c == '\'' ? std::string("''") : std::string(1, c);
-  literal += "'";
-  OwnedQuery cols(db_, "PRAGMA main.table_xinfo(" + literal + ")");
+  // time.
+  OwnedQuery cols(db_, pragma_of_table("table_xinfo", t->name));
   // cid, name, type, notnull, dflt_value, pk, hidden
   while (cols.next()) {
     SqliteColumn c;
@@ -323,7 +328,7 @@ std::shared_ptr<SqliteTable> SqliteSchemaReader::read_table(const Row& row) {
     c.hidden = cols.integer(6);
     t->columns.push_back(std::move(c));
   }
-  OwnedQuery fks(db_, "PRAGMA main.foreign_key_list(" + literal + ")");
+  OwnedQuery fks(db_, pragma_of_table("foreign_key_list", t->name));
   // id, seq, table, from, to, on_update, on_delete, match
   while (fks.next()) t->foreign_keys.push_back({t->name, fks.text(3), fks.text(2), fks.text(4)});
   return t;

@@ -142,6 +142,16 @@ TEST(SqliteAnalysis, AddColumnLeavesTheSchemaAsTheCatalogHasIt) {
                                       "ALTER TABLE RENAME COLUMN", "ALTER TABLE RENAME TO"}));
 }
 
+// The reader names the table in its PRAGMA statements as a string literal: a quote in the name
+// must not cut it short (the columns would not be read, and the RENAME look like an ADD).
+TEST(SqliteAnalysis, TableNamesWithQuotesAreReadLikeAnyOther) {
+  auto a = analyze_sql({"CREATE TABLE \"o'k\" (id INTEGER PRIMARY KEY);",
+                        "ALTER TABLE \"o'k\" ADD COLUMN c TEXT;\n"
+                        "ALTER TABLE \"o'k\" RENAME COLUMN c TO d;"});
+  EXPECT_EQ(kinds(a.back()),
+            (std::vector<std::string>{"ALTER TABLE ADD COLUMN", "ALTER TABLE RENAME COLUMN"}));
+}
+
 TEST(SqliteAnalysis, AlterTableKindsComeFromTheSchemaBeforeAndAfter) {
   auto a = analyze_sql({"CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);",
                         "ALTER TABLE t ADD COLUMN c TEXT;\n"
