@@ -31,6 +31,7 @@
 #include "cli/multi_database_run.hpp"
 #include "cli/output_renderer.hpp"
 #include "cli/settings.hpp"
+#include "cli/sqlite_memory_statistics.hpp"
 #include "migrate/library_version.hpp"
 #include "migrate/migrator.hpp"
 
@@ -431,6 +432,7 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   migrate::cli::use_huge_pages_for_heap();
+  migrate::cli::turn_off_sqlite_memory_statistics();
   try {
     return migrate::cli::run(argc, argv);
   } catch (const std::exception& e) {

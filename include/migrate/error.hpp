@@ -27,14 +27,16 @@ enum class ErrorCode {
   // A statement could not get its table lock within lock_timeout (after the retries), or SQLite's
   // write lock within lock_wait
   kLockTimeout,
-  kChecksumMismatch,     // an applied migration's file changed since it was applied
-  kMissingFile,          // an applied migration's file is gone
-  kOutOfOrder,           // a pending version is lower than an applied one
-  kFailedMigration,      // an earlier attempt failed or was interrupted and is not resolved
-  kIrreversible,         // rollback would need a migration that has no down file
-  kConnectionFailed,     // the database (or SQLite's lock file beside it) could not be opened
-  kUnsupportedDatabase,  // the URL is neither a SQLite nor a PostgreSQL URL
-  kNotConfirmed,         // the CLI: a destructive command was not confirmed (never the library)
+  kChecksumMismatch,  // an applied migration's file changed since it was applied
+  kMissingFile,       // an applied migration's file is gone
+  kOutOfOrder,        // a pending version is lower than an applied one
+  kFailedMigration,   // an earlier attempt failed or was interrupted and is not resolved
+  kIrreversible,      // rollback would need a migration that has no down file
+  kConnectionFailed,  // the database (or SQLite's lock file beside it) could not be opened
+  // The URL is neither a SQLite nor a PostgreSQL URL (or, in the CLI, its PostgreSQL module is
+  // missing)
+  kUnsupportedDatabase,
+  kNotConfirmed,  // the CLI: a destructive command was not confirmed (never the library)
   // The history table was written by a newer libmigrate, is not a libmigrate history table (its
   // shape, its kind, a NULL in a required column), or does not exist while the database holds
   // another libmigrate history (apply without Options::new_history)

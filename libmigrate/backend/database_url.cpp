@@ -9,14 +9,13 @@
 #include <regex>
 
 #include "libmigrate/backend/backend.hpp"
+#include "libmigrate/backend/postgres_driver.hpp"
 #include "libmigrate/error/failure.hpp"
 
 namespace migrate {
 
 std::unique_ptr<Backend> open_sqlite_backend(const std::string& path,
                                              const BackendOptions& options);
-std::unique_ptr<Backend> open_postgres_backend(const std::string& url,
-                                               const BackendOptions& options);
 
 namespace {
 
@@ -465,7 +464,7 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptio
     }
     return open_sqlite_backend(path, options);
   }
-  if (is_postgres_url(url)) return open_postgres_backend(url, options);
+  if (is_postgres_url(url)) return postgres_driver().open_backend(url, options);
   fail(ErrorCode::kUnsupportedDatabase,
        fmt::format("unrecognised database URL '{}'", redact_url(url)),
        "use sqlite:PATH, sqlite::memory:, or a postgres:// URL");

@@ -6,9 +6,9 @@
 #include <regex>
 
 #include "libmigrate/backend/database_url.hpp"
+#include "libmigrate/backend/lock_tracer.hpp"
 #include "libmigrate/migrator/facade.hpp"
 #include "libmigrate/roundtrip/scratch_database.hpp"
-#include "libmigrate/trace/lock_tracer.hpp"
 #include "migrate/migrator.hpp"
 
 namespace migrate {
@@ -104,14 +104,14 @@ void trace_statements(const Options& options, const std::string& url, LockTracer
   } else {
     settings.statement_timeout = options.statement_timeout.value_or(std::chrono::milliseconds(0));
   }
-  LockTracer tracer(url, settings);
+  const auto tracer = LockTracer::open(url, settings);
   for (auto& s : statements) {
     if (!s.not_traced_reason.empty()) {
       report.statements.push_back(std::move(s));
       continue;
     }
     try {
-      const auto unknown = tracer.trace(s, {s.file, s.version, s.statement, s.line, s.column});
+      const auto unknown = tracer->trace(s, {s.file, s.version, s.statement, s.line, s.column});
       for (auto& m : compare_traced_locks(s, unknown)) report.mismatches.push_back(std::move(m));
       report.statements.push_back(std::move(s));
     } catch (const Failure& f) {
@@ -121,7 +121,7 @@ void trace_statements(const Options& options, const std::string& url, LockTracer
       break;
     }
   }
-  tracer.rollback();
+  tracer->rollback();
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include "libmigrate/roundtrip/scratch_database.hpp"
 
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include <sstream>
 
 #include "libmigrate/backend/database_url.hpp"
+#include "libmigrate/backend/postgres_driver.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/roundtrip/schema_snapshot.hpp"
 
@@ -36,29 +36,8 @@ std::string random_suffix() {
   return fmt::format("{:08x}", device());
 }
 
-// The parameters a libpq connection string sets explicitly (libpq fills the rest from its
-// environment variables and defaults, in the child as in this process).
-struct ConnectionParameter {
-  std::string keyword;
-  std::string envvar;  // empty when libpq has none for it
-  std::string value;
-};
-
 std::vector<ConnectionParameter> connection_parameters(const std::string& url) {
-  char* message = nullptr;
-  PQconninfoOption* options = PQconninfoParse(url.c_str(), &message);
-  if (!options) {
-    std::string why = message ? message : "out of memory";
-    if (message) PQfreemem(message);
-    fail(ErrorCode::kUsage,
-         fmt::format("the database URL cannot be read: {}", redact_secrets(why, url)),
-         "give a PostgreSQL URL (postgresql://...) or key=value connection string");
-  }
-  std::vector<ConnectionParameter> out;
-  for (PQconninfoOption* o = options; o->keyword; ++o)
-    if (o->val && *o->val) out.push_back({o->keyword, o->envvar ? o->envvar : "", o->val});
-  PQconninfoFree(options);
-  return out;
+  return postgres_driver().connection_parameters(url);
 }
 
 std::string quoted_conninfo_value(const std::string& value) {

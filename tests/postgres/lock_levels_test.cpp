@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "libmigrate/analysis/pg_rule.hpp"
+#include "libmigrate/backend/lock_tracer.hpp"
 #include "libmigrate/error/failure.hpp"
 #include "libmigrate/sql/postgres_statement.hpp"
-#include "libmigrate/trace/lock_tracer.hpp"
 #include "support/postgres_test_database.hpp"
 
 namespace migrate {
@@ -232,7 +232,7 @@ TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
   settings.mode = LockTracer::Mode::kCommitEach;
   settings.statement_timeout = std::chrono::seconds(60);
   settings.observe_wait = std::chrono::seconds(20);
-  LockTracer tracer(db->url(), settings);
+  const auto tracer = LockTracer::open(db->url(), settings);
   std::vector<std::string> mismatches;
   int observed_while_waiting = 0;
   for (const LockCase& c : kCases) {
@@ -256,7 +256,7 @@ TEST(LockLevels, AnalyzerMatchesPgLocksForEveryStatementKind) {
 
     std::vector<std::string> unknown;
     try {
-      unknown = tracer.trace(statement, {});
+      unknown = tracer->trace(statement, {});
     } catch (const Failure& f) {
       mismatches.push_back(std::string(c.sql) + ": did not run: " + f.error().message);
       continue;

@@ -1,7 +1,9 @@
 // Runs statements on a PostgreSQL trace database and reads the relation locks each took from
 // pg_locks (docs/analysis.md#checking-the-lock-table-against-the-server). PostgreSQL only by
-// nature (several sessions watching one another's pg_locks rows), so it talks libpqxx directly,
-// as the PostgreSQL backend does; it never runs on a database nobody chose as a trace database.
+// nature (several sessions watching one another's pg_locks rows): the one implementation talks
+// libpqxx directly, as the PostgreSQL backend does (postgres/postgres_lock_tracer.cpp), and is
+// reached through the PostgreSQL driver (postgres_driver.hpp). It never runs on a database nobody
+// chose as a trace database.
 #pragma once
 
 #include <chrono>
@@ -37,9 +39,9 @@ class LockTracer {
   };
 
   // Connects to `url` (kConnectionFailed when it cannot; the message has no password).
-  LockTracer(const std::string& url, Settings settings);
+  static std::unique_ptr<LockTracer> open(const std::string& url, const Settings& settings);
   // Rolls back an open transaction; never throws.
-  ~LockTracer();
+  virtual ~LockTracer() = default;
   LockTracer(const LockTracer&) = delete;
   LockTracer& operator=(const LockTracer&) = delete;
 
@@ -49,16 +51,14 @@ class LockTracer {
   // that resolved neither before nor after. Throws Failure when the statement fails
   // (kStatementFailed with the database's message and SQLSTATE, kLockTimeout, kConnectionLost),
   // located at `where`; in kOneTransaction mode the transaction is then rolled back.
-  std::vector<std::string> trace(TracedStatement& statement, const SourceLocation& where);
+  virtual std::vector<std::string> trace(TracedStatement& statement,
+                                         const SourceLocation& where) = 0;
 
   // kOneTransaction: rolls the transaction back (idempotent; never throws). No-op otherwise.
-  void rollback() noexcept;
+  virtual void rollback() noexcept = 0;
 
- private:
-  struct Sessions;
-  std::string url_;
-  Settings settings_;
-  std::unique_ptr<Sessions> sessions_;
+ protected:
+  LockTracer() = default;
 };
 
 }  // namespace migrate

@@ -2,7 +2,7 @@
 // a transaction a blocker (holds a lock the statement waits for) and an observer (reads the
 // waiting statement's pg_locks rows). pg_locks shows a lock held or asked for; the strongest mode
 // per relation is what the analyzer's table is compared with.
-#include "libmigrate/trace/lock_tracer.hpp"
+#include "libmigrate/backend/lock_tracer.hpp"
 
 #include <fmt/format.h>
 
@@ -263,19 +263,31 @@ double elapsed_ms(Clock::time_point since) {
 
 }  // namespace
 
-struct LockTracer::Sessions {
-  explicit Sessions(const std::string& url) : conn(url) {}
-  pqxx::connection conn;
-  std::unique_ptr<pqxx::work> shared;  // kOneTransaction
-  // kOneTransaction: every (oid, mode) the transaction holds, and the statement that took it.
-  struct Taken {
-    std::string version;
-    int statement = 0;
+class PostgresLockTracer final : public LockTracer {
+ public:
+  PostgresLockTracer(const std::string& url, Settings settings);
+  ~PostgresLockTracer() override { rollback(); }
+  std::vector<std::string> trace(TracedStatement& statement, const SourceLocation& where) override;
+  void rollback() noexcept override;
+
+ private:
+  struct Sessions {
+    explicit Sessions(const std::string& url) : conn(url) {}
+    pqxx::connection conn;
+    std::unique_ptr<pqxx::work> shared;  // kOneTransaction
+    // kOneTransaction: every (oid, mode) the transaction holds, and the statement that took it.
+    struct Taken {
+      std::string version;
+      int statement = 0;
+    };
+    std::map<std::pair<std::string, LockLevel>, Taken> held;
   };
-  std::map<std::pair<std::string, LockLevel>, Taken> held;
+  std::string url_;
+  Settings settings_;
+  std::unique_ptr<Sessions> sessions_;
 };
 
-LockTracer::LockTracer(const std::string& url, Settings settings)
+PostgresLockTracer::PostgresLockTracer(const std::string& url, Settings settings)
     : url_(url), settings_(std::move(settings)) {
   try {
     sessions_ = std::make_unique<Sessions>(url_);
@@ -291,11 +303,7 @@ LockTracer::LockTracer(const std::string& url, Settings settings)
   }
 }
 
-LockTracer::~LockTracer() {
-  rollback();
-}
-
-void LockTracer::rollback() noexcept {
+void PostgresLockTracer::rollback() noexcept {
   if (!sessions_ || !sessions_->shared) return;
   try {
     sessions_->shared->abort();
@@ -306,7 +314,7 @@ void LockTracer::rollback() noexcept {
   sessions_->held.clear();
 }
 
-std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocation& where) {
+std::vector<std::string> PostgresLockTracer::trace(TracedStatement& s, const SourceLocation& where) {
   const std::set<std::string> names = analyzer_names(s);
   s.locks.clear();
   s.duration_ms = 0;
@@ -540,6 +548,11 @@ std::vector<std::string> LockTracer::trace(TracedStatement& s, const SourceLocat
     if (!seen.empty()) s.not_traced_reason += " (sampled while it ran: " + seen + ")";
   }
   return unresolved(names, oids);
+}
+
+std::unique_ptr<LockTracer> open_postgres_lock_tracer(const std::string& url,
+                                                      const LockTracer::Settings& settings) {
+  return std::make_unique<PostgresLockTracer>(url, settings);
 }
 
 }  // namespace migrate
