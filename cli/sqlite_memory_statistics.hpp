@@ -4,7 +4,7 @@
 namespace migrate::cli {
 
 // Turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS) for the whole process. With
-// them on, every allocation SQLite makes takes and releases a global mutex to count it: 6% of the
+// them on, every allocation SQLite makes takes and releases a global mutex to count it: 12% of the
 // instructions of a SQLite `lint`, which parses every statement into an in-memory copy
 // (docs/benchmarks.md). Nothing in migrate reads the statistics (sqlite3_memory_used, the soft
 // heap limit). Called once, first thing in main, before SQLite is initialised: it is a
