@@ -71,6 +71,8 @@ trap 'exit 130' INT TERM
 # A copy, so that a rebuild during the benchmark cannot swap the binary between runs. Run from the
 # work directory, so that no migrate.toml is picked up.
 cp "$(realpath "$migrate")" "$work/migrate"
+# Its PostgreSQL module, which it loads from beside itself (docs/cli.md).
+cp "$(dirname "$(realpath "$migrate")")/migrate_postgres.so" "$work/"
 migrate="$work/migrate"
 cd "$work"
 

@@ -69,8 +69,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # A copy, so that a rebuild during the benchmark cannot swap the binary between runs. Run from the
-# work directory, so that no migrate.toml is picked up.
+# work directory, so that no migrate.toml is picked up. Its PostgreSQL module comes along: it is
+# loaded from beside the binary (docs/cli.md).
 cp "$migrate" "$work/migrate"
+cp "$(dirname "$(realpath "$migrate")")/migrate_postgres.so" "$work/"
 migrate="$work/migrate"
 cd "$work"
 

@@ -13,7 +13,6 @@
 
 #include "libmigrate/backend/postgres_driver.hpp"
 #include "libmigrate/error/failure.hpp"
-#include "migrate/library_version.hpp"
 
 namespace migrate {
 
@@ -22,10 +21,17 @@ namespace {
 // Where the module may be: beside the executable (the build tree), then at the installed
 // layout's place relative to it (LIBDIR/libmigrate from BINDIR), so an installed tree works
 // wherever its prefix is moved.
+// Never the current directory: an executable that cannot find itself loads nothing.
 std::vector<std::filesystem::path> module_candidates() {
   std::error_code error;
   const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
-  const std::filesystem::path dir = error ? std::filesystem::path(".") : executable.parent_path();
+  if (error)
+    fail(ErrorCode::kUnsupportedDatabase,
+         fmt::format("this migrate cannot open PostgreSQL databases: it cannot find its own "
+                     "location (/proc/self/exe: {}), beside which its PostgreSQL module is",
+                     error.message()),
+         "run migrate where /proc is mounted");
+  const std::filesystem::path dir = executable.parent_path();
   return {dir / MIGRATE_POSTGRES_MODULE_NAME,
           (dir / MIGRATE_POSTGRES_MODULE_FROM_BINDIR / MIGRATE_POSTGRES_MODULE_NAME)
               .lexically_normal()};
@@ -50,17 +56,18 @@ const PostgresDriver* load_driver() {
     }
     // Never closed: the backends and errors it makes live as long as the process.
     auto entry = reinterpret_cast<PostgresDriverEntry>(dlsym(handle, kPostgresDriverEntryName));
-    const PostgresDriver* driver = entry ? entry(kPostgresDriverAbi, kLibraryVersion) : nullptr;
+    const PostgresDriver* driver = entry ? entry(kPostgresDriverAbi, MIGRATE_BUILD_ID) : nullptr;
     if (driver != nullptr) return driver;
-    tried += fmt::format(
-        "\n  {}: {}", path.string(),
-        entry ? "built for another version of migrate" : "not a migrate PostgreSQL module");
+    tried +=
+        fmt::format("\n  {}: {}", path.string(),
+                    entry ? "from another build of migrate than this one (" MIGRATE_BUILD_ID ")"
+                          : "not a migrate PostgreSQL module");
   }
   // Not kInternal: the installation, not the program, lacks something.
   fail(ErrorCode::kUnsupportedDatabase,
        fmt::format("this migrate cannot open PostgreSQL databases: its PostgreSQL module "
-                   "(migrate {}) cannot be loaded:{}",
-                   kLibraryVersion, tried),
+                   "cannot be loaded:{}",
+                   tried),
        fmt::format("install migrate again: {} comes with the executable, beside it or in {}",
                    MIGRATE_POSTGRES_MODULE_NAME, (candidates.back().parent_path()).string()));
 }

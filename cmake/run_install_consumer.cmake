@@ -3,7 +3,8 @@
 # - tests/install_consumer with find_package(libmigrate), run on the SQLite demo;
 # - examples/service standalone (find_package + migrate_embed), started in each mode on a
 #   scratch SQLite file, whose history the installed CLI then validates against the directory;
-# - tests/install_consumer/consumer.cpp compiled with g++ and `pkg-config libmigrate` alone.
+# - tests/install_consumer/consumer.cpp compiled with g++ and `pkg-config libmigrate` alone;
+# and that the installed CLI finds its PostgreSQL module.
 #
 # -D variables: BUILD_DIR, CONSUMER_DIR, WORK_DIR, DEMO_DIR, EXAMPLE_DIR (examples/service);
 # optional CXX_COMPILER (default: g++ from PATH).
@@ -40,6 +41,21 @@ foreach(installed bin/migrate include/migrate/migrator.hpp
     message(FATAL_ERROR "cmake --install did not install ${installed}")
   endif()
 endforeach()
+
+# The CLI's PostgreSQL module, found from the installed executable: nothing listens on port 1, so
+# a loaded module fails to connect (CONNECTION_FAILED, exit 11); a missing one would be
+# UNSUPPORTED_DATABASE (exit 12).
+file(GLOB_RECURSE installed_module "${prefix}/*/libmigrate/migrate_postgres.so")
+if(NOT installed_module)
+  message(FATAL_ERROR "cmake --install did not install LIBDIR/libmigrate/migrate_postgres.so")
+endif()
+execute_process(COMMAND "${prefix}/bin/migrate" --db "postgresql://migrate@127.0.0.1:1/app"
+                        --dir "${DEMO_DIR}" status
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 11 OR NOT err MATCHES "CONNECTION_FAILED")
+  message(FATAL_ERROR "the installed migrate did not load its PostgreSQL module (exit ${rc}):\n"
+                      "${out}\n${err}")
+endif()
 
 # find_package consumer.
 run_step(${CMAKE_COMMAND} -S "${CONSUMER_DIR}" -B "${WORK_DIR}/build" "-DCMAKE_PREFIX_PATH=${prefix}")

@@ -25,8 +25,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A copy, so that a rebuild during the benchmark cannot swap the binary between (or during) runs.
+# A copy, so that a rebuild during the benchmark cannot swap the binary between (or during) runs;
+# with its PostgreSQL module, which it loads from beside itself (docs/cli.md).
 cp "$migrate" "$work/migrate"
+cp "$(dirname "$(realpath "$migrate")")/migrate_postgres.so" "$work/"
 migrate="$work/migrate"
 
 now_ms() { date +%s%3N; }

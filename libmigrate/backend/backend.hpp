@@ -245,7 +245,8 @@ struct BackendOptions {
 };
 
 // Opens the backend the URL names. Throws kUsage for a malformed URL, kUnsupportedDatabase for
-// an unknown scheme, kConnectionFailed when the database cannot be opened.
+// an unknown scheme (or, in the CLI, a PostgreSQL URL when its PostgreSQL module cannot be
+// loaded: postgres_driver.hpp), kConnectionFailed when the database cannot be opened.
 std::unique_ptr<Backend> open_backend(const std::string& url, const BackendOptions& options);
 
 }  // namespace migrate

@@ -43,9 +43,10 @@ const PostgresDriver& postgres_driver();
 const PostgresDriver& linked_postgres_driver();
 
 // What a driver module exports, as `extern "C"`: the driver, when `abi` is kPostgresDriverAbi
-// and `version` is the loader's libmigrate version (a module of another build may lay the
-// driver out differently), or nullptr.
-using PostgresDriverEntry = const PostgresDriver* (*)(std::uint32_t abi, const char* version);
+// and `build` is the loader's build (MIGRATE_BUILD_ID: the version and a token of the CMake
+// configuration that built both; a module of another build may lay the driver, Backend or
+// BackendOptions out differently), or nullptr.
+using PostgresDriverEntry = const PostgresDriver* (*)(std::uint32_t abi, const char* build);
 inline constexpr const char* kPostgresDriverEntryName = "migrate_postgres_driver";
 // Raised whenever PostgresDriver (or a type its functions take) changes shape.
 inline constexpr std::uint32_t kPostgresDriverAbi = 1;
