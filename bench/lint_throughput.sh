@@ -2,9 +2,11 @@
 # Lint throughput over the Kratos corpus (346 PostgreSQL and 694 SQLite migrations): statements
 # per second of `migrate lint`, with, for SQLite, the baseline of the same run: the sqlite3 shell
 # executing the same files into an in-memory database (the SQLite analyzer does that and more).
-# For PostgreSQL it prints the rate with process start included (what a user waits for) and the
+# For PostgreSQL it prints the rate with process start included (what a user waits for), the
 # in-process rate: the lint time minus the start-up of `migrate --version` (dynamic loading,
-# static initialisers), timed in the same run. Times are the best of RUNS runs (default 3), in
+# static initialisers), timed in the same run, and the floor: a C program that only parses the same
+# files with libpg_query (bench/pg_query_parse_files.c, built here with cc), process start
+# included. Times are the best of RUNS runs (default 3), in
 # microseconds.
 # Usage: [RUNS=5] bench/lint_throughput.sh [BUILD_DIR]   (needs ../shared and the sqlite3 shell)
 set -euo pipefail
@@ -15,6 +17,7 @@ corpus=${MIGRATE_SHARED_DIR:-../shared}/corpora/kratos
 [ -x "$migrate" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "needs the sqlite3 shell (apt-get install sqlite3)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "needs python3 to read the JSON output" >&2; exit 1; }
+command -v cc >/dev/null || { echo "needs a C compiler (cc) for the libpg_query floor" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,6 +35,8 @@ done
 for f in $(ls "$work/sqlite" | sort); do
   { echo "BEGIN;"; cat "$work/sqlite/$f"; echo; echo "COMMIT;"; } >>"$work/naive.sql"
 done
+
+cc -O2 bench/pg_query_parse_files.c -o "$work/pg_query_parse_files" -lpg_query
 
 now_us() { date +%s%6N; }
 count_statements() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(len(m["statements"]) for m in d["migrations"]))'; }
@@ -63,6 +68,8 @@ read -r _ pg_n pg_us < <(report postgres postgresql)
 read -r _ sl_n sl_us < <(report sqlite sqlite)
 run_naive() { sqlite3 -bail :memory: <"$work/naive.sql"; }
 best_naive=$(best_of run_naive)
+run_parse_only() { "$work/pg_query_parse_files" "$work"/postgres/*.sql; }
+best_parse_only=$(best_of run_parse_only)
 
 echo "Kratos corpus, best of $runs runs:"
 awk -v us="$start_us" 'BEGIN { printf "  process start (migrate --version): %.1f ms\n", us / 1000 }'
@@ -70,5 +77,7 @@ awk -v n="$pg_n" -v us="$pg_us" -v s="$start_us" 'BEGIN {
   printf "  PostgreSQL: %d statements in %.1f ms = %.0f statements/s with process start (parse with libpg_query, lock table, all rules)\n", n, us / 1000, n * 1e6 / (us > 0 ? us : 1)
   a = us - s
   printf "  PostgreSQL in-process (minus process start): %.1f ms = %.0f statements/s\n", a / 1000, n * 1e6 / (a > 0 ? a : 1) }'
+awk -v n="$pg_n" -v us="$pg_us" -v f="$best_parse_only" 'BEGIN {
+  printf "  PostgreSQL floor (libpg_query parsing the same files, nothing else, process start included): %.1f ms = %.0f statements/s; lint/floor %.2fx\n", f / 1000, n * 1e6 / (f > 0 ? f : 1), us / (f > 0 ? f : 1) }'
 awk -v n="$sl_n" -v us="$sl_us" 'BEGIN { printf "  SQLite:     %d statements in %.1f ms = %.0f statements/s\n", n, us / 1000, n * 1e6 / (us > 0 ? us : 1) }'
 awk -v a="$sl_us" -v b="$best_naive" 'BEGIN { printf "  SQLite baseline (sqlite3 shell running the same files in memory): %.1f ms; lint/baseline %.2fx (goal <= 1.25x)\n", b / 1000, a / (b > 0 ? b : 1) }'
