@@ -1,6 +1,6 @@
 // Migrator::trace_locks: the apply plan's statements run on a trace database (a temporary copy of
-// the target's schema, or the one the caller names) by the lock tracer (backend/lock_tracer.hpp), and
-// each statement's traced locks compared with the analyzer's.
+// the target's schema, or the one the caller names) by the lock tracer (backend/lock_tracer.hpp),
+// and each statement's traced locks compared with the analyzer's.
 #include <fmt/format.h>
 
 #include <regex>

@@ -1,8 +1,8 @@
 // The analyzer's lock table (pg_statement_effects.cpp) checked against PostgreSQL itself: every
 // statement kind it names a lock for runs on a real server through the library's lock tracer
-// (`migrate plan --trace`, libmigrate/backend/lock_tracer.hpp), and the strongest lock pg_locks shows on each
-// relation the analyzer names must be the level the analyzer reports. Documentation and memory
-// of which command takes which lock drift; the server does not.
+// (`migrate plan --trace`, libmigrate/backend/lock_tracer.hpp), and the strongest lock pg_locks
+// shows on each relation the analyzer names must be the level the analyzer reports. Documentation
+// and memory of which command takes which lock drift; the server does not.
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>

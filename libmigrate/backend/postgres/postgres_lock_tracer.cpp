@@ -314,7 +314,8 @@ void PostgresLockTracer::rollback() noexcept {
   sessions_->held.clear();
 }
 
-std::vector<std::string> PostgresLockTracer::trace(TracedStatement& s, const SourceLocation& where) {
+std::vector<std::string> PostgresLockTracer::trace(TracedStatement& s,
+                                                   const SourceLocation& where) {
   const std::set<std::string> names = analyzer_names(s);
   s.locks.clear();
   s.duration_ms = 0;
